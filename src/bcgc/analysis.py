@@ -1,0 +1,253 @@
+"""Exact and Monte Carlo evaluation of runtimes (SPEC §4, "Exact evaluation").
+
+Every scheme whose runtime is a maximum of scaled order statistics,
+
+    τ = max_i  a_i · T_(N - m_i)        (a_i > 0; T_(N-m) is the (m+1)-th largest time),
+
+is evaluated exactly for i.i.d. laws: BCGC (a_s = y_s/L, m = s, SPEC (2)), classic GC, uncoded,
+Tandon's partial-straggler variant and ignore-stragglers (SPEC §6). Since
+T_(N-m) ≤ u  ⇔  #{n : T_n > u} ≤ m, the event τ ≤ t is a chain of count constraints at thresholds
+u_i = t / a_i. The walk of SPEC §4 runs over R_i = #{n : T_n > u_i} in increasing order of u_i:
+R_1 ~ Binomial(N, S(u_1)), and R_{i+1} | R_i ~ Binomial(R_i, S(u_{i+1}) / S(u_i)) (each worker
+above u_i independently stays above u_{i+1}); mass with R_i > m_i is removed. It is the same
+recursion as SPEC §4's K-walk (K = N - R), written as binomial thinning so that the removed
+("killed") mass 1 - P is summed from positive terms and stays accurate when it is 1e-30.
+
+E[τ] = t_0 + ∫_{t_0}^∞ (1 - P(τ ≤ t)) dt with t_0 = lower · max_i a_i (below it P = 0 and above
+it P is smooth), by adaptive quadrature. Monte Carlo (seeded, vectorised, with standard errors)
+serves every law.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import integrate, special
+
+from . import _validate as V
+from .model import descending, normalized_load
+from .stragglers import StragglerModel
+
+__all__ = [
+    "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "Estimate",
+    "monte_carlo", "Evaluation", "evaluate", "oracle_samples", "can_evaluate_exactly",
+    "EXACT_MAX_WORKERS",
+]
+
+#: Above this many workers "auto" evaluation uses Monte Carlo: the exact walk costs O(N^3) per
+#: probability and E[τ] needs ~100-300 of them (see benchmarks/ for measured times).
+EXACT_MAX_WORKERS = 200
+
+
+@dataclass(frozen=True)
+class OrderStatMax:
+    """τ = max_i coef_i · T_(N - level_i), the runtime family that admits exact evaluation."""
+
+    coefs: np.ndarray
+    levels: np.ndarray
+
+    @classmethod
+    def from_blocks(cls, x) -> "OrderStatMax":
+        """BCGC's runtime (SPEC (2)): one term per non-empty block, coef y_s / L."""
+        x = np.asarray(x, dtype=float)
+        used = np.flatnonzero(x > 0)
+        return cls(normalized_load(x)[used], used)
+
+    def samples(self, Td: np.ndarray) -> np.ndarray:
+        """τ for each row of descending-sorted times ``Td`` (column s = T_(N-s))."""
+        return np.max(Td[:, self.levels] * self.coefs, axis=1)
+
+    def chain(self):
+        """Constraints sorted by threshold (coef descending), implied ones dropped (see module doc)."""
+        order = np.argsort(-self.coefs, kind="stable")
+        coefs, levels = [], []
+        for a, m in zip(self.coefs[order], self.levels[order]):
+            if a <= 0 or (levels and m >= levels[-1]):
+                continue  # threshold inf, or implied by a tighter constraint at a lower threshold
+            coefs.append(float(a))
+            levels.append(int(m))
+        return np.array(coefs), np.array(levels, dtype=np.int64)
+
+
+@lru_cache(maxsize=16)
+def _log_binom_table(n: int) -> np.ndarray:
+    """log C(r, r') for 0 ≤ r' ≤ r ≤ n; -inf above the diagonal."""
+    lf = special.gammaln(np.arange(n + 1) + 1.0)
+    r = np.arange(n + 1)
+    diff = r[:, None] - r[None, :]
+    with np.errstate(invalid="ignore"):
+        table = lf[:, None] - lf[None, :] - lf[np.maximum(diff, 0)]
+    table[diff < 0] = -np.inf
+    table.setflags(write=False)
+    return table
+
+
+def _walk(survival: np.ndarray, max_above: np.ndarray, n: int) -> tuple[float, float]:
+    """P(#{T > u_i} ≤ m_i for all i) and its complement, given S(u_i) along increasing u_i."""
+    logc = _log_binom_table(n)
+    mass = np.zeros(n + 1)
+    mass[n] = 1.0  # before the first threshold every worker counts as "above"
+    top, prev, killed = n, 1.0, 0.0
+    for s_u, m in zip(survival, max_above):
+        q = 0.0 if prev <= 0 else min(1.0, s_u / prev)
+        live = np.flatnonzero(mass[: top + 1] > 0)
+        if live.size == 0:
+            return 0.0, 1.0
+        lo = int(live[0])
+        if q >= 1.0:
+            new = mass[: top + 1].copy()
+        elif q <= 0.0:
+            new = np.zeros(top + 1)
+            new[0] = mass[: top + 1].sum()
+        else:
+            r = np.arange(lo, top + 1)[:, None]
+            rp = np.arange(top + 1)[None, :]
+            with np.errstate(invalid="ignore"):
+                logp = logc[lo: top + 1, : top + 1] + rp * math.log(q) + (r - rp) * math.log1p(-q)
+            new = mass[lo: top + 1] @ np.exp(logp)
+        killed += float(new[m + 1:].sum())
+        mass = new[: m + 1]
+        top, prev = int(m), s_u
+    return float(mass.sum()), killed
+
+
+def completion_probability_exact(law, workers: int, runtime: OrderStatMax, t) -> tuple[np.ndarray, np.ndarray]:
+    """Exact P(τ ≤ t) and 1 - P(τ ≤ t) for an i.i.d. law (SPEC §4), for each t (array-like)."""
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    coefs, levels = runtime.chain()
+    p, q = np.empty(t.shape), np.empty(t.shape)
+    for i, ti in enumerate(t):
+        if ti <= 0:
+            p[i], q[i] = 0.0, 1.0
+            continue
+        p[i], q[i] = _walk(np.asarray(law.sf(ti / coefs), dtype=float), levels, workers)
+    return p, q
+
+
+def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
+    """Exact E[τ] = t_0 + ∫_{t_0}^∞ P(τ > t) dt for an i.i.d. law (SPEC §4); inf with full stragglers."""
+    if law.full_prob > 0:
+        return math.inf
+    coefs, _ = runtime.chain()
+    t0 = law.lower * float(coefs.max())
+    # integrate in units of a typical spread of τ above t0 so that quad's (0, inf) map is well scaled
+    spread = float(law.isf(0.25)) - law.lower
+    scale = float(coefs.max()) * (spread if np.isfinite(spread) and spread > 0 else 1.0)
+
+    def tail(v):
+        return completion_probability_exact(law, workers, runtime, t0 + scale * v)[1][0]
+
+    val, err = integrate.quad(tail, 0.0, np.inf, epsabs=1e-11, epsrel=1e-10, limit=400)
+    return t0 + scale * val
+
+
+# ---------------------------------------------------------------------------- Monte Carlo
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo estimate of E[τ] and (optionally) P(τ ≤ t), with standard errors."""
+
+    mean: float
+    mean_stderr: float | None
+    prob: float | None
+    prob_stderr: float | None
+    samples: int
+
+
+def monte_carlo(model: StragglerModel, workers: int, runtime_fn, samples: int, seed=None,
+                deadline: float | None = None, chunk_values: int = 2_000_000) -> Estimate:
+    """Estimate E[τ] and P(τ ≤ deadline) with ``runtime_fn(Td) -> τ`` on descending-sorted draws.
+
+    Draws are made in chunks (same seed, same numbers for a given ``chunk_values``).
+    """
+    rng = V.as_rng(seed)
+    rows = max(1, chunk_values // workers)
+    total = s1 = s2 = hits = 0.0
+    any_inf = False
+    done = 0
+    while done < samples:
+        k = min(rows, samples - done)
+        tau = runtime_fn(descending(model.sample(k, workers, rng)))
+        finite = np.isfinite(tau)
+        any_inf |= not finite.all()
+        s1 += float(tau[finite].sum())
+        s2 += float((tau[finite] ** 2).sum())
+        if deadline is not None:
+            hits += float(np.count_nonzero(tau <= deadline))
+        done += k
+    total = float(samples)
+    if any_inf:
+        mean, se = math.inf, None
+    else:
+        mean = s1 / total
+        var = max(s2 / total - mean * mean, 0.0) * total / max(total - 1, 1)
+        se = math.sqrt(var / total)
+    prob = prob_se = None
+    if deadline is not None:
+        prob = hits / total
+        prob_se = math.sqrt(max(prob * (1 - prob), 0.0) / total)
+    return Estimate(mean, se, prob, prob_se, samples)
+
+
+def oracle_samples(T: np.ndarray) -> np.ndarray:
+    """The oracle lower bound N / Σ_n 1/T_n per realisation (SPEC §4): every unit computed once."""
+    with np.errstate(divide="ignore"):
+        return T.shape[-1] / np.sum(1.0 / T, axis=-1)
+
+
+# ---------------------------------------------------------------------------- evaluate a design
+@dataclass(frozen=True)
+class Evaluation:
+    """E[τ] and P(τ ≤ deadline) of a design; stderr fields are None when the value is exact."""
+
+    expected_runtime: float
+    expected_runtime_stderr: float | None
+    completion_probability: float | None
+    completion_probability_stderr: float | None
+    deadline: float | None
+    method: str
+
+
+def can_evaluate_exactly(model, workers: int) -> bool:
+    """Exact evaluation applies to i.i.d. named laws; "auto" also caps N (EXACT_MAX_WORKERS)."""
+    return bool(model.iid and model.exact)
+
+
+def evaluate_runtime(model: StragglerModel, workers: int, runtime: OrderStatMax, deadline=None,
+                     method: str = "auto", samples: int = 200_000, seed=0) -> Evaluation:
+    """Evaluate a max-of-order-statistics runtime; ``method`` is auto, exact or monte-carlo."""
+    if method not in ("auto", "exact", "monte-carlo"):
+        raise ValueError(f"method must be one of auto, exact, monte-carlo, got {method!r}")
+    exact_ok = can_evaluate_exactly(model, workers)
+    if method == "exact" and not exact_ok:
+        raise ValueError(f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
+                         "use method='monte-carlo'")
+    use_exact = method == "exact" or (method == "auto" and exact_ok and workers <= EXACT_MAX_WORKERS)
+    if use_exact:
+        mean = expected_runtime_exact(model, workers, runtime)
+        prob = None
+        if deadline is not None:
+            prob = float(completion_probability_exact(model, workers, runtime, deadline)[0][0])
+        return Evaluation(mean, None, prob, None, deadline, "exact")
+    est = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
+    return Evaluation(est.mean, est.mean_stderr, est.prob, est.prob_stderr, deadline, "monte-carlo")
+
+
+def evaluate(model: StragglerModel, workers: int, blocks, deadline=None, method: str = "auto",
+             samples: int = 200_000, seed=0) -> Evaluation:
+    """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (SPEC (2), §4).
+
+    ``blocks`` are the N block sizes (any non-negative numbers summing to L > 0; integers for a
+    real design, fractions for a relaxed one). Exact for i.i.d. named laws (N ≤ EXACT_MAX_WORKERS
+    under "auto"), Monte Carlo with standard errors otherwise.
+    """
+    workers = model.check_workers(workers)
+    x = np.asarray(blocks, dtype=float)
+    if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
+        raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
+    if deadline is not None:
+        deadline = V.positive("deadline", deadline)
+    samples = V.integer("samples", samples, minimum=2)
+    return evaluate_runtime(model, workers, OrderStatMax.from_blocks(x), deadline, method, samples, seed)

@@ -1,0 +1,214 @@
+"""Peer schemes evaluated on the same footing as BCGC (SPEC §6).
+
+Runtimes that are a maximum of scaled order statistics (uncoded, classic GC, Tandon's
+partial-straggler variant, ignore-stragglers, Ferdinand & Draper's layered design, BCGC) are
+:class:`~bcgc.analysis.OrderStatMax` objects and get exact evaluation for i.i.d. named laws.
+UC-MMC and the oracle bound depend on which worker is slow, not only on the order statistics,
+and are always estimated by Monte Carlo. :func:`compare` draws one set of realisations and
+evaluates every scheme on it (common random numbers), then re-evaluates exactly where possible.
+
+Upload per worker is counted in values per iteration (L for every scheme that sends one value per
+coordinate; r·L for UC-MMC, which sends a full gradient per finished subset).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _validate as V
+from .analysis import (OrderStatMax, EXACT_MAX_WORKERS, can_evaluate_exactly, evaluate_runtime,
+                       oracle_samples)
+from .model import descending
+from .stragglers import StragglerModel
+
+__all__ = ["uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
+           "ferdinand_blocks", "ucmmc_samples", "ucmmc_all_r", "PeerResult", "compare"]
+
+
+def uncoded() -> OrderStatMax:
+    """Wait for every worker: τ = T_(N)."""
+    return OrderStatMax(np.array([1.0]), np.array([0]))
+
+
+def classic_gc(level: int) -> OrderStatMax:
+    """Tandon et al. gradient coding tolerating s stragglers: τ = (s+1) · T_(N-s)."""
+    return OrderStatMax(np.array([level + 1.0]), np.array([level]))
+
+
+def tandon_partial(level: int, alpha: float = 6.0) -> OrderStatMax:
+    """Tandon's partial-straggler variant: τ = (s+1)/(s+α) · max(α·T_(N-s), T_(N)) (SPEC §6)."""
+    k = (level + 1.0) / (level + alpha)
+    return OrderStatMax(np.array([k * alpha, k]), np.array([level, 0]))
+
+
+def ignore_stragglers(level: int) -> OrderStatMax:
+    """Wait for the fastest N - s and drop the rest (an inexact gradient): τ = T_(N-s)."""
+    return OrderStatMax(np.array([1.0]), np.array([level]))
+
+
+def ferdinand_levels(workers: int, coords: int, layers: int) -> np.ndarray:
+    """Ferdinand & Draper's hierarchical coded computation: the level s_j of each layer j = 1..r.
+
+    Maximise u subject to u ≤ (s_j + 1)/j, Σ_j s_j = rN - L, 0 ≤ s_j ≤ N-1 (SPEC §6): the
+    continuous solution is s_j = clip(u·j - 1, 0, N-1) with u found by bisection; integers by
+    rounding the cumulative sum (keeps the total; each s_j stays in [0, N-1]) and sorting.
+    """
+    target = layers * workers - coords
+    if layers < 1 or coords < layers or target < 0:
+        raise ValueError(f"layers must be in [1, coords] and coords <= layers * workers, got "
+                         f"layers={layers}, coords={coords}, workers={workers}")
+    j = np.arange(1, layers + 1, dtype=float)
+
+    def total(u):
+        return np.clip(u * j - 1.0, 0.0, workers - 1.0).sum()
+
+    lo, hi = 0.0, workers * 1.0 + 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if total(mid) < target else (lo, mid)
+    cont = np.clip(0.5 * (lo + hi) * j - 1.0, 0.0, workers - 1.0)
+    cont *= target / cont.sum() if cont.sum() > 0 else 0.0
+    cum = np.round(np.cumsum(cont)).astype(np.int64)
+    cum[-1] = target
+    return np.sort(np.diff(np.concatenate([[0], cum])))
+
+
+def ferdinand_blocks(workers: int, coords: int, layers: int) -> np.ndarray:
+    """The BCGC block vector of Ferdinand & Draper's design: layer j adds N - s_j coordinates to
+    block s_j (SPEC §6). Σ x = L by construction."""
+    s = ferdinand_levels(workers, coords, layers)
+    return np.bincount(s, weights=workers - s, minlength=workers).astype(np.int64)
+
+
+def ucmmc_samples(T: np.ndarray, r: int) -> np.ndarray:
+    """UC-MMC (Ozfatura, Gündüz, Ulukus): worker n processes subsets n, n+1, .., n+r-1 in order,
+    sending each when done; subset k is first ready at min_{j<r} (j+1) · T_{(k-j) mod N}; the
+    master needs every subset: τ = max_k of that (SPEC §6). ``T`` unsorted, shape (K, N)."""
+    return ucmmc_all_r(T, r)[:, -1]
+
+
+def ucmmc_all_r(T: np.ndarray, r_max: int) -> np.ndarray:
+    """τ of UC-MMC for r = 1..r_max at once, shape (K, r_max): a running minimum over j."""
+    T = np.asarray(T, dtype=float)
+    ready = T.copy()  # j = 0: worker k does subset k first
+    out = np.empty((T.shape[0], r_max))
+    out[:, 0] = ready.max(axis=1)
+    for j in range(1, r_max):
+        np.minimum(ready, (j + 1.0) * np.roll(T, j, axis=1), out=ready)  # worker k-j, position j
+        out[:, j] = ready.max(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class PeerResult:
+    """One row of a comparison: a scheme's expected runtime, completion probability and upload."""
+
+    name: str
+    expected_runtime: float
+    expected_runtime_stderr: float | None
+    completion_probability: float | None
+    completion_probability_stderr: float | None
+    upload_per_worker: int | None
+    parameters: dict = field(default_factory=dict)
+    evaluation: str = "exact"
+    exact_gradient: bool = True
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "expected_runtime": _num(self.expected_runtime),
+                "expected_runtime_stderr": _num(self.expected_runtime_stderr),
+                "completion_probability": _num(self.completion_probability),
+                "completion_probability_stderr": _num(self.completion_probability_stderr),
+                "upload_per_worker": self.upload_per_worker, "parameters": self.parameters,
+                "evaluation": self.evaluation, "exact_gradient": self.exact_gradient}
+
+
+def _num(v):
+    if v is None:
+        return None
+    return v if math.isfinite(v) else (None if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+
+
+def _mc_row(values: np.ndarray, deadline):
+    finite = np.isfinite(values)
+    if finite.all():
+        mean = float(values.mean())
+        se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else None
+    else:
+        mean, se = math.inf, None
+    prob = prob_se = None
+    if deadline is not None:
+        prob = float(np.mean(values <= deadline))
+        prob_se = math.sqrt(prob * (1 - prob) / values.size)
+    return mean, se, prob, prob_se
+
+
+def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
+            samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
+            method: str = "auto") -> list[PeerResult]:
+    """Every peer of SPEC §6 and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
+
+    Parameters (GC's level, Tandon's level, UC-MMC's r) are chosen by the lowest mean on one set of
+    ``samples`` common draws — by completion probability instead when E[τ] is infinite (full
+    stragglers). Chosen schemes of the order-statistic family are then evaluated exactly for i.i.d.
+    named laws (N ≤ EXACT_MAX_WORKERS); the rest keep their Monte Carlo estimate and stderr.
+    ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``).
+    """
+    from .design import design  # late import: design depends on analysis only
+
+    workers = model.check_workers(workers)
+    coords = V.integer("coords", coords, minimum=1)
+    samples = V.integer("samples", samples, minimum=2)
+    if deadline is not None:
+        deadline = V.positive("deadline", deadline)
+    if bcgc_blocks is None:
+        objective = "deadline" if (model.full_prob > 0 and deadline is not None) else "runtime"
+        if model.full_prob > 0 and deadline is None:
+            raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
+        bcgc_blocks = design(model, workers, coords, objective=objective, deadline=deadline, seed=seed).blocks
+    bcgc_blocks = V.blocks(bcgc_blocks, workers, coords)
+
+    T = model.sample(samples, workers, np.random.default_rng([seed, 10]))
+    Td = descending(T)
+    by_prob = model.full_prob > 0 and deadline is not None
+
+    def pick(matrix):  # column with the best objective on the common draws
+        if by_prob:
+            return int(np.argmax(np.mean(matrix <= deadline, axis=0)))
+        return int(np.argmin(matrix.mean(axis=0)))
+
+    levels = np.arange(workers)
+    gc_s = pick(Td * (levels + 1.0))
+    tandon_s = pick(np.stack([tandon_partial(s, alpha).samples(Td) for s in levels], axis=1))
+    uc = ucmmc_all_r(T, workers)
+    uc_r = pick(uc) + 1
+    L = coords
+    rows: list[tuple[str, object, int | None, dict, bool]] = [
+        ("bcgc", OrderStatMax.from_blocks(bcgc_blocks), L, {"blocks": bcgc_blocks.tolist()}, True),
+        ("uncoded", uncoded(), L, {}, True),
+        ("gc_best", classic_gc(gc_s), L, {"level": gc_s}, True),
+        ("tandon_partial", tandon_partial(tandon_s, alpha), L, {"level": tandon_s, "alpha": alpha}, True),
+    ]
+    for name, layers in (("ferdinand_r_L", L), ("ferdinand_r_L2", L // 2)):
+        if layers >= 1 and L <= layers * workers:
+            x = ferdinand_blocks(workers, L, layers)
+            rows.append((name, OrderStatMax.from_blocks(x), L, {"layers": layers, "blocks": x.tolist()}, True))
+    rows.append(("ucmmc_best", uc[:, uc_r - 1], uc_r * L, {"r": uc_r}, True))
+    rows.append(("ignore_stragglers", ignore_stragglers(gc_s), L, {"level": gc_s}, False))
+    rows.append(("oracle", oracle_samples(T), None, {}, True))
+
+    exact_ok = can_evaluate_exactly(model, workers) and (
+        method == "exact" or (method == "auto" and workers <= EXACT_MAX_WORKERS))
+    out = []
+    for name, rt, upload, params, exact_grad in rows:
+        if isinstance(rt, OrderStatMax) and exact_ok:
+            ev = evaluate_runtime(model, workers, rt, deadline, "exact")
+            vals = (ev.expected_runtime, None, ev.completion_probability, None)
+            how = "exact"
+        else:
+            vals = _mc_row(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, deadline)
+            how = "monte-carlo"
+        out.append(PeerResult(name, *vals, upload, params, how, exact_grad))
+    return out
