@@ -123,7 +123,9 @@ def completion_probability_exact(law, workers: int, runtime: OrderStatMax, t) ->
         if ti <= 0:
             p[i], q[i] = 0.0, 1.0
             continue
-        p[i], q[i] = _walk(np.asarray(law.sf(ti / coefs), dtype=float), levels, workers)
+        with np.errstate(over="ignore"):  # a vanishing coefficient puts its threshold at inf
+            u = ti / coefs
+        p[i], q[i] = _walk(np.asarray(law.sf(u), dtype=float), levels, workers)
     return p, q
 
 

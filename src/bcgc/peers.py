@@ -128,7 +128,7 @@ class PeerResult:
 def _num(v):
     if v is None:
         return None
-    return v if math.isfinite(v) else (None if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+    return v if math.isfinite(v) else None  # JSON has no inf: null (see docs)
 
 
 def _mc_row(values: np.ndarray, deadline):

@@ -696,8 +696,9 @@ def parse_model(text: str) -> StragglerModel:
     params = {}
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise ValueError(f"model {text!r} is malformed at {item!r}: expected key=value")
+        if not eq or not key.strip() or "=" in value:
+            raise ValueError(f"model {text!r} is malformed at {item!r}: expected key=value pairs "
+                             "separated by commas")
         params[key.strip().lower()] = value.strip()
     full = params.pop("full", None)
     if name in ("trace", "empirical"):
@@ -711,6 +712,10 @@ def parse_model(text: str) -> StragglerModel:
         if unknown:
             raise ValueError(f"model {text!r}: unknown parameter {sorted(unknown)[0]!r} for {name}; "
                              f"allowed: {', '.join(allowed)}, full")
+        missing = [k for k in allowed if k not in params]
+        if missing:  # never guess a parameter the user did not give
+            raise ValueError(f"model {text!r}: missing parameter {missing[0]!r} for {name}; "
+                             f"required: {', '.join(allowed)}")
         kwargs = {}
         for k, v in params.items():
             try:

@@ -1,0 +1,252 @@
+"""The ``bcgc`` command line: a thin layer that parses, calls the core and prints (STYLE: thin layers).
+
+Bad input ends with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from . import __version__
+from . import _validate as V
+from .analysis import evaluate
+from .design import METHODS, design
+from .peers import compare
+from .stragglers import parse_model
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, exit 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _int(name, minimum=None):
+    def conv(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"{name} must be an integer{'' if minimum is None else f' >= {minimum}'}, got {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise UsageError(f"{name} must be an integer >= {minimum}, got {value}")
+        return value
+    return conv
+
+
+def _positive(name):
+    def conv(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{name} must be a number > 0, got {text!r}") from None
+        if not (value > 0) or not math.isfinite(value):
+            raise UsageError(f"{name} must be a finite number > 0, got {text}")
+        return value
+    return conv
+
+
+def _int_list(name):
+    def conv(text):
+        try:
+            return [int(v) for v in text.split(",") if v.strip() != ""]
+        except ValueError:
+            raise UsageError(f"{name} must be comma-separated integers, e.g. 0,1,3, got {text!r}") from None
+    return conv
+
+
+def _model(text):
+    try:
+        return parse_model(text)
+    except ValueError as exc:
+        raise UsageError(f"--model: {exc}") from None
+
+
+def _common(p, deadline_help="deadline t for P(τ ≤ t), in the unit of T"):
+    p.add_argument("--workers", "-N", required=True, type=_int("--workers", 1), help="number of workers N (>= 1)")
+    p.add_argument("--coords", "-L", type=_int("--coords", 1), help="number of coordinates L (>= 1)")
+    p.add_argument("--model", "-m", required=True, type=_model,
+                   help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs)")
+    p.add_argument("--deadline", "-t", type=_positive("--deadline"), help=deadline_help)
+    p.add_argument("--seed", type=_int("--seed", 0), default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bcgc", description="Block coordinate gradient coding: design, evaluate, compare.")
+    parser.add_argument("--version", action="version", version=f"bcgc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    d = sub.add_parser("design", help="design the block sizes x (SPEC §4)")
+    _common(d)
+    d.add_argument("--objective", choices=["runtime", "deadline"], default="runtime")
+    d.add_argument("--method", default="optimal", help=f"one of {', '.join(METHODS)} (default optimal)")
+    d.add_argument("--tolerate", "-f", type=_int("--tolerate", 0), default=0,
+                   help="full stragglers to tolerate: x_s = 0 for s < f")
+    d.add_argument("--allowed-levels", type=_int_list("--allowed-levels"), help="only these levels may be used")
+    d.add_argument("--samples", type=_int("--samples", 10), help="draws of T for sample-based methods")
+
+    e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks (SPEC §3-§4)")
+    _common(e)
+    e.add_argument("--blocks", "-x", required=True, type=_int_list("--blocks"),
+                   help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
+    e.add_argument("--evaluation", choices=["auto", "exact", "monte-carlo"], default="auto")
+    e.add_argument("--samples", type=_int("--samples", 2), default=200_000, help="Monte Carlo draws")
+
+    c = sub.add_parser("compare", help="BCGC and every peer scheme side by side (SPEC §6)")
+    _common(c)
+    c.add_argument("--samples", type=_int("--samples", 2), default=100_000, help="Monte Carlo draws")
+    return parser
+
+
+# ---------------------------------------------------------------------------- output
+def _num(v):
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
+def _fmt(v, se=None, digits=5):
+    if v is None:
+        return "-"
+    if not math.isfinite(v):
+        return "inf"
+    return f"{v:.{digits}g}" + ("" if se is None else f" ± {se:.1g}")
+
+
+def _bar_chart(blocks: np.ndarray, width: int = 40, max_rows: int = 24) -> str:
+    """A terminal bar chart of the non-empty blocks (consecutive levels grouped if too many)."""
+    nz = np.flatnonzero(blocks)
+    groups = np.array_split(nz, min(max_rows, nz.size)) if nz.size else []
+    total = blocks.sum()
+    rows = [(f"{g[0]}" if g.size == 1 else f"{g[0]}-{g[-1]}", int(blocks[g].sum())) for g in groups]
+    top = max(v for _, v in rows)
+    lines = []
+    for label, v in rows:
+        bar = "█" * max(1, round(width * v / top))
+        lines.append(f"  s={label:>9} │{bar:<{width}} {v} ({100 * v / total:.1f}%)")
+    return "\n".join(lines)
+
+
+def _run_design(a):
+    if a.coords is None:
+        raise UsageError("--coords is required for design")
+    r = design(a.model, a.workers, a.coords, objective=a.objective, deadline=a.deadline, method=a.method,
+               tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed)
+    if a.json:
+        return design_json(r, a.model, a.tolerate)
+    return render_design(r, a.model, a.tolerate)
+
+
+def design_json(r, model, tolerate=0) -> dict:
+    """The JSON object of ``bcgc design --json``."""
+    return {"workers": int(r.blocks.size), "coords": int(r.blocks.sum()), "model": model.spec,
+            "objective": r.objective, "method": r.method, "tolerate": tolerate,
+            "blocks": [int(v) for v in r.blocks], "relaxed": [float(v) for v in r.relaxed],
+            "expected_runtime": _num(r.expected_runtime), "expected_runtime_stderr": _num(r.expected_runtime_stderr),
+            "completion_probability": _num(r.completion_probability),
+            "completion_probability_stderr": _num(r.completion_probability_stderr),
+            "deadline": r.deadline, "evaluation": r.evaluation, "solve_seconds": r.solve_seconds,
+            "success": r.success, "message": r.message, "nit": r.nit, "diagnostics": _jsonable(r.diagnostics)}
+
+
+def render_design(r, model, tolerate=0) -> str:
+    """The human output of ``bcgc design``: summary lines and a bar chart of the blocks."""
+    out = [f"BCGC design  N={r.blocks.size}  L={r.blocks.sum()}  model={model.spec}",
+           f"  objective={r.objective}  method={r.method}  tolerate={tolerate}  "
+           f"solve={r.solve_seconds:.3g}s  evaluation={r.evaluation}",
+           f"  expected runtime     {_fmt(r.expected_runtime, r.expected_runtime_stderr)}  (unit of T)"]
+    if r.deadline is not None:
+        out.append(f"  P(τ ≤ {r.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
+    out.append(f"  blocks (coordinates per level s, {np.count_nonzero(r.blocks)} non-empty):")
+    out.append(_bar_chart(r.blocks))
+    return "\n".join(out)
+
+
+def _run_evaluate(a):
+    x = V.blocks(a.blocks, a.workers, a.coords)
+    ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed)
+    if a.json:
+        return {"workers": a.workers, "coords": int(x.sum()), "model": a.model.spec, "blocks": [int(v) for v in x],
+                "expected_runtime": _num(ev.expected_runtime),
+                "expected_runtime_stderr": _num(ev.expected_runtime_stderr),
+                "completion_probability": _num(ev.completion_probability),
+                "completion_probability_stderr": _num(ev.completion_probability_stderr),
+                "deadline": a.deadline, "evaluation": ev.method}
+    out = [f"N={a.workers}  L={int(x.sum())}  model={a.model.spec}  evaluation={ev.method}",
+           f"  expected runtime  {_fmt(ev.expected_runtime, ev.expected_runtime_stderr)}"]
+    if a.deadline is not None:
+        out.append(f"  P(τ ≤ {a.deadline:g})      {_fmt(ev.completion_probability, ev.completion_probability_stderr)}")
+    return "\n".join(out)
+
+
+def _run_compare(a):
+    if a.coords is None:
+        raise UsageError("--coords is required for compare")
+    rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed)
+    if a.json:
+        return {"workers": a.workers, "coords": a.coords, "model": a.model.spec, "deadline": a.deadline,
+                "schemes": [r.as_dict() for r in rows]}
+    return render_compare(rows, a.workers, a.coords, a.model, a.deadline)
+
+
+def render_compare(rows, workers, coords, model, deadline=None) -> str:
+    """The human table of ``bcgc compare``: runtime, ratio to BCGC, P(τ ≤ t) and upload."""
+    base = next(r for r in rows if r.name == "bcgc").expected_runtime
+    head = f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14}  parameters"
+    out = [f"N={workers}  L={coords}  model={model.spec}" + (f"  deadline={deadline:g}" if deadline else ""),
+           head, "-" * len(head)]
+    for r in rows:
+        ratio = r.expected_runtime / base if math.isfinite(base) and math.isfinite(r.expected_runtime) else math.nan
+        params = ", ".join(f"{k}={v}" for k, v in r.parameters.items() if k != "blocks")
+        note = "" if r.exact_gradient else "  (inexact gradient)"
+        out.append(f"{r.name:<18} {_fmt(r.expected_runtime, r.expected_runtime_stderr):>16} "
+                   f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "
+                   f"{_fmt(r.completion_probability, r.completion_probability_stderr, 4):>14} "
+                   f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14}  {params}{note}")
+    out.append("E[τ] in the unit of T; '±' marks a Monte Carlo standard error, no '±' is exact.")
+    return "\n".join(out)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _num(float(obj))
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    return obj
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        a = parser.parse_args(argv)
+        result = {"design": _run_design, "evaluate": _run_evaluate, "compare": _run_compare}[a.command](a)
+    except UsageError as exc:
+        print(f"bcgc: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # validation in the core names the parameter and its range
+        print(f"bcgc: error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:  # a solver failure is not the user's fault: exit 1, still one line
+        print(f"bcgc: solver failed: {exc}", file=sys.stderr)
+        return 1
+    if isinstance(result, dict):
+        print(json.dumps(result, allow_nan=False))
+    else:
+        print(result)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Peers (SPEC §6): each formula checked by hand, and compare() on common draws."""
+
+import numpy as np
+import pytest
+
+from bcgc.model import descending
+from bcgc.peers import (classic_gc, compare, ferdinand_blocks, ferdinand_levels, tandon_partial,
+                        ucmmc_all_r, ucmmc_samples)
+from bcgc.stragglers import Heterogeneous, ShiftedExponential
+
+SE = ShiftedExponential(1, 1)
+
+
+def test_ucmmc_matches_a_direct_loop():
+    T = SE.sample(50, 5, seed=0)
+    for r in range(1, 6):
+        direct = np.array([max(min((j + 1) * row[(k - j) % 5] for j in range(r)) for k in range(5)) for row in T])
+        assert np.allclose(ucmmc_samples(T, r), direct)
+
+
+def test_ucmmc_with_r_equal_one_is_uncoded():
+    T = SE.sample(50, 4, seed=1)
+    assert np.allclose(ucmmc_all_r(T, 1)[:, 0], T.max(axis=1))
+
+
+def test_classic_gc_and_tandon_formulas():
+    Td = descending(np.array([[1.0, 2.0, 3.0, 10.0]]))  # T_(4)=10, T_(3)=3, ...
+    assert classic_gc(1).samples(Td)[0] == 2 * 3.0
+    alpha = 6.0
+    assert tandon_partial(1, alpha).samples(Td)[0] == pytest.approx(2 / 7 * max(6 * 3.0, 10.0))
+
+
+def test_ferdinand_layers_cover_every_coordinate():
+    for n, coords, layers in [(20, 20000, 20000), (20, 20000, 10000), (10, 37, 9), (5, 5, 5)]:
+        s = ferdinand_levels(n, coords, layers)
+        assert s.size == layers and np.all(np.diff(s) >= 0) and s.min() >= 0 and s.max() <= n - 1
+        assert s.sum() == layers * n - coords
+        assert ferdinand_blocks(n, coords, layers).sum() == coords
+    # r = L forces every layer to level N - 1 (SPEC §6's rule): classic GC at N - 1
+    assert np.array_equal(ferdinand_blocks(4, 8, 8), [0, 0, 0, 8])
+    with pytest.raises(ValueError, match="layers must be in"):
+        ferdinand_levels(4, 3, 5)
+
+
+def test_compare_reports_spec_section_6_findings():
+    """SPEC §6, N = 30: shift 1 → BCGC beats GC* by ~19% but UC-MMC (r = 7) is faster at 7x upload;
+    shift 0.1 → BCGC about halves GC*."""
+    rows = {r.name: r for r in compare(SE, 30, 3000, samples=20_000)}
+    gain = 1 - rows["bcgc"].expected_runtime / rows["gc_best"].expected_runtime
+    assert 0.15 < gain < 0.23
+    assert rows["ucmmc_best"].parameters["r"] == 7
+    assert rows["ucmmc_best"].expected_runtime < rows["bcgc"].expected_runtime
+    assert rows["ucmmc_best"].upload_per_worker == 7 * rows["bcgc"].upload_per_worker
+    assert rows["oracle"].expected_runtime < rows["bcgc"].expected_runtime
+    rows = {r.name: r for r in compare(ShiftedExponential(0.1, 1), 30, 3000, samples=20_000)}
+    assert rows["bcgc"].expected_runtime < 0.55 * rows["gc_best"].expected_runtime
+    assert not rows["ignore_stragglers"].exact_gradient
+
+
+def test_compare_uses_monte_carlo_for_non_iid_laws():
+    law = Heterogeneous((SE,) * 3 + (ShiftedExponential(3, 1),))
+    rows = compare(law, 4, 100, deadline=6.0, samples=5000)
+    assert all(r.evaluation == "monte-carlo" for r in rows)
+    assert all(0 <= r.completion_probability <= 1 for r in rows)

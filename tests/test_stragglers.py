@@ -1,0 +1,131 @@
+"""Straggler laws (SPEC §2): sampling, moments, text form, traces, fitting."""
+
+import numpy as np
+import pytest
+
+from bcgc.stragglers import (Bimodal, Empirical, Exponential, FullStragglers, Heterogeneous, IIDLaw,
+                             LogNormal, Pareto, ShiftedExponential, Trace, Weibull, fit, parse_model,
+                             read_trace)
+
+NAMED = [ShiftedExponential(1, 1), Exponential(2.0), Pareto(1, 3.0), Weibull(1, 1.5), LogNormal(0, 0.5),
+         Bimodal(1, 1, 5, 0.1)]
+
+
+@pytest.mark.parametrize("law", NAMED, ids=lambda l: l.spec)
+def test_same_seed_same_numbers_and_shape(law):
+    a = law.sample(50, 7, seed=3)
+    b = law.sample(50, 7, seed=3)
+    assert a.shape == (50, 7)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, law.sample(50, 7, seed=4))
+
+
+def test_shifted_exponential_order_statistics_match_spec_worked_example():
+    # SPEC §4.1: E[T_(3)], E[T_(2)], E[T_(1)] = 2.83333, 1.83333, 1.33333
+    assert np.allclose(ShiftedExponential(1, 1).order_stat_mean(3), [4 / 3, 11 / 6, 17 / 6], atol=1e-12)
+
+
+def test_generic_quadrature_matches_closed_form_order_statistics():
+    law = ShiftedExponential(0.5, 2.0)
+    for n in (1, 5, 40, 300):
+        assert np.allclose(IIDLaw.order_stat_mean(law, n), law.order_stat_mean(n), rtol=1e-9)
+
+
+@pytest.mark.parametrize("law", NAMED, ids=lambda l: l.spec)
+def test_order_statistic_moments_agree_with_monte_carlo(law):
+    n = 6
+    T = np.sort(law.sample(200_000, n, seed=11), axis=1)
+    for exact, draws in ((law.order_stat_mean(n), T), (law.order_stat_inv_mean(n), 1.0 / T)):
+        se = draws.std(axis=0) / np.sqrt(draws.shape[0])
+        finite = np.isfinite(exact) & (exact < 1e6)
+        assert np.all(np.abs(exact[finite] - draws.mean(axis=0)[finite]) <= 5 * se[finite] + 1e-9)
+
+
+def test_divergent_moments_are_inf_not_a_number():
+    # E[1/T_(1)] = ∫ (1/t) f_(1)(t) dt diverges at 0 for an exponential law
+    inv = Exponential(1.0).order_stat_inv_mean(4)
+    assert np.isinf(inv[0]) and np.all(np.isfinite(inv[1:]))
+    assert np.all(np.isinf(FullStragglers(ShiftedExponential(), 0.1).order_stat_mean(3)))
+
+
+@pytest.mark.parametrize("law", NAMED, ids=lambda l: l.spec)
+def test_quantiles_invert_the_cdf(law):
+    u = np.array([1e-6, 0.1, 0.5, 0.9, 1 - 1e-9])
+    assert np.allclose(law.cdf(law.ppf(u)), u, rtol=1e-7, atol=1e-12)
+    assert np.allclose(law.sf(law.isf(u)), u, rtol=1e-7, atol=1e-15)
+
+
+def test_text_form_round_trips():
+    for law in NAMED + [FullStragglers(ShiftedExponential(1, 1), 0.05)]:
+        assert parse_model(law.spec).spec == law.spec
+    het = parse_model("heterogeneous:6*shifted-exponential:shift=1,rate=1;2*shifted-exponential:shift=3,rate=1")
+    assert het.workers == 8 and het.spec.startswith("heterogeneous:6*")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("shifted-exponential", "malformed"),
+    ("gamma:shape=1", "unknown law"),
+    ("pareto:scale=1", "missing parameter 'shape'"),
+    ("pareto:scale=1,shape=2,loc=3", "unknown parameter 'loc'"),
+    ("pareto:scale=1,shape=abc", "shape must be a number"),
+    ("pareto:scale=-1,shape=2", "scale must be a finite number > 0"),
+    ("bimodal:shift=1,rate=1,factor=0.5,prob=0.1", "factor must be a number >= 1"),
+    ("shifted-exponential:shift=1,rate=1,full=1", "full must be a probability"),
+    ("shifted-exponential:shift=1 rate=1", "expected key=value"),
+])
+def test_malformed_model_text_is_refused_with_the_reason(text, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse_model(text)
+
+
+def test_full_stragglers_never_answer_with_their_probability():
+    law = FullStragglers(ShiftedExponential(1, 1), 0.2)
+    T = law.sample(100_000, 3, seed=1)
+    assert abs(np.mean(np.isinf(T)) - 0.2) < 0.005
+    assert law.cdf(np.inf) == pytest.approx(0.8)
+
+
+def test_trace_bootstraps_whole_rows(tmp_path):
+    rows = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
+    path = tmp_path / "t.csv"
+    np.savetxt(path, rows, delimiter=",")
+    law = parse_model(f"trace:path={path}")
+    draws = law.sample(200, 3, seed=0)
+    assert all(any(np.array_equal(d, r) for r in rows) for d in draws)
+    with pytest.raises(ValueError, match="workers must be 3"):
+        law.sample(5, 4)
+    pooled = parse_model(f"empirical:path={path}")
+    assert pooled.iid and set(np.unique(pooled.sample(500, 4, seed=1))) == set(rows.ravel())
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("1,2,3\n4,-5,6\n", "line 2, column 2: time must be a number > 0, got '-5'"),
+    ("1,2,3\n4,abc,6\n", "line 2, column 2: time must be a number > 0, got 'abc'"),
+    ("1,2,3\n4,5\n", "line 2 has 2 columns, expected 3"),
+    ("# only a comment\n", "holds no rows"),
+])
+def test_bad_traces_are_refused_with_their_place(tmp_path, content, fragment):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=fragment):
+        read_trace(path)
+
+
+def test_empirical_order_statistics_are_exact_sums():
+    law = Empirical(np.array([1.0, 2.0, 4.0]))
+    # N = 2: T_(2) = max of two draws from {1,2,4}: P = 1/9, 3/9, 5/9
+    assert law.order_stat_mean(2)[1] == pytest.approx((1 * 1 + 2 * 3 + 4 * 5) / 9)
+
+
+@pytest.mark.parametrize("law", [ShiftedExponential(2.0, 0.5), Pareto(1.5, 3.0), Weibull(2.0, 1.7),
+                                 LogNormal(0.3, 0.4), Exponential(3.0)], ids=lambda l: l.spec)
+def test_fit_recovers_the_parameters(law):
+    fitted = fit(law.name, law.sample(20_000, 1, seed=5))
+    for name in law._fields:
+        assert getattr(fitted, name) == pytest.approx(getattr(law, name), rel=0.05, abs=0.02)
+
+
+def test_heterogeneous_columns_follow_their_own_laws():
+    law = Heterogeneous((ShiftedExponential(1, 1),) * 3 + (ShiftedExponential(10, 1),))
+    T = law.sample(20_000, 4, seed=2)
+    assert np.all(T[:, 3] >= 10) and np.all(T[:, :3] >= 1) and np.mean(T[:, :3] < 10) > 0.99
