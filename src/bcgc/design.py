@@ -217,7 +217,7 @@ def _m_subgradient(p: _Problem, iterations: int = 3000, batch: int = 32, **opts)
     return out / out.sum(), {"nit": iterations, "batch": batch, "samples_used": iterations * batch}
 
 
-def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float = 0.1, **opts):
+def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float = 0.03, **opts):
     """A3: min (1/K) Σ_k τ_k s.t. τ_k ≥ T^k_(N-s) c_s for all k, s — a linear program in the
     normalised loads c (non-decreasing, Σ_s c_s (1/(s+1) - 1/(s'+1)) = 1) solved by HiGHS.
 
