@@ -1,0 +1,206 @@
+"""Learning problems with per-coordinate partial derivatives, and the data sets they train on.
+
+A problem splits its data set into N (near-)equal subsets D_0..D_{N-1} (SPEC §1) and answers
+
+* ``partial(theta, subset, coords)`` — ∂_l f_k(θ) for the coordinates l in ``coords`` (SPEC §3.1),
+* ``subset_gradients(theta)`` — all of them at once, shape (N, L) (the simulator's fast path),
+* ``loss(theta)`` — f(θ) = Σ_k f_k(θ), and ``step_size`` — a safe gradient-descent step.
+
+Shipped: least squares through per-subset Gram matrices (∂_l f_k = (G_k θ - h_k)_l, SPEC §7),
+binary logistic regression and softmax regression (a forward pass per subset, then X_kᵀ r_k).
+Parameters are flattened: θ has L = d·C entries for C outputs (feature-major: l = feature·C + class).
+
+Data sets load offline: ``digits`` (bundled with scikit-learn), ``fashion-mnist`` (Debian's package
+``dataset-fashion-mnist``, files under /usr/share/datasets/fashion-mnist/; when absent, ``digits``
+is used and the fallback is reported, never silent) and ``synthetic`` (seeded).
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import special
+
+from . import _validate as V
+
+__all__ = ["Dataset", "load_dataset", "DATASETS", "PROBLEMS", "make_problem", "LeastSquares",
+           "Logistic", "Softmax", "FASHION_MNIST_DIR"]
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+DATASETS = ("digits", "fashion-mnist", "synthetic")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features X (n × d, float64, scaled to [0, 1] or standardised) and integer labels y."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    classes: int
+    note: str = ""
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as fh:
+        data = fh.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_dataset(name: str, samples: int | None = None, seed: int = 0) -> Dataset:
+    """Load a data set by name (see DATASETS); ``samples`` keeps a seeded random subset of rows."""
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
+    note = ""
+    if name == "fashion-mnist":
+        images, labels = FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz", FASHION_MNIST_DIR / "train-labels-idx1-ubyte.gz"
+        if images.is_file() and labels.is_file():
+            X = _read_idx(images).reshape(-1, 784).astype(np.float64) / 255.0
+            ds = Dataset("fashion-mnist", X, _read_idx(labels).astype(np.int64), 10)
+        else:
+            note = (f"fashion-mnist not found under {FASHION_MNIST_DIR} (Debian package dataset-fashion-mnist): "
+                    "using digits instead")
+            print(f"bcgc: {note}", file=sys.stderr)
+            name = "digits"
+    if name == "digits":
+        from sklearn.datasets import load_digits  # bundled with scikit-learn: always offline
+        d = load_digits()
+        ds = Dataset("digits", d.data.astype(np.float64) / 16.0, d.target.astype(np.int64), 10, note)
+    elif name == "synthetic":
+        rng = np.random.default_rng([seed, 77])
+        n, dim, classes = 4000, 64, 4
+        centres = rng.normal(0, 1.5, size=(classes, dim))
+        y = rng.integers(0, classes, size=n)
+        ds = Dataset("synthetic", centres[y] + rng.normal(size=(n, dim)), y, classes)
+    if samples is not None:
+        samples = V.integer("samples", samples, minimum=1)
+        if samples < ds.X.shape[0]:
+            keep = np.sort(np.random.default_rng([seed, 78]).choice(ds.X.shape[0], samples, replace=False))
+            ds = Dataset(ds.name, ds.X[keep], ds.y[keep], ds.classes, ds.note)
+    return ds
+
+
+class _Problem:
+    """Shared machinery: subsets, flattening, a bias column."""
+
+    name = ""
+
+    def __init__(self, data: Dataset, workers: int, outputs: int):
+        self.workers = V.integer("workers", workers, minimum=1)
+        if data.X.shape[0] < workers:
+            raise ValueError(f"workers must be at most the number of samples ({data.X.shape[0]}), got {workers}")
+        self.data = data
+        X = np.hstack([data.X, np.ones((data.X.shape[0], 1))])  # bias
+        self.n, self.d = X.shape
+        self.outputs = outputs
+        self.parts = np.array_split(np.arange(self.n), workers)
+        self.X = [X[p] for p in self.parts]
+        self.L = self.d * outputs
+
+    def init(self) -> np.ndarray:
+        return np.zeros(self.L)
+
+    def partial(self, theta, subset: int, coords) -> np.ndarray:
+        """∂_l f_k(θ) for l in ``coords`` (SPEC §3.1); generic: the subset gradient, sliced."""
+        return self.subset_gradient(theta, subset)[coords]
+
+    def subset_gradients(self, theta) -> np.ndarray:
+        return np.stack([self.subset_gradient(theta, k) for k in range(self.workers)])
+
+    def gradient(self, theta) -> np.ndarray:
+        """The uncoded gradient Σ_k ∇f_k(θ)."""
+        return self.subset_gradients(theta).sum(axis=0)
+
+    @property
+    def step_size(self) -> float:
+        """1/λ_max of the loss's curvature bound (a safe constant gradient step)."""
+        gram = sum(Xk.T @ Xk for Xk in self.X) / self.n
+        return self._curvature_factor / float(np.linalg.eigvalsh(gram)[-1])
+
+    _curvature_factor = 1.0
+
+
+class LeastSquares(_Problem):
+    """f(Θ) = (1/2n) ||X Θ - Y||² with one-hot targets Y; ∂f_k = G_k Θ - H_k, G_k = X_kᵀX_k/n (SPEC §7)."""
+
+    name = "least-squares"
+
+    def __init__(self, data: Dataset, workers: int):
+        super().__init__(data, workers, data.classes)
+        Y = np.eye(data.classes)[data.y]
+        self.Y = [Y[p] for p in self.parts]
+        self.gram = np.stack([Xk.T @ Xk / self.n for Xk in self.X])               # N × d × d
+        self.rhs = np.stack([Xk.T @ Yk / self.n for Xk, Yk in zip(self.X, self.Y)])  # N × d × C
+
+    def subset_gradient(self, theta, k):
+        return (self.gram[k] @ theta.reshape(self.d, self.outputs) - self.rhs[k]).ravel()
+
+    def subset_gradients(self, theta):
+        return (self.gram @ theta.reshape(self.d, self.outputs) - self.rhs).reshape(self.workers, -1)
+
+    def partial(self, theta, subset, coords):
+        coords = np.asarray(coords)
+        rows, cols = np.divmod(coords, self.outputs)
+        return np.einsum("ij,ij->i", self.gram[subset][rows], theta.reshape(self.d, self.outputs).T[cols]) \
+            - self.rhs[subset][rows, cols]
+
+    def loss(self, theta):
+        Th = theta.reshape(self.d, self.outputs)
+        return float(sum(0.5 * np.sum((Xk @ Th - Yk) ** 2) for Xk, Yk in zip(self.X, self.Y)) / self.n)
+
+
+class Logistic(_Problem):
+    """Binary logistic regression (label < classes/2 vs the rest): f = (1/n) Σ log(1 + e^{-z m})."""
+
+    name = "logistic"
+    _curvature_factor = 4.0
+
+    def __init__(self, data: Dataset, workers: int):
+        super().__init__(data, workers, 1)
+        t = (data.y < data.classes / 2).astype(float)
+        self.t = [t[p] for p in self.parts]
+
+    def subset_gradient(self, theta, k):
+        r = special.expit(self.X[k] @ theta) - self.t[k]      # forward pass of subset k
+        return self.X[k].T @ r / self.n
+
+    def loss(self, theta):
+        return float(sum(np.sum(np.logaddexp(0, Xk @ theta) - tk * (Xk @ theta))
+                         for Xk, tk in zip(self.X, self.t)) / self.n)
+
+
+class Softmax(_Problem):
+    """Multinomial logistic regression: f = (1/n) Σ -log softmax(x Θ)_y."""
+
+    name = "softmax"
+    _curvature_factor = 2.0
+
+    def __init__(self, data: Dataset, workers: int):
+        super().__init__(data, workers, data.classes)
+        Y = np.eye(data.classes)[data.y]
+        self.Y = [Y[p] for p in self.parts]
+
+    def subset_gradient(self, theta, k):
+        Th = theta.reshape(self.d, self.outputs)
+        P = special.softmax(self.X[k] @ Th, axis=1)           # forward pass of subset k
+        return (self.X[k].T @ (P - self.Y[k]) / self.n).ravel()
+
+    def loss(self, theta):
+        Th = theta.reshape(self.d, self.outputs)
+        return float(sum(-np.sum(Yk * special.log_softmax(Xk @ Th, axis=1))
+                         for Xk, Yk in zip(self.X, self.Y)) / self.n)
+
+
+PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Softmax}
+
+
+def make_problem(name: str, data: Dataset, workers: int):
+    if name not in PROBLEMS:
+        raise ValueError(f"problem must be one of {', '.join(PROBLEMS)}, got {name!r}")
+    return PROBLEMS[name](data, workers)
