@@ -24,7 +24,7 @@ from .analysis import (OrderStatMax, EXACT_MAX_WORKERS, can_evaluate_exactly, ev
 from .model import descending
 from .stragglers import StragglerModel
 
-__all__ = ["uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
+__all__ = ["best_gc_level", "best_ucmmc_r", "uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
            "ferdinand_blocks", "ucmmc_samples", "ucmmc_all_r", "PeerResult", "compare"]
 
 
@@ -102,6 +102,36 @@ def ucmmc_all_r(T: np.ndarray, r_max: int) -> np.ndarray:
     return out
 
 
+def _pick(matrix: np.ndarray, deadline) -> int:
+    """Column with the best objective on common draws: lowest mean, or highest P(τ ≤ deadline)
+    when a deadline is given and some runtimes are infinite (full stragglers)."""
+    if deadline is not None and not np.all(np.isfinite(matrix)):
+        return int(np.argmax(np.mean(matrix <= deadline, axis=0)))
+    return int(np.argmin(matrix.mean(axis=0)))
+
+
+def _common_draws(model, workers, T, seed, samples):
+    return model.sample(samples, workers, np.random.default_rng([seed, 10])) if T is None else T
+
+
+def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
+                  deadline=None) -> int:
+    """Classic GC's best level s: exact argmin of (s+1) E[T_(N-s)] for i.i.d. laws with finite
+    moments, else chosen on common draws ``T`` (drawn with ``seed`` when not given)."""
+    if T is None and model.iid and model.full_prob == 0:
+        means = model.order_stat_mean(workers)[::-1] * (np.arange(workers) + 1.0)
+        if np.all(np.isfinite(means)):
+            return int(np.argmin(means))
+    Td = descending(_common_draws(model, workers, T, seed, samples))
+    return _pick(Td * (np.arange(workers) + 1.0), deadline)
+
+
+def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
+                 deadline=None) -> int:
+    """UC-MMC's best r on common draws (Monte Carlo: its runtime depends on who is slow)."""
+    return _pick(ucmmc_all_r(_common_draws(model, workers, T, seed, samples), workers), deadline) + 1
+
+
 @dataclass(frozen=True)
 class PeerResult:
     """One row of a comparison: a scheme's expected runtime, completion probability and upload."""
@@ -170,20 +200,13 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
         bcgc_blocks = design(model, workers, coords, objective=objective, deadline=deadline, seed=seed).blocks
     bcgc_blocks = V.blocks(bcgc_blocks, workers, coords)
 
-    T = model.sample(samples, workers, np.random.default_rng([seed, 10]))
+    T = _common_draws(model, workers, None, seed, samples)
     Td = descending(T)
-    by_prob = model.full_prob > 0 and deadline is not None
-
-    def pick(matrix):  # column with the best objective on the common draws
-        if by_prob:
-            return int(np.argmax(np.mean(matrix <= deadline, axis=0)))
-        return int(np.argmin(matrix.mean(axis=0)))
-
     levels = np.arange(workers)
-    gc_s = pick(Td * (levels + 1.0))
-    tandon_s = pick(np.stack([tandon_partial(s, alpha).samples(Td) for s in levels], axis=1))
+    gc_s = best_gc_level(model, workers, T, deadline=deadline)
+    tandon_s = _pick(np.stack([tandon_partial(s, alpha).samples(Td) for s in levels], axis=1), deadline)
     uc = ucmmc_all_r(T, workers)
-    uc_r = pick(uc) + 1
+    uc_r = _pick(uc, deadline) + 1
     L = coords
     rows: list[tuple[str, object, int | None, dict, bool]] = [
         ("bcgc", OrderStatMax.from_blocks(bcgc_blocks), L, {"blocks": bcgc_blocks.tolist()}, True),

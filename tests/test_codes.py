@@ -1,0 +1,103 @@
+"""Gradient codes (SPEC §5): any N - s responders decode the exact sum; fewer are refused."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from bcgc.codes import make_code
+
+
+@st.composite
+def code_and_responders(draw):
+    n = draw(st.integers(2, 32))
+    s = draw(st.integers(0, n - 1))
+    perm = draw(st.permutations(list(range(n))))
+    return n, s, np.array(perm[: n - s])
+
+
+@settings(max_examples=120)
+@given(case=code_and_responders(), seed=st.integers(0, 2**16))
+def test_any_n_minus_s_responders_decode_the_exact_sum(case, seed):
+    n, s, F = case
+    code = make_code(n, s)
+    G = np.random.default_rng(seed).standard_normal((n, 7))
+    messages = np.array([code.encode(w, G) for w in F])
+    decoded = code.decoding_vector(F) @ messages
+    decoded = decoded.real if np.iscomplexobj(decoded) else decoded
+    truth = G.sum(axis=0)
+    assert np.max(np.abs(decoded - truth)) <= 1e-9 * np.max(np.abs(truth))
+
+
+@pytest.mark.parametrize("n", [2, 4, 6, 12, 32])
+def test_fractional_repetition_is_exact(n):
+    rng = np.random.default_rng(n)
+    G = rng.standard_normal((n, 5))
+    for s in [s for s in range(n) if n % (s + 1) == 0]:
+        code = make_code(n, s, "fractional" if 0 < s < n - 1 else "auto")
+        for _ in range(20):
+            F = rng.permutation(n)[: n - s]
+            a = code.decoding_vector(F)
+            # exact: 0/1 weights that reproduce 1ᵀ with no rounding, so only summation order differs
+            assert set(np.unique(a)) <= {0.0, 1.0} and np.array_equal(a @ code.B[F], np.ones(n))
+            decoded = a @ np.array([code.encode(w, G) for w in F])
+            assert np.allclose(decoded, G.sum(axis=0), rtol=4e-16 * n, atol=0)
+        if 0 < s < n - 1:
+            assert set(np.unique(code.B)) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "mds", "cyclic"])
+def test_cyclic_codes_use_the_cyclic_window(kind):
+    n, s = 11, 3
+    code = make_code(n, s, kind)
+    for w in range(n):
+        assert set(code.support(w)) == {(w + j) % n for j in range(s + 1)}
+
+
+def test_level_zero_is_uncoded_and_level_n_minus_1_is_any_single_worker():
+    n = 7
+    assert np.array_equal(make_code(n, 0).B, np.eye(n))
+    code = make_code(n, n - 1)
+    G = np.arange(n * 3, dtype=float).reshape(n, 3)
+    for w in range(n):
+        assert np.allclose(code.decoding_vector([w]) @ code.encode(w, G)[None, :], G.sum(axis=0))
+
+
+def test_too_few_responders_are_refused_never_decoded():
+    code = make_code(8, 3)
+    with pytest.raises(ValueError, match="at least N - s = 5"):
+        code.decoding_vector([0, 1, 2, 3])
+    with pytest.raises(ValueError, match="distinct worker indices"):
+        code.decoding_vector([0, 0, 1, 2, 3])
+    with pytest.raises(ValueError, match="distinct worker indices"):
+        code.decoding_vector([0, 1, 2, 3, 9])
+
+
+def test_decoding_vectors_are_cached_per_set():
+    code = make_code(10, 3)
+    a = code.decoding_vector([0, 1, 2, 4, 5, 6, 7])
+    assert code.decoding_vector([0, 1, 2, 4, 5, 6, 7]) is a
+
+
+def test_bad_code_parameters_name_the_parameter():
+    with pytest.raises(ValueError, match="level must be an integer in \\[0, 4\\]"):
+        make_code(5, 5)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        make_code(5, 1, "polar")
+    with pytest.raises(ValueError, match="needs \\(level \\+ 1\\) to divide workers"):
+        make_code(5, 1, "fractional")
+
+
+@pytest.mark.parametrize("n", [16, 24, 32])
+def test_default_code_decodes_every_level_within_1e9_including_straggler_bursts(n):
+    """SPEC §5's bound, swept over every level and every burst of s consecutive stragglers (the hard
+    sets for cyclic codes) plus random sets independent of the ones the construction was chosen on."""
+    rng = np.random.default_rng([n, 99])
+    G = rng.standard_normal((n, 4))
+    truth = G.sum(axis=0)
+    for s in range(n):
+        code = make_code(n, s)
+        sets = [np.setdiff1d(np.arange(n), (np.arange(s) + b) % n) for b in range(n)]
+        sets += [rng.permutation(n)[: n - s] for _ in range(15)]
+        for F in sets:
+            dec = code.decoding_vector(F) @ (code.B[F] @ G)
+            assert np.max(np.abs(dec - truth)) <= 1e-9 * np.max(np.abs(truth)), (s, F)

@@ -1,0 +1,117 @@
+"""Block scheme and virtual-time simulation: exact gradients, time = SPEC (2), same trajectory."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bcgc.cli import main
+from bcgc.model import block_runtime
+from bcgc.problems import load_dataset, make_problem
+from bcgc.scheme import BlockScheme
+from bcgc.simulate import simulate, simulate_all
+from bcgc.stragglers import FullStragglers, ShiftedExponential
+
+SE01 = ShiftedExponential(0.1, 1.0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", samples=800, seed=0)
+
+
+def test_worker_messages_decode_to_the_uncoded_gradient(digits):
+    """The full data path: each worker computes partials of its own subsets, encodes, the master
+    decodes every block from the first N - s arrivals."""
+    n = 9
+    problem = make_problem("logistic", digits, n)
+    blocks = np.array([20, 5, 10, 0, 0, 30, 0, 0, problem.L - 65])
+    scheme = BlockScheme(blocks, n)
+    theta = np.random.default_rng(0).normal(size=problem.L) * 0.1
+    T = SE01.sample(1, n, seed=3)[0]
+    g = np.empty(problem.L)
+    for s in scheme.levels:
+        F = scheme.first_responders(int(s), T * scheme.loads[s])
+        msgs = np.array([scheme.worker_message(int(w), int(s), theta, problem.partial) for w in F])
+        g[scheme.slices[s]] = scheme.decode(int(s), F, msgs)
+    exact = problem.gradient(theta)
+    assert np.linalg.norm(g - exact) <= 1e-9 * np.linalg.norm(exact)
+
+
+def test_placement_is_nested_cyclic():
+    scheme = BlockScheme([3, 0, 2, 0, 1], 5, kind="cyclic")
+    for w in range(5):
+        assert set(scheme.subsets_of(w)) == {(w + j) % 5 for j in range(5)}  # s_max = 4
+    scheme = BlockScheme([3, 2, 0, 0, 0], 5, kind="cyclic")
+    assert set(scheme.subsets_of(4)) == {4, 0}
+
+
+@pytest.mark.parametrize("problem_name", ["least-squares", "logistic", "softmax"])
+def test_simulation_is_exact_and_times_follow_formula_2(digits, problem_name):
+    n = 8
+    problem = make_problem(problem_name, digits, n)
+    for r in simulate_all(problem, SE01, ("bcgc", "gc", "uncoded"), iterations=15, seed=1):
+        assert r.max_gradient_error <= 1e-9
+        assert np.max(np.abs(r.iteration_times - r.predicted_times)) <= 1e-12
+        # and the prediction is SPEC (2) for the same per-iteration draws
+        T = np.vstack([SE01.sample(1, n, np.random.default_rng([1, 100, i])) for i in range(15)])
+        assert np.allclose(r.predicted_times, block_runtime(r.parameters["blocks"], T), rtol=0, atol=1e-12)
+
+
+def test_schemes_share_the_trajectory_and_bcgc_is_faster_than_gc(digits):
+    n = 16
+    problem = make_problem("least-squares", digits, n)
+    res = {r.name: r for r in simulate_all(problem, SE01, iterations=25, seed=2)}
+    for name in ("gc", "uncoded", "ucmmc"):
+        assert np.allclose(res[name].losses, res["bcgc"].losses, rtol=1e-9, atol=0)
+    assert res["bcgc"].losses[-1] < res["bcgc"].losses[0]
+    assert res["bcgc"].virtual_time < res["gc"].virtual_time < res["uncoded"].virtual_time
+
+
+def test_same_seed_same_simulation(digits):
+    problem = make_problem("softmax", digits, 4)
+    a = simulate(problem, SE01, "bcgc", iterations=5, seed=4)
+    b = simulate(problem, SE01, "bcgc", iterations=5, seed=4)
+    assert np.array_equal(a.losses, b.losses) and np.array_equal(a.times, b.times)
+
+
+def test_undecodable_block_is_an_error_not_a_wrong_gradient(digits):
+    problem = make_problem("least-squares", digits, 4)
+    with pytest.raises(ValueError, match="cannot be decoded"):
+        simulate(problem, FullStragglers(SE01, 0.9), "uncoded", iterations=3)
+
+
+def test_missing_fashion_mnist_falls_back_loudly(monkeypatch, capsys, tmp_path):
+    import bcgc.problems as P
+    monkeypatch.setattr(P, "FASHION_MNIST_DIR", tmp_path / "nowhere")
+    ds = P.load_dataset("fashion-mnist", samples=100)
+    assert ds.name == "digits" and "not found" in ds.note
+    assert "using digits instead" in capsys.readouterr().err
+
+
+def test_fashion_mnist_reader_parses_idx_files(monkeypatch, tmp_path):
+    import gzip
+    import bcgc.problems as P
+    images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as fh:
+        fh.write(bytes([0, 0, 8, 3]) + b"".join(v.to_bytes(4, "big") for v in (3, 28, 28)) + images.tobytes())
+    with gzip.open(tmp_path / "train-labels-idx1-ubyte.gz", "wb") as fh:
+        fh.write(bytes([0, 0, 8, 1]) + (3).to_bytes(4, "big") + bytes([7, 1, 9]))
+    monkeypatch.setattr(P, "FASHION_MNIST_DIR", tmp_path)
+    ds = P.load_dataset("fashion-mnist")
+    assert ds.X.shape == (3, 784) and list(ds.y) == [7, 1, 9] and ds.X.max() <= 1.0
+
+
+def test_simulate_cli_json(capsys):
+    code = main(["simulate", "-N", "6", "-m", "shifted-exponential:shift=0.1,rate=1", "--dataset", "synthetic",
+                 "--max-samples", "600", "--iterations", "5", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert code == 0 and {s["name"] for s in d["schemes"]} == {"bcgc", "gc", "uncoded", "ucmmc"}
+    for s in d["schemes"]:
+        assert set(s) >= {"name", "iterations", "final_loss", "virtual_time", "max_gradient_error"}
+        assert s["max_gradient_error"] <= 1e-9
+
+
+def test_simulate_cli_rejects_bad_input(capsys):
+    code = main(["simulate", "-N", "6", "-m", "shifted-exponential:shift=0.1,rate=1", "--problem", "svm"])
+    assert code == 2 and "invalid choice" in capsys.readouterr().err
