@@ -102,7 +102,7 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         params["codes"] = {int(s): c.kind for s, c in bs.codes.items()}
 
     theta = problem.init()
-    losses, times, pred, errs = [problem.loss(theta)], [0.0], [], []
+    losses, times, its, pred, errs = [problem.loss(theta)], [0.0], [], [], []
     for i in range(iterations):
         T = T_all[i]
         G = problem.subset_gradients(theta)          # ∂f_k at θ for every subset k
@@ -119,10 +119,10 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         norm = np.linalg.norm(exact)
         errs.append(float(np.linalg.norm(g - exact) / norm) if norm > 0 else 0.0)
         theta = theta - lr * g
+        its.append(t_iter)
         times.append(times[-1] + t_iter)
         losses.append(problem.loss(theta))
-    its = np.diff(np.array(times))
-    return SimulationResult(scheme, iterations, np.array(losses), np.array(times), its, np.array(pred),
+    return SimulationResult(scheme, iterations, np.array(losses), np.array(times), np.array(its), np.array(pred),
                             np.array(errs), params)
 
 
