@@ -116,7 +116,96 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=_int("--seed", 0), default=0)
     m.add_argument("--plot", help="write loss against virtual time to this PNG file")
     m.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    t = sub.add_parser("train", help="the real distributed runtime on Ray (SPEC §7)")
+    t.add_argument("--workers", "-N", required=True, type=_int("--workers", 1), help="number of workers N (>= 1)")
+    t.add_argument("--model", "-m", required=True, type=_model, help="straggler law (see docs)")
+    t.add_argument("--problem", choices=["least-squares", "logistic", "softmax"], default="least-squares")
+    t.add_argument("--dataset", choices=["digits", "fashion-mnist", "synthetic"], default="digits")
+    t.add_argument("--features", type=_int("--features", 1), default=64, help="dimension of the synthetic set")
+    t.add_argument("--max-samples", type=_int("--max-samples", 1), help="keep a seeded subset of the data rows")
+    t.add_argument("--iterations", "-k", type=_int("--iterations", 1), default=20)
+    t.add_argument("--scheme", choices=["bcgc", "gc", "uncoded", "all"], default="all")
+    t.add_argument("--unit", type=_positive("--unit"), default=0.2,
+                   help="seconds of one full-subset gradient under --emulate (default 0.2)")
+    how = t.add_mutually_exclusive_group()
+    how.add_argument("--emulate", dest="mode", action="store_const", const="emulate",
+                     help="sleep so block s is done at T_n y_s / L · unit (default)")
+    how.add_argument("--slowdown", dest="mode", action="store_const", const="slowdown",
+                     help="real computation, stretched by the factor T_n")
+    t.add_argument("--backend", choices=["ray", "threads"], default="ray")
+    t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
+    t.add_argument("--seed", type=_int("--seed", 0), default=0)
+    t.add_argument("--log", help="write every iteration as a JSON line to this file")
+    t.add_argument("--plot", help="write loss against wall-clock time per scheme to this PNG file")
+    t.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    t.set_defaults(mode="emulate")
     return parser
+
+
+def _run_train(a):
+    from .problems import load_dataset, make_problem
+    from .runtime.train import train
+
+    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features)
+    problem = make_problem(a.problem, data, a.workers)
+    schemes = ("bcgc", "gc", "uncoded") if a.scheme == "all" else (a.scheme,)
+    log = open(a.log, "w") if a.log else None
+    progress = None if a.json or not sys.stderr.isatty() else _progress
+    try:
+        results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
+                        backend=a.backend, address=a.address, seed=a.seed, log=log, progress=progress)
+    finally:
+        if log:
+            log.close()
+    if progress:
+        print(file=sys.stderr)
+    if a.plot:
+        _plot_wall(results, a.plot, f"{a.problem} on {data.name}, N={a.workers}, T ~ {a.model.spec}, {a.mode}")
+    summaries = [r.summary() for r in results]
+    target = max(s["final_loss"] for s in summaries)  # a loss every scheme reached
+    for s, r in zip(summaries, results):
+        s["seconds_to_target_loss"] = r.time_to_loss(target)
+    if a.json:
+        return {"workers": a.workers, "model": a.model.spec, "problem": a.problem, "dataset": data.name,
+                "coords": problem.L, "mode": a.mode, "unit": a.unit, "backend": a.backend,
+                "target_loss": target, "schemes": [_jsonable(s) for s in summaries]}
+    head = (f"{'scheme':<8} {'iters':>5} {'mean s/iter':>11} {'predicted':>10} {'meas/pred med':>13} "
+            f"{'p90':>6} {'final loss':>11} {'to target s':>11} {'max grad err':>12} {'redesigns':>9}")
+    out = [f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, T ~ {a.model.spec}, --{a.mode}"
+           + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}", head, "-" * len(head)]
+    for s in summaries:
+        tt = s["seconds_to_target_loss"]
+        out.append(f"{s['name']:<8} {s['iterations']:>5} {s['mean_iteration_seconds']:>11.4f} "
+                   f"{s['mean_predicted_seconds']:>10.4f} {s['median_measured_over_predicted']:>13.3f} "
+                   f"{s['p90_measured_over_predicted']:>6.3f} {s['final_loss']:>11.6g} "
+                   f"{'-' if tt is None else f'{tt:.3f}':>11} {s['max_gradient_error']:>12.2g} {s['redesigns']:>9}")
+    out.append(f"target loss {target:.6g} (reached by every scheme); predicted = SPEC (2) for the same draws.")
+    return "\n".join(out)
+
+
+def _progress(name, it, total, rec):
+    print(f"\r{name:<8} iteration {it + 1}/{total}  loss {rec['loss']:.5g}  last {rec['measured_seconds']:.3f}s "
+          f"(predicted {rec['predicted_seconds']:.3f}s)   ", end="", file=sys.stderr, flush=True)
+
+
+def _plot_wall(results, path, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in results:
+        t = np.concatenate([[0.0], np.cumsum(r.column("measured_seconds"))])
+        loss = np.concatenate([[r.logs[0]["loss"]], r.column("loss")])
+        ax.plot(t, loss, marker=".", label=f"{r.name} ({t[-1]:.2f} s)")
+    ax.set_xlabel("wall-clock time (s)")
+    ax.set_ylabel("training loss")
+    ax.set_yscale("log")
+    ax.set_title(title, fontsize=9)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _run_simulate(a):
@@ -293,7 +382,7 @@ def main(argv=None) -> int:
     try:
         a = parser.parse_args(argv)
         result = {"design": _run_design, "evaluate": _run_evaluate, "compare": _run_compare,
-                  "simulate": _run_simulate}[a.command](a)
+                  "simulate": _run_simulate, "train": _run_train}[a.command](a)
     except UsageError as exc:
         print(f"bcgc: error: {exc}", file=sys.stderr)
         return 2

@@ -53,8 +53,9 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def load_dataset(name: str, samples: int | None = None, seed: int = 0) -> Dataset:
-    """Load a data set by name (see DATASETS); ``samples`` keeps a seeded random subset of rows."""
+def load_dataset(name: str, samples: int | None = None, seed: int = 0, features: int = 64) -> Dataset:
+    """Load a data set by name (see DATASETS); ``samples`` keeps a seeded random subset of rows;
+    ``features`` sets the dimension of ``synthetic`` (4 Gaussian classes)."""
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
     note = ""
@@ -74,7 +75,7 @@ def load_dataset(name: str, samples: int | None = None, seed: int = 0) -> Datase
         ds = Dataset("digits", d.data.astype(np.float64) / 16.0, d.target.astype(np.int64), 10, note)
     elif name == "synthetic":
         rng = np.random.default_rng([seed, 77])
-        n, dim, classes = 4000, 64, 4
+        n, dim, classes = 4000, V.integer("features", features, minimum=1), 4
         centres = rng.normal(0, 1.5, size=(classes, dim))
         y = rng.integers(0, classes, size=n)
         ds = Dataset("synthetic", centres[y] + rng.normal(size=(n, dim)), y, classes)
@@ -106,6 +107,28 @@ class _Problem:
     def init(self) -> np.ndarray:
         return np.zeros(self.L)
 
+    #: per-subset data attributes (lists indexed by subset); ``restrict`` keeps only some of them
+    _per_subset = ("X",)
+
+    def restrict(self, subsets) -> "_Problem":
+        """A copy holding only the data of ``subsets`` (what one worker stores, SPEC §3.3)."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        keep = [int(k) for k in subsets]
+        for name in self._per_subset:
+            full = getattr(self, name)
+            setattr(view, name, {k: full[k] for k in keep})
+        view.parts = None  # row indices of the whole data set are not shipped
+        return view
+
+    def forward(self, theta, subset: int):
+        """The per-subset fixed cost of an iteration (a forward pass), reused by every block."""
+        return None
+
+    def partial_given(self, state, theta, subset: int, coords) -> np.ndarray:
+        """∂_l f_k for l in ``coords`` given ``forward``'s state (the per-block, per-coordinate cost)."""
+        return self.partial(theta, subset, coords)
+
     def partial(self, theta, subset: int, coords) -> np.ndarray:
         """∂_l f_k(θ) for l in ``coords`` (SPEC §3.1); generic: the subset gradient, sliced."""
         return self.subset_gradient(theta, subset)[coords]
@@ -130,6 +153,7 @@ class LeastSquares(_Problem):
     """f(Θ) = (1/2n) ||X Θ - Y||² with one-hot targets Y; ∂f_k = G_k Θ - H_k, G_k = X_kᵀX_k/n (SPEC §7)."""
 
     name = "least-squares"
+    _per_subset = ("X", "Y", "gram", "rhs")
 
     def __init__(self, data: Dataset, workers: int):
         super().__init__(data, workers, data.classes)
@@ -137,6 +161,11 @@ class LeastSquares(_Problem):
         self.Y = [Y[p] for p in self.parts]
         self.gram = np.stack([Xk.T @ Xk / self.n for Xk in self.X])               # N × d × d
         self.rhs = np.stack([Xk.T @ Yk / self.n for Xk, Yk in zip(self.X, self.Y)])  # N × d × C
+
+    def restrict(self, subsets):
+        view = super().restrict(subsets)
+        view.X = view.Y = None  # a least-squares worker needs only its Gram matrices
+        return view
 
     def subset_gradient(self, theta, k):
         return (self.gram[k] @ theta.reshape(self.d, self.outputs) - self.rhs[k]).ravel()
@@ -147,8 +176,9 @@ class LeastSquares(_Problem):
     def partial(self, theta, subset, coords):
         coords = np.asarray(coords)
         rows, cols = np.divmod(coords, self.outputs)
-        return np.einsum("ij,ij->i", self.gram[subset][rows], theta.reshape(self.d, self.outputs).T[cols]) \
-            - self.rhs[subset][rows, cols]
+        lo, hi = int(rows.min()), int(rows.max()) + 1
+        full = self.gram[subset][lo:hi] @ theta.reshape(self.d, self.outputs) - self.rhs[subset][lo:hi]
+        return full[rows - lo, cols]
 
     def loss(self, theta):
         Th = theta.reshape(self.d, self.outputs)
@@ -166,9 +196,18 @@ class Logistic(_Problem):
         t = (data.y < data.classes / 2).astype(float)
         self.t = [t[p] for p in self.parts]
 
+    _per_subset = ("X", "t")
+
+    def forward(self, theta, k):
+        return special.expit(self.X[k] @ theta) - self.t[k]   # residual of subset k
+
+    def partial_given(self, r, theta, k, coords):
+        coords = np.asarray(coords)
+        lo, hi = int(coords.min()), int(coords.max()) + 1
+        return (self.X[k][:, lo:hi].T @ r / self.n)[coords - lo]
+
     def subset_gradient(self, theta, k):
-        r = special.expit(self.X[k] @ theta) - self.t[k]      # forward pass of subset k
-        return self.X[k].T @ r / self.n
+        return self.X[k].T @ self.forward(theta, k) / self.n
 
     def loss(self, theta):
         return float(sum(np.sum(np.logaddexp(0, Xk @ theta) - tk * (Xk @ theta))
@@ -186,10 +225,22 @@ class Softmax(_Problem):
         Y = np.eye(data.classes)[data.y]
         self.Y = [Y[p] for p in self.parts]
 
+    _per_subset = ("X", "Y")
+
+    def forward(self, theta, k):
+        P = special.softmax(self.X[k] @ theta.reshape(self.d, self.outputs), axis=1)
+        return P - self.Y[k]                                   # residual of subset k (n_k × C)
+
+    def partial_given(self, R, theta, k, coords):
+        # a block is a contiguous coordinate range: one GEMM over its feature rows, then pick entries
+        coords = np.asarray(coords)
+        rows, cols = np.divmod(coords, self.outputs)
+        lo, hi = int(rows.min()), int(rows.max()) + 1
+        full = self.X[k][:, lo:hi].T @ R / self.n            # (hi - lo) × C
+        return full[rows - lo, cols]
+
     def subset_gradient(self, theta, k):
-        Th = theta.reshape(self.d, self.outputs)
-        P = special.softmax(self.X[k] @ Th, axis=1)           # forward pass of subset k
-        return (self.X[k].T @ (P - self.Y[k]) / self.n).ravel()
+        return (self.X[k].T @ self.forward(theta, k) / self.n).ravel()
 
     def loss(self, theta):
         Th = theta.reshape(self.d, self.outputs)

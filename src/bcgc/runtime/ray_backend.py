@@ -1,0 +1,124 @@
+"""The Ray engine (SPEC §7): workers are Ray actors streaming one message per block.
+
+``ray.init()`` on this machine by default; ``address="auto"`` or ``"HOST:PORT"`` joins a cluster
+started with ``ray start --head`` / ``ray start --address=...`` — no code change. θ goes through
+the object store once per iteration (``ray.put``); each worker's iteration is a streaming generator
+task whose items the master multiplexes with ``ray.wait`` (with a timeout). Cancellation is
+cooperative: ``cancel`` wakes the worker's sleeping block loop, so abandoned blocks stop within the
+actor-call latency. A killed actor surfaces as an error on its stream: a :class:`Death` event.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .engine import Arrival, Backend, Death, WorkerCore
+
+__all__ = ["RayBackend"]
+
+
+def _ray():
+    import ray  # imported lazily: the core library does not need Ray
+    return ray
+
+
+_ACTOR = None
+
+
+def _actor_class():
+    global _ACTOR
+    if _ACTOR is None:
+        ray = _ray()
+
+        @ray.remote(max_concurrency=8)
+        class WorkerActor:
+            """One worker: its data subsets and the block loop (``WorkerCore``)."""
+
+            def __init__(self, index, view):
+                self.core = WorkerCore(index, view)
+
+            def pid(self):
+                return os.getpid()
+
+            def load(self, view):
+                self.core.load(view)
+
+            def cancel(self, iteration):
+                self.core.cancel(iteration)
+
+            def run(self, iteration, theta, t_n, plan, mode, unit):
+                for level, vec, spent in self.core.run(iteration, theta, t_n, plan, mode, unit):
+                    yield iteration, level, self.core.index, vec, spent
+
+        _ACTOR = WorkerActor
+    return _ACTOR
+
+
+class RayBackend(Backend):
+    """N Ray actors. ``cpus_per_worker=0`` packs them on one machine; use 1 on a cluster."""
+
+    def __init__(self, problem_views, address: str | None = None, cpus_per_worker: float = 0.0):
+        ray = _ray()
+        if not ray.is_initialized():
+            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        self.workers = len(problem_views)
+        actor = _actor_class()
+        self.actors = [actor.options(num_cpus=cpus_per_worker).remote(n, ray.put(v))
+                       for n, v in enumerate(problem_views)]
+        self.pids = ray.get([a.pid.remote() for a in self.actors], timeout=120)
+        self.dead: set[int] = set()
+        self.pending: dict = {}   # generator -> worker
+        self.buffer: list = []
+        self._plan_cache = (None, None)
+
+    def publish(self, iteration, theta, times, plan, mode, unit):
+        ray = _ray()
+        theta_ref = ray.put(np.asarray(theta))
+        if self._plan_cache[0] is not plan:
+            self._plan_cache = (plan, ray.put(plan))
+        plan_ref = self._plan_cache[1]
+        for n, a in enumerate(self.actors):
+            if n in self.dead:
+                continue
+            gen = a.run.options(num_returns="streaming").remote(iteration, theta_ref, float(times[n]), plan_ref,
+                                                                mode, unit)
+            self.pending[gen] = n
+
+    def next_event(self, timeout):
+        ray = _ray()
+        if self.buffer:
+            return self.buffer.pop(0)
+        if not self.pending:
+            return None
+        ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=timeout)
+        for gen in ready:
+            n = self.pending[gen]
+            try:
+                ref = next(gen)
+                it, level, worker, vec, spent = ray.get(ref, timeout=60)
+                self.buffer.append(Arrival(it, level, worker, vec, spent))
+            except StopIteration:
+                del self.pending[gen]
+            except Exception as exc:  # the actor died (killed process) or its task raised
+                del self.pending[gen]
+                if n not in self.dead:
+                    self.dead.add(n)
+                    self.buffer.append(Death(n, type(exc).__name__))
+        return self.buffer.pop(0) if self.buffer else None
+
+    def cancel(self, iteration):
+        for n, a in enumerate(self.actors):
+            if n not in self.dead:
+                a.cancel.remote(iteration)
+
+    def load(self, worker, problem_view):
+        ray = _ray()
+        ray.get(self.actors[worker].load.remote(ray.put(problem_view)), timeout=120)
+
+    def shutdown(self):
+        ray = _ray()
+        for a in self.actors:
+            ray.kill(a)
+        self.actors = []
