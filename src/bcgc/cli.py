@@ -160,19 +160,32 @@ def _run_train(a):
     if progress:
         print(file=sys.stderr)
     if a.plot:
-        _plot_wall(results, a.plot, f"{a.problem} on {data.name}, N={a.workers}, T ~ {a.model.spec}, {a.mode}")
-    summaries = [r.summary() for r in results]
-    target = max(s["final_loss"] for s in summaries)  # a loss every scheme reached
-    for s, r in zip(summaries, results):
-        s["seconds_to_target_loss"] = r.time_to_loss(target)
+        plot_wall(results, a.plot, f"{a.problem} on {data.name}, N={a.workers}, T ~ {a.model.spec}, {a.mode}")
     if a.json:
+        summaries, target = train_summaries(results)
         return {"workers": a.workers, "model": a.model.spec, "problem": a.problem, "dataset": data.name,
                 "coords": problem.L, "mode": a.mode, "unit": a.unit, "backend": a.backend,
                 "target_loss": target, "schemes": [_jsonable(s) for s in summaries]}
+    title = (f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, T ~ {a.model.spec}, --{a.mode}"
+             + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}")
+    return render_train(results, title)
+
+
+def train_summaries(results):
+    """Summaries of each scheme's run, with the time to reach a loss every scheme reached."""
+    summaries = [r.summary() for r in results]
+    target = max(s["final_loss"] for s in summaries)
+    for s, r in zip(summaries, results):
+        s["seconds_to_target_loss"] = r.time_to_loss(target)
+    return summaries, target
+
+
+def render_train(results, title) -> str:
+    """The summary table of ``bcgc train``."""
+    summaries, target = train_summaries(results)
     head = (f"{'scheme':<8} {'iters':>5} {'mean s/iter':>11} {'predicted':>10} {'meas/pred med':>13} "
             f"{'p90':>6} {'final loss':>11} {'to target s':>11} {'max grad err':>12} {'redesigns':>9}")
-    out = [f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, T ~ {a.model.spec}, --{a.mode}"
-           + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}", head, "-" * len(head)]
+    out = [title, head, "-" * len(head)]
     for s in summaries:
         tt = s["seconds_to_target_loss"]
         out.append(f"{s['name']:<8} {s['iterations']:>5} {s['mean_iteration_seconds']:>11.4f} "
@@ -188,7 +201,7 @@ def _progress(name, it, total, rec):
           f"(predicted {rec['predicted_seconds']:.3f}s)   ", end="", file=sys.stderr, flush=True)
 
 
-def _plot_wall(results, path, title):
+def plot_wall(results, path, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

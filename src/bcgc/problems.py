@@ -143,7 +143,9 @@ class _Problem:
     @property
     def step_size(self) -> float:
         """1/λ_max of the loss's curvature bound (a safe constant gradient step)."""
-        gram = sum(Xk.T @ Xk for Xk in self.X) / self.n
+        X = np.vstack([self.X[k] for k in range(self.workers)])
+        # λ_max(XᵀX) = λ_max(XXᵀ): use the smaller of the two Gram matrices
+        gram = (X @ X.T if X.shape[0] < X.shape[1] else X.T @ X) / self.n
         return self._curvature_factor / float(np.linalg.eigvalsh(gram)[-1])
 
     _curvature_factor = 1.0

@@ -137,7 +137,8 @@ class Backend:
     def cancel(self, iteration: int) -> None:
         raise NotImplementedError
 
-    def load(self, worker: int, problem_view) -> None:
+    def load(self, worker: int, problem_view) -> bool:
+        """Ship data to a worker; False if it turned out to be dead."""
         raise NotImplementedError
 
     def shutdown(self) -> None:
@@ -181,7 +182,10 @@ class ThreadBackend(Backend):
             core.cancel(iteration)
 
     def load(self, worker, problem_view):
+        if worker in self.dead:
+            return False
         self.cores[worker].load(problem_view)
+        return True
 
     def kill(self, worker: int) -> None:
         with self._lock:

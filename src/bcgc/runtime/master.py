@@ -102,12 +102,19 @@ class Master:
                         eval_samples=2000).blocks
         old = self.scheme.blocks
         self._set_design(blocks)
+        found_dead = []
         for w in range(self.N):  # ship each live worker the subsets the new design needs
-            if w not in self.dead:
-                self.backend.load(w, self.problem.restrict(self.scheme.subsets_of(w)))
+            if w not in self.dead and not self.backend.load(w, self.problem.restrict(self.scheme.subsets_of(w))):
+                found_dead.append(w)
         self.result.redesigns += 1
         self._emit({"event": "redesign", "iteration": iteration, "dead": sorted(self.dead), "tolerate": f,
                     "old_blocks": old.tolist(), "new_blocks": self.scheme.blocks.tolist()})
+        if found_dead:  # a worker died unnoticed: the new design must tolerate it too
+            self.dead.update(found_dead)
+            for w in found_dead:
+                self._emit({"event": "death", "iteration": iteration, "worker": w, "reason": "load failed"})
+            if not self._tolerates_dead():
+                self._redesign(iteration)
 
     # -- one iteration -----------------------------------------------------------------------
     def _draw(self, iteration) -> np.ndarray:

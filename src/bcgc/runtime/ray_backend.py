@@ -113,9 +113,14 @@ class RayBackend(Backend):
             if n not in self.dead:
                 a.cancel.remote(iteration)
 
-    def load(self, worker, problem_view):
+    def load(self, worker, problem_view) -> bool:
         ray = _ray()
-        ray.get(self.actors[worker].load.remote(ray.put(problem_view)), timeout=120)
+        try:
+            ray.get(self.actors[worker].load.remote(ray.put(problem_view)), timeout=120)
+            return True
+        except Exception:  # the worker died since its last message: report it like any death
+            self.dead.add(worker)
+            return False
 
     def shutdown(self):
         ray = _ray()
