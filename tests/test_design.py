@@ -186,3 +186,13 @@ def test_full_stragglers_design_for_a_deadline():
     r = design(law, 5, 1000, objective="deadline", deadline=4.0, tolerate=1)
     gc1 = evaluate(law, 5, [0, 1000, 0, 0, 0], deadline=4.0).completion_probability
     assert r.completion_probability >= gc1 - 1e-12
+
+
+def test_designs_do_not_depend_on_the_unit_of_time():
+    """Scaling T by c scales E[τ] by c and leaves every design unchanged (the paper's units are ~1e5)."""
+    small, big = ShiftedExponential(0.05, 1.0), ShiftedExponential(0.05 * 2e5, 1.0 / 2e5)
+    for method in ("optimal", "saa-lp", "jensen", "subgradient"):
+        a = design(small, 6, 1000, method=method, seed=1)
+        b = design(big, 6, 1000, method=method, seed=1)
+        assert np.allclose(a.relaxed, b.relaxed, rtol=1e-6, atol=1e-6), method
+        assert b.expected_runtime == pytest.approx(2e5 * a.expected_runtime, rel=1e-6)

@@ -226,7 +226,10 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float 
     violated (then the solution is optimal for the full LP). Works for any joint law of T.
     """
     p.check_runtime_finite()
-    td = p.td[:, p.levels]  # K × m, T_(N-s) at the allowed levels
+    # K × m, T_(N-s) at the allowed levels. The optimal z does not depend on the unit of T, but HiGHS's
+    # tolerances do (times of 1e5-1e6 made it report "infeasible"): solve in units of the mean time.
+    scale = float(np.mean(p.td[:, p.levels]))
+    td = p.td[:, p.levels] / scale
     K, m = td.shape
     s = p.levels.astype(float)
     w = 1.0 / (s + 1.0) - np.concatenate([1.0 / (s[1:] + 1.0), [0.0]])
@@ -268,7 +271,7 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float 
         rows_i = np.concatenate([rows_i, add_i])
     z = _z_from_c(p.levels, np.maximum.accumulate(np.maximum(c, 0.0)), p.workers)
     return z, {"nit": nit, "rounds": rounds, "rows": int(rows_k.size), "samples": K,
-               "saa_objective": float(res.fun), "converged": not viol.any(), "highs_status": status}
+               "saa_objective": float(res.fun) * scale, "converged": not viol.any(), "highs_status": status}
 
 
 def _exact_tail(p: _Problem, z: np.ndarray) -> float:
@@ -296,13 +299,14 @@ def _smoothed_tail(p: _Problem, zf: np.ndarray, h: float):
     return val, g[p.levels]
 
 
-def _m_stationary(p: _Problem, starts: int | None = None, **opts):
+def _m_stationary(p: _Problem, starts: int | None = None, polish: int = 4, **opts):
     """A6: a stationary point of max P(τ ≤ t) over the relaxed simplex, multi-start.
 
     i.i.d. named laws: SLSQP on log(1 - P) computed exactly by the binomial walk (accurate for
     large deadlines, where 1 - P is tiny). Other laws: SLSQP on a smoothed sample estimate
     (bandwidth 2% of t), then the best start is chosen on the same samples.
-    Starts: A4, A7, every single-level design (classic GC at each allowed level), uniform.
+    Starts: A4, A7, every single-level design (classic GC at each allowed level), uniform; all are
+    scored and the ``polish`` best (default 4) are refined.
     """
     if p.deadline is None:
         raise ValueError("deadline is required for objective 'deadline' (a number > 0)")
@@ -342,7 +346,7 @@ def _m_stationary(p: _Problem, starts: int | None = None, **opts):
     # screen the starts, then polish the most promising ones
     scored = sorted(((fun(z0), i) for i, z0 in enumerate(starts_z)))
     best, best_val, nit = None, math.inf, 0
-    for _, i in scored[: min(4, len(scored))]:
+    for _, i in scored[: max(1, min(int(polish), len(scored)))]:
         if m == 1:
             zf, val = starts_z[i], fun(starts_z[i])
         else:
