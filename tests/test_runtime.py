@@ -169,3 +169,26 @@ def test_ray_killing_enough_workers_forces_a_redesign(problem, ray_session):
         backend.shutdown()
     assert master.dead == {0, 5} and res.redesigns >= 1
     assert res.summary()["max_gradient_error"] <= 1e-9 and len(res.logs) == 4
+
+
+@pytest.mark.parametrize("mode", ["--emulate", "--slowdown"])
+def test_train_cli_json_contract(capsys, mode):
+    import json
+    from bcgc.cli import main
+    model = "shifted-exponential:shift=1,rate=2" if mode == "--slowdown" else "shifted-exponential:shift=0.1,rate=1"
+    code = main(["train", "-N", "4", "-m", model, "--dataset", "synthetic", "--max-samples", "400",
+                 "--iterations", "3", "--unit", "0.01", mode, "--backend", "threads", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert code == 0 and [s["name"] for s in d["schemes"]] == ["bcgc", "gc", "uncoded"]
+    for s in d["schemes"]:
+        assert set(s) >= {"name", "iterations", "median_measured_over_predicted", "p90_measured_over_predicted",
+                          "mean_iteration_seconds", "final_loss", "max_gradient_error", "redesigns"}
+        assert s["iterations"] == 3 and s["max_gradient_error"] <= 1e-9 and s["median_measured_over_predicted"] > 0
+    assert len({s["final_loss"] for s in d["schemes"]}) == 1 or np.allclose([s["final_loss"] for s in d["schemes"]],
+                                                                             d["schemes"][0]["final_loss"], rtol=1e-9)
+
+
+def test_train_cli_rejects_both_modes(capsys):
+    from bcgc.cli import main
+    code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--emulate", "--slowdown"])
+    assert code == 2 and "not allowed with argument" in capsys.readouterr().err

@@ -228,16 +228,23 @@ def _progress(name, it, total, rec):
 
 
 def plot_wall(results, path, title):
+    """Loss against measured wall-clock time, one line per scheme (``bcgc train``)."""
+    curves = []
+    for r in results:
+        t = np.concatenate([[0.0], np.cumsum(r.column("measured_seconds"))])
+        curves.append((f"{r.name} ({t[-1]:.2f} s)", t, np.concatenate([[r.initial_loss], r.column("loss")])))
+    _plot_curves(curves, "wall-clock time (s)", path, title)
+
+
+def _plot_curves(curves, xlabel, path, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in results:
-        t = np.concatenate([[0.0], np.cumsum(r.column("measured_seconds"))])
-        loss = np.concatenate([[r.logs[0]["loss"]], r.column("loss")])
-        ax.plot(t, loss, marker=".", label=f"{r.name} ({t[-1]:.2f} s)")
-    ax.set_xlabel("wall-clock time (s)")
+    for label, x, y in curves:
+        ax.plot(x, y, label=label, marker=".", markersize=3)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("training loss")
     ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
@@ -277,22 +284,9 @@ def _run_simulate(a):
 
 
 def plot_losses(results, path, title):
-    """Loss against virtual time, one line per scheme."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in results:
-        ax.plot(r.times, r.losses, label=f"{r.name} ({r.virtual_time:.3g})", marker=".", markersize=3)
-    ax.set_xlabel("virtual wall-clock time (unit of T)")
-    ax.set_ylabel("training loss")
-    ax.set_yscale("log")
-    ax.set_title(title, fontsize=9)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    """Loss against virtual time, one line per scheme (``bcgc simulate``)."""
+    _plot_curves([(f"{r.name} ({r.virtual_time:.3g})", r.times, r.losses) for r in results],
+                 "virtual wall-clock time (unit of T)", path, title)
 
 
 # ---------------------------------------------------------------------------- output

@@ -253,13 +253,13 @@ class Exponential(ShiftedExponential):
 
 
 @dataclass(frozen=True, repr=False)
-class Pareto(_ScipyLaw):
-    """F(t) = 1 - (scale/t)^shape for t ≥ scale: heavy (polynomial) tails."""
+class _ScaleShape(_ScipyLaw):
+    """A two-parameter law given by a scipy family f(shape, scale=scale); MLE fit with loc = 0."""
 
     scale: float = 1.0
     shape: float = 2.5
-    name = "pareto"
     _fields = ("scale", "shape")
+    _family = None
 
     def __post_init__(self):
         object.__setattr__(self, "scale", V.positive("scale", self.scale))
@@ -267,35 +267,29 @@ class Pareto(_ScipyLaw):
 
     @cached_property
     def _dist(self):
-        return stats.pareto(b=self.shape, scale=self.scale)
+        return self._family(self.shape, scale=self.scale)
 
     @classmethod
-    def fit(cls, data) -> "Pareto":
-        shape, _, scale = stats.pareto.fit(_fit_data(data), floc=0)
+    def fit(cls, data):
+        shape, _, scale = cls._family.fit(_fit_data(data), floc=0)
         return cls(scale=float(scale), shape=float(shape))
 
 
 @dataclass(frozen=True, repr=False)
-class Weibull(_ScipyLaw):
+class Pareto(_ScaleShape):
+    """F(t) = 1 - (scale/t)^shape for t ≥ scale: heavy (polynomial) tails."""
+
+    name = "pareto"
+    _family = stats.pareto
+
+
+@dataclass(frozen=True, repr=False)
+class Weibull(_ScaleShape):
     """F(t) = 1 - exp(-(t/scale)^shape)."""
 
-    scale: float = 1.0
     shape: float = 1.5
     name = "weibull"
-    _fields = ("scale", "shape")
-
-    def __post_init__(self):
-        object.__setattr__(self, "scale", V.positive("scale", self.scale))
-        object.__setattr__(self, "shape", V.positive("shape", self.shape))
-
-    @cached_property
-    def _dist(self):
-        return stats.weibull_min(c=self.shape, scale=self.scale)
-
-    @classmethod
-    def fit(cls, data) -> "Weibull":
-        shape, _, scale = stats.weibull_min.fit(_fit_data(data), floc=0)
-        return cls(scale=float(scale), shape=float(shape))
+    _family = stats.weibull_min
 
 
 @dataclass(frozen=True, repr=False)

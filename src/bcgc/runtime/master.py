@@ -36,6 +36,7 @@ class TrainResult:
     name: str
     logs: list = field(default_factory=list)
     redesigns: int = 0
+    initial_loss: float = float("nan")
 
     def column(self, key) -> np.ndarray:
         return np.array([r[key] for r in self.logs], dtype=float)
@@ -81,7 +82,7 @@ class Master:
         self.dead: set[int] = set()
         self.round = 0
         self.theta = problem.init()
-        self.result = TrainResult(name)
+        self.result = TrainResult(name, initial_loss=problem.loss(self.theta))
         self._set_design(np.asarray(blocks))
 
     # -- design ------------------------------------------------------------------------------
