@@ -96,3 +96,20 @@ def test_expected_runtime_exact_matches_closed_form_for_classic_gc():
     n, s = 8, 3
     e = expected_runtime_exact(SE, n, OrderStatMax(np.array([s + 1.0]), np.array([s])))
     assert e == pytest.approx((s + 1) * SE.order_stat_mean(n)[n - s - 1], rel=1e-9)
+
+
+@pytest.mark.parametrize("law, n, t", [(SE, 5, 4.0), (SE, 5, 40.0), (ShiftedExponential(0.1, 1), 12, 1.5),
+                                       (Weibull(1, 1.5), 6, 1.2), (Bimodal(1, 1, 5, 0.1), 7, 8.0),
+                                       (LogNormal(0, 0.5), 6, 2.0)])
+def test_adjoint_gradient_of_the_tail_matches_finite_differences(law, n, t):
+    from bcgc.analysis import tail_probability_and_gradient
+    x = np.random.default_rng(1).random(n) + 0.05
+    x /= x.sum()
+    q, g = tail_probability_and_gradient(law, n, x, t)
+    h = 1e-6
+    fd = np.array([(completion_probability_exact(law, n, OrderStatMax.from_blocks(x + h * e), t)[1][0]
+                    - completion_probability_exact(law, n, OrderStatMax.from_blocks(x - h * e), t)[1][0]) / (2 * h)
+                   for e in np.eye(n)])
+    assert q == pytest.approx(completion_probability_exact(law, n, OrderStatMax.from_blocks(x), t)[1][0], rel=1e-12)
+    # at t = 40 the tail is 2e-28 and central differences themselves are only good to ~1e-4
+    assert np.max(np.abs(g - fd)) <= (2e-4 if q < 1e-20 else 1e-7) * np.max(np.abs(fd))

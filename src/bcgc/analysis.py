@@ -35,6 +35,7 @@ from .stragglers import StragglerModel
 __all__ = [
     "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "Estimate",
     "monte_carlo", "Evaluation", "evaluate", "oracle_samples", "can_evaluate_exactly",
+    "tail_probability_and_gradient",
     "EXACT_MAX_WORKERS",
 ]
 
@@ -98,21 +99,85 @@ def _walk(survival: np.ndarray, max_above: np.ndarray, n: int) -> tuple[float, f
         if live.size == 0:
             return 0.0, 1.0
         lo = int(live[0])
-        if q >= 1.0:
-            new = mass[: top + 1].copy()
-        elif q <= 0.0:
-            new = np.zeros(top + 1)
-            new[0] = mass[: top + 1].sum()
-        else:
-            r = np.arange(lo, top + 1)[:, None]
-            rp = np.arange(top + 1)[None, :]
-            with np.errstate(invalid="ignore"):
-                logp = logc[lo: top + 1, : top + 1] + rp * math.log(q) + (r - rp) * math.log1p(-q)
-            new = mass[lo: top + 1] @ np.exp(logp)
+        new = mass[lo: top + 1] @ _thinning(logc, lo, top, q)
         killed += float(new[m + 1:].sum())
         mass = new[: m + 1]
         top, prev = int(m), s_u
     return float(mass.sum()), killed
+
+
+def _thinning(logc, lo, top, q):
+    """Rows lo..top of the thinning matrix M[r, r'] = C(r, r') q^r' (1-q)^(r-r') (exact at q = 0, 1)."""
+    rows = top - lo + 1
+    if q <= 0.0 or q >= 1.0:
+        M = np.zeros((rows, top + 1))
+        M[np.arange(rows), 0 if q <= 0.0 else np.arange(lo, top + 1)] = 1.0
+        return M
+    r = np.arange(lo, top + 1)[:, None]
+    rp = np.arange(top + 1)[None, :]
+    with np.errstate(invalid="ignore"):
+        logp = logc[lo: top + 1, : top + 1] + rp * math.log(q) + (r - rp) * math.log1p(-q)
+    return np.exp(logp)
+
+
+def _walk_gradient(survival: np.ndarray, max_above: np.ndarray, n: int):
+    """1 - P, its gradient g_i with respect to the thinning probabilities q_i, and the q_i.
+
+    With k_i[r] the probability that a state r after step i is removed later, k_m = 0 and
+    k_{i-1} = M_i · kpad_i (kpad_i = k_i on r ≤ m_i, 1 above), every term is non-negative, so the
+    adjoint stays accurate when 1 - P is 1e-30. ∂(1-P)/∂q_i = mass_{i-1} · (∂M_i/∂q) · kpad_i, with
+    the division-free identity ∂Bin(r, q)(r')/∂q = r (b_{r-1}(r'-1) - b_{r-1}(r')).
+    """
+    logc = _log_binom_table(n)
+    mass = np.zeros(n + 1)
+    mass[n] = 1.0
+    top, prev, killed = n, 1.0, 0.0
+    steps, qs = [], []
+    for s_u, m in zip(survival, max_above):
+        q = 0.0 if prev <= 0 else min(1.0, s_u / prev)
+        steps.append((mass[: top + 1].copy(), top, q, int(m)))
+        qs.append(q)
+        new = mass[: top + 1] @ _thinning(logc, 0, top, q)
+        killed += float(new[m + 1:].sum())
+        mass = new[: m + 1]
+        top, prev = int(m), s_u
+    g = np.zeros(len(steps))
+    k = np.zeros(top + 1)
+    for i in range(len(steps) - 1, -1, -1):
+        mprev, tprev, q, m = steps[i]
+        kpad = np.ones(tprev + 1)
+        kpad[: m + 1] = k
+        if tprev > 0:
+            b = _thinning(logc, 0, tprev - 1, q) @ kpad[:tprev]          # Σ_r' b_{r-1}(r') kpad[r'], r = 1..top
+            b_shift = _thinning(logc, 0, tprev - 1, q) @ kpad[1: tprev + 1]  # Σ_r' b_{r-1}(r') kpad[r'+1]
+            r = np.arange(1, tprev + 1)
+            g[i] = float(mprev[1:] @ (r * (b_shift - b)))
+        k = _thinning(logc, 0, tprev, q) @ kpad
+    return killed, g, np.array(qs)
+
+
+def tail_probability_and_gradient(law, workers: int, blocks, t: float) -> tuple[float, np.ndarray]:
+    """1 - P(τ(x; T) ≤ t) for an i.i.d. named law and its exact gradient with respect to x, where
+    the design is normalised, c_s = y_s / Σx (SPEC (2)); used by A6 (``stationary``)."""
+    x = np.asarray(blocks, dtype=float)
+    total = x.sum()
+    rt = OrderStatMax.from_blocks(x)
+    coefs, levels = rt.chain()
+    with np.errstate(over="ignore"):
+        u = t / coefs
+    sf = np.asarray(law.sf(u), dtype=float)
+    q, g, qs = _walk_gradient(sf, levels, workers)
+    # q_i = S_i / S_{i-1} and S_i = S(t / c_i): through the hazard h = f / S,
+    # ∂(1-P)/∂c_i = h(u_i) (g_i q_i - g_{i+1} q_{i+1}) t / c_i², free of tiny divisors
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(sf > 0, np.asarray(law.pdf(u), dtype=float) / np.where(sf > 0, sf, 1.0), 0.0)
+    gq = g * qs
+    dc = np.zeros(workers)
+    dc[levels] = hazard * (gq - np.concatenate([gq[1:], [0.0]])) * t / coefs ** 2
+    c = normalized_load(x)
+    # c_s = Σ_{j≤s} (j+1) x_j / Σx  ⇒  ∂c_s/∂x_j = ((j+1) 1{j≤s} - c_s) / Σx
+    grad = ((np.arange(workers) + 1.0) * np.cumsum(dc[::-1])[::-1] - float(dc @ c)) / total
+    return q, grad
 
 
 def completion_probability_exact(law, workers: int, runtime: OrderStatMax, t) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,7 @@ from scipy import optimize, sparse, special
 
 from . import _validate as V
 from .analysis import (OrderStatMax, can_evaluate_exactly, completion_probability_exact,
-                       evaluate_runtime, EXACT_MAX_WORKERS)
+                       evaluate_runtime, tail_probability_and_gradient, EXACT_MAX_WORKERS)
 from .model import coordinate_runtime, descending, normalized_load
 from .stragglers import StragglerModel
 
@@ -274,12 +274,6 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float 
                "saa_objective": float(res.fun) * scale, "converged": not viol.any(), "highs_status": status}
 
 
-def _exact_tail(p: _Problem, z: np.ndarray) -> float:
-    """log(1 - P(τ ≤ t)) for an i.i.d. named law (exact; accurate when 1 - P is 1e-30)."""
-    q = completion_probability_exact(p.model, p.workers, OrderStatMax.from_blocks(z), p.deadline)[1][0]
-    return math.log(max(q, 1e-300))
-
-
 def _smoothed_tail(p: _Problem, zf: np.ndarray, h: float):
     """Smoothed sample estimate of P(τ > t): mean of expit((τ_k - t)/h), and its gradient."""
     z = np.zeros(p.workers)
@@ -302,8 +296,8 @@ def _smoothed_tail(p: _Problem, zf: np.ndarray, h: float):
 def _m_stationary(p: _Problem, starts: int | None = None, polish: int = 4, **opts):
     """A6: a stationary point of max P(τ ≤ t) over the relaxed simplex, multi-start.
 
-    i.i.d. named laws: SLSQP on log(1 - P) computed exactly by the binomial walk (accurate for
-    large deadlines, where 1 - P is tiny). Other laws: SLSQP on a smoothed sample estimate
+    i.i.d. named laws: SLSQP on log(1 - P) computed exactly by the binomial walk, with its exact
+    adjoint gradient (both accurate for large deadlines, where 1 - P is tiny). Other laws: SLSQP on a smoothed sample estimate
     (bandwidth 2% of t), then the best start is chosen on the same samples.
     Starts: A4, A7, every single-level design (classic GC at each allowed level), uniform; all are
     scored and the ``polish`` best (default 4) are refined.
@@ -332,9 +326,21 @@ def _m_stationary(p: _Problem, starts: int | None = None, polish: int = 4, **opt
         return z / z.sum()
 
     if exact:
+        cache = {}
+
+        def tail(zf):  # log(1 - P) and its exact adjoint gradient, shared by fun and jac
+            key = zf.tobytes()
+            if key not in cache:
+                q, grad = tail_probability_and_gradient(p.model, p.workers, full(zf), p.deadline)
+                cache.clear()
+                cache[key] = (math.log(max(q, 1e-300)), grad[p.levels] / q if q > 1e-300 else np.zeros(m))
+            return cache[key]
+
         def fun(zf):
-            return _exact_tail(p, full(zf))
-        jac = None
+            return tail(zf)[0]
+
+        def jac(zf):
+            return tail(zf)[1]
     else:
         h = 0.02 * p.deadline
 
