@@ -30,8 +30,8 @@ import numpy as np
 from scipy import optimize, sparse, special
 
 from . import _validate as V
-from .analysis import (OrderStatMax, can_evaluate_exactly, completion_probability_exact,
-                       evaluate_runtime, tail_probability_and_gradient, EXACT_MAX_WORKERS)
+from .analysis import (OrderStatMax, can_evaluate_exactly, completion_probability_exact, evaluate_runtime,
+                       expected_runtime_exact, tail_probability_and_gradient, EXACT_MAX_WORKERS)
 from .model import coordinate_runtime, descending, normalized_load
 from .stragglers import StragglerModel
 
@@ -122,12 +122,13 @@ def _project_simplex(v: np.ndarray) -> np.ndarray:
     return np.maximum(v - css[rho] / (rho + 1.0), 0.0)
 
 
-def _order_moments(model, workers, samples_desc=None):
-    """(E[T_(N-s)], E[1/T_(N-s)]) for s = 0..N-1: exact for i.i.d. laws, else from samples."""
+def _order_moments(model, workers, samples_desc=None, inverse=False):
+    """E[T_(N-s)] (or E[1/T_(N-s)] with ``inverse``) for s = 0..N-1: exact for i.i.d. laws, else
+    from the samples."""
     if model.iid:
-        return model.order_stat_mean(workers)[::-1], model.order_stat_inv_mean(workers)[::-1]
+        return (model.order_stat_inv_mean(workers) if inverse else model.order_stat_mean(workers))[::-1]
     with np.errstate(divide="ignore"):
-        return samples_desc.mean(axis=0), (1.0 / samples_desc).mean(axis=0)
+        return (1.0 / samples_desc).mean(axis=0) if inverse else samples_desc.mean(axis=0)
 
 
 class _Problem:
@@ -155,13 +156,13 @@ class _Problem:
 # ---------------------------------------------------------------------------- methods (relaxed)
 def _m_jensen(p: _Problem, **opts):
     """A4: minimise max_s E[T_(N-s)] y_s / L (a lower bound of E[τ] by Jensen); equalise terms."""
-    mean, _ = _order_moments(p.model, p.workers, None if p.model.iid else p.td)
+    mean = _order_moments(p.model, p.workers, None if p.model.iid else p.td)
     return _equalize(p.levels, mean[p.levels], p.workers), {"nit": 0, "moments": "exact" if p.model.iid else "sampled"}
 
 
 def _m_inverse(p: _Problem, **opts):
     """A5: y_s proportional to E[1/T_(N-s)] (levels where it diverges stay empty)."""
-    _, inv = _order_moments(p.model, p.workers, None if p.model.iid else p.td)
+    inv = _order_moments(p.model, p.workers, None if p.model.iid else p.td, inverse=True)
     b = inv[p.levels]
     with np.errstate(divide="ignore"):
         z = _equalize(p.levels, np.where(np.isfinite(b) & (b > 0), 1.0 / b, np.inf), p.workers)
@@ -470,7 +471,6 @@ def _integer_score(p: _Problem, objective: str, exact_if_possible: bool):
     if objective == "runtime":
         p.check_runtime_finite()
         if exact:
-            from .analysis import expected_runtime_exact
             return lambda x: expected_runtime_exact(p.model, p.workers, OrderStatMax.from_blocks(x))
         return lambda x: float(OrderStatMax.from_blocks(x).samples(p.td).mean())
     if exact:

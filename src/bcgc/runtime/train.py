@@ -10,7 +10,12 @@ from ..scheme import BlockScheme
 from .engine import ThreadBackend
 from .master import Master, TrainResult
 
-__all__ = ["scheme_blocks", "make_backend", "train"]
+__all__ = ["scheme_blocks", "make_backend", "train", "worker_views"]
+
+
+def worker_views(problem, scheme):
+    """What each worker stores: the data of the subsets its design needs (SPEC §3.3)."""
+    return [problem.restrict(scheme.subsets_of(w)) for w in range(scheme.workers)]
 
 
 def scheme_blocks(name: str, model, workers: int, coords: int, seed: int = 0) -> np.ndarray:
@@ -39,8 +44,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     for name in schemes:
         blocks = scheme_blocks(name, model, problem.workers, problem.L, seed)
         scheme = BlockScheme(blocks, problem.workers, seed=seed)
-        views = [problem.restrict(scheme.subsets_of(w)) for w in range(problem.workers)]
-        be = make_backend(backend, views, address)
+        be = make_backend(backend, worker_views(problem, scheme), address)
         try:
             m = Master(be, problem, model, blocks, name=name, mode=mode, unit=unit, seed=seed, log=log, **master_kw)
             results.append(m.run(iterations, progress))
