@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import sys
+import textwrap
 
 import numpy as np
 
@@ -247,7 +248,7 @@ def _plot_curves(curves, xlabel, path, title):
     ax.set_xlabel(xlabel)
     ax.set_ylabel("training loss")
     ax.set_yscale("log")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 80), fontsize=9)  # long run descriptions must not be clipped
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
