@@ -17,7 +17,7 @@ from . import __version__
 from . import _validate as V
 from .analysis import evaluate
 from .design import METHODS, design
-from .peers import compare
+from .peers import compare, json_number
 from .stragglers import parse_model
 
 
@@ -291,10 +291,6 @@ def plot_losses(results, path, title):
 
 
 # ---------------------------------------------------------------------------- output
-def _num(v):
-    return None if v is None or not math.isfinite(v) else float(v)
-
-
 def _fmt(v, se=None, digits=5):
     if v is None:
         return "-"
@@ -332,9 +328,9 @@ def design_json(r, model, tolerate=0) -> dict:
     return {"workers": int(r.blocks.size), "coords": int(r.blocks.sum()), "model": model.spec,
             "objective": r.objective, "method": r.method, "tolerate": tolerate,
             "blocks": [int(v) for v in r.blocks], "relaxed": [float(v) for v in r.relaxed],
-            "expected_runtime": _num(r.expected_runtime), "expected_runtime_stderr": _num(r.expected_runtime_stderr),
-            "completion_probability": _num(r.completion_probability),
-            "completion_probability_stderr": _num(r.completion_probability_stderr),
+            "expected_runtime": json_number(r.expected_runtime), "expected_runtime_stderr": json_number(r.expected_runtime_stderr),
+            "completion_probability": json_number(r.completion_probability),
+            "completion_probability_stderr": json_number(r.completion_probability_stderr),
             "deadline": r.deadline, "evaluation": r.evaluation, "solve_seconds": r.solve_seconds,
             "success": r.success, "message": r.message, "nit": r.nit, "diagnostics": _jsonable(r.diagnostics)}
 
@@ -357,10 +353,10 @@ def _run_evaluate(a):
     ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed)
     if a.json:
         return {"workers": a.workers, "coords": int(x.sum()), "model": a.model.spec, "blocks": [int(v) for v in x],
-                "expected_runtime": _num(ev.expected_runtime),
-                "expected_runtime_stderr": _num(ev.expected_runtime_stderr),
-                "completion_probability": _num(ev.completion_probability),
-                "completion_probability_stderr": _num(ev.completion_probability_stderr),
+                "expected_runtime": json_number(ev.expected_runtime),
+                "expected_runtime_stderr": json_number(ev.expected_runtime_stderr),
+                "completion_probability": json_number(ev.completion_probability),
+                "completion_probability_stderr": json_number(ev.completion_probability_stderr),
                 "deadline": a.deadline, "evaluation": ev.method}
     out = [f"N={a.workers}  L={int(x.sum())}  model={a.model.spec}  evaluation={ev.method}",
            f"  expected runtime  {_fmt(ev.expected_runtime, ev.expected_runtime_stderr)}"]
@@ -405,7 +401,7 @@ def _jsonable(obj):
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
-        return _num(float(obj))
+        return json_number(float(obj))
     if isinstance(obj, np.ndarray):
         return _jsonable(obj.tolist())
     return obj

@@ -177,20 +177,27 @@ def _m_large_deadline(p: _Problem, **opts):
     return _equalize(p.levels, 1.0 / (p.levels + 1.0), p.workers), {"nit": 0}
 
 
-def _sample_subgradient(td_batch, z):
-    """Mean of τ over a batch and its subgradient in z (SPEC §4, A2)."""
+def _worst_block(td, z):
+    """Per sample: τ = max_s T_(N-s) c_s over the non-empty blocks, the block s* reaching it, and
+    T_(N-s*) (the slope of τ in c_{s*})."""
     c = normalized_load(z)
     used = np.flatnonzero(z > 0)
-    terms = td_batch[:, used] * c[used]
-    arg = used[np.argmax(terms, axis=1)]
-    tau = td_batch[np.arange(td_batch.shape[0]), arg] * c[arg]
-    # dτ/dz_j = T_(N-s*) (j+1) for j ≤ s*; then the derivative of c through the normalisation
-    weights = td_batch[np.arange(td_batch.shape[0]), arg]
-    n = z.size
+    arg = used[np.argmax(td[:, used] * c[used], axis=1)]
+    slope = td[np.arange(td.shape[0]), arg]
+    return slope * c[arg], arg, slope
+
+
+def _pull_back(weights, arg, n):
+    """Σ_k weights_k ∂τ_k/∂z averaged over samples: ∂τ/∂z_j = T_(N-s*) (j+1) for j ≤ s*."""
     g = np.zeros(n)
     np.add.at(g, arg, weights)
-    g = np.cumsum(g[::-1])[::-1] * (np.arange(n) + 1.0) / td_batch.shape[0]
-    return float(tau.mean()), g
+    return np.cumsum(g[::-1])[::-1] * (np.arange(n) + 1.0) / arg.size
+
+
+def _sample_subgradient(td_batch, z):
+    """Mean of τ over a batch and its subgradient in z (SPEC §4, A2)."""
+    tau, arg, slope = _worst_block(td_batch, z)
+    return float(tau.mean()), _pull_back(slope, arg, z.size)
 
 
 def _m_subgradient(p: _Problem, iterations: int = 3000, batch: int = 32, **opts):
@@ -280,19 +287,10 @@ def _smoothed_tail(p: _Problem, zf: np.ndarray, h: float):
     """Smoothed sample estimate of P(τ > t): mean of expit((τ_k - t)/h), and its gradient."""
     z = np.zeros(p.workers)
     z[p.levels] = np.maximum(zf, 0)
-    td = p.td
-    c = normalized_load(z)
-    used = np.flatnonzero(z > 0)
-    terms = td[:, used] * c[used]
-    arg = used[np.argmax(terms, axis=1)]
-    tau = td[np.arange(td.shape[0]), arg] * c[arg]
+    tau, arg, slope = _worst_block(p.td, z)
     sig = special.expit((tau - p.deadline) / h)
-    val = float(sig.mean())
-    dw = sig * (1 - sig) / h * td[np.arange(td.shape[0]), arg]
-    g = np.zeros(p.workers)
-    np.add.at(g, arg, dw)
-    g = np.cumsum(g[::-1])[::-1] * (np.arange(p.workers) + 1.0) / td.shape[0]
-    return val, g[p.levels]
+    g = _pull_back(sig * (1 - sig) / h * slope, arg, p.workers)
+    return float(sig.mean()), g[p.levels]
 
 
 def _m_stationary(p: _Problem, starts: int | None = None, polish: int = 4, **opts):

@@ -24,7 +24,7 @@ from .analysis import (OrderStatMax, EXACT_MAX_WORKERS, can_evaluate_exactly, ev
 from .model import descending
 from .stragglers import StragglerModel
 
-__all__ = ["best_gc_level", "best_ucmmc_r", "uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
+__all__ = ["best_gc_level", "best_ucmmc_r", "json_number", "tandon_all_levels", "uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
            "ferdinand_blocks", "ucmmc_samples", "ucmmc_all_r", "PeerResult", "compare"]
 
 
@@ -42,6 +42,11 @@ def tandon_partial(level: int, alpha: float = 6.0) -> OrderStatMax:
     """Tandon's partial-straggler variant: τ = (s+1)/(s+α) · max(α·T_(N-s), T_(N)) (SPEC §6)."""
     k = (level + 1.0) / (level + alpha)
     return OrderStatMax(np.array([k * alpha, k]), np.array([level, 0]))
+
+
+def tandon_all_levels(Td: np.ndarray, alpha: float = 6.0) -> np.ndarray:
+    """Tandon's partial variant at every level s on descending-sorted draws, shape (K, N)."""
+    return np.stack([tandon_partial(s, alpha).samples(Td) for s in range(Td.shape[1])], axis=1)
 
 
 def ignore_stragglers(level: int) -> OrderStatMax:
@@ -147,18 +152,17 @@ class PeerResult:
     exact_gradient: bool = True
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "expected_runtime": _num(self.expected_runtime),
-                "expected_runtime_stderr": _num(self.expected_runtime_stderr),
-                "completion_probability": _num(self.completion_probability),
-                "completion_probability_stderr": _num(self.completion_probability_stderr),
+        return {"name": self.name, "expected_runtime": json_number(self.expected_runtime),
+                "expected_runtime_stderr": json_number(self.expected_runtime_stderr),
+                "completion_probability": json_number(self.completion_probability),
+                "completion_probability_stderr": json_number(self.completion_probability_stderr),
                 "upload_per_worker": self.upload_per_worker, "parameters": self.parameters,
                 "evaluation": self.evaluation, "exact_gradient": self.exact_gradient}
 
 
-def _num(v):
-    if v is None:
-        return None
-    return v if math.isfinite(v) else None  # JSON has no inf: null (see docs)
+def json_number(v):
+    """A float for JSON, or None for missing and non-finite values (JSON has no inf: null, see docs)."""
+    return None if v is None or not math.isfinite(v) else float(v)
 
 
 def _mc_row(values: np.ndarray, deadline):
@@ -204,7 +208,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     Td = descending(T)
     levels = np.arange(workers)
     gc_s = best_gc_level(model, workers, T, deadline=deadline)
-    tandon_s = _pick(np.stack([tandon_partial(s, alpha).samples(Td) for s in levels], axis=1), deadline)
+    tandon_s = _pick(tandon_all_levels(Td, alpha), deadline)
     uc = ucmmc_all_r(T, workers)
     uc_r = _pick(uc, deadline) + 1
     L = coords

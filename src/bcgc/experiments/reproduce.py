@@ -21,7 +21,7 @@ import numpy as np
 from ..analysis import OrderStatMax, completion_probability_exact, evaluate
 from ..design import design
 from ..model import descending
-from ..peers import classic_gc, compare, tandon_partial, ucmmc_all_r, uncoded
+from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
 
 __all__ = ["Config", "QUICK", "FULL", "reproduce", "paper_law"]
@@ -161,7 +161,7 @@ def _prob_rows(law, n, coords, t, cfg, seed):
     out["uncoded"] = (float(completion_probability_exact(law, n, uncoded(), t)[0][0]), 0.0)
     T = law.sample(cfg.samples, n, np.random.default_rng([seed, 10]))
     Td = descending(T)
-    for name, mat in (("tandon_partial", np.stack([tandon_partial(s).samples(Td) for s in range(n)], axis=1)),
+    for name, mat in (("tandon_partial", tandon_all_levels(Td)),
                       ("ucmmc_best", ucmmc_all_r(T, n))):
         p = np.mean(mat <= t, axis=0).max()
         out[name] = (float(p), math.sqrt(p * (1 - p) / cfg.samples))
