@@ -1,0 +1,151 @@
+"""Laws given by observed times: :class:`Empirical` (pooled i.i.d.) and :class:`Trace` (joint),
+the CSV reader :func:`read_trace`, and the data check shared by every fit."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import special
+
+from .. import _validate as V
+from .base import IIDLaw, StragglerModel
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Empirical(IIDLaw):
+    """i.i.d. draws from a finite list of observed times (e.g. a trace pooled over workers).
+
+    A step CDF: exact order-statistic moments are finite sums, evaluation uses Monte Carlo.
+    """
+
+    values: np.ndarray = field(default_factory=lambda: np.ones(1))
+    source: str = ""
+    exact = False
+
+    def __post_init__(self):
+        v = np.sort(np.asarray(self.values, dtype=float).ravel())
+        if v.size == 0 or not np.all(v > 0) or np.isnan(v).any():
+            raise ValueError("values must be a non-empty list of times > 0")
+        object.__setattr__(self, "values", v)
+        object.__setattr__(self, "full_prob", float(np.mean(np.isinf(v))))
+
+    def cdf(self, t):
+        return np.searchsorted(self.values, np.asarray(t, dtype=float), side="right") / self.values.size
+
+    def sf(self, t):
+        return 1.0 - self.cdf(t)
+
+    def ppf(self, q):
+        idx = np.ceil(np.asarray(q, dtype=float) * self.values.size).astype(int) - 1
+        return self.values[np.clip(idx, 0, self.values.size - 1)]
+
+    def isf(self, q):
+        return self.ppf(1.0 - np.asarray(q, dtype=float))
+
+    @property
+    def lower(self) -> float:
+        return float(self.values[0])
+
+    def _sample(self, rng, iterations, workers):
+        return rng.choice(self.values, size=(iterations, workers), replace=True)
+
+    def _moment(self, workers, h):
+        support = np.unique(self.values)
+        with np.errstate(divide="ignore"):
+            hv = h(support)
+        k = np.arange(1, workers + 1, dtype=float)[:, None]
+        # P(T_(k) ≤ v) = I_{F(v)}(k, N-k+1); differences give the point masses of T_(k).
+        cdf_k = special.betainc(k, workers - k + 1, self.cdf(support)[None, :])
+        mass = np.diff(np.concatenate([np.zeros((workers, 1)), cdf_k], axis=1), axis=1)
+        with np.errstate(invalid="ignore"):
+            out = np.where(mass > 0, mass * hv[None, :], 0.0).sum(axis=1)
+        return out
+
+    def order_stat_mean(self, workers: int) -> np.ndarray:
+        return self._moment(V.integer("workers", workers, minimum=1), lambda v: v)
+
+    def order_stat_inv_mean(self, workers: int) -> np.ndarray:
+        return self._moment(V.integer("workers", workers, minimum=1), lambda v: 1.0 / v)
+
+    @property
+    def spec(self) -> str:
+        return f"empirical:path={self.source}" if self.source else f"empirical({self.values.size} values)"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Trace(StragglerModel):
+    """Any joint law given as samples: one row per iteration, one column per worker.
+
+    ``sample`` bootstraps whole rows, so correlations between workers in one iteration are kept.
+    """
+
+    samples: np.ndarray = field(default_factory=lambda: np.ones((1, 1)))
+    source: str = ""
+
+    def __post_init__(self):
+        s = np.asarray(self.samples, dtype=float)
+        if s.ndim != 2 or s.size == 0:
+            raise ValueError("trace samples must be a 2-D array: one row per iteration, one column per worker")
+        if np.isnan(s).any() or (s <= 0).any():
+            raise ValueError("trace times must be numbers > 0 (inf marks a full straggler)")
+        object.__setattr__(self, "samples", s)
+        object.__setattr__(self, "workers", s.shape[1])
+        object.__setattr__(self, "full_prob", float(np.mean(np.isinf(s))))
+
+    def _sample(self, rng, iterations, workers):
+        return self.samples[rng.integers(0, self.samples.shape[0], size=iterations)]
+
+    def pooled(self) -> Empirical:
+        """The i.i.d. law of one worker's time, pooling every worker and iteration."""
+        return Empirical(self.samples.ravel(), source=self.source)
+
+    @property
+    def spec(self) -> str:
+        return f"trace:path={self.source}" if self.source else f"trace({self.samples.shape[0]}x{self.workers})"
+
+
+def read_trace(path) -> np.ndarray:
+    """Read a CSV trace: one row per iteration, one column per worker, times > 0 (``inf`` allowed).
+
+    Lines starting with ``#`` are comments. Any other non-numeric cell is an error naming its place.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"trace path {str(path)!r} is not a readable file")
+    rows = []
+    with path.open(newline="") as fh:
+        for lineno, row in enumerate(csv.reader(fh), start=1):
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            vals = []
+            for col, cell in enumerate(row, start=1):
+                try:
+                    v = float(cell)
+                except ValueError:
+                    raise ValueError(f"trace {path.name}: line {lineno}, column {col}: time must be a "
+                                     f"number > 0, got {cell.strip()!r}") from None
+                if not (v > 0):
+                    raise ValueError(f"trace {path.name}: line {lineno}, column {col}: time must be a "
+                                     f"number > 0, got {cell.strip()!r}")
+                vals.append(v)
+            if rows and len(vals) != len(rows[0]):
+                raise ValueError(f"trace {path.name}: line {lineno} has {len(vals)} columns, "
+                                 f"expected {len(rows[0])} (one per worker)")
+            rows.append(vals)
+    if not rows:
+        raise ValueError(f"trace {path.name} holds no rows of times")
+    return np.array(rows)
+
+
+def _fit_data(data) -> np.ndarray:
+    """Observed times (array or :class:`Trace`) as a flat array of finite times > 0."""
+    if isinstance(data, Trace):
+        data = data.samples
+    d = np.asarray(data, dtype=float).ravel()
+    d = d[np.isfinite(d)]  # full stragglers carry no information on the speed of the others
+    if d.size < 2 or np.any(d <= 0):
+        raise ValueError("data to fit must hold at least 2 finite times > 0")
+    return d

@@ -1,0 +1,267 @@
+"""The named i.i.d. laws, backed by frozen ``scipy.stats`` distributions, and their registry.
+
+Each law class carries its text ``name``; its parameter names are its dataclass fields, in order
+(:meth:`_ScipyLaw.params`), so the text form, ``repr`` and the parser all read one source.
+:data:`REGISTRY` maps names to classes; :data:`FAMILIES` is the part of it that can be fitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from scipy import stats
+
+from .. import _validate as V
+from .base import IIDLaw
+from .empirical import _fit_data
+
+
+class _ScipyLaw(IIDLaw):
+    """A named law backed by a frozen ``scipy.stats`` distribution (``_dist``)."""
+
+    exact = True
+    name = ""
+
+    @classmethod
+    def params(cls) -> tuple[str, ...]:
+        """Parameter names of the text form: the init fields in order (``base`` is Python-only)."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.init and f.name != "base")
+
+    @property
+    def _fields(self) -> tuple[str, ...]:
+        return self.params()
+
+    @property
+    def _dist(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def cdf(self, t):
+        return self._dist.cdf(t)
+
+    def sf(self, t):
+        return self._dist.sf(t)
+
+    def pdf(self, t):
+        return self._dist.pdf(t)
+
+    def ppf(self, q):
+        return self._dist.ppf(q)
+
+    def isf(self, q):
+        return self._dist.isf(q)
+
+    def mean(self) -> float:
+        return float(self._dist.mean())
+
+    @property
+    def lower(self) -> float:
+        return float(self._dist.support()[0])
+
+    def _sample(self, rng, iterations, workers):
+        return self._dist.rvs(size=(iterations, workers), random_state=rng)
+
+    @property
+    def spec(self) -> str:
+        return self.name + ":" + ",".join(f"{f}={getattr(self, f):g}" for f in self.params())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.params())
+        return f"{type(self).__name__}({args})"
+
+
+@dataclass(frozen=True, repr=False)
+class ShiftedExponential(_ScipyLaw):
+    """F(t) = 1 - exp(-rate·(t - shift)) for t ≥ shift: the reference model of the field."""
+
+    shift: float = 1.0
+    rate: float = 1.0
+    name = "shifted-exponential"
+
+    def __post_init__(self):
+        object.__setattr__(self, "shift", V.nonnegative("shift", self.shift))
+        object.__setattr__(self, "rate", V.positive("rate", self.rate))
+
+    @cached_property
+    def _dist(self):
+        return stats.expon(loc=self.shift, scale=1.0 / self.rate)
+
+    def order_stat_mean(self, workers: int) -> np.ndarray:
+        """Exact: E[T_(k)] = shift + (1/rate) Σ_{i=N-k+1}^{N} 1/i (Rényi's representation)."""
+        workers = V.integer("workers", workers, minimum=1)
+        inv = 1.0 / np.arange(workers, 0, -1, dtype=float)  # 1/N, 1/(N-1), .., 1
+        return self.shift + np.cumsum(inv) / self.rate
+
+    @classmethod
+    def fit(cls, data) -> "ShiftedExponential":
+        loc, scale = stats.expon.fit(_fit_data(data))
+        return cls(shift=float(loc), rate=float(1.0 / scale))
+
+
+@dataclass(frozen=True, repr=False)
+class Exponential(ShiftedExponential):
+    """F(t) = 1 - exp(-rate·t)."""
+
+    rate: float = 1.0
+    shift: float = field(default=0.0, init=False)  # not a parameter: drops out of params()
+    name = "exponential"
+
+    @classmethod
+    def fit(cls, data) -> "Exponential":
+        _, scale = stats.expon.fit(_fit_data(data), floc=0)
+        return cls(rate=float(1.0 / scale))
+
+
+@dataclass(frozen=True, repr=False)
+class _ScaleShape(_ScipyLaw):
+    """A two-parameter law given by a scipy family f(shape, scale=scale); MLE fit with loc = 0."""
+
+    scale: float = 1.0
+    shape: float = 2.5
+    _family = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "scale", V.positive("scale", self.scale))
+        object.__setattr__(self, "shape", V.positive("shape", self.shape))
+
+    @cached_property
+    def _dist(self):
+        return self._family(self.shape, scale=self.scale)
+
+    @classmethod
+    def fit(cls, data):
+        shape, _, scale = cls._family.fit(_fit_data(data), floc=0)
+        return cls(scale=float(scale), shape=float(shape))
+
+
+@dataclass(frozen=True, repr=False)
+class Pareto(_ScaleShape):
+    """F(t) = 1 - (scale/t)^shape for t ≥ scale: heavy (polynomial) tails."""
+
+    name = "pareto"
+    _family = stats.pareto
+
+
+@dataclass(frozen=True, repr=False)
+class Weibull(_ScaleShape):
+    """F(t) = 1 - exp(-(t/scale)^shape)."""
+
+    shape: float = 1.5
+    name = "weibull"
+    _family = stats.weibull_min
+
+
+@dataclass(frozen=True, repr=False)
+class LogNormal(_ScipyLaw):
+    """log T ~ Normal(mu, sigma²)."""
+
+    mu: float = 0.0
+    sigma: float = 0.5
+    name = "lognormal"
+
+    def __post_init__(self):
+        try:
+            mu = float(self.mu)
+        except (TypeError, ValueError):
+            raise ValueError(f"mu must be a finite number, got {self.mu!r}") from None
+        if not np.isfinite(mu):
+            raise ValueError(f"mu must be a finite number, got {self.mu!r}")
+        object.__setattr__(self, "mu", mu)
+        object.__setattr__(self, "sigma", V.positive("sigma", self.sigma))
+
+    @cached_property
+    def _dist(self):
+        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
+
+    @classmethod
+    def fit(cls, data) -> "LogNormal":
+        s, _, scale = stats.lognorm.fit(_fit_data(data), floc=0)
+        return cls(mu=float(np.log(scale)), sigma=float(s))
+
+
+@dataclass(frozen=True, repr=False)
+class Bimodal(_ScipyLaw):
+    """With probability ``prob`` a worker is slowed by ``factor`` ≥ 1: G(t) = (1-p)F(t) + pF(t/κ).
+
+    F is a shifted exponential (``shift``, ``rate``); the Python API accepts any i.i.d. ``base``.
+    Quantiles are found by bisection inside [F⁻¹(u), κF⁻¹(u)], which always brackets G⁻¹(u).
+    """
+
+    shift: float = 1.0
+    rate: float = 1.0
+    factor: float = 5.0
+    prob: float = 0.1
+    base: IIDLaw | None = None
+    name = "bimodal"
+
+    def __post_init__(self):
+        if self.base is None:
+            object.__setattr__(self, "base", ShiftedExponential(self.shift, self.rate))
+        factor = V.positive("factor", self.factor)
+        if factor < 1:
+            raise ValueError(f"factor must be a number >= 1 (a slow-down), got {self.factor!r}")
+        object.__setattr__(self, "factor", factor)
+        object.__setattr__(self, "prob", V.probability("prob", self.prob))
+        object.__setattr__(self, "exact", bool(self.base.exact))
+
+    def cdf(self, t):
+        t = np.asarray(t, dtype=float)
+        return (1 - self.prob) * self.base.cdf(t) + self.prob * self.base.cdf(t / self.factor)
+
+    def sf(self, t):
+        t = np.asarray(t, dtype=float)
+        return (1 - self.prob) * self.base.sf(t) + self.prob * self.base.sf(t / self.factor)
+
+    def pdf(self, t):
+        t = np.asarray(t, dtype=float)
+        return (1 - self.prob) * self.base.pdf(t) + self.prob * self.base.pdf(t / self.factor) / self.factor
+
+    def ppf(self, q):
+        q = np.asarray(q, dtype=float)
+        return self._invert(self.cdf, q, self.base.ppf(q), self.factor * self.base.ppf(q), rising=True)
+
+    def isf(self, q):
+        q = np.asarray(q, dtype=float)
+        return self._invert(self.sf, q, self.base.isf(q), self.factor * self.base.isf(q), rising=False)
+
+    @staticmethod
+    def _invert(fun, target, lo, hi, rising):
+        lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+        finite = np.isfinite(hi) & np.isfinite(lo)
+        for _ in range(200):  # bisection to machine precision in the bracket
+            mid = 0.5 * (lo + hi)
+            below = fun(mid) < target if rising else fun(mid) > target
+            lo = np.where(finite & below, mid, lo)
+            hi = np.where(finite & ~below, mid, hi)
+            if np.all(~finite | (hi - lo <= 4e-16 * np.abs(hi))):
+                break
+        return np.where(finite, 0.5 * (lo + hi), hi)
+
+    def mean(self) -> float:
+        return float((1 - self.prob + self.prob * self.factor) * self.base.mean())
+
+    @property
+    def lower(self) -> float:
+        return self.base.lower
+
+    def _sample(self, rng, iterations, workers):
+        t = self.base._sample(rng, iterations, workers)
+        slow = rng.random((iterations, workers)) < self.prob
+        return np.where(slow, t * self.factor, t)
+
+    @property
+    def spec(self) -> str:
+        if isinstance(self.base, ShiftedExponential) and type(self.base) is ShiftedExponential:
+            return super().spec
+        return f"bimodal(base={self.base.spec},factor={self.factor:g},prob={self.prob:g})"
+
+
+#: text name -> law class, in the order the help text lists them.
+REGISTRY: dict[str, type[_ScipyLaw]] = {
+    cls.name: cls for cls in (ShiftedExponential, Exponential, Pareto, Weibull, LogNormal, Bimodal)
+}
+#: the laws :func:`fit` can fit: those whose class defines ``fit`` (maximum likelihood).
+FAMILIES: dict[str, type[_ScipyLaw]] = {name: cls for name, cls in REGISTRY.items() if hasattr(cls, "fit")}

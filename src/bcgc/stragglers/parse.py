@@ -1,0 +1,118 @@
+"""The command-line text form of a law (:func:`parse_model`) and maximum-likelihood fitting (:func:`fit`)."""
+
+from __future__ import annotations
+
+from .base import IIDLaw, StragglerModel
+from .composite import FullStragglers, Heterogeneous
+from .empirical import Empirical, Trace, read_trace
+from .named import FAMILIES, REGISTRY
+
+_SYNTAX = ("NAME:key=value,... with NAME one of "
+           + ", ".join(list(REGISTRY) + ["empirical", "trace", "heterogeneous"])
+           + " (e.g. shifted-exponential:shift=1,rate=1; add full=P for full stragglers)")
+
+
+def fit(family: str, data) -> IIDLaw:
+    """Fit a named i.i.d. law to observed times (array or :class:`Trace`) by maximum likelihood."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    return FAMILIES[family].fit(data)
+
+
+def parse_model(text: str) -> StragglerModel:
+    """Read a law from its text form (docs/model.md), e.g. ``pareto:scale=1,shape=2.5``.
+
+    * ``shifted-exponential:shift=1,rate=1``, ``exponential:rate=1``, ``pareto:scale=1,shape=2.5``,
+      ``weibull:scale=1,shape=1.5``, ``lognormal:mu=0,sigma=0.5``,
+      ``bimodal:shift=1,rate=1,factor=5,prob=0.1``
+    * ``trace:path=times.csv`` (joint law, bootstrapped rows), ``empirical:path=times.csv`` (pooled i.i.d.)
+    * ``heterogeneous:6*shifted-exponential:shift=1,rate=1;2*shifted-exponential:shift=3,rate=1``
+    * any of them with ``full=P`` appended: each worker never answers with probability P.
+    """
+    if not isinstance(text, str) or ":" not in text:
+        raise ValueError(f"model {text!r} is malformed: expected {_SYNTAX}")
+    name, _, rest = text.strip().partition(":")
+    name = name.strip().lower()
+    if name == "heterogeneous":  # its parts hold commas of their own: split on ';' first
+        return _parse_heterogeneous(text, rest)
+    params = _parse_pairs(text, rest)
+    full = params.pop("full", None)
+    if name in ("trace", "empirical"):
+        law = _parse_data_law(text, name, params)
+    elif name in REGISTRY:
+        law = _parse_named(text, name, params)
+    else:
+        raise ValueError(f"model {text!r} has an unknown law {name!r}: expected {_SYNTAX}")
+    if full is not None:
+        try:
+            q = float(full)
+        except ValueError:
+            raise ValueError(f"model {text!r}: full must be a probability in [0, 1), got {full!r}") from None
+        law = FullStragglers(law, q)
+    return law
+
+
+def _parse_heterogeneous(text: str, rest: str) -> Heterogeneous:
+    """``COUNT*LAW;COUNT*LAW;..`` (a bare LAW counts once) -> one law per worker, in order."""
+    laws = []
+    for part in filter(None, (p.strip() for p in rest.split(";"))):
+        count, star, law_text = part.partition("*")
+        if not star:
+            count, law_text = "1", part
+        n = _int_param("model", "count", count)
+        law = parse_model(law_text)
+        if not law.iid:
+            raise ValueError(f"model {text!r}: each part of heterogeneous must be an i.i.d. law")
+        laws.extend([law] * n)
+    if not laws:
+        raise ValueError(f"model {text!r}: heterogeneous needs parts COUNT*LAW separated by ';'")
+    return Heterogeneous(tuple(laws))
+
+
+def _parse_pairs(text: str, rest: str) -> dict[str, str]:
+    """``key=value,key=value`` -> {lower-case key: value text}."""
+    params = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or "=" in value:
+            raise ValueError(f"model {text!r} is malformed at {item!r}: expected key=value pairs "
+                             "separated by commas")
+        params[key.strip().lower()] = value.strip()
+    return params
+
+
+def _parse_data_law(text: str, name: str, params: dict[str, str]) -> StragglerModel:
+    if set(params) != {"path"}:
+        raise ValueError(f"model {text!r}: {name} takes exactly one parameter, path=FILE.csv")
+    samples = read_trace(params["path"])
+    return Trace(samples, source=params["path"]) if name == "trace" else Empirical(samples, source=params["path"])
+
+
+def _parse_named(text: str, name: str, params: dict[str, str]) -> IIDLaw:
+    cls = REGISTRY[name]
+    allowed = cls.params()
+    unknown = set(params) - set(allowed)
+    if unknown:
+        raise ValueError(f"model {text!r}: unknown parameter {sorted(unknown)[0]!r} for {name}; "
+                         f"allowed: {', '.join(allowed)}, full")
+    missing = [k for k in allowed if k not in params]
+    if missing:  # never guess a parameter the user did not give
+        raise ValueError(f"model {text!r}: missing parameter {missing[0]!r} for {name}; "
+                         f"required: {', '.join(allowed)}")
+    kwargs = {}
+    for k, v in params.items():
+        try:
+            kwargs[k] = float(v)
+        except ValueError:
+            raise ValueError(f"model {text!r}: {k} must be a number, got {v!r}") from None
+    return cls(**kwargs)
+
+
+def _int_param(owner, name, value):
+    try:
+        v = int(value)
+    except ValueError:
+        raise ValueError(f"{owner}: {name} must be an integer >= 1, got {value!r}") from None
+    if v < 1:
+        raise ValueError(f"{owner}: {name} must be an integer >= 1, got {v}")
+    return v
