@@ -1,18 +1,32 @@
-"""Design algorithms (SPEC §4): block reduction, agreement of the optimal methods, closed forms,
-A7 → A6, constraints, and sample-based designs for non-i.i.d. laws."""
+"""Design algorithms (docs/algorithms.md): block reduction, agreement of the optimal methods, closed
+forms, A7 → A6, constraints, and sample-based designs for non-i.i.d. laws."""
+
+import itertools
+import math
 
 import numpy as np
 import pytest
 from scipy import optimize
 
 from bcgc.analysis import OrderStatMax, evaluate
-from bcgc.design import (allowed_level_set, brute_force_blocks, brute_force_coordinates, design,
-                         round_blocks)
-from bcgc.model import descending, levels_to_blocks, normalized_load
+from bcgc.design import allowed_level_set, brute_force_blocks, design, round_blocks
+from bcgc.model import coordinate_runtime, descending, levels_to_blocks, normalized_load
 from bcgc.stragglers import (Bimodal, FullStragglers, Heterogeneous, Pareto, ShiftedExponential, Trace,
                              parse_model)
 
 SE = ShiftedExponential(1, 1)
+
+
+def brute_force_coordinates(T: np.ndarray, coords: int):
+    """A0, the reference for A1: the coordinate-level vector s ∈ {0..N-1}^L minimising the sample
+    mean of τ(s; T), equation (1). Returns (levels, value). N^L candidates: tiny cases only."""
+    workers = T.shape[1]
+    best, best_val = None, math.inf
+    for levels in itertools.product(range(workers), repeat=coords):
+        val = float(coordinate_runtime(np.array(levels), T).mean())
+        if val < best_val:
+            best, best_val = np.array(levels), val
+    return best, best_val
 
 
 LAWS_BY_N = {
@@ -25,7 +39,8 @@ LAWS_BY_N = {
 @pytest.mark.parametrize("law_name", list(LAWS_BY_N))
 @pytest.mark.parametrize("n, coords", [(2, 6), (3, 6), (3, 4)])
 def test_coordinate_brute_force_equals_block_enumeration(law_name, n, coords):
-    """A0 (all s ∈ {0..N-1}^L) = A1 (compositions), on common random numbers (SPEC §3.2)."""
+    """A0 (all s ∈ {0..N-1}^L) = A1 (compositions), on common random numbers
+    (docs/model.md, "Block coordinate gradient coding")."""
     T = LAWS_BY_N[law_name](n).sample(300, n, seed=1)
     levels, v0 = brute_force_coordinates(T, coords)
     x, v1, count = brute_force_blocks(descending(T), coords)
@@ -41,7 +56,9 @@ def test_coordinate_brute_force_equals_block_enumeration_at_n4_l6():
     assert count == 84 and v0 == pytest.approx(v1, rel=1e-12)
 
 
-def test_jensen_reproduces_spec_worked_example():
+def test_jensen_reproduces_the_worked_example():
+    """A4 on the shifted exponential (1, 1), N = 3: docs/algorithms.md, "The closed forms are one
+    min-max problem"."""
     r = design(SE, 3, 100_000, method="jensen")
     assert np.allclose(r.relaxed / 1e5, [0.68217, 0.18605, 0.13178], atol=1e-5)
     assert r.expected_runtime == pytest.approx(2.33093, abs=2e-4)  # integer rounding of L = 1e5
@@ -61,7 +78,7 @@ def test_optimal_methods_agree_within_half_a_percent(law, n):
     assert best <= jensen * (1 + 1e-9)
 
 
-def test_relaxed_optimum_matches_spec_worked_example():
+def test_relaxed_optimum_matches_the_worked_example():
     r = design(SE, 3, 10**6, method="optimal", samples=4000)
     assert evaluate(SE, 3, r.relaxed, method="exact").expected_runtime == pytest.approx(2.31824, rel=5e-4)
 
@@ -70,13 +87,13 @@ def test_relaxed_optimum_matches_spec_worked_example():
 def test_optimal_integer_design_matches_exact_enumeration(n, coords):
     exact = design(SE, n, coords, method="brute-force")
     opt = design(SE, n, coords, method="optimal", seed=1)
-    assert exact.evaluation == "exact" and opt.evaluation == "exact"
+    assert exact.evaluation.method == "exact" and opt.evaluation.method == "exact"
     assert opt.expected_runtime <= exact.expected_runtime * 1.005
     assert exact.blocks.sum() == coords
 
 
 def test_large_deadline_solution_is_the_limit_of_the_stationary_point():
-    """A7 (closed form) is what A6 tends to as the deadline grows (SPEC §4)."""
+    """A7 (closed form) is what A6 tends to as the deadline grows (docs/algorithms.md, A7 section)."""
     n = 5
     a7 = design(SE, n, 10**6, objective="deadline", deadline=10, method="large-deadline").relaxed / 1e6
     assert np.allclose(a7, (1 / np.arange(1, n + 1)) / np.sum(1 / np.arange(1, n + 1)))
@@ -88,7 +105,8 @@ def test_large_deadline_solution_is_the_limit_of_the_stationary_point():
     assert dist[-1] < 0.02 and dist[0] > 0.1
 
 
-def test_stationary_point_matches_spec_deadline_example():
+def test_stationary_point_matches_the_deadline_example():
+    """A6 on the shifted exponential (1, 1), N = 3, t = 3: docs/algorithms.md, "A2, A6, R"."""
     r = design(SE, 3, 10**6, objective="deadline", deadline=3.0)
     assert r.completion_probability == pytest.approx(0.86092, abs=2e-5)
     assert np.allclose(r.relaxed / 1e6, [0.6137, 0.1583, 0.2280], atol=2e-3)
@@ -139,7 +157,7 @@ def test_heterogeneous_workers_get_a_sample_based_optimum():
     law = Heterogeneous((SE,) * 6 + (ShiftedExponential(3, 1 / 3),) * 2)   # a quarter 3x slower
     n, coords = 8, 10_000
     opt = design(law, n, coords, seed=2)
-    assert opt.diagnostics["converged"] and opt.evaluation == "monte-carlo"
+    assert opt.diagnostics["converged"] and opt.evaluation.method == "monte-carlo"
     td = descending(law.sample(100_000, n, seed=99))
     mean = lambda x: OrderStatMax.from_blocks(x).samples(td).mean()
     rivals = [design(law, n, coords, method="jensen").blocks] + [np.eye(n)[s] * coords for s in range(n)]

@@ -1,0 +1,179 @@
+"""Design of the block sizes x: one entry point, many methods (in the manner of scipy.optimize).
+
+``design(model, workers, coords, objective="runtime"|"deadline", method=...)`` returns a
+:class:`DesignResult`. Every method works on the normalised relaxation z = x / L (z ≥ 0, Σ z = 1),
+so L never enters a complexity; the integer blocks come from rounding R.
+
+Methods (docs/algorithms.md, "Which method when"):
+
+* ``optimal`` — the default. Runtime: the sample-average LP (A3) solved to optimality by
+  constraint generation, compared on common random numbers with A2 (whose 96 000 fresh draws beat
+  the LP's 1000 by ~0.1% when T is very variable) and the closed forms; the best is kept.
+  Deadline: ``stationary`` (A6).
+* ``subgradient`` (A2), ``saa-lp`` (A3), ``jensen`` (A4), ``inverse`` (A5), ``stationary`` (A6),
+  ``large-deadline`` (A7), ``brute-force`` (A1: exact enumeration of integer block vectors).
+
+Constraints: ``tolerate=f`` forces x_s = 0 for s < f; ``allowed_levels`` restricts the non-empty
+blocks to a set of levels.
+
+Modules: ``result`` (DesignResult), ``common`` (problem context, z ↔ c, worst block),
+``closed_forms`` (A4, A5, A7), ``sample_based`` (A2, A3, the pick of ``optimal``), ``deadline``
+(A6), ``integer`` (R, A1).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+from .. import _validate as V
+from .. import streams
+from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime
+from ..stragglers import StragglerModel
+from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
+from .common import _Problem, allowed_level_set
+from .deadline import _m_stationary
+from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
+from .result import DesignInputs, DesignResult
+from .sample_based import _best_of, _m_saa_lp, _m_subgradient
+
+__all__ = ["design", "DesignResult", "DesignInputs", "METHODS", "OBJECTIVES", "round_blocks", "brute_force_blocks", "allowed_level_set"]
+
+#: what a design optimises: "runtime" (minimise E[τ]) or "deadline" (maximise P(τ ≤ t))
+OBJECTIVES = ("runtime", "deadline")
+
+METHODS = {
+    "jensen": _m_jensen,
+    "inverse": _m_inverse,
+    "subgradient": _m_subgradient,
+    "saa-lp": _m_saa_lp,
+    "stationary": _m_stationary,
+    "large-deadline": _m_large_deadline,
+    "optimal": None,      # dispatched in design()
+    "brute-force": None,  # integer enumeration, see _brute_force_design
+}
+
+
+def design(model: StragglerModel, workers: int, coords: int, objective: str = "runtime",
+           deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
+           allowed_levels=None, samples: int | None = None, seed: int = 0,
+           eval_samples: int = 200_000, options: dict | None = None) -> DesignResult:
+    """Design the block sizes x for N workers and L coordinates.
+
+    Parameters
+    ----------
+    model : a straggler law (``bcgc.stragglers``), e.g. ``ShiftedExponential(shift=1, rate=1)``.
+    workers, coords : N ≥ 1 and L ≥ 1.
+    objective : "runtime" (P1, minimise E[τ]) or "deadline" (P2, maximise P(τ ≤ deadline)).
+    method : one of METHODS; "optimal" picks the best exact method for the case.
+    tolerate : f, forces x_s = 0 for s < f (f full stragglers never block an iteration).
+    allowed_levels : optional set of levels that may be non-empty.
+    samples : draws of T for sample-based methods (default 1000 for the LP, 20000 for A6).
+    seed : seeds every random quantity (same seed, same design).
+    eval_samples : Monte Carlo draws for the final evaluation when it cannot be exact.
+    """
+    t_start = time.perf_counter()
+    p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
+                       seed, eval_samples, options)
+    chosen = _chosen(method, objective)
+    x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
+    solve_seconds = time.perf_counter() - t_start
+    return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds)
+
+
+def _chosen(method: str, objective: str) -> str:
+    """The method that actually solves: ``optimal`` is A3 for the runtime, A6 for a deadline."""
+    if method == "optimal":
+        return "saa-lp" if objective == "runtime" else "stationary"
+    return method
+
+
+def _check_options(method: str, objective: str, options: dict) -> dict:
+    """Options are keyword arguments of the solving method; anything else is refused, never ignored."""
+    fn = METHODS.get(_chosen(method, objective))
+    allowed = [] if fn is None else [k for k in inspect.signature(fn).parameters if k != "p"]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"options {unknown} are not options of method {_chosen(method, objective)!r}; "
+                         f"allowed: {', '.join(allowed) if allowed else 'none'}")
+    return dict(options)
+
+
+def _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples, seed,
+           eval_samples, options):
+    """Validate the arguments (in this order, so the first bad one is named) and build the problem.
+    Returns (problem, inputs)."""
+    workers = model.check_workers(workers)
+    coords = V.integer("coords", coords, minimum=1)
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be 'runtime' or 'deadline', got {objective!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    tolerate = V.integer("tolerate", tolerate, minimum=0, maximum=workers - 1)
+    if deadline is not None:
+        deadline = V.positive("deadline", deadline)
+    if objective == "deadline" and deadline is None:
+        raise ValueError("deadline is required for objective 'deadline' (a number > 0)")
+    seed = V.integer("seed", seed, minimum=0)
+    levels = allowed_level_set(workers, tolerate, allowed_levels)
+    opts = _check_options(method, objective, dict(options or {}))
+    if samples is None:
+        samples = 20_000 if (objective == "deadline" or method == "stationary") else 1_000
+    samples = V.integer("samples", samples, minimum=10)
+    eval_samples = V.integer("eval_samples", eval_samples, minimum=10)
+    p = _Problem(model, workers, levels, deadline, samples, seed)
+    if objective == "runtime":
+        p.check_runtime_finite()
+    inputs = DesignInputs(model, workers, coords, objective, deadline, method, tolerate,
+                          None if allowed_levels is None else tuple(int(v) for v in allowed_levels),
+                          samples, seed, eval_samples, opts)
+    return p, inputs
+
+
+def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, opts: dict):
+    """Run the chosen method, then round (R) and improve by local moves. Returns (x, z, diagnostics)."""
+    diagnostics: dict = {}
+    if chosen == "brute-force":
+        x, diag = _brute_force_design(p, coords, objective)
+        z = x / coords
+        diagnostics.update(diag)
+        moves = 0
+    else:
+        z, diag = METHODS[chosen](p, **opts)
+        diagnostics.update(diag)
+        if method == "optimal" and objective == "runtime":
+            z, pick = _best_of(p, {"saa-lp": z, "subgradient": _m_subgradient(p)[0], "jensen": _m_jensen(p)[0],
+                                   "inverse": _safe(_m_inverse, p)})
+            diagnostics["candidates"] = pick
+        x = round_blocks(z, coords, p.levels)
+        score = _integer_score(p, objective, exact_if_possible=False)
+        # above EXACT_MAX_WORKERS one coordinate changes nothing measurable
+        x, moves, evals = _local_moves(x, p.levels, score, max_evals=4 * p.levels.size + 4) \
+            if p.workers <= EXACT_MAX_WORKERS else (x, 0, 0)
+    diagnostics["rounding_moves"] = moves
+    return x, z, diagnostics
+
+
+def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds):
+    """Evaluate the integer design (exactly where possible) and pack the answer."""
+    ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
+                          "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
+    success = bool(diagnostics.get("converged", True))
+    if chosen == "brute-force":
+        message = "enumerated all integer designs"
+    elif success:
+        message = f"{chosen} solved the relaxed problem"
+    else:
+        message = (f"{chosen} stopped before convergence after {diagnostics.get('rounds')} rounds: "
+                   "the design is the best found, not a proven optimum")
+    return DesignResult(blocks=x, relaxed=z * inputs.coords, evaluation=ev, inputs=inputs, success=success,
+                        message=message, nit=int(diagnostics.get("nit", 0)), solve_seconds=solve_seconds,
+                        diagnostics=diagnostics)
+
+
+def _safe(fn, p):
+    """The design of ``fn`` or None where its closed form does not exist."""
+    try:
+        return fn(p)[0]
+    except ValueError:
+        return None

@@ -1,0 +1,80 @@
+"""The answer of :func:`bcgc.design.design`: the design, its evaluation, and what it was made from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..analysis import Evaluation
+
+__all__ = ["DesignInputs", "DesignResult"]
+
+
+@dataclass(frozen=True)
+class DesignInputs:
+    """The arguments a design was made from (validated), so that a result explains itself."""
+
+    model: object
+    workers: int
+    coords: int
+    objective: str
+    deadline: float | None
+    method: str
+    tolerate: int
+    allowed_levels: tuple | None
+    samples: int
+    seed: int
+    eval_samples: int
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    """The answer of :func:`design` (modelled on scipy's OptimizeResult).
+
+    blocks: integer x (N entries summing to L) · relaxed: the continuous solution (sums to L) ·
+    evaluation: E[τ] and P(τ ≤ deadline) of ``blocks`` (stderr None when exact) · inputs: the
+    arguments · success/message: whether the method converged, said in words · diagnostics: solver
+    details of the method. ``value``/``stderr`` are the objective's entry of the evaluation.
+    """
+
+    blocks: np.ndarray
+    relaxed: np.ndarray
+    evaluation: Evaluation
+    inputs: DesignInputs
+    success: bool
+    message: str
+    nit: int
+    solve_seconds: float
+    diagnostics: dict = field(default_factory=dict)
+
+    objective = property(lambda self: self.inputs.objective)
+    method = property(lambda self: self.inputs.method)
+    deadline = property(lambda self: self.inputs.deadline)
+    expected_runtime = property(lambda self: self.evaluation.expected_runtime)
+    expected_runtime_stderr = property(lambda self: self.evaluation.expected_runtime_stderr)
+    completion_probability = property(lambda self: self.evaluation.completion_probability)
+    completion_probability_stderr = property(lambda self: self.evaluation.completion_probability_stderr)
+
+    @property
+    def value(self) -> float:
+        """The objective of ``blocks``: E[τ] ("runtime") or P(τ ≤ deadline) ("deadline")."""
+        return self.expected_runtime if self.objective == "runtime" else self.completion_probability
+
+    @property
+    def stderr(self) -> float | None:
+        return self.expected_runtime_stderr if self.objective == "runtime" else self.completion_probability_stderr
+
+    def __repr__(self) -> str:
+        def fmt(v, se):
+            return "None" if v is None else (f"{v:.6g}" if se is None else f"{v:.6g} ± {se:.2g}")
+        nz = np.flatnonzero(self.blocks)
+        shown = ", ".join(f"{s}: {self.blocks[s]}" for s in nz[:12]) + (", …" if nz.size > 12 else "")
+        return (f"DesignResult(method={self.method!r}, objective={self.objective!r}, success={self.success},\n"
+                f"  blocks={{{shown}}} (level: coordinates),\n"
+                f"  expected_runtime={fmt(self.expected_runtime, self.expected_runtime_stderr)}, "
+                f"completion_probability={fmt(self.completion_probability, self.completion_probability_stderr)}"
+                f", deadline={self.deadline},\n"
+                f"  evaluation={self.evaluation.method!r}, nit={self.nit}, solve_seconds={self.solve_seconds:.3g}, "
+                f"message={self.message!r})")
