@@ -17,7 +17,6 @@ import time
 import numpy as np
 
 from bcgc.problems import load_dataset, make_problem
-from bcgc.runtime.engine import Plan
 from bcgc.runtime.train import train
 from bcgc.scheme import BlockScheme
 from bcgc.stragglers import ShiftedExponential
@@ -59,7 +58,7 @@ def main():
     be = RayBackend([problem.restrict(scheme.subsets_of(w)) for w in range(4)])
     lat = []
     for i in range(20):
-        be.publish(i, problem.init(), np.full(4, 1.0), Plan.from_scheme(scheme), "emulate", 3600.0)
+        be.publish(i, problem.init(), np.full(4, 1.0), scheme, "emulate", 3600.0)
         time.sleep(0.05)
         t0 = time.perf_counter()
         be.cancel(i)

@@ -72,7 +72,7 @@ def test_compare_json_lists_every_scheme(capsys):
     (["design", "-N", "3", "-L", "5", "-m", "shifted-exponential:shift=1"], "missing parameter 'rate'"),
     (["design", "-N", "3", "-L", "5", "-m", "nonsense"], "malformed"),
     (["design", "-N", "3", "-L", "5", "-m", "zipf:a=2"], "unknown law 'zipf'"),
-    (["design", "-N", "3", "-L", "5", "-m", SE, "--method", "magic"], "method must be one of"),
+    (["design", "-N", "3", "-L", "5", "-m", SE, "--method", "magic"], "invalid choice: 'magic'"),
     (["evaluate", "-N", "3", "-L", "5", "-m", SE, "-x", "1,1,1"], "blocks must sum to coords = 5, got a sum of 3"),
     (["evaluate", "-N", "3", "-m", SE, "-x", "1,1"], "blocks must have one entry per level"),
     (["evaluate", "-N", "3", "-m", SE, "-x", "1,-1,1"], "blocks must be non-negative integers"),

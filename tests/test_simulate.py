@@ -32,7 +32,7 @@ def test_worker_messages_decode_to_the_uncoded_gradient(digits):
     g = np.empty(problem.L)
     for s in scheme.levels:
         F = scheme.first_responders(int(s), T * scheme.loads[s])
-        msgs = np.array([scheme.worker_message(int(w), int(s), theta, problem.partial) for w in F])
+        msgs = np.array([scheme.worker_message(int(w), int(s), lambda k, c: problem.partial(theta, k, c)) for w in F])
         g[scheme.slices[s]] = scheme.decode(int(s), F, msgs)
     exact = problem.gradient(theta)
     assert np.linalg.norm(g - exact) <= 1e-9 * np.linalg.norm(exact)

@@ -29,49 +29,18 @@ import numpy as np
 from scipy import integrate, special
 
 from . import _validate as V
-from .model import descending, normalized_load
+from .model import OrderStatMax, descending, normalized_load
 from .stragglers import StragglerModel
 
 __all__ = [
     "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "Estimate",
     "monte_carlo", "Evaluation", "evaluate", "oracle_samples", "can_evaluate_exactly",
-    "tail_probability_and_gradient",
-    "EXACT_MAX_WORKERS",
+    "tail_probability_and_gradient", "use_exact", "EVALUATION_METHODS", "EXACT_MAX_WORKERS",
 ]
 
 #: Above this many workers "auto" evaluation uses Monte Carlo: the exact walk costs O(N^3) per
 #: probability and E[τ] needs ~100-300 of them (see benchmarks/ for measured times).
 EXACT_MAX_WORKERS = 200
-
-
-@dataclass(frozen=True)
-class OrderStatMax:
-    """τ = max_i coef_i · T_(N - level_i), the runtime family that admits exact evaluation."""
-
-    coefs: np.ndarray
-    levels: np.ndarray
-
-    @classmethod
-    def from_blocks(cls, x) -> "OrderStatMax":
-        """BCGC's runtime (SPEC (2)): one term per non-empty block, coef y_s / L."""
-        x = np.asarray(x, dtype=float)
-        used = np.flatnonzero(x > 0)
-        return cls(normalized_load(x)[used], used)
-
-    def samples(self, Td: np.ndarray) -> np.ndarray:
-        """τ for each row of descending-sorted times ``Td`` (column s = T_(N-s))."""
-        return np.max(Td[:, self.levels] * self.coefs, axis=1)
-
-    def chain(self):
-        """Constraints sorted by threshold (coef descending), implied ones dropped (see module doc)."""
-        order = np.argsort(-self.coefs, kind="stable")
-        coefs, levels = [], []
-        for a, m in zip(self.coefs[order], self.levels[order]):
-            if a <= 0 or (levels and m >= levels[-1]):
-                continue  # threshold inf, or implied by a tighter constraint at a lower threshold
-            coefs.append(float(a))
-            levels.append(int(m))
-        return np.array(coefs), np.array(levels, dtype=np.int64)
 
 
 @lru_cache(maxsize=16)
@@ -285,22 +254,31 @@ class Evaluation:
     method: str
 
 
+EVALUATION_METHODS = ("auto", "exact", "monte-carlo")
+
+
 def can_evaluate_exactly(model, workers: int) -> bool:
     """Exact evaluation applies to i.i.d. named laws; "auto" also caps N (EXACT_MAX_WORKERS)."""
     return bool(model.iid and model.exact)
 
 
+def use_exact(model, workers: int, method: str = "auto", max_workers: float = EXACT_MAX_WORKERS) -> bool:
+    """The one exact-versus-Monte-Carlo policy: "exact" demands the exact path (an error when the
+    law does not allow it), "monte-carlo" never takes it, "auto" takes it for i.i.d. named laws
+    with N ≤ ``max_workers`` (the exact walk costs O(N³) per probability)."""
+    if method not in EVALUATION_METHODS:
+        raise ValueError(f"evaluation method must be one of {', '.join(EVALUATION_METHODS)}, got {method!r}")
+    possible = can_evaluate_exactly(model, workers)
+    if method == "exact" and not possible:
+        raise ValueError(f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
+                         "use Monte Carlo evaluation (--evaluation monte-carlo)")
+    return method == "exact" or (method == "auto" and possible and workers <= max_workers)
+
+
 def evaluate_runtime(model: StragglerModel, workers: int, runtime: OrderStatMax, deadline=None,
                      method: str = "auto", samples: int = 200_000, seed=0) -> Evaluation:
     """Evaluate a max-of-order-statistics runtime; ``method`` is auto, exact or monte-carlo."""
-    if method not in ("auto", "exact", "monte-carlo"):
-        raise ValueError(f"method must be one of auto, exact, monte-carlo, got {method!r}")
-    exact_ok = can_evaluate_exactly(model, workers)
-    if method == "exact" and not exact_ok:
-        raise ValueError(f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
-                         "use method='monte-carlo'")
-    use_exact = method == "exact" or (method == "auto" and exact_ok and workers <= EXACT_MAX_WORKERS)
-    if use_exact:
+    if use_exact(model, workers, method):
         mean = expected_runtime_exact(model, workers, runtime)
         prob = None
         if deadline is not None:

@@ -73,8 +73,16 @@ class GradientCode:
 
     def encode(self, worker: int, partials: np.ndarray) -> np.ndarray:
         """Worker n's coded message Σ_k B[n, k] · partials[k] (partials: N × block length)."""
-        sup = self.support(worker)
-        return self.B[worker, sup] @ partials[sup]
+        return self.encode_support(worker, partials[self.support(worker)])
+
+    def encode_support(self, worker: int, rows: np.ndarray) -> np.ndarray:
+        """The same message from the rows of worker n's own subsets only (``support(n)`` order):
+        all a worker has computed."""
+        return self.B[worker, self.support(worker)] @ rows
+
+    def messages(self, responders, partials: np.ndarray) -> np.ndarray:
+        """Every responder's message at once, B_F · partials (the simulator's fast path)."""
+        return self.B[np.asarray(responders)] @ partials
 
     def decoding_vector(self, responders) -> np.ndarray:
         """a with aᵀ B_F = 1ᵀ for the responders F (in the order given); needs |F| ≥ N - s.

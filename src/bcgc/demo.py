@@ -14,42 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from .cli import plot_wall, render_compare, render_design, render_train
+from . import plots
 from .design import design
+from .report import render_compare, render_design, render_train
 from .peers import compare
 from .stragglers import ShiftedExponential
-
-
-def plot(result, rows, path: Path, title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    s = np.arange(result.blocks.size)
-    ax1.bar(s, result.blocks, color="tab:blue")
-    ax1.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax1.set_xlabel("level s (stragglers tolerated)")
-    ax1.set_ylabel("coordinates in block s  (x_s)")
-    ax1.set_title("BCGC design: redundancy per coordinate block")
-    shown = [r for r in rows if r.name != "ignore_stragglers"]
-    names = [r.name for r in shown]
-    vals = [r.expected_runtime for r in shown]
-    colors = ["tab:blue" if r.name == "bcgc" else ("tab:gray" if r.name == "oracle" else "tab:orange") for r in shown]
-    bars = ax2.barh(names[::-1], vals[::-1], color=colors[::-1])
-    for bar, r in zip(bars, shown[::-1]):
-        up = "" if r.upload_per_worker is None else f"  upload {r.upload_per_worker // result.blocks.sum()}×L"
-        ax2.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {r.expected_runtime:.3g}{up}",
-                 va="center", fontsize=8)
-    ax2.set_xlabel("expected runtime per iteration (unit of T)")
-    ax2.set_title("BCGC against the peers (SPEC §6)")
-    ax2.set_xlim(0, max(vals) * 1.45)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main(argv=None) -> int:
@@ -61,12 +30,12 @@ def main(argv=None) -> int:
     law, n, coords = ShiftedExponential(0.1, 1.0), 20, 10_000
     result = design(law, n, coords)
     print(f"$ bcgc design --workers {n} --coords {coords} --model {law.spec}\n")
-    print(render_design(result, law))
+    print(render_design(result))
     rows = compare(law, n, coords, samples=50_000, bcgc_blocks=result.blocks)
     print(f"\n$ bcgc compare --workers {n} --coords {coords} --model {law.spec} --samples 50000\n")
-    print(render_compare(rows, n, coords, law))
+    print(render_compare(rows))
     path = out / "demo.png"
-    plot(result, rows, path, f"N={n}, L={coords}, T ~ {law.spec}")
+    plots.save(plots.demo_figure(result, rows, f"N={n}, L={coords}, T ~ {law.spec}"), path)
     print(f"\nwrote {path}")
 
     from .problems import FASHION_MNIST_DIR, load_dataset, make_problem
@@ -79,7 +48,7 @@ def main(argv=None) -> int:
     results = train(problem, law, iterations=12, unit=0.1, seed=0)
     title = f"least-squares on {data.name} (L={problem.L}), N=8, T ~ {law.spec}, --emulate unit=0.1s, Ray"
     print(render_train(results, title))
-    plot_wall(results, out / "train.png", title)
+    plots.save(plots.train_figure(results, title), out / "train.png")
     print(f"\nwrote {out / 'train.png'}")
     return 0
 

@@ -1,30 +1,35 @@
-"""The runtime of a design for given worker times (SPEC §3), vectorised over realisations.
+"""The runtime of a design for given worker times (docs/model.md), vectorised over realisations.
 
 Conventions: ``T`` has shape (K, N) — K realisations of the N workers' times; ``x`` is the block
 vector (x_0..x_{N-1}), x_s coordinates at level s; ``levels`` is a coordinate-level vector
 (s_0..s_{L-1}). Times are in the unit of T (one full-subset gradient); the runtime divides by L
-as in SPEC (1)–(2). Empty blocks never enter a maximum: an empty block's term is dominated by the
-block before it, and skipping it keeps full stragglers (T = inf) from producing inf·0.
+as in the paper's (1)–(2). Empty blocks never enter a maximum: an empty block's term is dominated
+by the block before it, and skipping it keeps full stragglers (T = inf) from producing inf·0.
+
+Formula (2) lives here once, as :class:`OrderStatMax` (τ = max_i a_i · T_(N - m_i)): analysis,
+design, peers, the scheme and the simulator all evaluate runtimes through it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = [
-    "cumulative_load", "normalized_load", "descending", "block_runtime", "coordinate_runtime",
+    "OrderStatMax", "single_level_blocks", "cumulative_load", "normalized_load", "descending", "block_runtime", "coordinate_runtime",
     "levels_to_blocks", "blocks_to_levels", "block_of_coordinates", "worker_load", "upload_per_worker",
 ]
 
 
 def cumulative_load(x) -> np.ndarray:
-    """y_s = Σ_{j≤s} (j+1) x_j: the units of work a worker has done when block s is finished (§3.2)."""
+    """y_s = Σ_{j≤s} (j+1) x_j: the units of work a worker has done when block s is finished."""
     x = np.asarray(x, dtype=float)
     return np.cumsum((np.arange(x.shape[-1]) + 1.0) * x, axis=-1)
 
 
 def normalized_load(x) -> np.ndarray:
-    """c_s = y_s / L, so that block s is decodable at T_(N-s) · c_s (SPEC (2))."""
+    """c_s = y_s / L, so that block s is decodable at T_(N-s) · c_s (formula (2))."""
     x = np.asarray(x, dtype=float)
     return cumulative_load(x) / x.sum(axis=-1, keepdims=True)
 
@@ -35,20 +40,61 @@ def descending(T) -> np.ndarray:
     return -np.sort(-T, axis=-1)
 
 
+@dataclass(frozen=True)
+class OrderStatMax:
+    """τ = max_i coef_i · T_(N - level_i): formula (2) of BCGC and every peer of the same family
+    (uncoded, classic GC, Tandon's partial scheme, ignore-stragglers); docs/model.md."""
+
+    coefs: np.ndarray
+    levels: np.ndarray
+
+    @classmethod
+    def from_blocks(cls, x) -> "OrderStatMax":
+        """BCGC's runtime (2): one term per non-empty block s, coefficient c_s = y_s / L."""
+        x = np.asarray(x, dtype=float)
+        used = np.flatnonzero(x > 0)
+        return cls(normalized_load(x)[used], used)
+
+    def terms(self, Td: np.ndarray) -> np.ndarray:
+        """coef_i · T_(N - level_i) for each row of descending-sorted ``Td``, shape (K, terms):
+        for BCGC, the time at which each non-empty block becomes decodable."""
+        return Td[:, self.levels] * self.coefs
+
+    def samples(self, Td: np.ndarray) -> np.ndarray:
+        """τ for each row of descending-sorted times ``Td`` (column s = T_(N-s))."""
+        return np.max(self.terms(Td), axis=1)
+
+    def chain(self):
+        """Terms sorted by threshold (coef descending), implied ones dropped (docs/algorithms.md,
+        exact P(τ ≤ t)): T_(N-m) ≤ t/a is implied by a tighter term with a lower threshold."""
+        order = np.argsort(-self.coefs, kind="stable")
+        coefs, levels = [], []
+        for a, m in zip(self.coefs[order], self.levels[order]):
+            if a <= 0 or (levels and m >= levels[-1]):
+                continue  # threshold inf, or implied by a tighter constraint at a lower threshold
+            coefs.append(float(a))
+            levels.append(int(m))
+        return np.array(coefs), np.array(levels, dtype=np.int64)
+
+
+def single_level_blocks(workers: int, coords: int, level: int) -> np.ndarray:
+    """Every coordinate at one level: classic GC at level s, uncoded at s = 0 (the baselines)."""
+    x = np.zeros(workers, dtype=np.int64)
+    x[level] = coords
+    return x
+
+
 def block_runtime(x, T, sorted_desc: bool = False) -> np.ndarray:
-    """τ(x; T) = max_{s : x_s > 0} T_(N-s) · y_s / L for each row of T (SPEC (2)). Shape (K,)."""
-    x = np.asarray(x, dtype=float)
+    """τ(x; T) = max_{s : x_s > 0} T_(N-s) · y_s / L for each row of T, formula (2). Shape (K,)."""
     Td = np.asarray(T, dtype=float) if sorted_desc else descending(T)
     if Td.ndim == 1:
         Td = Td[None, :]
-    c = normalized_load(x)
-    used = np.flatnonzero(x > 0)
-    return np.max(Td[:, used] * c[used], axis=1)
+    return OrderStatMax.from_blocks(x).samples(Td)
 
 
 def coordinate_runtime(levels, T) -> np.ndarray:
     """τ(s; T) = max_l T_(N-s_l) · c_l / L with c_l = Σ_{i≤l} (s_i + 1), coordinates processed in
-    the given order 0..L-1 (SPEC (1)). Shape (K,)."""
+    the given order 0..L-1 (the paper's (1)). Shape (K,)."""
     levels = np.asarray(levels, dtype=np.int64)
     Td = descending(T)
     if Td.ndim == 1:
@@ -58,7 +104,7 @@ def coordinate_runtime(levels, T) -> np.ndarray:
 
 
 def levels_to_blocks(levels, workers: int) -> np.ndarray:
-    """Block sizes x_s = #{l : s_l = s} (the sorted order of SPEC §3.2)."""
+    """Block sizes x_s = #{l : s_l = s} (coordinates sorted by level)."""
     return np.bincount(np.asarray(levels, dtype=np.int64), minlength=workers)
 
 
@@ -75,10 +121,10 @@ def block_of_coordinates(x) -> list[slice]:
 
 
 def worker_load(x) -> float:
-    """Units of work per worker per iteration: y_{N-1} = Σ_s (s+1) x_s (SPEC §3.2)."""
+    """Units of work per worker per iteration: y_{N-1} = Σ_s (s+1) x_s."""
     return float(cumulative_load(x)[-1])
 
 
 def upload_per_worker(x) -> int:
-    """Values each worker uploads per iteration: one per coordinate, Σ_s x_s = L (SPEC §3.2)."""
+    """Values each worker uploads per iteration: one per coordinate, Σ_s x_s = L."""
     return int(np.asarray(x).sum())

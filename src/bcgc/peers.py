@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validate as V
-from .analysis import (OrderStatMax, EXACT_MAX_WORKERS, can_evaluate_exactly, evaluate_runtime,
-                       oracle_samples)
+from . import streams
+from .analysis import Evaluation, evaluate_runtime, oracle_samples, use_exact
+from .model import OrderStatMax
 from .model import descending
 from .stragglers import StragglerModel
 
-__all__ = ["best_gc_level", "best_ucmmc_r", "json_number", "tandon_all_levels", "uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
+__all__ = ["best_gc_level", "best_ucmmc_r", "CompareInputs", "tandon_all_levels", "uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
            "ferdinand_blocks", "ucmmc_samples", "ucmmc_all_r", "PeerResult", "compare"]
 
 
@@ -116,19 +117,19 @@ def _pick(matrix: np.ndarray, deadline) -> int:
 
 
 def _common_draws(model, workers, T, seed, samples):
-    return model.sample(samples, workers, np.random.default_rng([seed, 10])) if T is None else T
+    return model.sample(samples, workers, streams.rng(seed, streams.COMMON_DRAWS)) if T is None else T
 
 
 def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
-                  deadline=None) -> int:
-    """Classic GC's best level s: exact argmin of (s+1) E[T_(N-s)] for i.i.d. laws with finite
-    moments, else chosen on common draws ``T`` (drawn with ``seed`` when not given)."""
+                  deadline=None, tolerate: int = 0) -> int:
+    """Classic GC's best level s ≥ ``tolerate``: exact argmin of (s+1) E[T_(N-s)] for i.i.d. laws
+    with finite moments, else chosen on common draws ``T`` (drawn with ``seed`` when not given)."""
     if T is None and model.iid and model.full_prob == 0:
         means = model.order_stat_mean(workers)[::-1] * (np.arange(workers) + 1.0)
         if np.all(np.isfinite(means)):
-            return int(np.argmin(means))
+            return tolerate + int(np.argmin(means[tolerate:]))
     Td = descending(_common_draws(model, workers, T, seed, samples))
-    return _pick(Td * (np.arange(workers) + 1.0), deadline)
+    return tolerate + _pick((Td * (np.arange(workers) + 1.0))[:, tolerate:], deadline)
 
 
 def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
@@ -138,34 +139,38 @@ def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, sam
 
 
 @dataclass(frozen=True)
+class CompareInputs:
+    """The arguments a comparison was made from (validated)."""
+
+    model: object
+    workers: int
+    coords: int
+    deadline: float | None
+    samples: int
+    seed: int
+    alpha: float
+    method: str
+
+
+@dataclass(frozen=True)
 class PeerResult:
-    """One row of a comparison: a scheme's expected runtime, completion probability and upload."""
+    """One row of a comparison: a scheme, its parameters and upload, and its :class:`Evaluation`."""
 
     name: str
-    expected_runtime: float
-    expected_runtime_stderr: float | None
-    completion_probability: float | None
-    completion_probability_stderr: float | None
+    evaluation: Evaluation
     upload_per_worker: int | None
-    parameters: dict = field(default_factory=dict)
-    evaluation: str = "exact"
-    exact_gradient: bool = True
+    parameters: dict
+    exact_gradient: bool
+    inputs: CompareInputs
 
-    def as_dict(self) -> dict:
-        return {"name": self.name, "expected_runtime": json_number(self.expected_runtime),
-                "expected_runtime_stderr": json_number(self.expected_runtime_stderr),
-                "completion_probability": json_number(self.completion_probability),
-                "completion_probability_stderr": json_number(self.completion_probability_stderr),
-                "upload_per_worker": self.upload_per_worker, "parameters": self.parameters,
-                "evaluation": self.evaluation, "exact_gradient": self.exact_gradient}
+    expected_runtime = property(lambda self: self.evaluation.expected_runtime)
+    expected_runtime_stderr = property(lambda self: self.evaluation.expected_runtime_stderr)
+    completion_probability = property(lambda self: self.evaluation.completion_probability)
+    completion_probability_stderr = property(lambda self: self.evaluation.completion_probability_stderr)
 
 
-def json_number(v):
-    """A float for JSON, or None for missing and non-finite values (JSON has no inf: null, see docs)."""
-    return None if v is None or not math.isfinite(v) else float(v)
-
-
-def _mc_row(values: np.ndarray, deadline):
+def _mc_evaluation(values: np.ndarray, deadline) -> Evaluation:
+    """Monte Carlo estimate of E[τ] and P(τ ≤ deadline) from common draws of τ."""
     finite = np.isfinite(values)
     if finite.all():
         mean = float(values.mean())
@@ -176,47 +181,65 @@ def _mc_row(values: np.ndarray, deadline):
     if deadline is not None:
         prob = float(np.mean(values <= deadline))
         prob_se = math.sqrt(prob * (1 - prob) / values.size)
-    return mean, se, prob, prob_se
+    return Evaluation(mean, se, prob, prob_se, deadline, "monte-carlo")
 
 
 def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
             samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
             method: str = "auto") -> list[PeerResult]:
-    """Every peer of SPEC §6 and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
+    """Every peer (docs/peers.md) and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
 
     Parameters (GC's level, Tandon's level, UC-MMC's r) are chosen by the lowest mean on one set of
     ``samples`` common draws — by completion probability instead when E[τ] is infinite (full
     stragglers). Chosen schemes of the order-statistic family are then evaluated exactly for i.i.d.
-    named laws (N ≤ EXACT_MAX_WORKERS); the rest keep their Monte Carlo estimate and stderr.
+    named laws (``method``: auto, exact or monte-carlo, as in :func:`bcgc.analysis.evaluate`); the
+    rest keep their Monte Carlo estimate and stderr.
     ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``).
     """
-    from .design import design  # late import: design depends on analysis only
-
     workers = model.check_workers(workers)
-    coords = V.integer("coords", coords, minimum=1)
-    samples = V.integer("samples", samples, minimum=2)
-    if deadline is not None:
-        deadline = V.positive("deadline", deadline)
+    inputs = CompareInputs(model, workers, V.integer("coords", coords, minimum=1),
+                           None if deadline is None else V.positive("deadline", deadline),
+                           V.integer("samples", samples, minimum=2), V.integer("seed", seed, minimum=0),
+                           V.positive("alpha", alpha), method)
+    exact = use_exact(model, workers, method)
     if bcgc_blocks is None:
-        objective = "deadline" if (model.full_prob > 0 and deadline is not None) else "runtime"
-        if model.full_prob > 0 and deadline is None:
-            raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
-        bcgc_blocks = design(model, workers, coords, objective=objective, deadline=deadline, seed=seed).blocks
-    bcgc_blocks = V.blocks(bcgc_blocks, workers, coords)
-
-    T = _common_draws(model, workers, None, seed, samples)
+        bcgc_blocks = _default_design(inputs)
+    bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
+    out = []
+    T = _common_draws(model, workers, None, inputs.seed, inputs.samples)
     Td = descending(T)
-    levels = np.arange(workers)
-    gc_s = best_gc_level(model, workers, T, deadline=deadline)
-    tandon_s = _pick(tandon_all_levels(Td, alpha), deadline)
+    for name, rt, upload, params, exact_grad in _schemes(inputs, bcgc_blocks, T, Td):
+        if isinstance(rt, OrderStatMax) and exact:
+            ev = evaluate_runtime(model, workers, rt, inputs.deadline, "exact")
+        else:
+            ev = _mc_evaluation(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
+        out.append(PeerResult(name, ev, upload, params, exact_grad, inputs))
+    return out
+
+
+def _default_design(inputs: CompareInputs) -> np.ndarray:
+    from .design import design  # late import: design sits above analysis, like peers
+
+    full = inputs.model.full_prob > 0
+    if full and inputs.deadline is None:
+        raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
+    objective = "deadline" if (full and inputs.deadline is not None) else "runtime"
+    return design(inputs.model, inputs.workers, inputs.coords, objective=objective, deadline=inputs.deadline,
+                  seed=inputs.seed).blocks
+
+
+def _schemes(inputs: CompareInputs, bcgc_blocks, T, Td):
+    """(name, runtime, upload, parameters, exact gradient) of every scheme, parameters picked on T."""
+    L, workers, deadline = inputs.coords, inputs.workers, inputs.deadline
+    gc_s = best_gc_level(inputs.model, workers, T, deadline=deadline)
+    tandon_s = _pick(tandon_all_levels(Td, inputs.alpha), deadline)
     uc = ucmmc_all_r(T, workers)
     uc_r = _pick(uc, deadline) + 1
-    L = coords
-    rows: list[tuple[str, object, int | None, dict, bool]] = [
+    rows = [
         ("bcgc", OrderStatMax.from_blocks(bcgc_blocks), L, {"blocks": bcgc_blocks.tolist()}, True),
         ("uncoded", uncoded(), L, {}, True),
         ("gc_best", classic_gc(gc_s), L, {"level": gc_s}, True),
-        ("tandon_partial", tandon_partial(tandon_s, alpha), L, {"level": tandon_s, "alpha": alpha}, True),
+        ("tandon_partial", tandon_partial(tandon_s, inputs.alpha), L, {"level": tandon_s, "alpha": inputs.alpha}, True),
     ]
     for name, layers in (("ferdinand_r_L", L), ("ferdinand_r_L2", L // 2)):
         if layers >= 1 and L <= layers * workers:
@@ -225,17 +248,4 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     rows.append(("ucmmc_best", uc[:, uc_r - 1], uc_r * L, {"r": uc_r}, True))
     rows.append(("ignore_stragglers", ignore_stragglers(gc_s), L, {"level": gc_s}, False))
     rows.append(("oracle", oracle_samples(T), None, {}, True))
-
-    exact_ok = can_evaluate_exactly(model, workers) and (
-        method == "exact" or (method == "auto" and workers <= EXACT_MAX_WORKERS))
-    out = []
-    for name, rt, upload, params, exact_grad in rows:
-        if isinstance(rt, OrderStatMax) and exact_ok:
-            ev = evaluate_runtime(model, workers, rt, deadline, "exact")
-            vals = (ev.expected_runtime, None, ev.completion_probability, None)
-            how = "exact"
-        else:
-            vals = _mc_row(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, deadline)
-            how = "monte-carlo"
-        out.append(PeerResult(name, *vals, upload, params, how, exact_grad))
-    return out
+    return rows

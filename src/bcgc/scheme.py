@@ -37,23 +37,18 @@ class BlockScheme:
         """Data subsets worker n must store: the union of its supports over the non-empty levels."""
         return np.unique(np.concatenate([c.support(worker) for c in self.codes.values()]))
 
-    def encode(self, worker: int, level: int, partials: np.ndarray) -> np.ndarray:
-        """Worker n's message for block s: Σ_k B^{(s)}[n, k] ∂f_k restricted to the block.
-        ``partials``: rows indexed by subset (N × block length; rows outside the support unused)."""
-        return self.codes[level].encode(worker, partials)
-
-    def worker_message(self, worker: int, level: int, theta, partial) -> np.ndarray:
-        """Compute and encode block s on worker n with ``partial(theta, subset, coords)``."""
+    def worker_message(self, worker: int, level: int, partial) -> np.ndarray:
+        """Worker n's coded message for block s, computed from its own subsets only:
+        Σ_k B^{(s)}[n, k] ∂f_k over the block's coordinates, ``partial(k, coords)`` giving ∂f_k.
+        This is what every runtime worker sends (docs/model.md, the scheme)."""
         code = self.codes[level]
         sl = self.slices[level]
         coords = np.arange(sl.start, sl.stop)
-        sup = code.support(worker)
-        rows = np.stack([partial(theta, int(k), coords) for k in sup])
-        return code.B[worker, sup] @ rows
+        return code.encode_support(worker, np.stack([partial(int(k), coords) for k in code.support(worker)]))
 
-    def ready_times(self, T: np.ndarray) -> np.ndarray:
-        """Arrival time of every (worker, non-empty block) message: T_n · c_s. Shape (N, levels)."""
-        return np.asarray(T, dtype=float)[:, None] * self.loads[self.levels][None, :]
+    def ready_time(self, level: int, t_n: float) -> float:
+        """When worker n's block-s message is ready under linear progress: T_n · c_s (unit of T)."""
+        return t_n * float(self.loads[level])
 
     def first_responders(self, level: int, T: np.ndarray) -> np.ndarray:
         """The first N - s workers to deliver block s (ties broken by worker index)."""
@@ -78,8 +73,8 @@ class BlockScheme:
             s = int(s)
             F = self.first_responders(s, T)
             sl = self.slices[s]
-            messages = self.codes[s].B[F] @ subset_grads[:, sl]   # exactly what workers F send
+            messages = self.codes[s].messages(F, subset_grads[:, sl])  # exactly what workers F send
             g[sl] = self.decode(s, F, messages)
-            block_times[s] = float(T[F[-1]] * self.loads[s])       # T_(N-s) · y_s / L
+            block_times[s] = self.ready_time(s, float(T[F[-1]]))   # the last needed arrival
             used[s] = F
         return g, block_times, used

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validate as V
-from .analysis import OrderStatMax
-from .design import design
+from . import streams
 from .model import block_runtime
-from .peers import best_gc_level, best_ucmmc_r, ucmmc_all_r
+from .peers import best_ucmmc_r, ucmmc_all_r
+from .policy import DesignPolicy
 from .scheme import BlockScheme
 from .stragglers import StragglerModel
 
@@ -41,6 +41,7 @@ class SimulationResult:
     iteration_times: np.ndarray
     predicted_times: np.ndarray       # SPEC (2) (or the peer's formula) for the same draws
     gradient_errors: np.ndarray       # relative error of the applied gradient vs the uncoded one
+    draws: np.ndarray                 # T of every iteration (streams.iteration_times), shape (iterations, N)
     parameters: dict = field(default_factory=dict)
 
     @property
@@ -55,24 +56,15 @@ class SimulationResult:
     def max_gradient_error(self) -> float:
         return float(self.gradient_errors.max()) if self.gradient_errors.size else 0.0
 
-    def as_dict(self) -> dict:
-        return {"name": self.name, "iterations": self.iterations, "final_loss": self.final_loss,
-                "virtual_time": self.virtual_time, "max_gradient_error": self.max_gradient_error,
-                "max_time_model_gap": float(np.max(np.abs(self.iteration_times - self.predicted_times))),
-                "parameters": self.parameters}
-
-
-def _draws(model, workers, iterations, seed):
-    """T for every iteration, seeded per iteration: the same draws for every scheme."""
-    return np.vstack([model.sample(1, workers, np.random.default_rng([seed, 100, i])) for i in range(iterations)])
 
 
 def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: int = 50,
              blocks=None, r: int | None = None, step_size: float | None = None, seed: int = 0,
-             code_kind: str = "auto") -> SimulationResult:
+             code_kind: str = "auto", policy: DesignPolicy | None = None) -> SimulationResult:
     """Run ``iterations`` steps of coded gradient descent in virtual time (see module doc).
 
-    ``blocks`` overrides the design of ``bcgc``/``gc``/``uncoded``; ``r`` overrides UC-MMC's r.
+    ``blocks`` overrides the design of ``bcgc``/``gc``/``uncoded`` (default: ``policy``, itself by
+    default the optimal BCGC design or the peer at its best level); ``r`` overrides UC-MMC's r.
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
@@ -80,7 +72,7 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
     n, L = problem.workers, problem.L
     model.check_workers(n)
     lr = problem.step_size if step_size is None else V.positive("step_size", step_size)
-    T_all = _draws(model, n, iterations, seed)
+    T_all = np.vstack([streams.iteration_times(model, n, seed, i) for i in range(iterations)])
     params: dict = {}
     if scheme == "ucmmc":
         r = best_ucmmc_r(model, n, seed=seed) if r is None else V.integer("r", r, minimum=1, maximum=n)
@@ -88,15 +80,8 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         bs = None
     else:
         if blocks is None:
-            if scheme == "bcgc":
-                blocks = design(model, n, L, seed=seed, eval_samples=20_000).blocks
-            elif scheme == "gc":
-                s = best_gc_level(model, n, seed=seed)
-                blocks = np.zeros(n, dtype=np.int64)
-                blocks[s] = L
-            else:
-                blocks = np.zeros(n, dtype=np.int64)
-                blocks[0] = L
+            policy = policy if policy is not None else DesignPolicy(scheme, seed=seed)
+            blocks = policy.blocks(model, n, L)
         bs = BlockScheme(blocks, n, kind=code_kind, seed=seed)
         params["blocks"] = bs.blocks.tolist()
         params["codes"] = {int(s): c.kind for s, c in bs.codes.items()}
@@ -113,8 +98,11 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
             pred.append(float(block_runtime(bs.blocks, T[None, :])[0]))
         else:
             # UC-MMC: subset k is first delivered by worker argmin_j (j+1) T_{k-j}; sum those gradients
-            g = G.sum(axis=0)  # every subset's exact gradient arrives once (order of summation aside)
             t_iter = float(ucmmc_all_r(T[None, :], r)[0, -1])
+            if not np.isfinite(t_iter):  # never apply a gradient no worker delivered
+                raise ValueError(f"iteration {i}: UC-MMC (r = {r}) cannot finish: some subset was "
+                                 "delivered by no worker (full stragglers)")
+            g = G.sum(axis=0)  # every subset's exact gradient arrives once (order of summation aside)
             pred.append(t_iter)
         norm = np.linalg.norm(exact)
         errs.append(float(np.linalg.norm(g - exact) / norm) if norm > 0 else 0.0)
@@ -123,7 +111,7 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         times.append(times[-1] + t_iter)
         losses.append(problem.loss(theta))
     return SimulationResult(scheme, iterations, np.array(losses), np.array(times), np.array(its), np.array(pred),
-                            np.array(errs), params)
+                            np.array(errs), T_all, params)
 
 
 def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, **kw):

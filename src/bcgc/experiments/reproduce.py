@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis import OrderStatMax, completion_probability_exact, evaluate
+from .. import plots, streams
+from ..analysis import completion_probability_exact, evaluate
 from ..design import design
-from ..model import descending
+from ..model import OrderStatMax, descending
 from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
 
@@ -72,21 +73,6 @@ def _cell(v):
     return v
 
 
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-STYLE = {"optimal": ("tab:blue", "o", "-"), "jensen": ("tab:cyan", "s", "--"), "inverse": ("tab:purple", "^", "--"),
-         "gc_best": ("tab:orange", "v", "-"), "tandon_partial": ("tab:red", "D", "-"),
-         "ferdinand_r_L": ("tab:brown", "x", ":"), "ferdinand_r_L2": ("tab:olive", "+", ":"),
-         "ucmmc_best": ("tab:green", "*", "-."), "oracle": ("black", ".", ":"),
-         "stationary": ("tab:blue", "o", "-"), "large-deadline": ("tab:cyan", "s", "--"),
-         "uncoded": ("tab:gray", "h", "-")}
-
-
 # ---------------------------------------------------------------------------- figures 1-3: E[τ]
 PAPER_SCHEMES = ("optimal", "jensen", "inverse", "gc_best", "tandon_partial", "ferdinand_r_L", "ferdinand_r_L2",
                  "ucmmc_best", "oracle")
@@ -117,27 +103,7 @@ def _sweep(name, xs, point, xlabel, out, cfg, seed, logx=False, progress=None):
         if progress:
             progress(f"{name}: x = {x:g}")
     _write_csv(out / f"{name}.csv", ["x", "scheme", "expected_runtime", "stderr", "upload_per_worker"], rows)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    for scheme in PAPER_SCHEMES:
-        pts = [(r[0], r[2], r[3]) for r in rows if r[1] == scheme]
-        if not pts:
-            continue
-        x, y, e = map(np.array, zip(*pts))
-        c, m, ls = STYLE[scheme]
-        ups = [r[4] / next(q[4] for q in rows if q[0] == r[0] and q[1] == "optimal") for r in rows if r[1] == scheme]
-        label = scheme + (f" (upload {min(ups):g}-{max(ups):g}×L)" if scheme == "ucmmc_best" else "")
-        ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=label, capsize=2, markersize=4)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("expected runtime per iteration")
-    ax.set_yscale("log")
-    if logx:
-        ax.set_xscale("log")
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / f"{name}.png", dpi=110)
-    plt.close(fig)
+    plots.save(plots.sweep_figure(rows, PAPER_SCHEMES, xlabel, logx), out / f"{name}.png")
     return rows
 
 
@@ -159,7 +125,7 @@ def _prob_rows(law, n, coords, t, cfg, seed):
     probs = [completion_probability_exact(law, n, classic_gc(s), t)[0][0] for s in range(n)]
     out["gc_best"] = (float(max(probs)), 0.0)
     out["uncoded"] = (float(completion_probability_exact(law, n, uncoded(), t)[0][0]), 0.0)
-    T = law.sample(cfg.samples, n, np.random.default_rng([seed, 10]))
+    T = law.sample(cfg.samples, n, streams.rng(seed, streams.COMMON_DRAWS))
     Td = descending(T)
     for name, mat in (("tandon_partial", tandon_all_levels(Td)),
                       ("ucmmc_best", ucmmc_all_r(T, n))):
@@ -173,27 +139,13 @@ PROB_SCHEMES = ("stationary", "large-deadline", "gc_best", "tandon_partial", "uc
 
 def _prob_figure(name, xs, rows, xlabel, out):
     _write_csv(out / f"{name}.csv", ["x", "scheme", "completion_probability", "stderr", "deadline"], rows)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    for scheme in PROB_SCHEMES:
-        pts = [(r[0], r[2], r[3]) for r in rows if r[1] == scheme]
-        x, y, e = map(np.array, zip(*pts))
-        c, m, ls = STYLE[scheme]
-        ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=scheme, capsize=2, markersize=4)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("P(τ ≤ t)")
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / f"{name}.png", dpi=110)
-    plt.close(fig)
+    plots.save(plots.probability_figure(rows, PROB_SCHEMES, xlabel), out / f"{name}.png")
 
 
 # ---------------------------------------------------------------------------- figure 6: beyond the paper
 def _scenarios(n, out: Path, seed):
     slow = n // 4
-    rng = np.random.default_rng([seed, 55])
+    rng = streams.rng(seed, streams.SCENARIOS)
     common = rng.lognormal(0.0, 0.5, size=(2000, 1))        # a slowdown shared by all workers
     trace = common * (1.0 + rng.exponential(1.0, size=(2000, n)))
     np.savetxt(out / "trace.csv", trace, delimiter=",", fmt="%.6g",
@@ -223,25 +175,7 @@ def _beyond(out, cfg, seed, progress=None):
         if progress:
             progress(f"beyond: {label}")
     _write_csv(out / "beyond.csv", ["scenario", "scheme", "expected_runtime", "stderr", "upload_per_worker_in_L"], rows)
-    plt = _plt()
-    labels = list(dict.fromkeys(r[0] for r in rows))
-    fig, axes = plt.subplots(1, len(labels), figsize=(4 * len(labels), 4.2), sharey=False)
-    for ax, label in zip(np.atleast_1d(axes), labels):
-        sub = [r for r in rows if r[0] == label]
-        base = next(r[2] for r in sub if r[1] == "bcgc")
-        names = [r[1] for r in sub]
-        vals = [r[2] / base for r in sub]
-        colors = [STYLE.get("optimal" if nm == "bcgc" else nm, ("gray",))[0] for nm in names]
-        ax.barh(names[::-1], vals[::-1], color=colors[::-1])
-        for i, r in enumerate(sub[::-1]):
-            ax.text(r[2] / base, i, f" {r[2] / base:.2f}" + (f" ({r[4]}×L)" if r[4] > 1 else ""), va="center", fontsize=7)
-        ax.axvline(1.0, color="k", lw=0.5)
-        ax.set_title(label, fontsize=8)
-        ax.set_xlabel("E[τ] / E[τ of BCGC]", fontsize=8)
-        ax.set_xlim(0, max(vals) * 1.35)
-    fig.tight_layout()
-    fig.savefig(out / "beyond.png", dpi=110)
-    plt.close(fig)
+    plots.save(plots.beyond_figure(rows), out / "beyond.png")
     return rows
 
 
@@ -256,19 +190,7 @@ def _designs(out, cfg, seed):
         x = design(law, n, coords, seed=seed, samples=cfg.design_samples, eval_samples=2000).blocks
         rows.extend((label, s, int(x[s]), x[s] / coords) for s in range(n))
     _write_csv(out / "design.csv", ["law", "level", "coordinates", "fraction"], rows)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    width = 0.8 / len(laws)
-    for i, label in enumerate(laws):
-        fr = [r[3] for r in rows if r[0] == label]
-        ax.bar(np.arange(n) + (i - len(laws) / 2 + 0.5) * width, fr, width=width, label=label)
-    ax.set_xlabel("level s (stragglers tolerated by block s)")
-    ax.set_ylabel("fraction of coordinates x_s / L")
-    ax.set_xticks(range(0, n, 2))
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "design.png", dpi=110)
-    plt.close(fig)
+    plots.save(plots.designs_figure(rows, n), out / "design.png")
     return rows
 
 
@@ -294,25 +216,7 @@ def _cost(out, cfg, seed, progress=None):
         if progress:
             progress(f"cost: N = {n}")
     _write_csv(out / "cost.csv", ["workers", "method", "solve_seconds", "expected_runtime", "ratio_to_best"], rows)
-    plt = _plt()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.3))
-    for m in COST_METHODS:
-        pts = [(r[0], r[2], r[4]) for r in rows if r[1] == m]
-        n, sec, ratio = map(np.array, zip(*pts))
-        a1.loglog(n, np.maximum(sec, 1e-5), marker="o", label=m)
-        if m in ("jensen", "inverse", "subgradient"):
-            a2.plot(n, (ratio - 1) * 100, marker="o", label=m)
-    a1.set_xlabel("workers N")
-    a1.set_ylabel("solve time (s)")
-    a1.legend(fontsize=8)
-    a1.grid(alpha=0.3, which="both")
-    a2.set_xlabel("workers N")
-    a2.set_ylabel("E[τ] above the best design (%)")
-    a2.legend(fontsize=8)
-    a2.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / "cost.png", dpi=110)
-    plt.close(fig)
+    plots.save(plots.cost_figure(rows, COST_METHODS), out / "cost.png")
     return rows
 
 
@@ -373,14 +277,24 @@ def _margins(sweeps):
     return table
 
 
-def _index(out, cfg, sweeps, prob_t, prob_n, beyond, designs, cost, margins, seconds):
-    def pct(a, b):
-        return (a / b - 1) * 100
+def _pct(a, b):
+    return (a / b - 1) * 100
 
+
+def _index(out, cfg, sweeps, prob_t, prob_n, beyond, designs, cost, margins, seconds):
+    """index.md: every figure with a reading computed from its numbers (written last)."""
     lines = ["# bcgc reproduce", "",
              f"Generated by `bcgc reproduce` in {seconds:.0f} s ({'quick' if cfg == QUICK else 'custom/full'} "
              f"settings: {cfg.samples} Monte Carlo draws for the peers that need them). Every number below is "
              "read from the CSV next to its figure.", ""]
+    lines += _index_sweeps(cfg, sweeps, margins) + _index_probability(cfg, prob_t) + _index_beyond(beyond)
+    lines += _index_designs(designs) + _index_cost(cost)
+    (out / "index.md").write_text("\n".join(lines) + "\n")
+
+
+def _index_sweeps(cfg, sweeps, margins):
+    pct = _pct
+    lines = []
     e = sweeps["e_vs_n"]
     last = max(r[0] for r in e)
     at = {r[1]: r for r in e if r[0] == last}
@@ -408,7 +322,11 @@ def _index(out, cfg, sweeps, prob_t, prob_n, beyond, designs, cost, margins, sec
                   f"{ref} {min(m['margin_percent'] for m in margins if m['reference'] == ref):.3f}%"
                   for ref in ("jensen", "inverse", "gc_best"))
               + f"; never worse at any point: {all(m['optimum_not_worse'] for m in margins)}.", ""]
-    # probabilities
+    return lines
+
+
+def _index_probability(cfg, prob_t):
+    lines = []
     hi = max(r[0] for r in prob_t)
     pt = {r[1]: r for r in prob_t if r[0] == hi}
     lo = min(r[0] for r in prob_t)
@@ -425,7 +343,12 @@ def _index(out, cfg, sweeps, prob_t, prob_n, beyond, designs, cost, margins, sec
               f"{pl['ucmmc_best'][2]:.3f} and {pt['ucmmc_best'][2]:.4f} at the same deadlines, with r times the "
               "upload.", "",
               "![P vs N](prob_vs_n.png)", ""]
-    # beyond
+    return lines
+
+
+def _index_beyond(beyond):
+    pct = _pct
+    lines = []
     lines += ["## Beyond the paper", "", "![beyond](beyond.png)", ""]
     for label in dict.fromkeys(r[0] for r in beyond):
         sub = {r[1]: r for r in beyond if r[0] == label}
@@ -437,13 +360,21 @@ def _index(out, cfg, sweeps, prob_t, prob_n, beyond, designs, cost, margins, sec
         lines.append(f"- {label}: {verdict}; GC* is {pct(sub['gc_best'][2], sub['bcgc'][2]):+.1f}% against BCGC.")
     lines += ["", "The trace scenario uses `trace.csv`, written next to this page: a synthetic trace with a "
               "slowdown shared by all workers in an iteration (no measured trace ships with bcgc).", ""]
-    # designs
+    return lines
+
+
+def _index_designs(designs):
+    lines = []
     lines += ["## How the optimum spreads redundancy", "", "![design](design.png)", ""]
     for label in dict.fromkeys(r[0] for r in designs):
         fr = np.array([r[3] for r in designs if r[0] == label])
         lines.append(f"- {label}: {fr[0] * 100:.1f}% of the coordinates uncoded (s = 0), "
                      f"{fr[-1] * 100:.1f}% fully replicated (s = N-1), {np.count_nonzero(fr)} non-empty blocks.")
-    # cost
+    return lines
+
+
+def _index_cost(cost):
+    lines = []
     lines += ["", "## Algorithm cost and closed-form quality", "", "![cost](cost.png)", ""]
     ns = sorted({r[0] for r in cost})
     opt_t = {r[0]: r[2] for r in cost if r[1] == "optimal"}
@@ -461,4 +392,4 @@ def _index(out, cfg, sweeps, prob_t, prob_n, beyond, designs, cost, margins, sec
                         "not slower than N."))
     lines += ["", "Shifted exponential with shift·rate = 0.05, the paper's 50 · 10^-3 (the ratios do not depend on the "
               "unit of time).", ""]
-    (out / "index.md").write_text("\n".join(lines) + "\n")
+    return lines

@@ -1,16 +1,16 @@
-"""The engine interface of the distributed runtime (SPEC §7), the worker logic every engine runs, and
-a thread engine for tests and single-process use.
+"""The engine interface of the distributed runtime (docs/runtime.md), the worker logic every engine
+runs, and a thread engine for tests and single-process use.
 
 The master only talks to a :class:`Backend`: publish θ for an iteration, read the stream of events
-(:class:`Arrival` of one coded block, :class:`Death` of a worker), cancel an iteration, ship data to
-a worker. :class:`WorkerCore` is what a worker does, whatever the engine: hold its data subsets,
-and for an iteration compute, block by block in order s = 0, 1, .., the coded partial derivatives
-of its subsets, emitting each block as soon as it is due, and stop as soon as the iteration is
-cancelled.
+(:class:`Arrival` of one coded block, :class:`Death` of a worker, :class:`Failure` of worker code),
+cancel an iteration, ship data to a worker. :class:`WorkerCore` is what a worker does, whatever the
+engine: hold its data subsets and, for an iteration, compute block by block (s = 0, 1, ..) the
+message the :class:`~bcgc.scheme.BlockScheme` prescribes, emit each block as soon as it is due,
+and stop as soon as the iteration is cancelled. Workers never encode on their own: the scheme does.
 
-Straggling (SPEC §7): ``emulate`` — block s is released at T_n · y_s / L · unit after the worker
-starts the iteration (exactly the model); ``slowdown`` — the real computation of each block is
-stretched by the factor T_n (the worker sleeps (T_n - 1) times the compute it just did).
+Straggling: ``emulate`` — block s is released at T_n · c_s · unit after the worker starts the
+iteration (exactly the model); ``slowdown`` — the real computation of each block is stretched by
+the factor T_n (the worker sleeps (T_n - 1) times the compute it just did).
 """
 
 from __future__ import annotations
@@ -18,11 +18,22 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+import traceback
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Arrival", "Death", "Plan", "WorkerCore", "Backend", "ThreadBackend"]
+__all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
+
+#: how straggling is produced on a worker (see the module doc)
+MODES = ("emulate", "slowdown")
+
+
+def check_mode(mode: str) -> str:
+    """An unknown mode must never silently turn straggling off."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -38,28 +49,18 @@ class Arrival:
 
 @dataclass(frozen=True)
 class Death:
-    """A worker that died (killed process, raised error): a permanent straggler."""
+    """A worker whose process or actor is gone: a permanent straggler."""
 
     worker: int
     reason: str
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a worker needs to know of the design: per non-empty level, the coordinate range, the
-    normalised load c_s = y_s / L, and the code matrix (each worker reads its own row)."""
+class Failure:
+    """Worker code raised an exception: a bug, not a death. The run stops with ``traceback``."""
 
-    levels: tuple
-    starts: tuple
-    stops: tuple
-    loads: tuple
-    codes: tuple  # B matrices, one per level
-
-    @classmethod
-    def from_scheme(cls, scheme) -> "Plan":
-        lv = tuple(int(s) for s in scheme.levels)
-        return cls(lv, tuple(scheme.slices[s].start for s in lv), tuple(scheme.slices[s].stop for s in lv),
-                   tuple(float(scheme.loads[s]) for s in lv), tuple(np.asarray(scheme.codes[s].B) for s in lv))
+    worker: int
+    traceback: str
 
 
 class WorkerCore:
@@ -91,47 +92,46 @@ class WorkerCore:
                 self._wake.wait(left)
         return False
 
-    def run(self, iteration: int, theta: np.ndarray, t_n: float, plan: Plan, mode: str, unit: float):
-        """Yield (level, coded vector, compute seconds) block by block (SPEC §7)."""
+    def run(self, iteration: int, theta: np.ndarray, t_n: float, scheme, mode: str, unit: float):
+        """Yield (level, coded vector, compute seconds) block by block."""
+        check_mode(mode)
         start = time.perf_counter()
-        n = self.index
-        states = {}
-        for level, a, b, load, B in zip(plan.levels, plan.starts, plan.stops, plan.loads, plan.codes):
+        states = {}  # the forward pass of a subset: a fixed cost per subset and iteration
+
+        def partial(k, coords):
+            if k not in states:
+                states[k] = self.problem.forward(theta, k)
+            return self.problem.partial_given(states[k], theta, k, coords)
+
+        for level in scheme.levels:
+            level = int(level)
             if self._cancelled >= iteration:
                 return
             t0 = time.perf_counter()
-            row = B[n]
-            support = np.flatnonzero(row)
-            coords = np.arange(a, b)
-            vec = np.zeros(b - a, dtype=np.result_type(row.dtype, float))
-            for k in support:
-                k = int(k)
-                if k not in states:  # the forward pass: a fixed cost per subset and iteration
-                    states[k] = self.problem.forward(theta, k)
-                vec += row[k] * self.problem.partial_given(states[k], theta, k, coords)
+            vec = scheme.worker_message(self.index, level, partial)
             spent = time.perf_counter() - t0
             if mode == "emulate":
-                due = start + t_n * load * unit
-            elif mode == "slowdown":
-                due = time.perf_counter() + (t_n - 1.0) * spent
+                due = start + scheme.ready_time(level, t_n) * unit
             else:
-                due = time.perf_counter()
+                due = time.perf_counter() + (t_n - 1.0) * spent
             if not np.isfinite(due) or not self._sleep_until(due, iteration):
                 return  # cancelled, or a full straggler (T = inf) that never answers
             yield level, vec, spent
 
 
 class Backend:
-    """What the master needs from an engine (SPEC §7). See :class:`ThreadBackend`, ``RayBackend``."""
+    """What the master needs from an engine. See :class:`ThreadBackend`, ``RayBackend``; every
+    engine must pass ``tests/test_engines.py`` (the conformance suite)."""
 
     workers: int
 
-    def publish(self, iteration: int, theta: np.ndarray, times: np.ndarray, plan: Plan, mode: str,
+    def publish(self, iteration: int, theta: np.ndarray, times: np.ndarray, scheme, mode: str,
                 unit: float) -> None:
+        """Start round ``iteration`` on every live worker: worker n straggles with T_n."""
         raise NotImplementedError
 
     def next_event(self, timeout: float):
-        """The next Arrival or Death, or None after ``timeout`` seconds."""
+        """The next Arrival, Death or Failure, or None after ``timeout`` seconds."""
         raise NotImplementedError
 
     def cancel(self, iteration: int) -> None:
@@ -158,18 +158,22 @@ class ThreadBackend(Backend):
         self.dead: set[int] = set()
         self._lock = threading.Lock()
 
-    def publish(self, iteration, theta, times, plan, mode, unit):
+    def publish(self, iteration, theta, times, scheme, mode, unit):
+        check_mode(mode)
         for n, core in enumerate(self.cores):
             if n not in self.dead:
-                threading.Thread(target=self._serve, args=(core, iteration, theta, float(times[n]), plan, mode, unit),
+                threading.Thread(target=self._serve, args=(core, iteration, theta, float(times[n]), scheme, mode, unit),
                                  daemon=True).start()
 
-    def _serve(self, core, iteration, theta, t_n, plan, mode, unit):
-        for level, vec, spent in core.run(iteration, theta, t_n, plan, mode, unit):
-            with self._lock:
-                if core.index in self.dead:
-                    return
-                self.events.put(Arrival(iteration, level, core.index, vec, spent))
+    def _serve(self, core, iteration, theta, t_n, scheme, mode, unit):
+        try:
+            for level, vec, spent in core.run(iteration, theta, t_n, scheme, mode, unit):
+                with self._lock:
+                    if core.index in self.dead:
+                        return
+                    self.events.put(Arrival(iteration, level, core.index, vec, spent))
+        except Exception:  # worker code raised: report it, never stall silently
+            self.events.put(Failure(core.index, traceback.format_exc()))
 
     def next_event(self, timeout):
         try:

@@ -1,15 +1,19 @@
-"""The master of the distributed runtime: an explicit event loop over arrivals (SPEC §7).
+"""The master of the distributed runtime: an explicit event loop over arrivals (docs/runtime.md).
 
-Per iteration: draw T (seeded per iteration and worker), publish θ, read arrivals; block s is
-decoded from the FIRST N - s arrivals of that block (``BlockScheme.decode``, the simulator's
-decoder); when every non-empty block is decoded the iteration is cancelled on every worker (their
-leftover blocks are abandoned) and θ is updated. Every publish gets a fresh round number that tags
-its messages, so a late message from an earlier round can never enter a later one.
+Per iteration: draw T (``streams.iteration_times``: the simulator's draws), publish θ, read
+arrivals; block s is decoded from the FIRST N - s arrivals of that block (``BlockScheme.decode``,
+the simulator's decoder); when every non-empty block is decoded the iteration is cancelled on every
+worker (their leftover blocks are abandoned) and θ is updated. Every publish gets a fresh round
+number that tags its messages, so a late message from an earlier round can never enter a later one.
 
-A dead worker is a permanent straggler (T = inf). The run goes on while every non-empty block
-tolerates the dead workers (s ≥ #dead); otherwise the master re-designs with ``tolerate = #dead``,
-ships each live worker the data subsets the new design needs, restarts the iteration and logs the
-re-design. It never applies a gradient it could not decode, and every wait has a timeout.
+A dead worker (its process or actor is gone) is a permanent straggler (T = inf). The run goes on
+while every non-empty block tolerates the dead workers (s ≥ #dead); otherwise the master asks its
+:class:`~bcgc.policy.DesignPolicy` for a new design, ships each live worker the data subsets it now
+needs, restarts the iteration and logs the re-design. An exception raised by worker code is a bug:
+the run stops with the worker's traceback. An attempt that is not decoded within its patience (a
+multiple of the design's predicted runtime; e.g. too many full stragglers drawn at once) is
+abandoned and retried with a fresh draw. It never applies a gradient it could not decode, and every
+wait has a timeout.
 """
 
 from __future__ import annotations
@@ -21,17 +25,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..design import design
-from ..model import block_runtime, cumulative_load
+from .. import streams
+from ..model import OrderStatMax, block_runtime, descending, worker_load
+from ..policy import DesignPolicy
 from ..scheme import BlockScheme
-from .engine import Arrival, Backend, Death, Plan
+from .engine import Arrival, Backend, Death, Failure, check_mode
 
-__all__ = ["Master", "TrainResult"]
+__all__ = ["Master", "TrainResult", "WorkerError"]
+
+
+class WorkerError(RuntimeError):
+    """Worker code raised an exception (a bug, not a death): carries the worker's traceback."""
 
 
 @dataclass
 class TrainResult:
-    """Per-iteration logs of one run and their summary (SPEC §7)."""
+    """Per-iteration logs of one run and their summary."""
 
     name: str
     logs: list = field(default_factory=list)
@@ -55,6 +64,7 @@ class TrainResult:
                 "mean_master_overhead_seconds": float(self.column("master_overhead_seconds").mean()),
                 "final_loss": float(self.logs[-1]["loss"]),
                 "max_gradient_error": float(np.nanmax(self.column("gradient_error"))),
+                "retries": int(sum(r["attempts"] - 1 for r in self.logs)),
                 "redesigns": self.redesigns}
 
     def time_to_loss(self, target: float) -> float | None:
@@ -67,28 +77,60 @@ class TrainResult:
         return None
 
 
-class Master:
-    """Runs coded gradient descent over a :class:`Backend` (engine-agnostic, unit-testable)."""
+@dataclass
+class _Round:
+    """What one attempt at an iteration has gathered so far."""
 
-    def __init__(self, backend: Backend, problem, model, blocks, name: str = "bcgc", mode: str = "emulate",
-                 unit: float = 0.2, step_size: float | None = None, seed: int = 0, code_kind: str = "auto",
-                 verify: bool = True, log=None, iteration_timeout: float = 120.0, redesign: bool = True):
+    tag: int
+    T: np.ndarray
+    start: float
+    got: dict
+    decoded: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    compute: list = field(default_factory=list)
+    overhead: float = 0.0
+
+
+class Master:
+    """Runs coded gradient descent over a :class:`Backend` (engine-agnostic, unit-testable).
+
+    ``blocks``: the starting design (default: ``policy.blocks(...)``); ``policy``: how to design
+    and re-design (default: BCGC with the optimal method); ``patience_factor``: an attempt is
+    abandoned after this many times the 99th percentile of the design's runtime (at least
+    ``min_patience`` seconds); ``iteration_timeout`` bounds a whole iteration, retries included.
+    """
+
+    def __init__(self, backend: Backend, problem, model, blocks=None, policy: DesignPolicy | None = None,
+                 name: str | None = None, mode: str = "emulate", unit: float = 0.2, step_size: float | None = None,
+                 seed: int = 0, code_kind: str = "auto", verify: bool = True, log=None,
+                 iteration_timeout: float = 120.0, redesign: bool = True, patience_factor: float = 3.0,
+                 min_patience: float = 1.0, max_attempts: int = 50):
         self.backend, self.problem, self.model = backend, problem, model
-        self.name, self.mode, self.unit, self.seed = name, mode, unit, seed
+        self.policy = policy if policy is not None else DesignPolicy(seed=seed)
+        self.name = name or self.policy.scheme
+        self.mode, self.unit, self.seed = check_mode(mode), unit, seed
         self.code_kind, self.verify, self.log = code_kind, verify, log
         self.iteration_timeout, self.allow_redesign = iteration_timeout, redesign
+        self.patience_factor, self.min_patience, self.max_attempts = patience_factor, min_patience, max_attempts
         self.lr = problem.step_size if step_size is None else step_size
         self.N = backend.workers
         self.dead: set[int] = set()
         self.round = 0
+        self._unit_estimate = None
         self.theta = problem.init()
-        self.result = TrainResult(name, initial_loss=problem.loss(self.theta))
+        self.result = TrainResult(self.name, initial_loss=problem.loss(self.theta))
+        if blocks is None:
+            blocks = self.policy.blocks(model, self.N, problem.L)
         self._set_design(np.asarray(blocks))
 
     # -- design ------------------------------------------------------------------------------
     def _set_design(self, blocks):
         self.scheme = BlockScheme(blocks, self.N, kind=self.code_kind, seed=self.seed)
-        self.plan = Plan.from_scheme(self.scheme)
+        # the 99th percentile of τ (finite draws) sets how long an attempt may run
+        T = self.model.sample(2000, self.N, streams.rng(self.seed, streams.EVALUATION))
+        tau = OrderStatMax.from_blocks(self.scheme.blocks).samples(descending(T))
+        tau = tau[np.isfinite(tau)]
+        self._tau99 = float(np.quantile(tau, 0.99)) if tau.size else math.inf
 
     def _tolerates_dead(self) -> bool:
         return all(int(s) >= len(self.dead) for s in self.scheme.levels)
@@ -99,16 +141,13 @@ class Master:
             raise RuntimeError(f"all {self.N} workers are dead: the run cannot continue")
         if not self.allow_redesign:
             raise RuntimeError(f"{f} dead workers exceed what the design tolerates and re-design is off")
-        blocks = design(self.model, self.N, self.scheme.coords, tolerate=f, seed=self.seed,
-                        eval_samples=2000).blocks
         old = self.scheme.blocks
-        self._set_design(blocks)
-        found_dead = []
-        for w in range(self.N):  # ship each live worker the subsets the new design needs
-            if w not in self.dead and not self.backend.load(w, self.problem.restrict(self.scheme.subsets_of(w))):
-                found_dead.append(w)
+        self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f))
+        found_dead = [w for w in range(self.N)  # ship each live worker the subsets the new design needs
+                      if w not in self.dead and not self.backend.load(w, self.problem.restrict(self.scheme.subsets_of(w)))]
         self.result.redesigns += 1
-        self._emit({"event": "redesign", "iteration": iteration, "dead": sorted(self.dead), "tolerate": f,
+        self._emit({"event": "redesign", "iteration": iteration, "scheme": self.name, "policy": self.policy.scheme,
+                    "dead": sorted(self.dead), "tolerate": max(f, self.policy.tolerate),
                     "old_blocks": old.tolist(), "new_blocks": self.scheme.blocks.tolist()})
         if found_dead:  # a worker died unnoticed: the new design must tolerate it too
             self.dead.update(found_dead)
@@ -118,84 +157,108 @@ class Master:
                 self._redesign(iteration)
 
     # -- one iteration -----------------------------------------------------------------------
-    def _draw(self, iteration) -> np.ndarray:
-        T = self.model.sample(1, self.N, np.random.default_rng([self.seed, 200, iteration]))[0]
-        T[list(self.dead)] = np.inf
-        return T
+    def _patience(self) -> float:
+        unit = self.unit if self.mode == "emulate" else self._unit_estimate
+        if unit is None or not math.isfinite(self._tau99):
+            return self.iteration_timeout
+        return max(self.min_patience, self.patience_factor * self._tau99 * unit)
 
     def step(self, iteration: int) -> dict:
+        started, attempt = time.perf_counter(), 0
         while True:
-            out = self._attempt(iteration)
-            if out is not None:
-                return out
+            if time.perf_counter() - started > self.iteration_timeout or attempt >= self.max_attempts:
+                raise RuntimeError(f"iteration {iteration} timed out after {attempt} attempts and "
+                                   f"{time.perf_counter() - started:.3g} s (limit {self.iteration_timeout:g} s; "
+                                   f"dead {sorted(self.dead)})")
+            if not self._tolerates_dead():
+                self._redesign(iteration)
+            r = self._collect(iteration, attempt, started)
+            if r is None:
+                continue  # a death forced a re-design: restart with the same draw
+            if len(r.decoded) == len(self.scheme.levels):
+                return self._finish(iteration, attempt, r)
+            self._emit({"event": "retry", "iteration": iteration, "attempt": attempt, "decoded": sorted(r.decoded),
+                        "seconds": time.perf_counter() - r.start, "reason": "not decoded within the patience"})
+            attempt += 1
 
-    def _attempt(self, iteration):
-        if not self._tolerates_dead():
-            self._redesign(iteration)
-        T = self._draw(iteration)
+    def _collect(self, iteration, attempt, started):
+        """Publish one round and read events until every block is decoded, the patience runs out
+        (returns the partial round) or a death forces a re-design (returns None)."""
+        T = streams.iteration_times(self.model, self.N, self.seed, iteration, attempt)
+        T[list(self.dead)] = np.inf
         self.round += 1
-        tag = self.round
         levels = [int(s) for s in self.scheme.levels]
-        need = {s: self.N - s for s in levels}
-        got: dict[int, list] = {s: [] for s in levels}
-        decoded: dict[int, np.ndarray] = {}
-        block_info = {}
-        overhead = 0.0
-        t0 = time.perf_counter()
-        self.backend.publish(tag, self.theta, T, self.plan, self.mode, self.unit)
-        compute = []
-        while len(decoded) < len(levels):
-            left = self.iteration_timeout - (time.perf_counter() - t0)
+        r = _Round(self.round, T, time.perf_counter(), {s: [] for s in levels})
+        self.backend.publish(r.tag, self.theta, T, self.scheme, self.mode, self.unit)
+        patience = self._patience()
+        while len(r.decoded) < len(levels):
+            left = min(patience - (time.perf_counter() - r.start),
+                       self.iteration_timeout - (time.perf_counter() - started))
             if left <= 0:
-                raise RuntimeError(f"iteration {iteration} timed out after {self.iteration_timeout:g} s "
-                                   f"(decoded {sorted(decoded)} of {levels}; dead {sorted(self.dead)})")
+                self.backend.cancel(r.tag)
+                return r
             ev = self.backend.next_event(timeout=min(left, 1.0))
             h0 = time.perf_counter()
-            if isinstance(ev, Death):
-                if ev.worker not in self.dead:
-                    self.dead.add(ev.worker)
-                    self._emit({"event": "death", "iteration": iteration, "worker": ev.worker, "reason": ev.reason})
-                    if not self._tolerates_dead():
-                        self.backend.cancel(tag)
-                        return None  # re-design, then restart this iteration
-            elif isinstance(ev, Arrival) and ev.iteration == tag and ev.level not in decoded \
+            if isinstance(ev, Failure):
+                self.backend.cancel(r.tag)
+                raise WorkerError(f"worker {ev.worker} raised an exception in iteration {iteration} "
+                                  f"(a bug in worker code, not a dead worker):\n{ev.traceback}")
+            if isinstance(ev, Death) and self._on_death(ev, iteration):
+                self.backend.cancel(r.tag)
+                return None
+            if isinstance(ev, Arrival) and ev.iteration == r.tag and ev.level not in r.decoded \
                     and ev.worker not in self.dead:
-                got[ev.level].append(ev)
-                compute.append(ev.compute_seconds)
-                if len(got[ev.level]) == need[ev.level]:  # the first N - s arrivals decode block s
-                    F = [a.worker for a in got[ev.level]]
-                    decoded[ev.level] = self.scheme.decode(ev.level, F, np.stack([a.vector for a in got[ev.level]]))
-                    block_info[ev.level] = {"seconds": time.perf_counter() - t0, "workers": F}
-            overhead += time.perf_counter() - h0
+                self._on_arrival(ev, r)
+            r.overhead += time.perf_counter() - h0
+        return r
+
+    def _on_death(self, ev, iteration) -> bool:
+        """Record a death; True when the design no longer tolerates the dead workers."""
+        if ev.worker in self.dead:
+            return False
+        self.dead.add(ev.worker)
+        self._emit({"event": "death", "iteration": iteration, "worker": ev.worker, "reason": ev.reason})
+        return not self._tolerates_dead()
+
+    def _on_arrival(self, ev, r):
+        r.got[ev.level].append(ev)
+        r.compute.append(ev.compute_seconds)
+        if len(r.got[ev.level]) == self.N - ev.level:  # the first N - s arrivals decode block s
+            F = [a.worker for a in r.got[ev.level]]
+            r.decoded[ev.level] = self.scheme.decode(ev.level, F, np.stack([a.vector for a in r.got[ev.level]]))
+            r.info[ev.level] = {"seconds": time.perf_counter() - r.start, "workers": F}
+
+    def _finish(self, iteration, attempt, r) -> dict:
         h0 = time.perf_counter()
-        self.backend.cancel(tag)  # stragglers' leftover blocks are abandoned
+        self.backend.cancel(r.tag)  # stragglers' leftover blocks are abandoned
         g = np.empty(self.scheme.coords)
-        for s, vec in decoded.items():
+        for s, vec in r.decoded.items():
             g[self.scheme.slices[s]] = vec
         theta_before = self.theta
         self.theta = self.theta - self.lr * g
-        overhead += time.perf_counter() - h0
-        measured = time.perf_counter() - t0
-        # verification and loss are outside the timed part of the iteration
-        err = math.nan
+        overhead = r.overhead + time.perf_counter() - h0
+        measured = time.perf_counter() - r.start
+        err = math.nan  # verification and loss are outside the timed part of the iteration
         if self.verify:
             exact = self.problem.gradient(theta_before)
             err = float(np.linalg.norm(g - exact) / max(np.linalg.norm(exact), 1e-300))
-        unit = self.unit if self.mode == "emulate" else self._unit_from(compute, block_info)
-        rec = {"event": "iteration", "scheme": self.name, "iteration": iteration, "round": tag,
-               "measured_seconds": measured,
-               "predicted_seconds": float(block_runtime(self.scheme.blocks, T[None, :])[0]) * unit,
-               "T": [None if not np.isfinite(v) else float(v) for v in T],
-               "blocks": {str(s): block_info[s] for s in sorted(block_info)},
+        if self.mode == "slowdown":
+            self._unit_estimate = self._unit_from(r.compute)
+        unit = self.unit if self.mode == "emulate" else self._unit_estimate
+        rec = {"event": "iteration", "scheme": self.name, "iteration": iteration, "round": r.tag,
+               "attempts": attempt + 1, "measured_seconds": measured,
+               "predicted_seconds": float(block_runtime(self.scheme.blocks, r.T[None, :])[0]) * unit,
+               "T": [None if not np.isfinite(v) else float(v) for v in r.T],
+               "blocks": {str(s): r.info[s] for s in sorted(r.info)},
                "master_overhead_seconds": overhead, "loss": self.problem.loss(self.theta),
                "gradient_error": err, "dead": sorted(self.dead)}
         self.result.logs.append(rec)
         self._emit(rec)
         return rec
 
-    def _unit_from(self, compute, block_info):
+    def _unit_from(self, compute):
         """--slowdown: seconds per full-subset gradient, estimated from the blocks' compute times."""
-        work = cumulative_load(self.scheme.blocks)[-1] / self.scheme.coords  # units per worker (÷ L)
+        work = worker_load(self.scheme.blocks) / self.scheme.coords  # units per worker (÷ L)
         per_block = np.mean(compute) if compute else 0.0
         return per_block * len(self.scheme.levels) / max(work, 1e-300)
 

@@ -1,27 +1,42 @@
-"""The Ray engine (SPEC §7): workers are Ray actors streaming one message per block.
+"""The Ray engine (docs/runtime.md): workers are Ray actors streaming one message per block.
 
 ``ray.init()`` on this machine by default; ``address="auto"`` or ``"HOST:PORT"`` joins a cluster
 started with ``ray start --head`` / ``ray start --address=...`` — no code change. θ goes through
 the object store once per iteration (``ray.put``); each worker's iteration is a streaming generator
 task whose items the master multiplexes with ``ray.wait`` (with a timeout). Cancellation is
 cooperative: ``cancel`` wakes the worker's sleeping block loop, so abandoned blocks stop within the
-actor-call latency. A killed actor surfaces as an error on its stream: a :class:`Death` event.
+actor-call latency. A killed actor surfaces as an error on its stream: a :class:`Death` event; an
+exception raised by worker code (``RayTaskError``) is a :class:`Failure` with its traceback.
 """
 
 from __future__ import annotations
 
 import os
+import traceback
 
 import numpy as np
 
-from .engine import Arrival, Backend, Death, WorkerCore
+from .engine import Arrival, Backend, Death, Failure, WorkerCore, check_mode
 
-__all__ = ["RayBackend"]
+__all__ = ["RayBackend", "RayMissing", "require_ray"]
+
+
+class RayMissing(ImportError):
+    """Ray is not installed: the message says how to install it."""
 
 
 def _ray():
-    import ray  # imported lazily: the core library does not need Ray
+    try:
+        import ray  # imported lazily: the core library does not need Ray
+    except ImportError:
+        raise RayMissing("the Ray engine needs Ray, which is not installed: pip install 'bcgc[runtime]' "
+                         "(or pip install ray), or use --backend threads") from None
     return ray
+
+
+def require_ray() -> None:
+    """Fail early, before any work, when Ray is missing."""
+    _ray()
 
 
 _ACTOR = None
@@ -48,9 +63,12 @@ def _actor_class():
             def cancel(self, iteration):
                 self.core.cancel(iteration)
 
-            def run(self, iteration, theta, t_n, plan, mode, unit):
-                for level, vec, spent in self.core.run(iteration, theta, t_n, plan, mode, unit):
-                    yield iteration, level, self.core.index, vec, spent
+            def run(self, iteration, theta, t_n, scheme, mode, unit):
+                try:
+                    for level, vec, spent in self.core.run(iteration, theta, t_n, scheme, mode, unit):
+                        yield iteration, level, self.core.index, vec, spent
+                except Exception:  # worker code raised: send the plain Python traceback, then stop
+                    yield iteration, None, self.core.index, traceback.format_exc(), 0.0
 
         _ACTOR = WorkerActor
     return _ACTOR
@@ -71,18 +89,19 @@ class RayBackend(Backend):
         self.dead: set[int] = set()
         self.pending: dict = {}   # generator -> worker
         self.buffer: list = []
-        self._plan_cache = (None, None)
+        self._scheme_cache = (None, None)
 
-    def publish(self, iteration, theta, times, plan, mode, unit):
+    def publish(self, iteration, theta, times, scheme, mode, unit):
         ray = _ray()
+        check_mode(mode)
         theta_ref = ray.put(np.asarray(theta))
-        if self._plan_cache[0] is not plan:
-            self._plan_cache = (plan, ray.put(plan))
-        plan_ref = self._plan_cache[1]
+        if self._scheme_cache[0] is not scheme:  # the scheme travels once per design, not per round
+            self._scheme_cache = (scheme, ray.put(scheme))
+        scheme_ref = self._scheme_cache[1]
         for n, a in enumerate(self.actors):
             if n in self.dead:
                 continue
-            gen = a.run.options(num_returns="streaming").remote(iteration, theta_ref, float(times[n]), plan_ref,
+            gen = a.run.options(num_returns="streaming").remote(iteration, theta_ref, float(times[n]), scheme_ref,
                                                                 mode, unit)
             self.pending[gen] = n
 
@@ -98,10 +117,13 @@ class RayBackend(Backend):
             try:
                 ref = next(gen)
                 it, level, worker, vec, spent = ray.get(ref, timeout=60)
-                self.buffer.append(Arrival(it, level, worker, vec, spent))
+                self.buffer.append(Failure(worker, vec) if level is None else Arrival(it, level, worker, vec, spent))
             except StopIteration:
                 del self.pending[gen]
-            except Exception as exc:  # the actor died (killed process) or its task raised
+            except ray.exceptions.RayTaskError as exc:  # worker code raised: a bug, not a death
+                del self.pending[gen]
+                self.buffer.append(Failure(n, getattr(exc, "traceback_str", None) or str(exc)))
+            except Exception as exc:  # the actor is gone (killed process, lost node)
                 del self.pending[gen]
                 if n not in self.dead:
                     self.dead.add(n)

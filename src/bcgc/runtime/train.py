@@ -1,30 +1,20 @@
-"""Train with the distributed runtime, one run per scheme on the same data (SPEC §7)."""
+"""Train with the distributed runtime, one run per scheme on the same data (docs/runtime.md)."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..design import design
-from ..peers import best_gc_level
+from ..policy import DesignPolicy
 from ..scheme import BlockScheme
-from .engine import ThreadBackend
+from .engine import ThreadBackend, check_mode
 from .master import Master, TrainResult
 
-__all__ = ["scheme_blocks", "make_backend", "train", "worker_views"]
+__all__ = ["BACKENDS", "make_backend", "train", "worker_views"]
+
+BACKENDS = ("ray", "threads")
 
 
 def worker_views(problem, scheme):
-    """What each worker stores: the data of the subsets its design needs (SPEC §3.3)."""
+    """What each worker stores: the data of the subsets its design needs."""
     return [problem.restrict(scheme.subsets_of(w)) for w in range(scheme.workers)]
-
-
-def scheme_blocks(name: str, model, workers: int, coords: int, seed: int = 0) -> np.ndarray:
-    """Block vector of a scheme: the BCGC design, classic GC at its best level, or uncoded."""
-    if name == "bcgc":
-        return design(model, workers, coords, seed=seed, eval_samples=2000).blocks
-    x = np.zeros(workers, dtype=np.int64)
-    x[best_gc_level(model, workers, seed=seed) if name == "gc" else 0] = coords
-    return x
 
 
 def make_backend(kind: str, views, address=None):
@@ -33,20 +23,35 @@ def make_backend(kind: str, views, address=None):
     if kind == "ray":
         from .ray_backend import RayBackend
         return RayBackend(views, address=address)
-    raise ValueError(f"backend must be 'ray' or 'threads', got {kind!r}")
+    raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {kind!r}")
 
 
 def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 20, mode: str = "emulate",
-          unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None,
-          progress=None, **master_kw) -> list[TrainResult]:
-    """Run each scheme for ``iterations`` on fresh workers holding that scheme's data."""
+          unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
+          objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
+          allowed_levels=None, samples: int | None = None, **master_kw) -> list[TrainResult]:
+    """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
+
+    The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
+    ``samples``, as in :func:`bcgc.design.design`) form each scheme's :class:`DesignPolicy`, used
+    for the first design and for every re-design after deaths.
+    """
+    check_mode(mode)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "ray":
+        from .ray_backend import require_ray
+        require_ray()
+    policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
+                             allowed_levels=allowed_levels, samples=samples, seed=seed) for name in schemes]
     results = []
-    for name in schemes:
-        blocks = scheme_blocks(name, model, problem.workers, problem.L, seed)
+    for policy in policies:
+        blocks = policy.blocks(model, problem.workers, problem.L)
         scheme = BlockScheme(blocks, problem.workers, seed=seed)
         be = make_backend(backend, worker_views(problem, scheme), address)
         try:
-            m = Master(be, problem, model, blocks, name=name, mode=mode, unit=unit, seed=seed, log=log, **master_kw)
+            m = Master(be, problem, model, blocks, policy=policy, mode=mode, unit=unit, seed=seed, log=log,
+                       **master_kw)
             results.append(m.run(iterations, progress))
         finally:
             be.shutdown()

@@ -1,0 +1,71 @@
+"""How a run chooses its blocks, at the start and again after workers die (a design policy).
+
+``train()`` and ``simulate()`` build one :class:`DesignPolicy` from the user's design arguments and
+hand it on; the master asks it again when dead workers exceed what the design tolerates. A peer
+re-designs as that peer: classic GC moves to its best level ≥ #dead, uncoded cannot tolerate a dead
+worker and stops, saying why; BCGC re-designs with ``tolerate = max(tolerate, #dead)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate as V
+from .design import OBJECTIVES, design
+from .model import single_level_blocks
+from .peers import best_gc_level
+
+__all__ = ["DesignPolicy", "BLOCK_SCHEMES", "RedesignImpossible"]
+
+#: schemes whose data path is a block vector (BCGC and the single-level baselines)
+BLOCK_SCHEMES = ("bcgc", "gc", "uncoded")
+
+
+class RedesignImpossible(RuntimeError):
+    """No design of this scheme tolerates the dead workers: the run must stop."""
+
+
+@dataclass(frozen=True)
+class DesignPolicy:
+    """The user's design arguments for one scheme (see :func:`bcgc.design.design`)."""
+
+    scheme: str = "bcgc"
+    objective: str = "runtime"
+    deadline: float | None = None
+    method: str = "optimal"
+    tolerate: int = 0
+    allowed_levels: tuple | None = None
+    samples: int | None = None
+    seed: int = 0
+    eval_samples: int = 2000
+
+    def __post_init__(self):
+        if self.scheme not in BLOCK_SCHEMES:
+            raise ValueError(f"scheme must be one of {', '.join(BLOCK_SCHEMES)}, got {self.scheme!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be 'runtime' or 'deadline', got {self.objective!r}")
+        if self.deadline is not None:
+            object.__setattr__(self, "deadline", V.positive("deadline", self.deadline))
+        object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
+        if self.allowed_levels is not None:
+            object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
+
+    def blocks(self, model, workers: int, coords: int, dead: int = 0) -> np.ndarray:
+        """The block vector of this scheme for N workers and L coordinates, tolerating at least
+        ``dead`` full stragglers (the workers known to be dead)."""
+        tolerate = max(self.tolerate, dead)
+        if tolerate >= workers:
+            raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
+        if self.scheme == "bcgc":
+            return design(model, workers, coords, objective=self.objective, deadline=self.deadline,
+                          method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
+                          samples=self.samples, seed=self.seed, eval_samples=self.eval_samples).blocks
+        if self.scheme == "gc":
+            level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate)
+            return single_level_blocks(workers, coords, level)
+        if tolerate > 0:
+            raise RedesignImpossible(f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "
+                                     "worker(s): the run stops (use the gc or bcgc scheme to survive deaths)")
+        return single_level_blocks(workers, coords, 0)

@@ -1,0 +1,209 @@
+"""What the command line shows: text tables and JSON objects, built from the result objects.
+
+Every JSON object goes through :func:`as_json` (one converter: numpy types to Python, non-finite
+numbers to ``null``, since JSON has no infinity) and the ``*_json`` builders below; every table is a
+``render_*`` function. The core never formats, the CLI never computes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["json_number", "as_json", "design_json", "render_design", "evaluation_json", "render_evaluation",
+           "compare_json", "render_compare", "simulation_json", "render_simulation", "train_summaries",
+           "train_json", "render_train", "render_reproduce"]
+
+
+def json_number(v):
+    """A float for JSON, or None for missing and non-finite values (JSON has no inf: null, see docs)."""
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
+def as_json(obj):
+    """Plain JSON values from numpy scalars/arrays, dicts, lists and floats (inf/nan → null)."""
+    if isinstance(obj, dict):
+        return {str(k): as_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [as_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return as_json(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return json_number(float(obj))
+    return obj
+
+
+def _evaluation_fields(ev) -> dict:
+    return {"expected_runtime": ev.expected_runtime, "expected_runtime_stderr": ev.expected_runtime_stderr,
+            "completion_probability": ev.completion_probability,
+            "completion_probability_stderr": ev.completion_probability_stderr}
+
+
+def _fmt(v, se=None, digits=5):
+    if v is None:
+        return "-"
+    if not math.isfinite(v):
+        return "inf"
+    return f"{v:.{digits}g}" + ("" if se is None else f" ± {se:.1g}")
+
+
+# ---------------------------------------------------------------------------- design / evaluate
+def design_json(r) -> dict:
+    """``bcgc design --json``: the design document (blocks, evaluation, inputs, solver report)."""
+    i = r.inputs
+    return as_json({"workers": i.workers, "coords": i.coords, "model": i.model.spec, "objective": i.objective,
+                    "method": i.method, "tolerate": i.tolerate, "blocks": r.blocks, "relaxed": r.relaxed,
+                    **_evaluation_fields(r.evaluation), "deadline": i.deadline, "evaluation": r.evaluation.method,
+                    "solve_seconds": r.solve_seconds, "success": r.success, "message": r.message, "nit": r.nit,
+                    "diagnostics": r.diagnostics})
+
+
+def _bar_chart(blocks: np.ndarray, width: int = 40, max_rows: int = 24) -> str:
+    """A terminal bar chart of the non-empty blocks (consecutive levels grouped if too many)."""
+    nz = np.flatnonzero(blocks)
+    groups = np.array_split(nz, min(max_rows, nz.size)) if nz.size else []
+    total = blocks.sum()
+    rows = [(f"{g[0]}" if g.size == 1 else f"{g[0]}-{g[-1]}", int(blocks[g].sum())) for g in groups]
+    top = max(v for _, v in rows)
+    lines = []
+    for label, v in rows:
+        bar = "█" * max(1, round(width * v / top))
+        lines.append(f"  s={label:>9} │{bar:<{width}} {v} ({100 * v / total:.1f}%)")
+    return "\n".join(lines)
+
+
+def render_design(r) -> str:
+    """The human output of ``bcgc design``: summary lines and a bar chart of the blocks."""
+    i = r.inputs
+    out = [f"BCGC design  N={r.blocks.size}  L={r.blocks.sum()}  model={i.model.spec}",
+           f"  objective={i.objective}  method={i.method}  tolerate={i.tolerate}  "
+           f"solve={r.solve_seconds:.3g}s  evaluation={r.evaluation.method}",
+           f"  expected runtime     {_fmt(r.expected_runtime, r.expected_runtime_stderr)}  (unit of T)"]
+    if i.deadline is not None:
+        out.append(f"  P(τ ≤ {i.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
+    if not r.success:
+        out.append(f"  note: {r.message}")
+    out.append(f"  blocks (coordinates per level s, {np.count_nonzero(r.blocks)} non-empty):")
+    out.append(_bar_chart(r.blocks))
+    return "\n".join(out)
+
+
+def evaluation_json(ev, model, blocks) -> dict:
+    """``bcgc evaluate --json``."""
+    return as_json({"workers": len(blocks), "coords": int(np.sum(blocks)), "model": model.spec, "blocks": blocks,
+                    **_evaluation_fields(ev), "deadline": ev.deadline, "evaluation": ev.method})
+
+
+def render_evaluation(ev, model, blocks) -> str:
+    out = [f"N={len(blocks)}  L={int(np.sum(blocks))}  model={model.spec}  evaluation={ev.method}",
+           f"  expected runtime  {_fmt(ev.expected_runtime, ev.expected_runtime_stderr)}"]
+    if ev.deadline is not None:
+        out.append(f"  P(τ ≤ {ev.deadline:g})      {_fmt(ev.completion_probability, ev.completion_probability_stderr)}")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- compare
+def _peer_json(r) -> dict:
+    return {"name": r.name, **_evaluation_fields(r.evaluation), "upload_per_worker": r.upload_per_worker,
+            "parameters": r.parameters, "evaluation": r.evaluation.method, "exact_gradient": r.exact_gradient}
+
+
+def compare_json(rows) -> dict:
+    """``bcgc compare --json``: one object per scheme, under the comparison's inputs."""
+    i = rows[0].inputs
+    return as_json({"workers": i.workers, "coords": i.coords, "model": i.model.spec, "deadline": i.deadline,
+                    "schemes": [_peer_json(r) for r in rows]})
+
+
+def render_compare(rows) -> str:
+    """The human table of ``bcgc compare``: runtime, ratio to BCGC, P(τ ≤ t) and upload."""
+    i = rows[0].inputs
+    base = next(r for r in rows if r.name == "bcgc").expected_runtime
+    head = f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14}  parameters"
+    out = [f"N={i.workers}  L={i.coords}  model={i.model.spec}" + (f"  deadline={i.deadline:g}" if i.deadline else ""),
+           head, "-" * len(head)]
+    for r in rows:
+        ratio = r.expected_runtime / base if math.isfinite(base) and math.isfinite(r.expected_runtime) else math.nan
+        params = ", ".join(f"{k}={v}" for k, v in r.parameters.items() if k != "blocks")
+        note = "" if r.exact_gradient else "  (inexact gradient)"
+        out.append(f"{r.name:<18} {_fmt(r.expected_runtime, r.expected_runtime_stderr):>16} "
+                   f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "
+                   f"{_fmt(r.completion_probability, r.completion_probability_stderr, 4):>14} "
+                   f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14}  {params}{note}")
+    out.append("E[τ] in the unit of T; '±' marks a Monte Carlo standard error, no '±' is exact.")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- simulate
+def _simulation_row(r) -> dict:
+    return {"name": r.name, "iterations": r.iterations, "final_loss": r.final_loss,
+            "virtual_time": r.virtual_time, "max_gradient_error": r.max_gradient_error,
+            "max_time_model_gap": float(np.max(np.abs(r.iteration_times - r.predicted_times))),
+            "parameters": r.parameters}
+
+
+def simulation_json(results, problem, data, model) -> dict:
+    """``bcgc simulate --json``."""
+    return as_json({"workers": problem.workers, "model": model.spec, "problem": problem.name, "dataset": data.name,
+                    "dataset_note": data.note or None, "coords": problem.L, "samples": int(problem.n),
+                    "schemes": [_simulation_row(r) for r in results]})
+
+
+def render_simulation(results, problem, data, model) -> str:
+    head = f"{'scheme':<10} {'iterations':>10} {'final loss':>14} {'virtual time':>14} {'vs BCGC':>8} {'max grad err':>13}"
+    base = next((r.virtual_time for r in results if r.name == "bcgc"), None)
+    out = [f"{problem.name} on {data.name} ({problem.n} samples, L={problem.L}), N={problem.workers}, T ~ {model.spec}"
+           + (f"  [{data.note}]" if data.note else ""), head, "-" * len(head)]
+    for r in results:
+        ratio = "" if base is None else f"{r.virtual_time / base:.3f}"
+        extra = ", ".join(f"{k}={v}" for k, v in r.parameters.items() if k in ("r",))
+        out.append(f"{r.name:<10} {r.iterations:>10} {r.final_loss:>14.6g} {r.virtual_time:>14.6g} {ratio:>8} "
+                   f"{r.max_gradient_error:>13.2g}  {extra}")
+    out.append("virtual time in the unit of T; every scheme applies the exact gradient, so the losses agree.")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- train
+def train_summaries(results):
+    """Summaries of each scheme's run, with the time to reach a loss every scheme reached."""
+    summaries = [r.summary() for r in results]
+    target = max(s["final_loss"] for s in summaries)
+    for s, r in zip(summaries, results):
+        s["seconds_to_target_loss"] = r.time_to_loss(target)
+    return summaries, target
+
+
+def train_json(results, run: dict) -> dict:
+    """``bcgc train --json``: the run's description (``run``) and one summary per scheme."""
+    summaries, target = train_summaries(results)
+    return as_json({**run, "target_loss": target, "schemes": summaries})
+
+
+def render_train(results, title) -> str:
+    """The summary table of ``bcgc train``."""
+    summaries, target = train_summaries(results)
+    head = (f"{'scheme':<8} {'iters':>5} {'mean s/iter':>11} {'predicted':>10} {'meas/pred med':>13} "
+            f"{'p90':>6} {'final loss':>11} {'to target s':>11} {'max grad err':>12} {'redesigns':>9}")
+    out = [title, head, "-" * len(head)]
+    for s in summaries:
+        tt = s["seconds_to_target_loss"]
+        out.append(f"{s['name']:<8} {s['iterations']:>5} {s['mean_iteration_seconds']:>11.4f} "
+                   f"{s['mean_predicted_seconds']:>10.4f} {s['median_measured_over_predicted']:>13.3f} "
+                   f"{s['p90_measured_over_predicted']:>6.3f} {s['final_loss']:>11.6g} "
+                   f"{'-' if tt is None else f'{tt:.3f}':>11} {s['max_gradient_error']:>12.2g} {s['redesigns']:>9}")
+    out.append(f"target loss {target:.6g} (reached by every scheme); predicted = formula (2) for the same draws.")
+    return "\n".join(out)
+
+
+def render_reproduce(out, margins, seconds) -> str:
+    """The closing lines of ``bcgc reproduce``: the smallest margins of the optimum."""
+    worst = {ref: min(m["margin_percent"] for m in margins if m["reference"] == ref)
+             for ref in ("jensen", "inverse", "gc_best")}
+    return (f"wrote {out}/index.md and its figures in {seconds:.0f} s\n"
+            "smallest margin of the optimum over: " + ", ".join(f"{k} {v:.3f}%" for k, v in worst.items())
+            + f"; never worse at any point: {all(m['optimum_not_worse'] for m in margins)}")

@@ -1,0 +1,139 @@
+"""Engine conformance suite: every Backend must pass these (thread engine, Ray engine).
+
+A new engine is added to ENGINES with a factory and a way to kill a worker's process; everything
+else — exact decoding from the first arrivals, the simulator's draws, deaths tolerated or forcing a
+re-design, worker exceptions surfacing as errors — is checked here the same way for all."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from bcgc.design import design
+from bcgc.policy import DesignPolicy
+from bcgc.problems import load_dataset, make_problem
+from bcgc.runtime import Master, ThreadBackend, WorkerError, worker_views
+from bcgc.scheme import BlockScheme
+from bcgc.simulate import simulate
+from bcgc.stragglers import ShiftedExponential
+
+LAW = ShiftedExponential(0.1, 1.0)
+N = 6
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return make_problem("logistic", load_dataset("digits", samples=600, seed=0), N)
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=4, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+class ThreadEngine:
+    def make(self, views):
+        return ThreadBackend(views)
+
+    def kill(self, backend, worker):
+        backend.kill(worker)
+
+
+class RayEngine:
+    def make(self, views):
+        from bcgc.runtime.ray_backend import RayBackend
+        return RayBackend(views)
+
+    def kill(self, backend, worker):
+        os.kill(backend.pids[worker], signal.SIGKILL)
+
+
+@pytest.fixture(params=["threads", "ray"])
+def engine(request):
+    if request.param == "ray":
+        request.getfixturevalue("ray_session")
+        return RayEngine()
+    return ThreadEngine()
+
+
+def run_master(engine, problem, blocks=None, views=None, **kw):
+    blocks = design(LAW, N, problem.L).blocks if blocks is None else np.asarray(blocks)
+    backend = engine.make(views or worker_views(problem, BlockScheme(blocks, N)))
+    kw.setdefault("unit", 0.01)
+    kw.setdefault("iteration_timeout", 60.0)
+    return Master(backend, problem, LAW, blocks, **kw), backend
+
+
+def test_gradients_are_exact_and_the_run_is_the_simulators_twin(engine, problem):
+    master, backend = run_master(engine, problem, seed=3)
+    try:
+        res = master.run(4)
+    finally:
+        backend.shutdown()
+    sim = simulate(problem, LAW, "bcgc", iterations=4, seed=3, blocks=master.scheme.blocks)
+    assert res.summary()["max_gradient_error"] <= 1e-9
+    assert np.allclose(res.column("loss"), sim.losses[1:], rtol=1e-9, atol=0)
+    # the same T for the same (seed, iteration, worker): the runtime predicts the simulator's times
+    assert np.allclose(res.column("predicted_seconds") / 0.01, sim.iteration_times, rtol=1e-12)
+    assert [r["T"] for r in res.logs] == [[float(v) for v in row] for row in sim.draws]
+
+
+def test_a_dead_worker_the_design_tolerates_does_not_stop_the_run(engine, problem):
+    blocks = design(LAW, N, problem.L, tolerate=1).blocks
+    master, backend = run_master(engine, problem, blocks=blocks, unit=0.2)
+    try:
+        master.run(1)
+        threading.Timer(0.05, engine.kill, args=(backend, 2)).start()  # during the next iteration
+        res = master.run(3)
+    finally:
+        backend.shutdown()
+    assert 2 in master.dead and res.redesigns == 0 and len(res.logs) == 4
+    assert res.summary()["max_gradient_error"] <= 1e-9
+
+
+def test_too_many_dead_workers_force_a_redesign_and_the_run_completes(engine, problem):
+    master, backend = run_master(engine, problem, unit=0.2)   # the optimal design uses level 0
+    try:
+        master.run(1)
+        for w in (0, 5):
+            engine.kill(backend, w)
+        res = master.run(3)
+    finally:
+        backend.shutdown()
+    assert master.dead == {0, 5} and res.redesigns >= 1
+    assert np.all(master.scheme.blocks[:2] == 0)          # every block now tolerates 2 dead workers
+    assert res.summary()["max_gradient_error"] <= 1e-9 and len(res.logs) == 4
+
+
+def failing_views(problem, scheme, bad_worker):
+    """Worker views whose ``forward`` raises on one worker: a bug in worker code."""
+    views = worker_views(problem, scheme)
+
+    class Broken(type(views[bad_worker])):   # defined here: pickled by value for Ray
+        def forward(self, theta, k):
+            raise ZeroDivisionError("injected bug in forward")
+
+    broken = object.__new__(Broken)
+    broken.__dict__.update(views[bad_worker].__dict__)
+    views[bad_worker] = broken
+    return views
+
+
+def test_a_worker_exception_is_an_error_with_its_traceback_not_a_death(engine, problem):
+    blocks = design(LAW, N, problem.L, tolerate=1).blocks   # a death would be tolerated silently
+    views = failing_views(problem, BlockScheme(blocks, N), 4)
+    master, backend = run_master(engine, problem, blocks=blocks, views=views)
+    try:
+        with pytest.raises(WorkerError) as info:
+            master.run(2)
+    finally:
+        backend.shutdown()
+    msg = str(info.value)
+    assert "worker 4 raised" in msg and "ZeroDivisionError" in msg and "injected bug in forward" in msg
+    assert "Traceback" in msg or "traceback" in msg.lower()
+    assert master.dead == set() and master.result.redesigns == 0

@@ -1,0 +1,195 @@
+"""The master and the thread engine: what needs no Ray (the suite runs without Ray installed).
+
+Engine-independent behaviour (exact gradients, deaths, worker exceptions) is the conformance suite
+in test_engines.py, run against every engine."""
+
+import json
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from bcgc.model import block_runtime
+from bcgc.policy import DesignPolicy, RedesignImpossible
+from bcgc.problems import load_dataset, make_problem
+from bcgc.runtime import Arrival, Master, ThreadBackend, WorkerCore, train, worker_views
+from bcgc.scheme import BlockScheme
+from bcgc.stragglers import FullStragglers, ShiftedExponential
+
+LAW = ShiftedExponential(0.1, 1.0)
+N = 6
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return make_problem("logistic", load_dataset("digits", samples=600, seed=0), N)
+
+
+def make_master(problem, backend_cls=ThreadBackend, blocks=None, model=LAW, **kw):
+    policy = kw.get("policy") or DesignPolicy(seed=kw.get("seed", 0))
+    blocks = policy.blocks(model, N, problem.L) if blocks is None else np.asarray(blocks)
+    backend = backend_cls(worker_views(problem, BlockScheme(blocks, N)))
+    kw.setdefault("unit", 0.01)
+    kw.setdefault("iteration_timeout", 60.0)
+    return Master(backend, problem, model, blocks, **kw), backend
+
+
+class StaleBackend(ThreadBackend):
+    """Injects a message tagged with an earlier round before every real one: it must be ignored."""
+
+    def publish(self, iteration, theta, times, scheme, mode, unit):
+        s = int(scheme.levels[0])
+        bogus = np.full(scheme.slices[s].stop - scheme.slices[s].start, 1e6)
+        for w in range(self.workers):
+            self.events.put(Arrival(iteration - 1, s, w, bogus))
+        super().publish(iteration, theta, times, scheme, mode, unit)
+
+
+def test_late_messages_from_an_earlier_round_are_never_mixed_in(problem):
+    master, _ = make_master(problem, StaleBackend)
+    assert master.run(3).summary()["max_gradient_error"] <= 1e-9
+
+
+def test_all_workers_dead_is_a_clear_error_not_a_hang(problem):
+    master, backend = make_master(problem)
+    for w in range(N):
+        backend.kill(w)
+    with pytest.raises(RuntimeError, match="all 6 workers are dead"):
+        master.run(1)
+
+
+class SilentBackend(ThreadBackend):
+    def publish(self, *args):
+        pass
+
+
+def test_an_iteration_that_cannot_finish_times_out(problem):
+    master, _ = make_master(problem, SilentBackend, iteration_timeout=0.3)
+    with pytest.raises(RuntimeError, match="timed out"):
+        master.run(1)
+
+
+def test_cancel_stops_a_worker_before_its_remaining_blocks(problem):
+    scheme = BlockScheme([20, 20, problem.L - 40, 0, 0, 0], N)
+    core = WorkerCore(0, problem.restrict(scheme.subsets_of(0)))
+    gen = core.run(7, problem.init(), t_n=1.0, scheme=scheme, mode="emulate", unit=3600.0)
+    threading.Timer(0.05, core.cancel, args=(7,)).start()
+    assert list(gen) == []                     # block 0 was due after an hour: nothing was sent
+    gen = core.run(8, problem.init(), 1.0, scheme, "emulate", 0.0)
+    assert [lv for lv, _, _ in gen] == [0, 1, 2]  # a later iteration is not affected
+
+
+def test_workers_send_exactly_the_schemes_messages(problem):
+    """No second encoder: the worker's message is BlockScheme.worker_message, bit for bit."""
+    scheme = BlockScheme([20, 0, 30, 0, 0, problem.L - 50], N)
+    theta = np.random.default_rng(1).normal(size=problem.L)
+    for w in (0, 3):
+        core = WorkerCore(w, problem.restrict(scheme.subsets_of(w)))
+        sent = {lv: v for lv, v, _ in core.run(1, theta, 1.0, scheme, "emulate", 0.0)}
+        for lv, vec in sent.items():
+            ref = scheme.worker_message(w, lv, lambda k, c: problem.partial(theta, k, c))
+            assert np.allclose(vec, ref, rtol=1e-12, atol=1e-15)
+        assert sorted(sent) == [0, 2, 5]
+
+
+@pytest.mark.parametrize("mode", ["emulat", "", None])
+def test_an_unknown_emulation_mode_is_refused(problem, mode):
+    with pytest.raises(ValueError, match="mode must be one of emulate, slowdown"):
+        make_master(problem, mode=mode)
+    core = WorkerCore(0, problem)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        list(core.run(1, problem.init(), 1.0, BlockScheme([problem.L, 0, 0, 0, 0, 0], N), mode, 0.0))
+
+
+def test_logs_hold_prediction_blocks_and_overhead(problem, tmp_path):
+    path = tmp_path / "log.jsonl"
+    with open(path, "w") as fh:
+        master, _ = make_master(problem, log=fh)
+        master.run(2)
+    recs = [json.loads(line) for line in path.read_text().splitlines()]
+    rec = recs[-1]
+    assert rec["event"] == "iteration" and rec["attempts"] == 1
+    T = np.array([rec["T"]], dtype=float)   # the logged draw predicts the logged time (unit 0.01 s)
+    assert rec["predicted_seconds"] == pytest.approx(float(block_runtime(master.scheme.blocks, T)[0]) * 0.01)
+    for s, info in rec["blocks"].items():
+        assert len(info["workers"]) == N - int(s)
+        assert 0 < info["seconds"] <= rec["measured_seconds"]
+
+
+def test_redesign_uses_the_users_design_arguments(problem):
+    """The master re-designs through the policy built from the user's choices (here: allowed
+    levels), not with design()'s defaults."""
+    policy = DesignPolicy(allowed_levels=(0, 2, 4), seed=0)
+    master, backend = make_master(problem, policy=policy)
+    master.run(1)
+    backend.kill(1)
+    res = master.run(2)
+    assert res.redesigns == 1 and res.summary()["max_gradient_error"] <= 1e-9
+    used = set(np.flatnonzero(master.scheme.blocks).tolist())
+    assert used <= {2, 4} and used  # tolerate 1 and only the allowed levels
+
+
+def test_a_gc_run_redesigns_as_gc_and_uncoded_stops_saying_why(problem):
+    gc = DesignPolicy("gc")
+    master, backend = make_master(problem, policy=gc)
+    assert master.name == "gc" and np.count_nonzero(master.scheme.blocks) == 1
+    master.run(1)
+    if int(master.scheme.levels[0]) == 0:
+        backend.kill(0)
+        master.run(1)
+        assert master.result.redesigns == 1
+    assert np.count_nonzero(master.scheme.blocks) == 1 and master.result.name == "gc"
+    uncoded, backend = make_master(problem, policy=DesignPolicy("uncoded"))
+    uncoded.run(1)
+    backend.kill(2)
+    with pytest.raises(RedesignImpossible, match="uncoded waits for every worker"):
+        uncoded.run(1)
+
+
+def test_training_under_full_stragglers_works_with_a_deadline_design(problem):
+    """Full stragglers: the design is made for P(τ ≤ t); an attempt with too many of them is not
+    decoded within its patience and is retried with a fresh draw, never applied inexactly."""
+    law = FullStragglers(ShiftedExponential(1, 1), 0.3)
+    res = train(problem, law, ("bcgc",), iterations=6, unit=0.005, backend="threads", seed=1,
+                objective="deadline", deadline=4.0, min_patience=0.2)[0]
+    s = res.summary()
+    assert s["iterations"] == 6 and s["max_gradient_error"] <= 1e-9
+    assert s["retries"] >= 1   # with P(full) = 0.3 some draw had too many full stragglers (seeded)
+
+
+def test_training_under_full_stragglers_without_a_deadline_says_what_to_do(problem):
+    law = FullStragglers(ShiftedExponential(1, 1), 0.3)
+    with pytest.raises(ValueError, match="deadline"):
+        train(problem, law, ("bcgc",), iterations=1, backend="threads")
+
+
+@pytest.mark.parametrize("mode", ["--emulate", "--slowdown"])
+def test_train_cli_json_contract(capsys, mode):
+    from bcgc.cli import main
+    model = "shifted-exponential:shift=1,rate=2" if mode == "--slowdown" else "shifted-exponential:shift=0.1,rate=1"
+    code = main(["train", "-N", "4", "-m", model, "--dataset", "synthetic", "--max-samples", "400",
+                 "--iterations", "3", "--unit", "0.01", mode, "--backend", "threads", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert code == 0 and [s["name"] for s in d["schemes"]] == ["bcgc", "gc", "uncoded"]
+    for s in d["schemes"]:
+        assert set(s) >= {"name", "iterations", "median_measured_over_predicted", "p90_measured_over_predicted",
+                          "mean_iteration_seconds", "final_loss", "max_gradient_error", "redesigns"}
+        assert s["iterations"] == 3 and s["max_gradient_error"] <= 1e-9
+    assert np.allclose([s["final_loss"] for s in d["schemes"]], d["schemes"][0]["final_loss"], rtol=1e-9)
+
+
+def test_train_cli_rejects_both_modes(capsys):
+    from bcgc.cli import main
+    code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--emulate", "--slowdown"])
+    assert code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+def test_train_without_ray_says_how_to_install_it(capsys, monkeypatch):
+    """Without Ray, the default backend ends in one clear line (exit 2), before any work."""
+    from bcgc.cli import main
+    monkeypatch.setitem(sys.modules, "ray", None)   # `import ray` now raises ImportError
+    code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--iterations", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "pip install" in err and "ray" in err and "--backend threads" in err
