@@ -1,4 +1,4 @@
-"""Exact and Monte Carlo evaluation (SPEC §4) and the public worked example (SPEC §4.1)."""
+"""Exact and Monte Carlo evaluation (docs/algorithms.md) and the public worked example (docs/model.md, worked example)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Gradient codes (SPEC §5): any N - s responders decode the exact sum; fewer are refused."""
+"""Gradient codes (docs/model.md, coordinate gradient coding): any N - s responders decode the exact sum; fewer are refused."""
 
 import numpy as np
 import pytest
@@ -89,7 +89,7 @@ def test_bad_code_parameters_name_the_parameter():
 
 @pytest.mark.parametrize("n", [16, 24, 32])
 def test_default_code_decodes_every_level_within_1e9_including_straggler_bursts(n):
-    """SPEC §5's bound, swept over every level and every burst of s consecutive stragglers (the hard
+    """The decoding bound, swept over every level and every burst of s consecutive stragglers (the hard
     sets for cyclic codes) plus random sets independent of the ones the construction was chosen on."""
     rng = np.random.default_rng([n, 99])
     G = rng.standard_normal((n, 4))

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from bcgc.design import design
-from bcgc.policy import DesignPolicy
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import Master, ThreadBackend, WorkerError, worker_views
 from bcgc.scheme import BlockScheme
@@ -26,14 +25,6 @@ N = 6
 @pytest.fixture(scope="module")
 def problem():
     return make_problem("logistic", load_dataset("digits", samples=600, seed=0), N)
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=4, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    yield
-    ray.shutdown()
 
 
 class ThreadEngine:

@@ -1,4 +1,4 @@
-"""Runtime model (SPEC §3): formulas (1) and (2), special cases, the reordering property."""
+"""Runtime model (docs/model.md): formulas (1) and (2), special cases, the reordering property."""
 
 import numpy as np
 from hypothesis import given, strategies as st
@@ -37,7 +37,7 @@ def test_blocks_and_levels_convert_both_ways():
 
 @given(n=st.integers(2, 6), data=st.data())
 def test_reordering_coordinates_by_level_never_increases_the_runtime(n, data):
-    """SPEC §3.2: sorting levels to non-decreasing order is never worse, for every realisation."""
+    """docs/model.md, equation (2): sorting levels to non-decreasing order is never worse, for every realisation."""
     levels = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=12)))
     T = data.draw(arrays(float, (5, n), elements=st.floats(0.01, 100)))
     unsorted = coordinate_runtime(levels, T)

@@ -1,4 +1,4 @@
-"""Peers (SPEC §6): each formula checked by hand, and compare() on common draws."""
+"""Peers (docs/peers.md): each formula checked by hand, and compare() on common draws."""
 
 import numpy as np
 import pytest
@@ -36,14 +36,14 @@ def test_ferdinand_layers_cover_every_coordinate():
         assert s.size == layers and np.all(np.diff(s) >= 0) and s.min() >= 0 and s.max() <= n - 1
         assert s.sum() == layers * n - coords
         assert ferdinand_blocks(n, coords, layers).sum() == coords
-    # r = L forces every layer to level N - 1 (SPEC §6's rule): classic GC at N - 1
+    # r = L forces every layer to level N - 1 (the layered rule): classic GC at N - 1
     assert np.array_equal(ferdinand_blocks(4, 8, 8), [0, 0, 0, 8])
     with pytest.raises(ValueError, match="layers must be in"):
         ferdinand_levels(4, 3, 5)
 
 
 def test_compare_reports_spec_section_6_findings():
-    """SPEC §6, N = 30: shift 1 → BCGC beats GC* by ~19% but UC-MMC (r = 7) is faster at 7x upload;
+    """docs/peers.md, N = 30: shift 1 → BCGC beats GC* by ~19% but UC-MMC (r = 7) is faster at 7x upload;
     shift 0.1 → BCGC about halves GC*."""
     rows = {r.name: r for r in compare(SE, 30, 3000, samples=20_000)}
     gain = 1 - rows["bcgc"].expected_runtime / rows["gc_best"].expected_runtime

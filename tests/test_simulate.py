@@ -1,4 +1,4 @@
-"""Block scheme and virtual-time simulation: exact gradients, time = SPEC (2), same trajectory."""
+"""Block scheme and virtual-time simulation: exact gradients, time = equation (2), same trajectory."""
 
 import json
 
@@ -53,7 +53,7 @@ def test_simulation_is_exact_and_times_follow_formula_2(digits, problem_name):
     for r in simulate_all(problem, SE01, ("bcgc", "gc", "uncoded"), iterations=15, seed=1):
         assert r.max_gradient_error <= 1e-9
         assert np.max(np.abs(r.iteration_times - r.predicted_times)) <= 1e-12
-        # and the prediction is SPEC (2) for the same per-iteration draws
+        # and the prediction is equation (2) for the same per-iteration draws
         T = np.vstack([SE01.sample(1, n, np.random.default_rng([1, 100, i])) for i in range(15)])
         assert np.allclose(r.predicted_times, block_runtime(r.parameters["blocks"], T), rtol=0, atol=1e-12)
 

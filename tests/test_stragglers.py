@@ -1,4 +1,4 @@
-"""Straggler laws (SPEC §2): sampling, moments, text form, traces, fitting."""
+"""Straggler laws (docs/model.md, straggler laws): sampling, moments, text form, traces, fitting."""
 
 import numpy as np
 import pytest
@@ -20,8 +20,8 @@ def test_same_seed_same_numbers_and_shape(law):
     assert not np.array_equal(a, law.sample(50, 7, seed=4))
 
 
-def test_shifted_exponential_order_statistics_match_spec_worked_example():
-    # SPEC §4.1: E[T_(3)], E[T_(2)], E[T_(1)] = 2.83333, 1.83333, 1.33333
+def test_shifted_exponential_order_statistics_match_the_worked_example():
+    # docs/model.md, worked example: E[T_(3)], E[T_(2)], E[T_(1)] = 2.83333, 1.83333, 1.33333
     assert np.allclose(ShiftedExponential(1, 1).order_stat_mean(3), [4 / 3, 11 / 6, 17 / 6], atol=1e-12)
 
 

@@ -1,2 +1,2 @@
-"""bcgc — block coordinate gradient coding (see SPEC §1–§8)."""
+"""bcgc — block coordinate gradient coding (see docs/model.md–§8)."""
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Input checks for the public boundary (STYLE: validation that names the parameter).
+"""Input checks for the public boundary (every message names the parameter and its allowed range).
 
 Internal functions trust their inputs; every public entry point calls these once.
 """
@@ -56,7 +56,7 @@ def probability(name: str, value, open_right: bool = False) -> float:
 
 
 def blocks(value, workers: int, coords: int | None = None) -> np.ndarray:
-    """Validate an integer block vector x (SPEC §3.2): N non-negative integers summing to L."""
+    """Validate an integer block vector x (docs/model.md, equation (2)): N non-negative integers summing to L."""
     try:
         x = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -1,16 +1,16 @@
-"""Exact and Monte Carlo evaluation of runtimes (SPEC §4, "Exact evaluation").
+"""Exact and Monte Carlo evaluation of runtimes (docs/algorithms.md, "Exact P(τ ≤ t) for i.i.d. laws").
 
 Every scheme whose runtime is a maximum of scaled order statistics,
 
     τ = max_i  a_i · T_(N - m_i)        (a_i > 0; T_(N-m) is the (m+1)-th largest time),
 
-is evaluated exactly for i.i.d. laws: BCGC (a_s = y_s/L, m = s, SPEC (2)), classic GC, uncoded,
-Tandon's partial-straggler variant and ignore-stragglers (SPEC §6). Since
+is evaluated exactly for i.i.d. laws: BCGC (a_s = y_s/L, m = s, equation (2)), classic GC, uncoded,
+Tandon's partial-straggler variant and ignore-stragglers (docs/peers.md). Since
 T_(N-m) ≤ u  ⇔  #{n : T_n > u} ≤ m, the event τ ≤ t is a chain of count constraints at thresholds
-u_i = t / a_i. The walk of SPEC §4 runs over R_i = #{n : T_n > u_i} in increasing order of u_i:
+u_i = t / a_i. The paper's walk runs over R_i = #{n : T_n > u_i} in increasing order of u_i:
 R_1 ~ Binomial(N, S(u_1)), and R_{i+1} | R_i ~ Binomial(R_i, S(u_{i+1}) / S(u_i)) (each worker
 above u_i independently stays above u_{i+1}); mass with R_i > m_i is removed. It is the same
-recursion as SPEC §4's K-walk (K = N - R), written as binomial thinning so that the removed
+recursion as the paper's K-walk (K = N - R), written as binomial thinning so that the removed
 ("killed") mass 1 - P is summed from positive terms and stays accurate when it is 1e-30.
 
 E[τ] = t_0 + ∫_{t_0}^∞ (1 - P(τ ≤ t)) dt with t_0 = lower · max_i a_i (below it P = 0 and above
@@ -127,7 +127,7 @@ def _walk_gradient(survival: np.ndarray, max_above: np.ndarray, n: int):
 
 def tail_probability_and_gradient(law, workers: int, blocks, t: float) -> tuple[float, np.ndarray]:
     """1 - P(τ(x; T) ≤ t) for an i.i.d. named law and its exact gradient with respect to x, where
-    the design is normalised, c_s = y_s / Σx (SPEC (2)); used by A6 (``stationary``)."""
+    the design is normalised, c_s = y_s / Σx (equation (2)); used by A6 (``stationary``)."""
     x = np.asarray(blocks, dtype=float)
     total = x.sum()
     rt = OrderStatMax.from_blocks(x)
@@ -150,7 +150,7 @@ def tail_probability_and_gradient(law, workers: int, blocks, t: float) -> tuple[
 
 
 def completion_probability_exact(law, workers: int, runtime: OrderStatMax, t) -> tuple[np.ndarray, np.ndarray]:
-    """Exact P(τ ≤ t) and 1 - P(τ ≤ t) for an i.i.d. law (SPEC §4), for each t (array-like)."""
+    """Exact P(τ ≤ t) and 1 - P(τ ≤ t) for an i.i.d. law (docs/algorithms.md), for each t (array-like)."""
     t = np.atleast_1d(np.asarray(t, dtype=float))
     coefs, levels = runtime.chain()
     p, q = np.empty(t.shape), np.empty(t.shape)
@@ -165,7 +165,7 @@ def completion_probability_exact(law, workers: int, runtime: OrderStatMax, t) ->
 
 
 def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
-    """Exact E[τ] = t_0 + ∫_{t_0}^∞ P(τ > t) dt for an i.i.d. law (SPEC §4); inf with full stragglers."""
+    """Exact E[τ] = t_0 + ∫_{t_0}^∞ P(τ > t) dt for an i.i.d. law (docs/algorithms.md); inf with full stragglers."""
     if law.full_prob > 0:
         return math.inf
     coefs, _ = runtime.chain()
@@ -236,7 +236,7 @@ def monte_carlo(model: StragglerModel, workers: int, runtime_fn, samples: int, s
 
 
 def oracle_samples(T: np.ndarray) -> np.ndarray:
-    """The oracle lower bound N / Σ_n 1/T_n per realisation (SPEC §4): every unit computed once."""
+    """The oracle lower bound N / Σ_n 1/T_n per realisation (docs/algorithms.md): every unit computed once."""
     with np.errstate(divide="ignore"):
         return T.shape[-1] / np.sum(1.0 / T, axis=-1)
 
@@ -290,7 +290,7 @@ def evaluate_runtime(model: StragglerModel, workers: int, runtime: OrderStatMax,
 
 def evaluate(model: StragglerModel, workers: int, blocks, deadline=None, method: str = "auto",
              samples: int = 200_000, seed=0) -> Evaluation:
-    """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (SPEC (2), §4).
+    """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (equation (2); docs/algorithms.md).
 
     ``blocks`` are the N block sizes (any non-negative numbers summing to L > 0; integers for a
     real design, fractions for a relaxed one). Exact for i.i.d. named laws (N ≤ EXACT_MAX_WORKERS

@@ -1,11 +1,11 @@
-"""Gradient codes per redundancy level: encoding matrices and stable decoding (SPEC §5).
+"""Gradient codes per redundancy level: encoding matrices and stable decoding (docs/model.md, coordinate gradient coding).
 
 For N workers and level s, B ∈ R^{N×N}: row n is supported on the subsets worker n holds for that
 level, and for every set F of N - s workers there is a with aᵀ B_F = 1ᵀ, so that
 Σ_k g_k = Σ_{n∈F} a_n · (Σ_k B_{n,k} g_k). Constructions:
 
 * ``fractional`` (Tandon et al.): when (s+1) divides N, workers form N/(s+1) groups of s+1 that
-  all hold the same s+1 subsets (group-based placement, SPEC §3.3); binary, exact; decoding takes
+  all hold the same s+1 subsets (group-based placement, docs/model.md, placement); binary, exact; decoding takes
   one responder per group.
 * ``gaussian`` (Tandon et al.'s cyclic repetition): row n on the cyclic window {n, .., n+s} mod N,
   chosen in the null space of a Gaussian H ∈ R^{s×N} with H·1 = 0. One draw can be badly
@@ -33,6 +33,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import _validate as V
+from . import streams
 
 __all__ = ["GradientCode", "make_code", "KINDS", "probe_sets", "worst_condition"]
 
@@ -88,7 +89,7 @@ class GradientCode:
         """a with aᵀ B_F = 1ᵀ for the responders F (in the order given); needs |F| ≥ N - s.
 
         Raises ValueError for too few or repeated responders, never decodes wrongly: the solve is
-        checked: a residual above 1e-6 (an ill-conditioned set, SPEC §5) raises too.
+        checked: a residual above 1e-6 (an ill-conditioned set, docs/model.md, coordinate gradient coding) raises too.
         """
         F = np.asarray(responders, dtype=np.int64).ravel()
         if F.size < self.needed:
@@ -126,7 +127,7 @@ class GradientCode:
 
 
 def make_code(workers: int, level: int, kind: str = "auto", seed: int = 0) -> GradientCode:
-    """The code of level s for N workers (SPEC §5). ``kind``: auto, cyclic, fractional, gaussian,
+    """The code of level s for N workers (docs/model.md, coordinate gradient coding). ``kind``: auto, cyclic, fractional, gaussian,
     or mds; ``seed`` fixes the random constructions. Codes are cached: same arguments, same code."""
     workers = V.integer("workers", workers, minimum=1)
     level = V.integer("level", level, minimum=0, maximum=workers - 1)
@@ -166,7 +167,7 @@ def _make_code(workers: int, level: int, kind: str, seed: int) -> GradientCode:
 def probe_sets(n: int, s: int, seed: int = 0, randoms: int = 20) -> list[np.ndarray]:
     """Responder sets used to measure a code: every burst of s consecutive stragglers, plus
     ``randoms`` seeded random sets of size N - s."""
-    rng = np.random.default_rng([seed, n, s, 1])
+    rng = streams.code_rng(seed, n, s, 1)
     bursts = [np.setdiff1d(np.arange(n), (np.arange(s) + b) % n) for b in range(n)]
     return bursts + [np.sort(rng.choice(n, n - s, replace=False)) for _ in range(randoms)]
 
@@ -188,7 +189,7 @@ def _null_space_rows(n, s, seed, probes):
     """The best-conditioned (on ``probes``) of several seeded Gaussian constructions."""
     best, best_cond = None, np.inf
     for draw in range(_draws(n)):
-        B = _gaussian_rows(n, s, np.random.default_rng([seed, n, s, draw]))
+        B = _gaussian_rows(n, s, streams.code_rng(seed, n, s, draw))
         cond = worst_condition(B, s, probes)
         if best is None or cond < best_cond:
             best, best_cond = B, cond

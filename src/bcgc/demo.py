@@ -1,9 +1,9 @@
 """``make demo``: a design, a peer comparison, and a short real distributed training run.
 
 1. N = 20 workers, L = 10^4 coordinates, shifted-exponential stragglers (shift 0.1, rate 1: workers
-   whose speed varies a lot, the regime where BCGC helps most, SPEC §6): the design and the
+   whose speed varies a lot, the regime where BCGC helps most, docs/peers.md): the design and the
    comparison table, plotted to ``OUT/demo.png``.
-2. The distributed runtime on a local Ray (SPEC §7): N = 8 workers train least squares on the best
+2. The distributed runtime on a local Ray (docs/runtime.md): N = 8 workers train least squares on the best
    available real data set (Fashion-MNIST if installed, else digits) with BCGC, classic GC and
    uncoded, straggling emulated (unit 0.1 s); the summary table and loss against wall-clock time
    in ``OUT/train.png``.

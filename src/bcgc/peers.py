@@ -1,4 +1,4 @@
-"""Peer schemes evaluated on the same footing as BCGC (SPEC §6).
+"""Peer schemes evaluated on the same footing as BCGC (docs/peers.md).
 
 Runtimes that are a maximum of scaled order statistics (uncoded, classic GC, Tandon's
 partial-straggler variant, ignore-stragglers, Ferdinand & Draper's layered design, BCGC) are
@@ -14,7 +14,7 @@ coordinate; r·L for UC-MMC, which sends a full gradient per finished subset).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def classic_gc(level: int) -> OrderStatMax:
 
 
 def tandon_partial(level: int, alpha: float = 6.0) -> OrderStatMax:
-    """Tandon's partial-straggler variant: τ = (s+1)/(s+α) · max(α·T_(N-s), T_(N)) (SPEC §6)."""
+    """Tandon's partial-straggler variant: τ = (s+1)/(s+α) · max(α·T_(N-s), T_(N)) (docs/peers.md)."""
     k = (level + 1.0) / (level + alpha)
     return OrderStatMax(np.array([k * alpha, k]), np.array([level, 0]))
 
@@ -58,7 +58,7 @@ def ignore_stragglers(level: int) -> OrderStatMax:
 def ferdinand_levels(workers: int, coords: int, layers: int) -> np.ndarray:
     """Ferdinand & Draper's hierarchical coded computation: the level s_j of each layer j = 1..r.
 
-    Maximise u subject to u ≤ (s_j + 1)/j, Σ_j s_j = rN - L, 0 ≤ s_j ≤ N-1 (SPEC §6): the
+    Maximise u subject to u ≤ (s_j + 1)/j, Σ_j s_j = rN - L, 0 ≤ s_j ≤ N-1 (docs/peers.md): the
     continuous solution is s_j = clip(u·j - 1, 0, N-1) with u found by bisection; integers by
     rounding the cumulative sum (keeps the total; each s_j stays in [0, N-1]) and sorting.
     """
@@ -84,7 +84,7 @@ def ferdinand_levels(workers: int, coords: int, layers: int) -> np.ndarray:
 
 def ferdinand_blocks(workers: int, coords: int, layers: int) -> np.ndarray:
     """The BCGC block vector of Ferdinand & Draper's design: layer j adds N - s_j coordinates to
-    block s_j (SPEC §6). Σ x = L by construction."""
+    block s_j (docs/peers.md). Σ x = L by construction."""
     s = ferdinand_levels(workers, coords, layers)
     return np.bincount(s, weights=workers - s, minlength=workers).astype(np.int64)
 
@@ -92,7 +92,7 @@ def ferdinand_blocks(workers: int, coords: int, layers: int) -> np.ndarray:
 def ucmmc_samples(T: np.ndarray, r: int) -> np.ndarray:
     """UC-MMC (Ozfatura, Gündüz, Ulukus): worker n processes subsets n, n+1, .., n+r-1 in order,
     sending each when done; subset k is first ready at min_{j<r} (j+1) · T_{(k-j) mod N}; the
-    master needs every subset: τ = max_k of that (SPEC §6). ``T`` unsorted, shape (K, N)."""
+    master needs every subset: τ = max_k of that (docs/peers.md). ``T`` unsorted, shape (K, N)."""
     return ucmmc_all_r(T, r)[:, -1]
 
 

@@ -17,10 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 __all__ = ["save", "loss_curves", "train_figure", "simulate_figure", "demo_figure", "sweep_figure",
-           "probability_figure", "beyond_figure", "designs_figure", "cost_figure", "STYLE"]
+           "probability_figure", "beyond_figure", "designs_figure", "cost_figure", "SCHEME_STYLE"]
 
 #: colour, marker and line style of each scheme, the same in every figure
-STYLE = {"optimal": ("tab:blue", "o", "-"), "bcgc": ("tab:blue", "o", "-"), "jensen": ("tab:cyan", "s", "--"),
+SCHEME_STYLE = {"optimal": ("tab:blue", "o", "-"), "bcgc": ("tab:blue", "o", "-"), "jensen": ("tab:cyan", "s", "--"),
          "inverse": ("tab:purple", "^", "--"), "gc_best": ("tab:orange", "v", "-"),
          "tandon_partial": ("tab:red", "D", "-"), "ferdinand_r_L": ("tab:brown", "x", ":"),
          "ferdinand_r_L2": ("tab:olive", "+", ":"), "ucmmc_best": ("tab:green", "*", "-."),
@@ -108,7 +108,7 @@ def sweep_figure(rows, schemes, xlabel: str, logx: bool = False) -> Figure:
         if not pts:
             continue
         x, y, e = (np.array([r[i] for r in pts]) for i in (0, 2, 3))
-        c, m, ls = STYLE[scheme]
+        c, m, ls = SCHEME_STYLE[scheme]
         ups = [r[4] / base_upload[r[0]] for r in pts]
         label = scheme + (f" (upload {min(ups):g}-{max(ups):g}×L)" if scheme == "ucmmc_best" else "")
         ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=label, capsize=2, markersize=4)
@@ -130,7 +130,7 @@ def probability_figure(rows, schemes, xlabel: str) -> Figure:
     for scheme in schemes:
         pts = [r for r in rows if r[1] == scheme]
         x, y, e = (np.array([r[i] for r in pts]) for i in (0, 2, 3))
-        c, m, ls = STYLE[scheme]
+        c, m, ls = SCHEME_STYLE[scheme]
         ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=scheme, capsize=2, markersize=4)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("P(τ ≤ t)")
@@ -151,7 +151,7 @@ def beyond_figure(rows) -> Figure:
         base = next(r[2] for r in sub if r[1] == "bcgc")
         names = [r[1] for r in sub]
         vals = [r[2] / base for r in sub]
-        colors = [STYLE.get(nm, ("gray",))[0] for nm in names]
+        colors = [SCHEME_STYLE.get(nm, ("gray",))[0] for nm in names]
         ax.barh(names[::-1], vals[::-1], color=colors[::-1])
         for i, r in enumerate(sub[::-1]):
             ax.text(r[2] / base, i, f" {r[2] / base:.2f}" + (f" ({r[4]}×L)" if r[4] > 1 else ""), va="center",

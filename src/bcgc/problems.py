@@ -1,12 +1,10 @@
 """Learning problems with per-coordinate partial derivatives, and the data sets they train on.
 
-A problem splits its data set into N (near-)equal subsets D_0..D_{N-1} (SPEC §1) and answers
+:class:`Problem` is the public protocol (docs/problems.md shows a new problem in one class): the data
+split into N subsets D_0..D_{N-1}, the loss f(θ) = Σ_k f_k(θ) over a flat parameter vector θ of L
+entries, and the partial derivatives ∂_l f_k(θ) of one subset over a range of coordinates.
 
-* ``partial(theta, subset, coords)`` — ∂_l f_k(θ) for the coordinates l in ``coords`` (SPEC §3.1),
-* ``subset_gradients(theta)`` — all of them at once, shape (N, L) (the simulator's fast path),
-* ``loss(theta)`` — f(θ) = Σ_k f_k(θ), and ``step_size`` — a safe gradient-descent step.
-
-Shipped: least squares through per-subset Gram matrices (∂_l f_k = (G_k θ - h_k)_l, SPEC §7),
+Shipped: least squares through per-subset Gram matrices (∂_l f_k = (G_k θ - h_k)_l),
 binary logistic regression and softmax regression (a forward pass per subset, then X_kᵀ r_k).
 Parameters are flattened: θ has L = d·C entries for C outputs (feature-major: l = feature·C + class).
 
@@ -17,6 +15,8 @@ is used and the fallback is reported, never silent) and ``synthetic`` (seeded).
 
 from __future__ import annotations
 
+import abc
+import copy
 import gzip
 import sys
 from dataclasses import dataclass
@@ -26,8 +26,9 @@ import numpy as np
 from scipy import special
 
 from . import _validate as V
+from . import streams
 
-__all__ = ["Dataset", "load_dataset", "DATASETS", "PROBLEMS", "make_problem", "LeastSquares",
+__all__ = ["Problem", "DataProblem", "Dataset", "load_dataset", "DATASETS", "PROBLEMS", "make_problem", "LeastSquares",
            "Logistic", "Softmax", "FASHION_MNIST_DIR"]
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -74,7 +75,7 @@ def load_dataset(name: str, samples: int | None = None, seed: int = 0, features:
         d = load_digits()
         ds = Dataset("digits", d.data.astype(np.float64) / 16.0, d.target.astype(np.int64), 10, note)
     elif name == "synthetic":
-        rng = np.random.default_rng([seed, 77])
+        rng = streams.rng(seed, streams.SYNTHETIC_DATA)
         n, dim, classes = 4000, V.integer("features", features, minimum=1), 4
         centres = rng.normal(0, 1.5, size=(classes, dim))
         y = rng.integers(0, classes, size=n)
@@ -82,13 +83,76 @@ def load_dataset(name: str, samples: int | None = None, seed: int = 0, features:
     if samples is not None:
         samples = V.integer("samples", samples, minimum=1)
         if samples < ds.X.shape[0]:
-            keep = np.sort(np.random.default_rng([seed, 78]).choice(ds.X.shape[0], samples, replace=False))
+            keep = np.sort(streams.rng(seed, streams.DATA_SUBSET).choice(ds.X.shape[0], samples, replace=False))
             ds = Dataset(ds.name, ds.X[keep], ds.y[keep], ds.classes, ds.note)
     return ds
 
 
-class _Problem:
-    """Shared machinery: subsets, flattening, a bias column."""
+class Problem(abc.ABC):
+    """A learning problem split over N data subsets: what the simulator and every runtime worker need.
+
+    * ``workers`` (N) and ``L``: the number of subsets and of parameters; θ is a float vector of L.
+    * ``init()`` — the starting θ; ``loss(theta)`` — f(θ) = Σ_k f_k(θ) (master only, all subsets).
+    * ``subset_gradient(theta, k)`` — ∇f_k(θ), shape (L,): the gradient of subset k alone.
+    * ``restrict(subsets)`` — a copy holding only the data of those subsets: what one worker stores
+      and is shipped (it must pickle, and share no mutable state with the original).
+    * ``step_size`` — a safe constant gradient step.
+
+    Optional, for speed: ``forward(theta, k)`` computes once per subset and iteration what every
+    block of that subset reuses (a forward pass); ``partial_given(state, theta, k, coords)`` then
+    gives ∂_l f_k(θ) for l in ``coords`` (a contiguous, increasing range: one block). The defaults
+    slice ``subset_gradient``, which is exact but computes the whole gradient for every block.
+    """
+
+    name = "problem"
+    workers: int
+    L: int
+
+    @abc.abstractmethod
+    def init(self) -> np.ndarray:
+        """The starting parameters θ_0, shape (L,)."""
+
+    @abc.abstractmethod
+    def loss(self, theta) -> float:
+        """f(θ) = Σ_k f_k(θ) over every subset."""
+
+    @abc.abstractmethod
+    def subset_gradient(self, theta, k: int) -> np.ndarray:
+        """∇f_k(θ), shape (L,)."""
+
+    @property
+    @abc.abstractmethod
+    def step_size(self) -> float:
+        """A safe constant step for gradient descent."""
+
+    def restrict(self, subsets) -> "Problem":
+        """A copy that keeps every attribute (shallow copy); override to drop the other subsets' data."""
+        return copy.copy(self)
+
+    def forward(self, theta, subset: int):
+        """The per-subset fixed cost of an iteration (a forward pass), reused by every block."""
+        return None
+
+    def partial_given(self, state, theta, subset: int, coords) -> np.ndarray:
+        """∂_l f_k for l in ``coords`` given ``forward``'s state (the per-block, per-coordinate cost)."""
+        return self.partial(theta, subset, coords)
+
+    def partial(self, theta, subset: int, coords) -> np.ndarray:
+        """∂_l f_k(θ) for l in ``coords`` (docs/model.md, equation (1)); generic: the subset gradient, sliced."""
+        return self.subset_gradient(theta, subset)[coords]
+
+    def subset_gradients(self, theta) -> np.ndarray:
+        """Every ∇f_k(θ) at once, shape (N, L) (the simulator's fast path)."""
+        return np.stack([self.subset_gradient(theta, k) for k in range(self.workers)])
+
+    def gradient(self, theta) -> np.ndarray:
+        """The uncoded gradient Σ_k ∇f_k(θ)."""
+        return self.subset_gradients(theta).sum(axis=0)
+
+
+class DataProblem(Problem):
+    """Shared machinery of the shipped problems: a :class:`Dataset` in N subsets, a bias column,
+    flattened parameters, and a step size from the curvature of the data."""
 
     name = ""
 
@@ -110,8 +174,8 @@ class _Problem:
     #: per-subset data attributes (lists indexed by subset); ``restrict`` keeps only some of them
     _per_subset = ("X",)
 
-    def restrict(self, subsets) -> "_Problem":
-        """A copy holding only the data of ``subsets`` (what one worker stores, SPEC §3.3)."""
+    def restrict(self, subsets) -> "DataProblem":
+        """A copy holding only the data of ``subsets`` (what one worker stores, docs/model.md, placement)."""
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         keep = [int(k) for k in subsets]
@@ -120,25 +184,6 @@ class _Problem:
             setattr(view, name, {k: full[k] for k in keep})
         view.parts = None  # row indices of the whole data set are not shipped
         return view
-
-    def forward(self, theta, subset: int):
-        """The per-subset fixed cost of an iteration (a forward pass), reused by every block."""
-        return None
-
-    def partial_given(self, state, theta, subset: int, coords) -> np.ndarray:
-        """∂_l f_k for l in ``coords`` given ``forward``'s state (the per-block, per-coordinate cost)."""
-        return self.partial(theta, subset, coords)
-
-    def partial(self, theta, subset: int, coords) -> np.ndarray:
-        """∂_l f_k(θ) for l in ``coords`` (SPEC §3.1); generic: the subset gradient, sliced."""
-        return self.subset_gradient(theta, subset)[coords]
-
-    def subset_gradients(self, theta) -> np.ndarray:
-        return np.stack([self.subset_gradient(theta, k) for k in range(self.workers)])
-
-    def gradient(self, theta) -> np.ndarray:
-        """The uncoded gradient Σ_k ∇f_k(θ)."""
-        return self.subset_gradients(theta).sum(axis=0)
 
     @property
     def step_size(self) -> float:
@@ -151,8 +196,8 @@ class _Problem:
     _curvature_factor = 1.0
 
 
-class LeastSquares(_Problem):
-    """f(Θ) = (1/2n) ||X Θ - Y||² with one-hot targets Y; ∂f_k = G_k Θ - H_k, G_k = X_kᵀX_k/n (SPEC §7)."""
+class LeastSquares(DataProblem):
+    """f(Θ) = (1/2n) ||X Θ - Y||² with one-hot targets Y; ∂f_k = G_k Θ - H_k, G_k = X_kᵀX_k/n (docs/runtime.md)."""
 
     name = "least-squares"
     _per_subset = ("X", "Y", "gram", "rhs")
@@ -187,7 +232,7 @@ class LeastSquares(_Problem):
         return float(sum(0.5 * np.sum((Xk @ Th - Yk) ** 2) for Xk, Yk in zip(self.X, self.Y)) / self.n)
 
 
-class Logistic(_Problem):
+class Logistic(DataProblem):
     """Binary logistic regression (label < classes/2 vs the rest): f = (1/n) Σ log(1 + e^{-z m})."""
 
     name = "logistic"
@@ -216,7 +261,7 @@ class Logistic(_Problem):
                          for Xk, tk in zip(self.X, self.t)) / self.n)
 
 
-class Softmax(_Problem):
+class Softmax(DataProblem):
     """Multinomial logistic regression: f = (1/n) Σ -log softmax(x Θ)_y."""
 
     name = "softmax"

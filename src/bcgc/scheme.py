@@ -1,10 +1,10 @@
-"""The block-coded gradient: placement, what each worker sends, how the master decodes (SPEC §3, §5).
+"""The block-coded gradient: placement, what each worker sends, how the master decodes (docs/model.md).
 
 Coordinates are laid out block after block (block s = the x_s coordinates of level s, in order
 s = 0, 1, ..); each non-empty level has its code (``bcgc.codes``). Worker n holds the union of its
-supports over the non-empty levels (nested cyclic placement, SPEC §3.3; group placement for levels
+supports over the non-empty levels (nested cyclic placement, docs/model.md, placement; group placement for levels
 using fractional repetition), computes block by block the partial derivatives of its subsets, and
-sends one coded vector per non-empty block. Under linear progress (SPEC §2) worker n's block-s
+sends one coded vector per non-empty block. Under linear progress (docs/model.md, straggler laws) worker n's block-s
 message is ready at T_n · y_s / L; the master decodes block s from the FIRST N - s arrivals.
 The distributed runtime and the virtual-time simulator both use this one object.
 """

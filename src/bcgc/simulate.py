@@ -2,9 +2,9 @@
 
 One process runs real gradient descent on a real data set. Each iteration draws T from a straggler
 model (seeded per iteration, the same draws for every scheme), every worker's message time follows
-linear progress (SPEC §2), and the master decodes each block from the first N - s arrivals with the
+linear progress (docs/model.md, straggler laws), and the master decodes each block from the first N - s arrivals with the
 same :class:`~bcgc.scheme.BlockScheme` the distributed runtime uses. Virtual time advances by the
-iteration's runtime, which equals SPEC (2) for the draw (checked every iteration).
+iteration's runtime, which equals equation (2) for the draw (checked every iteration).
 
 Schemes with an exact data path: ``bcgc`` (designed blocks), ``gc`` (classic GC at its best level),
 ``uncoded`` (block 0 only), ``ucmmc`` (UC-MMC at its best r: the first full gradient of each subset).
@@ -12,7 +12,6 @@ Schemes with an exact data path: ``bcgc`` (designed blocks), ``gc`` (classic GC 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +38,7 @@ class SimulationResult:
     losses: np.ndarray
     times: np.ndarray                 # cumulative virtual time after i iterations (times[0] = 0)
     iteration_times: np.ndarray
-    predicted_times: np.ndarray       # SPEC (2) (or the peer's formula) for the same draws
+    predicted_times: np.ndarray       # equation (2) (or the peer's formula) for the same draws
     gradient_errors: np.ndarray       # relative error of the applied gradient vs the uncoded one
     draws: np.ndarray                 # T of every iteration (streams.iteration_times), shape (iterations, N)
     parameters: dict = field(default_factory=dict)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "SCENARIOS",
-           "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "iteration_times"]
+           "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times"]
 
 DESIGN_SAMPLES = 0    #: the samples a design method optimises on
 EVALUATION = 1        #: Monte Carlo evaluation of a finished design
@@ -21,12 +21,17 @@ SCENARIOS = 55        #: the synthetic trace of ``bcgc reproduce``
 SYNTHETIC_DATA = 77   #: the ``synthetic`` data set
 DATA_SUBSET = 78      #: the seeded subset of rows kept by ``max_samples``
 ITERATION = 100       #: T of iteration k (and its retries): shared by the simulator and the runtime
-# Codes draw from [seed, N, s, draw] (bcgc.codes): their own key space, fixed by (N, s).
 
 
 def rng(seed: int, stream: int, *more: int) -> np.random.Generator:
     """The generator of one named stream (``more`` indexes within it, e.g. the iteration)."""
     return np.random.default_rng([seed, stream, *more])
+
+
+def code_rng(seed: int, workers: int, level: int, draw: int) -> np.random.Generator:
+    """Random code constructions (``bcgc.codes``): keyed by (N, s) and the draw, so a code depends
+    only on its own shape and seed (draw 1 also picks the random probe sets)."""
+    return np.random.default_rng([seed, workers, level, draw])
 
 
 def iteration_times(model, workers: int, seed: int, iteration: int, attempt: int = 0) -> np.ndarray:

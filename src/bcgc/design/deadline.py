@@ -11,8 +11,6 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-import math
-
 from ..analysis import tail_probability_and_gradient, use_exact
 from .closed_forms import _m_jensen, _m_large_deadline
 from .common import _Problem, _pull_back, _worst_block
