@@ -104,7 +104,7 @@ def main(argv=None):
     print("\n## Monte Carlo throughput (draw T, sort, evaluate τ), N = 100\n")
     sec, est = timed(lambda: monte_carlo(LAW, n, rt.samples, 200_000, seed=1))
     print(f"- {200_000 / sec:,.0f} realisations/s ({200_000 * n / sec:,.0f} worker draws/s); "
-          f"E[τ] = {est.mean:.5f} ± {est.mean_stderr:.5f} (exact {e:.5f})")
+          f"E[τ] = {est.expected_runtime:.5f} ± {est.expected_runtime_stderr:.5f} (exact {e:.5f})")
 
 
 if __name__ == "__main__":

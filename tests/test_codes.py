@@ -21,7 +21,7 @@ def test_any_n_minus_s_responders_decode_the_exact_sum(case, seed):
     n, s, F = case
     code = make_code(n, s)
     G = np.random.default_rng(seed).standard_normal((n, 7))
-    messages = np.array([code.encode(w, G) for w in F])
+    messages = code.messages(F, G)
     decoded = code.decoding_vector(F) @ messages
     decoded = decoded.real if np.iscomplexobj(decoded) else decoded
     truth = G.sum(axis=0)
@@ -39,7 +39,7 @@ def test_fractional_repetition_is_exact(n):
             a = code.decoding_vector(F)
             # exact: 0/1 weights that reproduce 1ᵀ with no rounding, so only summation order differs
             assert set(np.unique(a)) <= {0.0, 1.0} and np.array_equal(a @ code.B[F], np.ones(n))
-            decoded = a @ np.array([code.encode(w, G) for w in F])
+            decoded = a @ code.messages(F, G)
             assert np.allclose(decoded, G.sum(axis=0), rtol=4e-16 * n, atol=0)
         if 0 < s < n - 1:
             assert set(np.unique(code.B)) == {0.0, 1.0}
@@ -59,7 +59,7 @@ def test_level_zero_is_uncoded_and_level_n_minus_1_is_any_single_worker():
     code = make_code(n, n - 1)
     G = np.arange(n * 3, dtype=float).reshape(n, 3)
     for w in range(n):
-        assert np.allclose(code.decoding_vector([w]) @ code.encode(w, G)[None, :], G.sum(axis=0))
+        assert np.allclose(code.decoding_vector([w]) @ code.messages([w], G), G.sum(axis=0))
 
 
 def test_too_few_responders_are_refused_never_decoded():
@@ -101,3 +101,12 @@ def test_default_code_decodes_every_level_within_1e9_including_straggler_bursts(
         for F in sets:
             dec = code.decoding_vector(F) @ (code.B[F] @ G)
             assert np.max(np.abs(dec - truth)) <= 1e-9 * np.max(np.abs(truth)), (s, F)
+
+
+@pytest.mark.parametrize("n, s", [(6, 2), (7, 3), (8, 3)])
+def test_a_workers_own_encoding_equals_the_batched_one(n, s):
+    """The worker path (its own subsets' rows only) and the simulator's B_F · G give one message."""
+    code = make_code(n, s)
+    G = np.random.default_rng(n + s).normal(size=(n, 9))
+    for w in range(n):
+        assert np.allclose(code.encode_support(w, G[code.support(w)]), code.messages([w], G)[0], rtol=1e-12)

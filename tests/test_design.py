@@ -216,3 +216,23 @@ def test_designs_do_not_depend_on_the_unit_of_time():
         b = design(big, 6, 1000, method=method, seed=1)
         assert np.allclose(a.relaxed, b.relaxed, rtol=1e-6, atol=1e-6), method
         assert b.expected_runtime == pytest.approx(2e5 * a.expected_runtime, rel=1e-6)
+
+
+@pytest.mark.parametrize("method, options, fragment", [
+    ("jensen", {"iterations": 10}, "allowed: none"),
+    ("optimal", {"polish": 2}, "allowed: max_rounds, tol, band"),      # runtime: options of saa-lp
+    ("subgradient", {"batchsize": 8}, "allowed: iterations, batch"),
+])
+def test_unknown_design_options_are_refused_not_ignored(method, options, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        design(SE, 4, 100, method=method, options=options)
+
+
+def test_success_and_message_tell_the_same_story():
+    r = design(SE, 6, 500, seed=2)                               # optimal: several candidates
+    kept = r.diagnostics["candidates"]["chosen"]
+    assert r.success and f"kept {kept}" in r.message
+    stuck = design(SE, 6, 500, method="saa-lp", options={"max_rounds": 1, "band": 0.0})
+    assert stuck.success == stuck.diagnostics["converged"]
+    assert ("before convergence" in stuck.message) == (not stuck.success)
+    assert r.inputs.model is SE and r.inputs.coords == 500 and r.evaluation.expected_runtime == r.value

@@ -15,5 +15,15 @@ def test_relative_links_and_images_resolve(page):
     for target in LINK.findall(page.read_text()):
         if re.match(r"^[a-z]+://", target) or target.startswith("#") or target.startswith("mailto:"):
             continue
-        path = (page.parent / target.split("#")[0]).resolve()
+        file, _, anchor = target.partition("#")
+        path = (page.parent / file).resolve() if file else page
         assert path.exists(), f"{page.name}: broken link {target}"
+        if anchor and path.suffix == ".md":
+            assert anchor in _anchors(path), f"{page.name}: link {target} names no heading of {path.name}"
+
+
+def _anchors(page: Path) -> set:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)   # comments in code are not headings
+    heads = re.findall(r"^#+\s+(.*)$", text, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}

@@ -80,17 +80,19 @@ def test_cancel_stops_a_worker_before_its_remaining_blocks(problem):
     assert [lv for lv, _, _ in gen] == [0, 1, 2]  # a later iteration is not affected
 
 
-def test_workers_send_exactly_the_schemes_messages(problem):
-    """No second encoder: the worker's message is BlockScheme.worker_message, bit for bit."""
+def test_workers_send_the_messages_the_simulator_decodes(problem):
+    """No second encoder: a worker's message, computed from its own subsets block by block, equals
+    the simulator's B_F · G for the same block (the data path the decoder is tested on)."""
     scheme = BlockScheme([20, 0, 30, 0, 0, problem.L - 50], N)
     theta = np.random.default_rng(1).normal(size=problem.L)
+    G = problem.subset_gradients(theta)
     for w in (0, 3):
         core = WorkerCore(w, problem.restrict(scheme.subsets_of(w)))
         sent = {lv: v for lv, v, _ in core.run(1, theta, 1.0, scheme, "emulate", 0.0)}
-        for lv, vec in sent.items():
-            ref = scheme.worker_message(w, lv, lambda k, c: problem.partial(theta, k, c))
-            assert np.allclose(vec, ref, rtol=1e-12, atol=1e-15)
         assert sorted(sent) == [0, 2, 5]
+        for lv, vec in sent.items():
+            ref = scheme.codes[lv].messages([w], G[:, scheme.slices[lv]])[0]
+            assert np.allclose(vec, ref, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("mode", ["emulat", "", None])
@@ -131,20 +133,31 @@ def test_redesign_uses_the_users_design_arguments(problem):
 
 
 def test_a_gc_run_redesigns_as_gc_and_uncoded_stops_saying_why(problem):
-    gc = DesignPolicy("gc")
-    master, backend = make_master(problem, policy=gc)
-    assert master.name == "gc" and np.count_nonzero(master.scheme.blocks) == 1
+    slow_start = ShiftedExponential(1.0, 1.0)   # classic GC's best level here is 0: any death needs a re-design
+    master, backend = make_master(problem, policy=DesignPolicy("gc"), model=slow_start)
+    assert master.name == "gc" and master.scheme.levels.tolist() == [0]
     master.run(1)
-    if int(master.scheme.levels[0]) == 0:
-        backend.kill(0)
-        master.run(1)
-        assert master.result.redesigns == 1
-    assert np.count_nonzero(master.scheme.blocks) == 1 and master.result.name == "gc"
+    backend.kill(0)
+    res = master.run(2)
+    assert res.redesigns == 1 and res.name == "gc" and res.summary()["max_gradient_error"] <= 1e-9
+    assert len(master.scheme.levels) == 1 and master.scheme.levels[0] >= 1   # still one level: still GC
     uncoded, backend = make_master(problem, policy=DesignPolicy("uncoded"))
     uncoded.run(1)
     backend.kill(2)
     with pytest.raises(RedesignImpossible, match="uncoded waits for every worker"):
         uncoded.run(1)
+
+
+def test_train_designs_every_scheme_before_running_any(problem):
+    """A scheme that cannot meet the design arguments stops the command before any training."""
+    with pytest.raises(ValueError, match="tolerate must be 0 for the uncoded scheme"):
+        train(problem, LAW, ("bcgc", "gc", "uncoded"), iterations=1, backend="threads", tolerate=1)
+
+
+def test_train_ships_the_placement_of_the_code_kind_it_runs(problem):
+    res = train(problem, LAW, ("bcgc",), iterations=2, unit=0.005, backend="threads", code_kind="gaussian",
+                allowed_levels=(0, 1))[0]
+    assert res.summary()["max_gradient_error"] <= 1e-9
 
 
 def test_training_under_full_stragglers_works_with_a_deadline_design(problem):
@@ -156,6 +169,11 @@ def test_training_under_full_stragglers_works_with_a_deadline_design(problem):
     s = res.summary()
     assert s["iterations"] == 6 and s["max_gradient_error"] <= 1e-9
     assert s["retries"] >= 1   # with P(full) = 0.3 some draw had too many full stragglers (seeded)
+    # the simulator, the runtime's twin, redraws the same iterations the same way
+    from bcgc.simulate import simulate
+    sim = simulate(problem, law, "bcgc", iterations=6, seed=1, blocks=res.logs[0]["design"])
+    assert [r["T"] for r in res.logs] == [[None if not np.isfinite(v) else float(v) for v in row] for row in sim.draws]
+    assert sim.retries == s["retries"]
 
 
 def test_training_under_full_stragglers_without_a_deadline_says_what_to_do(problem):

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from bcgc import streams
 from bcgc.cli import main
 from bcgc.model import block_runtime
 from bcgc.problems import load_dataset, make_problem
@@ -54,7 +55,7 @@ def test_simulation_is_exact_and_times_follow_formula_2(digits, problem_name):
         assert r.max_gradient_error <= 1e-9
         assert np.max(np.abs(r.iteration_times - r.predicted_times)) <= 1e-12
         # and the prediction is equation (2) for the same per-iteration draws
-        T = np.vstack([SE01.sample(1, n, np.random.default_rng([1, 100, i])) for i in range(15)])
+        T = np.vstack([streams.iteration_times(SE01, n, 1, i) for i in range(15)])
         assert np.allclose(r.predicted_times, block_runtime(r.parameters["blocks"], T), rtol=0, atol=1e-12)
 
 
@@ -77,8 +78,29 @@ def test_same_seed_same_simulation(digits):
 
 def test_undecodable_block_is_an_error_not_a_wrong_gradient(digits):
     problem = make_problem("least-squares", digits, 4)
+    scheme = BlockScheme([problem.L, 0, 0, 0], 4)
     with pytest.raises(ValueError, match="cannot be decoded"):
-        simulate(problem, FullStragglers(SE01, 0.9), "uncoded", iterations=3)
+        scheme.coded_gradient(problem.subset_gradients(problem.init()), np.array([1.0, np.inf, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("scheme", ["uncoded", "ucmmc", "bcgc"])
+def test_a_law_under_which_nothing_completes_is_refused_by_every_scheme(digits, tmp_path, scheme):
+    """All workers never answer: no scheme may apply a gradient (UC-MMC used to)."""
+    from bcgc.stragglers import Trace
+    problem = make_problem("least-squares", digits, 4)
+    never = Trace(np.full((3, 4), np.inf))
+    with pytest.raises(ValueError, match="draws of T can be decoded"):
+        simulate(problem, never, scheme, iterations=2, blocks=[problem.L, 0, 0, 0] if scheme == "bcgc" else None)
+
+
+def test_full_stragglers_are_redrawn_the_same_way_for_every_scheme(digits):
+    problem = make_problem("least-squares", digits, 4)
+    law = FullStragglers(SE01, 0.3)
+    res = {s: simulate(problem, law, s, iterations=8, seed=5,
+                       blocks=None if s == "ucmmc" else [problem.L if i == 0 else 0 for i in range(4)])
+           for s in ("uncoded", "ucmmc")}
+    assert res["uncoded"].retries >= 1 and np.isfinite(res["uncoded"].draws).all()
+    assert res["ucmmc"].max_gradient_error <= 1e-9 and np.isfinite(res["ucmmc"].iteration_times).all()
 
 
 def test_missing_fashion_mnist_falls_back_loudly(monkeypatch, capsys, tmp_path):

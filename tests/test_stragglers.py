@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bcgc.stragglers import (Bimodal, Empirical, Exponential, FullStragglers, Heterogeneous, IIDLaw,
-                             LogNormal, Pareto, ShiftedExponential, Trace, Weibull, fit, parse_model,
+                             LogNormal, Pareto, ShiftedExponential, Weibull, fit, parse_model,
                              read_trace)
 
 NAMED = [ShiftedExponential(1, 1), Exponential(2.0), Pareto(1, 3.0), Weibull(1, 1.5), LogNormal(0, 0.5),

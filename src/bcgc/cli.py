@@ -219,9 +219,6 @@ def _run_train(a):
     from .problems import load_dataset, make_problem
     from .runtime import train
 
-    if a.backend == "ray":
-        from .runtime.ray_backend import require_ray
-        require_ray()
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features)
     problem = make_problem(a.problem, data, a.workers)
     schemes = BLOCK_SCHEMES if a.scheme == "all" else (a.scheme,)
@@ -293,8 +290,8 @@ def main(argv=None) -> int:
     except RedesignImpossible as exc:
         print(f"bcgc: run stopped: {exc}", file=sys.stderr)
         return 1
-    except RuntimeError as exc:  # a solver failure is not the user's fault: exit 1, still one line
-        print(f"bcgc: solver failed: {exc}", file=sys.stderr)
+    except RuntimeError as exc:  # a solver or run failure is not the user's fault: exit 1, still one line
+        print(f"bcgc: failed: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result, allow_nan=False) if isinstance(result, dict) else result)
     return 0

@@ -72,17 +72,14 @@ class GradientCode:
         """The data subsets worker n must hold for this level (non-zero entries of row n)."""
         return np.flatnonzero(self.B[worker] != 0)
 
-    def encode(self, worker: int, partials: np.ndarray) -> np.ndarray:
-        """Worker n's coded message Σ_k B[n, k] · partials[k] (partials: N × block length)."""
-        return self.encode_support(worker, partials[self.support(worker)])
-
     def encode_support(self, worker: int, rows: np.ndarray) -> np.ndarray:
-        """The same message from the rows of worker n's own subsets only (``support(n)`` order):
-        all a worker has computed."""
+        """Worker n's coded message Σ_k B[n, k] ∂f_k from the rows of its own subsets only
+        (``support(n)`` order): all a worker has computed."""
         return self.B[worker, self.support(worker)] @ rows
 
     def messages(self, responders, partials: np.ndarray) -> np.ndarray:
-        """Every responder's message at once, B_F · partials (the simulator's fast path)."""
+        """Every responder's message at once, B_F · partials with partials of all N subsets
+        (the simulator's fast path; the same numbers as ``encode_support`` up to rounding)."""
         return self.B[np.asarray(responders)] @ partials
 
     def decoding_vector(self, responders) -> np.ndarray:

@@ -7,7 +7,9 @@ as in the paper's (1)–(2). Empty blocks never enter a maximum: an empty block'
 by the block before it, and skipping it keeps full stragglers (T = inf) from producing inf·0.
 
 Formula (2) lives here once, as :class:`OrderStatMax` (τ = max_i a_i · T_(N - m_i)): analysis,
-design, peers, the scheme and the simulator all evaluate runtimes through it.
+design, peers, the simulator's prediction and the runtime's all evaluate runtimes through it. (The
+scheme derives each block's decoding time from the message arrivals instead, the event view that
+the simulator checks against (2).)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 
 __all__ = [
     "OrderStatMax", "single_level_blocks", "cumulative_load", "normalized_load", "descending", "block_runtime", "coordinate_runtime",
-    "levels_to_blocks", "blocks_to_levels", "block_of_coordinates", "worker_load", "upload_per_worker",
+    "levels_to_blocks", "blocks_to_levels", "block_of_coordinates", "worker_load"
 ]
 
 
@@ -123,8 +125,3 @@ def block_of_coordinates(x) -> list[slice]:
 def worker_load(x) -> float:
     """Units of work per worker per iteration: y_{N-1} = Σ_s (s+1) x_s."""
     return float(cumulative_load(x)[-1])
-
-
-def upload_per_worker(x) -> int:
-    """Values each worker uploads per iteration: one per coordinate, Σ_s x_s = L."""
-    return int(np.asarray(x).sum())

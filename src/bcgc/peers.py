@@ -2,7 +2,7 @@
 
 Runtimes that are a maximum of scaled order statistics (uncoded, classic GC, Tandon's
 partial-straggler variant, ignore-stragglers, Ferdinand & Draper's layered design, BCGC) are
-:class:`~bcgc.analysis.OrderStatMax` objects and get exact evaluation for i.i.d. named laws.
+:class:`~bcgc.model.OrderStatMax` objects and get exact evaluation for i.i.d. named laws.
 UC-MMC and the oracle bound depend on which worker is slow, not only on the order statistics,
 and are always estimated by Monte Carlo. :func:`compare` draws one set of realisations and
 evaluates every scheme on it (common random numbers), then re-evaluates exactly where possible.
@@ -13,14 +13,13 @@ coordinate; r·L for UC-MMC, which sends a full gradient per finished subset).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate as V
 from . import streams
-from .analysis import Evaluation, evaluate_runtime, oracle_samples, use_exact
+from .analysis import Evaluation, evaluate_runtime, oracle_samples, summarize, use_exact
 from .model import OrderStatMax
 from .model import descending
 from .stragglers import StragglerModel
@@ -108,10 +107,10 @@ def ucmmc_all_r(T: np.ndarray, r_max: int) -> np.ndarray:
     return out
 
 
-def _pick(matrix: np.ndarray, deadline) -> int:
+def _pick(matrix: np.ndarray, deadline, by_probability: bool = False) -> int:
     """Column with the best objective on common draws: lowest mean, or highest P(τ ≤ deadline)
-    when a deadline is given and some runtimes are infinite (full stragglers)."""
-    if deadline is not None and not np.all(np.isfinite(matrix)):
+    when asked for (a deadline objective) or when some runtimes are infinite (full stragglers)."""
+    if deadline is not None and (by_probability or not np.all(np.isfinite(matrix))):
         return int(np.argmax(np.mean(matrix <= deadline, axis=0)))
     return int(np.argmin(matrix.mean(axis=0)))
 
@@ -121,15 +120,17 @@ def _common_draws(model, workers, T, seed, samples):
 
 
 def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
-                  deadline=None, tolerate: int = 0) -> int:
-    """Classic GC's best level s ≥ ``tolerate``: exact argmin of (s+1) E[T_(N-s)] for i.i.d. laws
-    with finite moments, else chosen on common draws ``T`` (drawn with ``seed`` when not given)."""
-    if T is None and model.iid and model.full_prob == 0:
+                  deadline=None, tolerate: int = 0, objective: str = "runtime") -> int:
+    """Classic GC's best level s ≥ ``tolerate``. For the runtime: exact argmin of (s+1) E[T_(N-s)]
+    for i.i.d. laws with finite moments, else chosen on common draws ``T`` (drawn with ``seed``
+    when not given). For ``objective="deadline"``: the highest P(τ ≤ deadline) on common draws."""
+    by_probability = objective == "deadline"
+    if T is None and model.iid and model.full_prob == 0 and not by_probability:
         means = model.order_stat_mean(workers)[::-1] * (np.arange(workers) + 1.0)
         if np.all(np.isfinite(means)):
             return tolerate + int(np.argmin(means[tolerate:]))
     Td = descending(_common_draws(model, workers, T, seed, samples))
-    return tolerate + _pick((Td * (np.arange(workers) + 1.0))[:, tolerate:], deadline)
+    return tolerate + _pick((Td * (np.arange(workers) + 1.0))[:, tolerate:], deadline, by_probability)
 
 
 def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
@@ -169,21 +170,6 @@ class PeerResult:
     completion_probability_stderr = property(lambda self: self.evaluation.completion_probability_stderr)
 
 
-def _mc_evaluation(values: np.ndarray, deadline) -> Evaluation:
-    """Monte Carlo estimate of E[τ] and P(τ ≤ deadline) from common draws of τ."""
-    finite = np.isfinite(values)
-    if finite.all():
-        mean = float(values.mean())
-        se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else None
-    else:
-        mean, se = math.inf, None
-    prob = prob_se = None
-    if deadline is not None:
-        prob = float(np.mean(values <= deadline))
-        prob_se = math.sqrt(prob * (1 - prob) / values.size)
-    return Evaluation(mean, se, prob, prob_se, deadline, "monte-carlo")
-
-
 def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
             samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
             method: str = "auto") -> list[PeerResult]:
@@ -212,7 +198,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
         if isinstance(rt, OrderStatMax) and exact:
             ev = evaluate_runtime(model, workers, rt, inputs.deadline, "exact")
         else:
-            ev = _mc_evaluation(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
+            ev = summarize(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
         out.append(PeerResult(name, ev, upload, params, exact_grad, inputs))
     return out
 

@@ -1,9 +1,10 @@
 """How a run chooses its blocks, at the start and again after workers die (a design policy).
 
-``train()`` and ``simulate()`` build one :class:`DesignPolicy` from the user's design arguments and
-hand it on; the master asks it again when dead workers exceed what the design tolerates. A peer
-re-designs as that peer: classic GC moves to its best level ≥ #dead, uncoded cannot tolerate a dead
-worker and stops, saying why; BCGC re-designs with ``tolerate = max(tolerate, #dead)``.
+``train()`` builds one :class:`DesignPolicy` per scheme from the user's design arguments and hands
+it to the master, which asks it again when dead workers exceed what the design tolerates; the
+simulator uses the same policy for its first design. A peer re-designs as that peer: classic GC
+moves to its best level that tolerates the dead workers, uncoded cannot tolerate a dead worker and
+stops, saying why; BCGC re-designs with ``tolerate = max(tolerate, #dead)``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as V
-from .design import OBJECTIVES, design
+from .design import design
 from .model import single_level_blocks
 from .peers import best_gc_level
 
@@ -29,7 +30,8 @@ class RedesignImpossible(RuntimeError):
 
 @dataclass(frozen=True)
 class DesignPolicy:
-    """The user's design arguments for one scheme (see :func:`bcgc.design.design`)."""
+    """The user's design arguments for one scheme (as in :func:`bcgc.design.design`, which
+    validates them at the first design)."""
 
     scheme: str = "bcgc"
     objective: str = "runtime"
@@ -44,18 +46,21 @@ class DesignPolicy:
     def __post_init__(self):
         if self.scheme not in BLOCK_SCHEMES:
             raise ValueError(f"scheme must be one of {', '.join(BLOCK_SCHEMES)}, got {self.scheme!r}")
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be 'runtime' or 'deadline', got {self.objective!r}")
-        if self.deadline is not None:
-            object.__setattr__(self, "deadline", V.positive("deadline", self.deadline))
         object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
         if self.allowed_levels is not None:
             object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
+        if self.scheme == "uncoded" and self.tolerate > 0:
+            raise ValueError(f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
+                             f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers")
+
+    def tolerance(self, dead: int = 0) -> int:
+        """How many full stragglers a design must tolerate when ``dead`` workers are known dead."""
+        return max(self.tolerate, dead)
 
     def blocks(self, model, workers: int, coords: int, dead: int = 0) -> np.ndarray:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
         ``dead`` full stragglers (the workers known to be dead)."""
-        tolerate = max(self.tolerate, dead)
+        tolerate = self.tolerance(dead)
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
         if self.scheme == "bcgc":
@@ -63,7 +68,8 @@ class DesignPolicy:
                           method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
                           samples=self.samples, seed=self.seed, eval_samples=self.eval_samples).blocks
         if self.scheme == "gc":
-            level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate)
+            level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate,
+                                  objective=self.objective)
             return single_level_blocks(workers, coords, level)
         if tolerate > 0:
             raise RedesignImpossible(f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "

@@ -126,8 +126,8 @@ class Problem(abc.ABC):
         """A safe constant step for gradient descent."""
 
     def restrict(self, subsets) -> "Problem":
-        """A copy that keeps every attribute (shallow copy); override to drop the other subsets' data."""
-        return copy.copy(self)
+        """A deep copy (no state shared with the original); override to keep only those subsets' data."""
+        return copy.deepcopy(self)
 
     def forward(self, theta, subset: int):
         """The per-subset fixed cost of an iteration (a forward pass), reused by every block."""

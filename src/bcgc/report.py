@@ -143,7 +143,7 @@ def render_compare(rows) -> str:
 def _simulation_row(r) -> dict:
     return {"name": r.name, "iterations": r.iterations, "final_loss": r.final_loss,
             "virtual_time": r.virtual_time, "max_gradient_error": r.max_gradient_error,
-            "max_time_model_gap": float(np.max(np.abs(r.iteration_times - r.predicted_times))),
+            "max_time_model_gap": float(np.max(np.abs(r.iteration_times - r.predicted_times))), "retries": r.retries,
             "parameters": r.parameters}
 
 

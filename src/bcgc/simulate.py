@@ -2,9 +2,11 @@
 
 One process runs real gradient descent on a real data set. Each iteration draws T from a straggler
 model (seeded per iteration, the same draws for every scheme), every worker's message time follows
-linear progress (docs/model.md, straggler laws), and the master decodes each block from the first N - s arrivals with the
-same :class:`~bcgc.scheme.BlockScheme` the distributed runtime uses. Virtual time advances by the
-iteration's runtime, which equals equation (2) for the draw (checked every iteration).
+linear progress (docs/model.md, straggler laws), and the master decodes each block from the first
+N - s arrivals with the same :class:`~bcgc.scheme.BlockScheme` the distributed runtime uses. Virtual
+time advances by the time the last block became decodable (the events), and ``predicted_times``
+holds formula (2) for the same draw: the two must agree (the tests check it). A draw with more full
+stragglers than the scheme tolerates is redrawn, as in the runtime (``streams.decodable_times``).
 
 Schemes with an exact data path: ``bcgc`` (designed blocks), ``gc`` (classic GC at its best level),
 ``uncoded`` (block 0 only), ``ucmmc`` (UC-MMC at its best r: the first full gradient of each subset).
@@ -20,13 +22,13 @@ from . import _validate as V
 from . import streams
 from .model import block_runtime
 from .peers import best_ucmmc_r, ucmmc_all_r
-from .policy import DesignPolicy
+from .policy import BLOCK_SCHEMES, DesignPolicy
 from .scheme import BlockScheme
 from .stragglers import StragglerModel
 
 __all__ = ["SimulationResult", "simulate", "simulate_all", "SCHEMES"]
 
-SCHEMES = ("bcgc", "gc", "uncoded", "ucmmc")
+SCHEMES = (*BLOCK_SCHEMES, "ucmmc")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class SimulationResult:
     iteration_times: np.ndarray
     predicted_times: np.ndarray       # equation (2) (or the peer's formula) for the same draws
     gradient_errors: np.ndarray       # relative error of the applied gradient vs the uncoded one
-    draws: np.ndarray                 # T of every iteration (streams.iteration_times), shape (iterations, N)
+    draws: np.ndarray                 # T of every iteration (streams.decodable_times), shape (iterations, N)
+    retries: int                      # draws redrawn because too many workers never answered
     parameters: dict = field(default_factory=dict)
 
     @property
@@ -71,7 +74,6 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
     n, L = problem.workers, problem.L
     model.check_workers(n)
     lr = problem.step_size if step_size is None else V.positive("step_size", step_size)
-    T_all = np.vstack([streams.iteration_times(model, n, seed, i) for i in range(iterations)])
     params: dict = {}
     if scheme == "ucmmc":
         r = best_ucmmc_r(model, n, seed=seed) if r is None else V.integer("r", r, minimum=1, maximum=n)
@@ -84,6 +86,14 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         bs = BlockScheme(blocks, n, kind=code_kind, seed=seed)
         params["blocks"] = bs.blocks.tolist()
         params["codes"] = {int(s): c.kind for s, c in bs.codes.items()}
+    if bs is not None:
+        def runtime(T):
+            return float(block_runtime(bs.blocks, T[None, :])[0])
+    else:
+        def runtime(T):
+            return float(ucmmc_all_r(T[None, :], r)[0, -1])
+    draws = [streams.decodable_times(model, n, seed, i, runtime) for i in range(iterations)]
+    T_all = np.vstack([T for T, _ in draws])
 
     theta = problem.init()
     losses, times, its, pred, errs = [problem.loss(theta)], [0.0], [], [], []
@@ -94,15 +104,12 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         if bs is not None:
             g, block_times, _ = bs.coded_gradient(G, T)
             t_iter = max(block_times.values())
-            pred.append(float(block_runtime(bs.blocks, T[None, :])[0]))
         else:
-            # UC-MMC: subset k is first delivered by worker argmin_j (j+1) T_{k-j}; sum those gradients
-            t_iter = float(ucmmc_all_r(T[None, :], r)[0, -1])
-            if not np.isfinite(t_iter):  # never apply a gradient no worker delivered
-                raise ValueError(f"iteration {i}: UC-MMC (r = {r}) cannot finish: some subset was "
-                                 "delivered by no worker (full stragglers)")
+            # UC-MMC: subset k is first delivered by worker argmin_j (j+1) T_{k-j}; the draw is
+            # decodable (every subset delivered), so the sum of those exact gradients arrives
+            t_iter = runtime(T)
             g = G.sum(axis=0)  # every subset's exact gradient arrives once (order of summation aside)
-            pred.append(t_iter)
+        pred.append(runtime(T))
         norm = np.linalg.norm(exact)
         errs.append(float(np.linalg.norm(g - exact) / norm) if norm > 0 else 0.0)
         theta = theta - lr * g
@@ -110,7 +117,7 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         times.append(times[-1] + t_iter)
         losses.append(problem.loss(theta))
     return SimulationResult(scheme, iterations, np.array(losses), np.array(times), np.array(its), np.array(pred),
-                            np.array(errs), T_all, params)
+                            np.array(errs), T_all, sum(a for _, a in draws), params)
 
 
 def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, **kw):

@@ -2,21 +2,26 @@
 
 A stream is ``numpy.random.default_rng([seed, STREAM, ...])``: the user's seed plus a fixed id, so
 that each random quantity is reproducible on its own and no two consumers share draws by accident.
-Changing an id changes results: never reuse or renumber one.
+numpy's seed sequences ignore trailing zeros (``[s, 5]`` and ``[s, 5, 0]`` give the same numbers),
+so every consumer has its own id in the second place and extra indices come after it; id 0 is
+``default_rng(seed)`` itself. Changing an id changes results: never reuse or renumber one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "SCENARIOS",
-           "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times"]
+__all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "PATIENCE", "CODES",
+           "SCENARIOS", "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times",
+           "decodable_times"]
 
-DESIGN_SAMPLES = 0    #: the samples a design method optimises on
-EVALUATION = 1        #: Monte Carlo evaluation of a finished design
+DESIGN_SAMPLES = 0    #: the samples a design method optimises on (= default_rng(seed), kept for continuity)
+EVALUATION = 1        #: Monte Carlo evaluation of a design (design()'s own and evaluate()'s: the same draws)
 SUBGRADIENT = 2       #: A2's fresh batches
 CANDIDATES = 3        #: common draws on which ``optimal`` picks among candidate designs
 COMMON_DRAWS = 10     #: common draws of ``compare`` and of the peers' parameter choice
+PATIENCE = 12         #: the runtime's estimate of how long an attempt may take
+CODES = 20            #: random code constructions (Gaussian draws, random probe sets)
 SCENARIOS = 55        #: the synthetic trace of ``bcgc reproduce``
 SYNTHETIC_DATA = 77   #: the ``synthetic`` data set
 DATA_SUBSET = 78      #: the seeded subset of rows kept by ``max_samples``
@@ -29,14 +34,30 @@ def rng(seed: int, stream: int, *more: int) -> np.random.Generator:
 
 
 def code_rng(seed: int, workers: int, level: int, draw: int) -> np.random.Generator:
-    """Random code constructions (``bcgc.codes``): keyed by (N, s) and the draw, so a code depends
-    only on its own shape and seed (draw 1 also picks the random probe sets)."""
-    return np.random.default_rng([seed, workers, level, draw])
+    """Random code constructions (``bcgc.codes``), keyed by (N, s) and the draw, so that a code
+    depends only on its own shape and seed."""
+    return rng(seed, CODES, workers, level, draw)
 
 
 def iteration_times(model, workers: int, seed: int, iteration: int, attempt: int = 0) -> np.ndarray:
     """T of one iteration, shape (N,): the same numbers in the simulator and in the runtime, so
-    that the twin mirrors the run. ``attempt`` > 0 draws a retry of an iteration that could not
-    complete (too many full stragglers)."""
+    that the twin mirrors the run. ``attempt`` > 0 redraws an iteration that could not complete."""
     more = (iteration,) if attempt == 0 else (iteration, attempt)
     return model.sample(1, workers, rng(seed, ITERATION, *more))[0]
+
+
+def decodable_times(model, workers: int, seed: int, iteration: int, runtime, dead=(), first_attempt: int = 0,
+                    max_attempts: int = 1000):
+    """The first draw of iteration k whose runtime is finite: (T, attempt).
+
+    ``runtime(T)`` is the scheme's runtime for one draw (formula (2) for block schemes); workers in
+    ``dead`` never answer (T = inf). A draw in which too many workers never answer (full
+    stragglers) cannot be decoded: the iteration is redrawn, in the simulator and the runtime
+    alike. Raises ValueError when ``max_attempts`` draws all fail (e.g. a trace of ``inf``)."""
+    for attempt in range(first_attempt, first_attempt + max_attempts):
+        T = iteration_times(model, workers, seed, iteration, attempt)
+        T[list(dead)] = np.inf
+        if np.isfinite(runtime(T)):
+            return T, attempt
+    raise ValueError(f"iteration {iteration}: none of {max_attempts} draws of T can be decoded (too many "
+                     "workers never answer): the scheme cannot run under this law")

@@ -158,17 +158,27 @@ def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_
     """Evaluate the integer design (exactly where possible) and pack the answer."""
     ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
                           "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
-    success = bool(diagnostics.get("converged", True))
-    if chosen == "brute-force":
-        message = "enumerated all integer designs"
-    elif success:
-        message = f"{chosen} solved the relaxed problem"
-    else:
-        message = (f"{chosen} stopped before convergence after {diagnostics.get('rounds')} rounds: "
-                   "the design is the best found, not a proven optimum")
+    success, message = _outcome(chosen, diagnostics)
     return DesignResult(blocks=x, relaxed=z * inputs.coords, evaluation=ev, inputs=inputs, success=success,
                         message=message, nit=int(diagnostics.get("nit", 0)), solve_seconds=solve_seconds,
                         diagnostics=diagnostics)
+
+
+def _outcome(chosen: str, diagnostics: dict) -> tuple[bool, str]:
+    """``success`` and ``message`` from the same facts: the solver's convergence and, for
+    ``optimal``, which candidate design was kept."""
+    converged = bool(diagnostics.get("converged", True))
+    if chosen == "brute-force":
+        return True, "enumerated all integer designs"
+    solved = (f"{chosen} solved the relaxed problem" if converged else
+              f"{chosen} stopped before convergence after {diagnostics.get('rounds')} rounds")
+    pick = diagnostics.get("candidates")
+    if pick is None:
+        return converged, solved + ("" if converged else ": the design is the best found, not a proven optimum")
+    kept = pick["chosen"]
+    others = ", ".join(sorted(pick["crn_means"]))
+    return converged or kept != chosen, (f"{solved}; kept {kept}, the lowest E[τ] on common draws among "
+                                         f"{others}")
 
 
 def _safe(fn, p):

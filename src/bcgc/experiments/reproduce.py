@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import plots, streams
-from ..analysis import completion_probability_exact, evaluate
+from ..analysis import completion_probability_exact, evaluate, runtime_quantiles
 from ..design import design
-from ..model import OrderStatMax, descending
+from ..model import descending
 from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
 from .index import margins_table, write_index
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
@@ -112,8 +112,7 @@ def _sweep(name, xs, point, xlabel, out, cfg, seed, logx=False, progress=None):
 def _deadlines(law, n, coords, cfg, seed, levels):
     """Deadlines at which the A4 design completes with the given probabilities: quantiles of its τ."""
     x = design(law, n, coords, method="jensen", eval_samples=1000).blocks
-    tau = OrderStatMax.from_blocks(x).samples(descending(law.sample(cfg.samples, n, seed=seed)))
-    return [float(np.quantile(tau, q)) for q in levels]
+    return [float(v) for v in runtime_quantiles(law, n, x, levels, seed, samples=cfg.samples)]
 
 
 def _prob_rows(law, n, coords, t, cfg, seed):

@@ -159,7 +159,6 @@ class ThreadBackend(Backend):
         self._lock = threading.Lock()
 
     def publish(self, iteration, theta, times, scheme, mode, unit):
-        check_mode(mode)
         for n, core in enumerate(self.cores):
             if n not in self.dead:
                 threading.Thread(target=self._serve, args=(core, iteration, theta, float(times[n]), scheme, mode, unit),

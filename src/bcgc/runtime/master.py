@@ -11,9 +11,10 @@ while every non-empty block tolerates the dead workers (s ≥ #dead); otherwise 
 :class:`~bcgc.policy.DesignPolicy` for a new design, ships each live worker the data subsets it now
 needs, restarts the iteration and logs the re-design. An exception raised by worker code is a bug:
 the run stops with the worker's traceback. An attempt that is not decoded within its patience (a
-multiple of the design's predicted runtime; e.g. too many full stragglers drawn at once) is
-abandoned and retried with a fresh draw. It never applies a gradient it could not decode, and every
-wait has a timeout.
+multiple of the design's predicted runtime) is abandoned and retried with a fresh draw; a draw with
+more full stragglers than the design tolerates is redrawn before it is published
+(``streams.decodable_times``, the simulator's rule). It never applies a gradient it could not
+decode, and every wait has a timeout.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import streams
-from ..model import OrderStatMax, block_runtime, descending, worker_load
+from ..analysis import runtime_quantiles
+from ..model import block_runtime, worker_load
 from ..policy import DesignPolicy
 from ..scheme import BlockScheme
 from .engine import Arrival, Backend, Death, Failure, check_mode
@@ -126,11 +128,9 @@ class Master:
     # -- design ------------------------------------------------------------------------------
     def _set_design(self, blocks):
         self.scheme = BlockScheme(blocks, self.N, kind=self.code_kind, seed=self.seed)
-        # the 99th percentile of τ (finite draws) sets how long an attempt may run
-        T = self.model.sample(2000, self.N, streams.rng(self.seed, streams.EVALUATION))
-        tau = OrderStatMax.from_blocks(self.scheme.blocks).samples(descending(T))
-        tau = tau[np.isfinite(tau)]
-        self._tau99 = float(np.quantile(tau, 0.99)) if tau.size else math.inf
+        # the 99th percentile of τ (decodable draws) sets how long an attempt may run
+        self._tau99 = float(runtime_quantiles(self.model, self.N, self.scheme.blocks, [0.99],
+                                              streams.rng(self.seed, streams.PATIENCE))[0])
 
     def _tolerates_dead(self) -> bool:
         return all(int(s) >= len(self.dead) for s in self.scheme.levels)
@@ -147,7 +147,7 @@ class Master:
                       if w not in self.dead and not self.backend.load(w, self.problem.restrict(self.scheme.subsets_of(w)))]
         self.result.redesigns += 1
         self._emit({"event": "redesign", "iteration": iteration, "scheme": self.name, "policy": self.policy.scheme,
-                    "dead": sorted(self.dead), "tolerate": max(f, self.policy.tolerate),
+                    "dead": sorted(self.dead), "tolerate": self.policy.tolerance(f),
                     "old_blocks": old.tolist(), "new_blocks": self.scheme.blocks.tolist()})
         if found_dead:  # a worker died unnoticed: the new design must tolerate it too
             self.dead.update(found_dead)
@@ -163,6 +163,9 @@ class Master:
             return self.iteration_timeout
         return max(self.min_patience, self.patience_factor * self._tau99 * unit)
 
+    def _runtime(self, T) -> float:
+        return float(block_runtime(self.scheme.blocks, T[None, :])[0])
+
     def step(self, iteration: int) -> dict:
         started, attempt = time.perf_counter(), 0
         while True:
@@ -172,7 +175,9 @@ class Master:
                                    f"dead {sorted(self.dead)})")
             if not self._tolerates_dead():
                 self._redesign(iteration)
-            r = self._collect(iteration, attempt, started)
+            T, attempt = streams.decodable_times(self.model, self.N, self.seed, iteration, self._runtime,
+                                                 self.dead, first_attempt=attempt)
+            r = self._collect(iteration, T, started)
             if r is None:
                 continue  # a death forced a re-design: restart with the same draw
             if len(r.decoded) == len(self.scheme.levels):
@@ -181,11 +186,9 @@ class Master:
                         "seconds": time.perf_counter() - r.start, "reason": "not decoded within the patience"})
             attempt += 1
 
-    def _collect(self, iteration, attempt, started):
+    def _collect(self, iteration, T, started):
         """Publish one round and read events until every block is decoded, the patience runs out
         (returns the partial round) or a death forces a re-design (returns None)."""
-        T = streams.iteration_times(self.model, self.N, self.seed, iteration, attempt)
-        T[list(self.dead)] = np.inf
         self.round += 1
         levels = [int(s) for s in self.scheme.levels]
         r = _Round(self.round, T, time.perf_counter(), {s: [] for s in levels})
@@ -249,7 +252,7 @@ class Master:
                "attempts": attempt + 1, "measured_seconds": measured,
                "predicted_seconds": float(block_runtime(self.scheme.blocks, r.T[None, :])[0]) * unit,
                "T": [None if not np.isfinite(v) else float(v) for v in r.T],
-               "blocks": {str(s): r.info[s] for s in sorted(r.info)},
+               "design": self.scheme.blocks.tolist(), "blocks": {str(s): r.info[s] for s in sorted(r.info)},
                "master_overhead_seconds": overhead, "loss": self.problem.loss(self.theta),
                "gradient_error": err, "dead": sorted(self.dead)}
         self.result.logs.append(rec)

@@ -5,8 +5,9 @@ started with ``ray start --head`` / ``ray start --address=...`` — no code chan
 the object store once per iteration (``ray.put``); each worker's iteration is a streaming generator
 task whose items the master multiplexes with ``ray.wait`` (with a timeout). Cancellation is
 cooperative: ``cancel`` wakes the worker's sleeping block loop, so abandoned blocks stop within the
-actor-call latency. A killed actor surfaces as an error on its stream: a :class:`Death` event; an
-exception raised by worker code (``RayTaskError``) is a :class:`Failure` with its traceback.
+actor-call latency. A killed actor or lost node surfaces as an error on its stream: a
+:class:`Death` event. An exception raised by worker code is caught in the actor and sent as a
+:class:`Failure` with its traceback; any other error is a bug of the engine and propagates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import traceback
 
 import numpy as np
 
-from .engine import Arrival, Backend, Death, Failure, WorkerCore, check_mode
+from .engine import Arrival, Backend, Death, Failure, WorkerCore
 
 __all__ = ["RayBackend", "RayMissing", "require_ray"]
 
@@ -66,12 +67,18 @@ def _actor_class():
             def run(self, iteration, theta, t_n, scheme, mode, unit):
                 try:
                     for level, vec, spent in self.core.run(iteration, theta, t_n, scheme, mode, unit):
-                        yield iteration, level, self.core.index, vec, spent
+                        yield Arrival(iteration, level, self.core.index, vec, spent)
                 except Exception:  # worker code raised: send the plain Python traceback, then stop
-                    yield iteration, None, self.core.index, traceback.format_exc(), 0.0
+                    yield Failure(self.core.index, traceback.format_exc())
 
         _ACTOR = WorkerActor
     return _ACTOR
+
+
+def _lost_worker_errors(ray):
+    """The errors that mean a worker is gone (everything else is a bug and propagates)."""
+    e = ray.exceptions
+    return (e.RayActorError, e.WorkerCrashedError, e.ObjectLostError, e.NodeDiedError)
 
 
 class RayBackend(Backend):
@@ -93,7 +100,6 @@ class RayBackend(Backend):
 
     def publish(self, iteration, theta, times, scheme, mode, unit):
         ray = _ray()
-        check_mode(mode)
         theta_ref = ray.put(np.asarray(theta))
         if self._scheme_cache[0] is not scheme:  # the scheme travels once per design, not per round
             self._scheme_cache = (scheme, ray.put(scheme))
@@ -115,15 +121,10 @@ class RayBackend(Backend):
         for gen in ready:
             n = self.pending[gen]
             try:
-                ref = next(gen)
-                it, level, worker, vec, spent = ray.get(ref, timeout=60)
-                self.buffer.append(Failure(worker, vec) if level is None else Arrival(it, level, worker, vec, spent))
+                self.buffer.append(ray.get(next(gen), timeout=60))   # an Arrival or a Failure
             except StopIteration:
                 del self.pending[gen]
-            except ray.exceptions.RayTaskError as exc:  # worker code raised: a bug, not a death
-                del self.pending[gen]
-                self.buffer.append(Failure(n, getattr(exc, "traceback_str", None) or str(exc)))
-            except Exception as exc:  # the actor is gone (killed process, lost node)
+            except _lost_worker_errors(ray) as exc:  # the actor's process or node is gone: a death
                 del self.pending[gen]
                 if n not in self.dead:
                     self.dead.add(n)
@@ -140,7 +141,7 @@ class RayBackend(Backend):
         try:
             ray.get(self.actors[worker].load.remote(ray.put(problem_view)), timeout=120)
             return True
-        except Exception:  # the worker died since its last message: report it like any death
+        except _lost_worker_errors(ray):  # the worker died since its last message: report it like any death
             self.dead.add(worker)
             return False
 

@@ -1,4 +1,4 @@
-"""Exact and Monte Carlo evaluation of runtimes (docs/algorithms.md, "Exact P(τ ≤ t) for i.i.d. laws").
+"""Exact evaluation of runtimes for i.i.d. laws (docs/algorithms.md, "Exact P(τ ≤ t) for i.i.d. laws").
 
 Every scheme whose runtime is a maximum of scaled order statistics,
 
@@ -14,33 +14,21 @@ recursion as the paper's K-walk (K = N - R), written as binomial thinning so tha
 ("killed") mass 1 - P is summed from positive terms and stays accurate when it is 1e-30.
 
 E[τ] = t_0 + ∫_{t_0}^∞ (1 - P(τ ≤ t)) dt with t_0 = lower · max_i a_i (below it P = 0 and above
-it P is smooth), by adaptive quadrature. Monte Carlo (seeded, vectorised, with standard errors)
-serves every law.
+it P is smooth), by adaptive quadrature.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from scipy import integrate, special
 
-from . import _validate as V
-from .model import OrderStatMax, descending, normalized_load
-from .stragglers import StragglerModel
+from ..model import OrderStatMax, normalized_load
 
-__all__ = [
-    "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "Estimate",
-    "monte_carlo", "Evaluation", "evaluate", "oracle_samples", "can_evaluate_exactly",
-    "tail_probability_and_gradient", "use_exact", "EVALUATION_METHODS", "EXACT_MAX_WORKERS",
-]
-
-#: Above this many workers "auto" evaluation uses Monte Carlo: the exact walk costs O(N^3) per
-#: probability and E[τ] needs ~100-300 of them (see benchmarks/ for measured times).
-EXACT_MAX_WORKERS = 200
+__all__ = ["completion_probability_exact", "expected_runtime_exact", "tail_probability_and_gradient"]
 
 
 @lru_cache(maxsize=16)
@@ -186,121 +174,3 @@ def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
         warnings.warn(f"E[τ] quadrature error estimate {err * scale:.3g} exceeds 1e-7 relative", RuntimeWarning,
                       stacklevel=2)
     return t0 + scale * val
-
-
-# ---------------------------------------------------------------------------- Monte Carlo
-@dataclass(frozen=True)
-class Estimate:
-    """A Monte Carlo estimate of E[τ] and (optionally) P(τ ≤ t), with standard errors."""
-
-    mean: float
-    mean_stderr: float | None
-    prob: float | None
-    prob_stderr: float | None
-    samples: int
-
-
-def monte_carlo(model: StragglerModel, workers: int, runtime_fn, samples: int, seed=None,
-                deadline: float | None = None, chunk_values: int = 2_000_000) -> Estimate:
-    """Estimate E[τ] and P(τ ≤ deadline) with ``runtime_fn(Td) -> τ`` on descending-sorted draws.
-
-    Draws are made in chunks (same seed, same numbers for a given ``chunk_values``).
-    """
-    rng = V.as_rng(seed)
-    rows = max(1, chunk_values // workers)
-    total = s1 = s2 = hits = 0.0
-    any_inf = False
-    done = 0
-    while done < samples:
-        k = min(rows, samples - done)
-        tau = runtime_fn(descending(model.sample(k, workers, rng)))
-        finite = np.isfinite(tau)
-        any_inf |= not finite.all()
-        s1 += float(tau[finite].sum())
-        s2 += float((tau[finite] ** 2).sum())
-        if deadline is not None:
-            hits += float(np.count_nonzero(tau <= deadline))
-        done += k
-    total = float(samples)
-    if any_inf:
-        mean, se = math.inf, None
-    else:
-        mean = s1 / total
-        var = max(s2 / total - mean * mean, 0.0) * total / max(total - 1, 1)
-        se = math.sqrt(var / total)
-    prob = prob_se = None
-    if deadline is not None:
-        prob = hits / total
-        prob_se = math.sqrt(max(prob * (1 - prob), 0.0) / total)
-    return Estimate(mean, se, prob, prob_se, samples)
-
-
-def oracle_samples(T: np.ndarray) -> np.ndarray:
-    """The oracle lower bound N / Σ_n 1/T_n per realisation (docs/algorithms.md): every unit computed once."""
-    with np.errstate(divide="ignore"):
-        return T.shape[-1] / np.sum(1.0 / T, axis=-1)
-
-
-# ---------------------------------------------------------------------------- evaluate a design
-@dataclass(frozen=True)
-class Evaluation:
-    """E[τ] and P(τ ≤ deadline) of a design; stderr fields are None when the value is exact."""
-
-    expected_runtime: float
-    expected_runtime_stderr: float | None
-    completion_probability: float | None
-    completion_probability_stderr: float | None
-    deadline: float | None
-    method: str
-
-
-EVALUATION_METHODS = ("auto", "exact", "monte-carlo")
-
-
-def can_evaluate_exactly(model, workers: int) -> bool:
-    """Exact evaluation applies to i.i.d. named laws; "auto" also caps N (EXACT_MAX_WORKERS)."""
-    return bool(model.iid and model.exact)
-
-
-def use_exact(model, workers: int, method: str = "auto", max_workers: float = EXACT_MAX_WORKERS) -> bool:
-    """The one exact-versus-Monte-Carlo policy: "exact" demands the exact path (an error when the
-    law does not allow it), "monte-carlo" never takes it, "auto" takes it for i.i.d. named laws
-    with N ≤ ``max_workers`` (the exact walk costs O(N³) per probability)."""
-    if method not in EVALUATION_METHODS:
-        raise ValueError(f"evaluation method must be one of {', '.join(EVALUATION_METHODS)}, got {method!r}")
-    possible = can_evaluate_exactly(model, workers)
-    if method == "exact" and not possible:
-        raise ValueError(f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
-                         "use Monte Carlo evaluation (--evaluation monte-carlo)")
-    return method == "exact" or (method == "auto" and possible and workers <= max_workers)
-
-
-def evaluate_runtime(model: StragglerModel, workers: int, runtime: OrderStatMax, deadline=None,
-                     method: str = "auto", samples: int = 200_000, seed=0) -> Evaluation:
-    """Evaluate a max-of-order-statistics runtime; ``method`` is auto, exact or monte-carlo."""
-    if use_exact(model, workers, method):
-        mean = expected_runtime_exact(model, workers, runtime)
-        prob = None
-        if deadline is not None:
-            prob = float(completion_probability_exact(model, workers, runtime, deadline)[0][0])
-        return Evaluation(mean, None, prob, None, deadline, "exact")
-    est = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
-    return Evaluation(est.mean, est.mean_stderr, est.prob, est.prob_stderr, deadline, "monte-carlo")
-
-
-def evaluate(model: StragglerModel, workers: int, blocks, deadline=None, method: str = "auto",
-             samples: int = 200_000, seed=0) -> Evaluation:
-    """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (equation (2); docs/algorithms.md).
-
-    ``blocks`` are the N block sizes (any non-negative numbers summing to L > 0; integers for a
-    real design, fractions for a relaxed one). Exact for i.i.d. named laws (N ≤ EXACT_MAX_WORKERS
-    under "auto"), Monte Carlo with standard errors otherwise.
-    """
-    workers = model.check_workers(workers)
-    x = np.asarray(blocks, dtype=float)
-    if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
-        raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
-    if deadline is not None:
-        deadline = V.positive("deadline", deadline)
-    samples = V.integer("samples", samples, minimum=2)
-    return evaluate_runtime(model, workers, OrderStatMax.from_blocks(x), deadline, method, samples, seed)

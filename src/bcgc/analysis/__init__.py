@@ -1,0 +1,78 @@
+"""Evaluation of runtimes: exact for i.i.d. named laws (``exact``: the binomial walk), Monte Carlo
+for every law (``montecarlo``), with one policy deciding between them (:func:`use_exact`).
+
+docs/algorithms.md, "Exact P(τ ≤ t) for i.i.d. laws".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as V
+from .. import streams
+from ..model import OrderStatMax
+from .exact import completion_probability_exact, expected_runtime_exact, tail_probability_and_gradient
+from .montecarlo import monte_carlo, oracle_samples, runtime_quantiles
+from .result import Evaluation, summarize
+
+__all__ = [
+    "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "tail_probability_and_gradient",
+    "monte_carlo", "oracle_samples", "runtime_quantiles", "Evaluation", "summarize", "evaluate",
+    "evaluate_runtime", "can_evaluate_exactly", "use_exact", "EVALUATION_METHODS", "EXACT_MAX_WORKERS",
+]
+
+#: Above this many workers "auto" evaluation uses Monte Carlo: the exact walk costs O(N^3) per
+#: probability and E[τ] needs ~100-300 of them (see benchmarks/ for measured times).
+EXACT_MAX_WORKERS = 200
+
+EVALUATION_METHODS = ("auto", "exact", "monte-carlo")
+
+
+def can_evaluate_exactly(model, workers: int) -> bool:
+    """Exact evaluation applies to i.i.d. named laws; "auto" also caps N (EXACT_MAX_WORKERS)."""
+    return bool(model.iid and model.exact)
+
+
+def use_exact(model, workers: int, method: str = "auto", max_workers: float = EXACT_MAX_WORKERS) -> bool:
+    """The one exact-versus-Monte-Carlo policy: "exact" demands the exact path (an error when the
+    law does not allow it), "monte-carlo" never takes it, "auto" takes it for i.i.d. named laws
+    with N ≤ ``max_workers`` (the exact walk costs O(N³) per probability)."""
+    if method not in EVALUATION_METHODS:
+        raise ValueError(f"evaluation method must be one of {', '.join(EVALUATION_METHODS)}, got {method!r}")
+    possible = can_evaluate_exactly(model, workers)
+    if method == "exact" and not possible:
+        raise ValueError(f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
+                         "use Monte Carlo evaluation (--evaluation monte-carlo)")
+    return method == "exact" or (method == "auto" and possible and workers <= max_workers)
+
+
+def evaluate_runtime(model, workers: int, runtime: OrderStatMax, deadline=None,
+                     method: str = "auto", samples: int = 200_000, seed=0) -> Evaluation:
+    """Evaluate a max-of-order-statistics runtime; ``method`` is auto, exact or monte-carlo."""
+    if use_exact(model, workers, method):
+        mean = expected_runtime_exact(model, workers, runtime)
+        prob = None
+        if deadline is not None:
+            prob = float(completion_probability_exact(model, workers, runtime, deadline)[0][0])
+        return Evaluation(mean, None, prob, None, deadline, "exact")
+    return monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
+
+
+def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
+             samples: int = 200_000, seed=0) -> Evaluation:
+    """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (equation (2); docs/algorithms.md).
+
+    ``blocks`` are the N block sizes (any non-negative numbers summing to L > 0; integers for a
+    real design, fractions for a relaxed one). Exact for i.i.d. named laws (N ≤ EXACT_MAX_WORKERS
+    under "auto"), Monte Carlo with standard errors otherwise.
+    """
+    workers = model.check_workers(workers)
+    x = np.asarray(blocks, dtype=float)
+    if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
+        raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
+    if deadline is not None:
+        deadline = V.positive("deadline", deadline)
+    samples = V.integer("samples", samples, minimum=2)
+    if not isinstance(seed, np.random.Generator):  # design()'s own evaluation stream: same seed, same numbers
+        seed = streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION)
+    return evaluate_runtime(model, workers, OrderStatMax.from_blocks(x), deadline, method, samples, seed)
