@@ -4,6 +4,7 @@ Engine-independent behaviour (exact gradients, deaths, worker exceptions) is the
 in test_engines.py, run against every engine."""
 
 import json
+import os
 import sys
 import threading
 
@@ -211,3 +212,44 @@ def test_train_without_ray_says_how_to_install_it(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "pip install" in err and "ray" in err and "--backend threads" in err
+
+
+def test_train_json_stays_one_object_when_the_engine_prints(capfd, monkeypatch):
+    """Ray's driver prints lines such as '(raylet) A worker died' to the process's stdout; the
+    CLI routes them to stderr so that --json stays exactly one JSON object."""
+    from bcgc.cli import main
+    real = ThreadBackend.publish
+
+    def noisy(self, *args):
+        os.write(1, b"(raylet) A worker died or was killed while executing a task\n")
+        return real(self, *args)
+
+    monkeypatch.setattr(ThreadBackend, "publish", noisy)
+    code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--dataset", "synthetic",
+                 "--max-samples", "200", "--iterations", "2", "--unit", "0.005", "--backend", "threads",
+                 "--scheme", "bcgc", "--json"])
+    out, err = capfd.readouterr()
+    assert code == 0 and json.loads(out)["schemes"][0]["iterations"] == 2
+    assert "(raylet)" in err and "(raylet)" not in out
+
+
+class FrozenWorkerBackend(ThreadBackend):
+    """Worker 3 is alive but never answers (a SIGSTOP'd process): no Death event ever comes."""
+
+    def publish(self, iteration, theta, times, scheme, mode, unit):
+        times = np.array(times, dtype=float)
+        times[3] = 1e12          # due in 30 000 years: it never sends
+        super().publish(iteration, theta, times, scheme, mode, unit)
+
+
+def test_an_unresponsive_worker_is_taken_for_dead_after_two_missed_attempts(problem):
+    import io
+    log = io.StringIO()
+    master, _ = make_master(problem, FrozenWorkerBackend, min_patience=0.2, iteration_timeout=60.0, log=log)
+    res = master.run(2)
+    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    # two missed attempts (the strikes), then a death and a re-design; never the 60 s timeout
+    assert [e["event"] for e in events][:4] == ["retry", "retry", "death", "redesign"]
+    assert "unresponsive" in events[2]["reason"] and events[2]["worker"] == 3
+    assert master.dead == {3} and res.redesigns == 1
+    assert res.summary()["max_gradient_error"] <= 1e-9 and len(res.logs) == 2

@@ -7,89 +7,44 @@ Bad input ends with one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import math
+import os
 import sys
+import threading
 import time
+import warnings
+
+import numpy as np
 
 from . import __version__
 from . import _validate as V
 from . import report
+from ._args import LazyFile, Parser, UsageError, int_list, model, output_file, positive, whole
 from .analysis import EVALUATION_METHODS, evaluate
 from .codes import KINDS
 from .design import METHODS, OBJECTIVES, design
 from .peers import compare
 from .policy import BLOCK_SCHEMES, RedesignImpossible
 from .problems import DATASETS, PROBLEMS
-from .stragglers import parse_model
-
-
-class UsageError(Exception):
-    """Bad command-line input: reported as one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own errors: one line, exit 2
-        command = self.prog.split()[-1]
-        raise UsageError(message if command == "bcgc" else f"{command}: {message}")
-
-
-def _int(name, minimum=None):
-    def conv(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise UsageError(f"{name} must be an integer{'' if minimum is None else f' >= {minimum}'}, got {text!r}") from None
-        if minimum is not None and value < minimum:
-            raise UsageError(f"{name} must be an integer >= {minimum}, got {value}")
-        return value
-    return conv
-
-
-def _positive(name):
-    def conv(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{name} must be a number > 0, got {text!r}") from None
-        if not (value > 0) or not math.isfinite(value):
-            raise UsageError(f"{name} must be a finite number > 0, got {text}")
-        return value
-    return conv
-
-
-def _int_list(name):
-    def conv(text):
-        try:
-            return [int(v) for v in text.split(",") if v.strip() != ""]
-        except ValueError:
-            raise UsageError(f"{name} must be comma-separated integers, e.g. 0,1,3, got {text!r}") from None
-    return conv
-
-
-def _model(text):
-    try:
-        return parse_model(text)
-    except ValueError as exc:
-        raise UsageError(f"--model: {exc}") from None
 
 
 # ---------------------------------------------------------------------------- parser
 def _workers_and_model(p):
-    p.add_argument("--workers", "-N", required=True, type=_int("--workers", 1), help="number of workers N (>= 1)")
-    p.add_argument("--model", "-m", required=True, type=_model,
+    p.add_argument("--workers", "-N", required=True, type=whole("--workers", 1), help="number of workers N (>= 1)")
+    p.add_argument("--model", "-m", required=True, type=model,
                    help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)")
 
 
 def _output(p, seed_help="seed of every random draw (default 0)"):
-    p.add_argument("--seed", type=_int("--seed", 0), default=0, help=seed_help)
+    p.add_argument("--seed", type=whole("--seed", 0), default=0, help=seed_help)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
 
 def _common(p):
     _workers_and_model(p)
-    p.add_argument("--coords", "-L", type=_int("--coords", 1), help="number of coordinates L (>= 1)")
-    p.add_argument("--deadline", "-t", type=_positive("--deadline"), help="deadline t for P(τ ≤ t), in the unit of T")
+    p.add_argument("--coords", "-L", type=whole("--coords", 1), help="number of coordinates L (>= 1)")
+    p.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for P(τ ≤ t), in the unit of T")
     _output(p)
 
 
@@ -97,16 +52,16 @@ def _design_options(p, samples_help="draws of T for sample-based methods"):
     p.add_argument("--objective", choices=OBJECTIVES, default="runtime",
                    help="minimise E[τ] (runtime) or maximise P(τ ≤ deadline) (deadline); default runtime")
     p.add_argument("--method", choices=list(METHODS), default="optimal", help="design method (default optimal)")
-    p.add_argument("--tolerate", "-f", type=_int("--tolerate", 0), default=0,
+    p.add_argument("--tolerate", "-f", type=whole("--tolerate", 0), default=0,
                    help="full stragglers to tolerate: x_s = 0 for s < f (default 0)")
-    p.add_argument("--allowed-levels", type=_int_list("--allowed-levels"), help="only these levels may be used")
-    p.add_argument("--samples", type=_int("--samples", 10), help=samples_help)
+    p.add_argument("--allowed-levels", type=int_list("--allowed-levels"), help="only these levels may be used")
+    p.add_argument("--samples", type=whole("--samples", 10), help=samples_help)
 
 
 def _data_options(p):
     p.add_argument("--problem", choices=list(PROBLEMS), default="least-squares")
     p.add_argument("--dataset", choices=DATASETS, default="digits")
-    p.add_argument("--max-samples", type=_int("--max-samples", 1), help="keep a seeded subset of the data rows")
+    p.add_argument("--max-samples", type=whole("--max-samples", 1), help="keep a seeded subset of the data rows")
 
 
 def _add_design_commands(sub):
@@ -115,13 +70,13 @@ def _add_design_commands(sub):
     _design_options(d)
     e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks")
     _common(e)
-    e.add_argument("--blocks", "-x", required=True, type=_int_list("--blocks"),
+    e.add_argument("--blocks", "-x", required=True, type=int_list("--blocks"),
                    help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
     e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto")
-    e.add_argument("--samples", type=_int("--samples", 2), default=200_000, help="Monte Carlo draws")
+    e.add_argument("--samples", type=whole("--samples", 2), default=200_000, help="Monte Carlo draws")
     c = sub.add_parser("compare", help="BCGC and every peer scheme side by side")
     _common(c)
-    c.add_argument("--samples", type=_int("--samples", 2), default=100_000, help="Monte Carlo draws")
+    c.add_argument("--samples", type=whole("--samples", 2), default=100_000, help="Monte Carlo draws")
 
 
 def _add_run_commands(sub):
@@ -131,44 +86,47 @@ def _add_run_commands(sub):
     m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
     _workers_and_model(m)
     _data_options(m)
-    m.add_argument("--iterations", "-k", type=_int("--iterations", 1), default=50)
+    m.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=50)
     m.add_argument("--scheme", choices=[*SCHEMES, "all"], default="all")
     m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level (default auto)")
-    m.add_argument("--plot", help="write loss against virtual time to this PNG file")
+    m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
+    _design_options(m, "draws of T for the design")
+    m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
     _output(m)
     t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
     _workers_and_model(t)
     _data_options(t)
-    t.add_argument("--features", type=_int("--features", 1), default=64, help="dimension of the synthetic set")
-    t.add_argument("--iterations", "-k", type=_int("--iterations", 1), default=20)
+    t.add_argument("--features", type=whole("--features", 1), default=64, help="dimension of the synthetic set")
+    t.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=20)
     t.add_argument("--scheme", choices=[*BLOCK_SCHEMES, "all"], default="all")
-    t.add_argument("--unit", type=_positive("--unit"), default=0.2,
+    t.add_argument("--unit", type=positive("--unit"), default=0.2,
                    help="seconds of one full-subset gradient under --emulate (default 0.2)")
     how = t.add_mutually_exclusive_group()
     for mode, text in zip(MODES, ("sleep so block s is done at T_n y_s / L · unit (default)",
                                   "real computation, stretched by the factor T_n")):
         how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode, help=text)
-    t.add_argument("--deadline", "-t", type=_positive("--deadline"), help="deadline t for the deadline objective")
+    t.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     _design_options(t, "draws of T for the design")
     t.add_argument("--backend", choices=BACKENDS, default="ray")
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
-    t.add_argument("--log", help="write every iteration as a JSON line to this file")
-    t.add_argument("--plot", help="write loss against wall-clock time per scheme to this PNG file")
+    t.add_argument("--log", type=output_file("--log"), help="write every iteration as a JSON line to this file")
+    t.add_argument("--plot", type=output_file("--plot"),
+                   help="write loss against wall-clock time per scheme to this PNG file")
     _output(t)
     t.set_defaults(mode=MODES[0])
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="bcgc", description="Block coordinate gradient coding: design, evaluate, compare, "
+    parser = Parser(prog="bcgc", description="Block coordinate gradient coding: design, evaluate, compare, "
                                               "simulate, train, reproduce.")
     parser.add_argument("--version", action="version", version=f"bcgc {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     _add_design_commands(sub)
     _add_run_commands(sub)
     r = sub.add_parser("reproduce", help="regenerate the paper's evaluation and more: PNG + CSV + index.md")
     r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept); < 3 min")
     r.add_argument("--out", default="reproduce", help="output folder (default ./reproduce)")
-    r.add_argument("--seed", type=_int("--seed", 0), default=0)
+    r.add_argument("--seed", type=whole("--seed", 0), default=0)
     return parser
 
 
@@ -205,7 +163,8 @@ def _run_simulate(a):
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed)
     problem = make_problem(a.problem, data, a.workers)
     schemes = SCHEMES if a.scheme == "all" else (a.scheme,)
-    results = simulate_all(problem, a.model, schemes, iterations=a.iterations, seed=a.seed, code_kind=a.code)
+    results = simulate_all(problem, a.model, schemes, iterations=a.iterations, seed=a.seed, code_kind=a.code,
+                           design_args=_design_args(a))
     if a.plot:
         title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
         plots.save(plots.simulate_figure(results, title), a.plot)
@@ -223,11 +182,10 @@ def _run_train(a):
     problem = make_problem(a.problem, data, a.workers)
     schemes = BLOCK_SCHEMES if a.scheme == "all" else (a.scheme,)
     progress = None if a.json or not sys.stderr.isatty() else _progress
-    with (open(a.log, "w") if a.log else _NoFile()) as log:
+    with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
         results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
                         backend=a.backend, address=a.address, seed=a.seed, log=log if a.log else None,
-                        progress=progress, objective=a.objective, deadline=a.deadline, method=a.method,
-                        tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples)
+                        progress=progress, **_design_args(a))
     if progress:
         print(file=sys.stderr)
     title = (f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, T ~ {a.model.spec}, --{a.mode}"
@@ -241,12 +199,47 @@ def _run_train(a):
     return report.render_train(results, title)
 
 
-class _NoFile:
-    def __enter__(self):
-        return None
+@contextlib.contextmanager
+def _ticker(label: str):
+    """On a terminal, a line on stderr that counts the seconds of long work (design, compare,
+    evaluate, simulate), erased when it ends; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    done, t0 = threading.Event(), time.perf_counter()
 
-    def __exit__(self, *exc):
-        return False
+    def tick():
+        while not done.wait(0.5):
+            print(f"\r[{time.perf_counter() - t0:5.0f} s] {label} …", end="", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        print("\r" + " " * (len(label) + 14) + "\r", end="", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Engines (Ray's driver) may print to the process's stdout; the run's own output, one table or
+    one JSON object, is printed afterwards, so route file descriptor 1 to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _design_args(a) -> dict:
+    return {"objective": a.objective, "deadline": a.deadline, "method": a.method, "tolerate": a.tolerate,
+            "allowed_levels": a.allowed_levels, "samples": a.samples}
 
 
 def _progress(name, it, total, rec):
@@ -280,7 +273,12 @@ def main(argv=None) -> int:
 
     try:
         a = build_parser().parse_args(argv)
-        result = COMMANDS[a.command](a)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # numpy's floating-point warnings (overflow to inf, 0/0 in a discarded branch) are not
+            # messages for a user: every result is checked for finiteness where it matters
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with _ticker(f"bcgc {a.command}") if a.command not in ("train", "reproduce") else contextlib.nullcontext():
+                result = COMMANDS[a.command](a)
     except (UsageError, ValueError, RayMissing) as exc:  # the core's messages name the parameter and range
         print(f"bcgc: error: {exc}", file=sys.stderr)
         return 2
@@ -293,6 +291,12 @@ def main(argv=None) -> int:
     except RuntimeError as exc:  # a solver or run failure is not the user's fault: exit 1, still one line
         print(f"bcgc: failed: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file that could not be read or written
+        print(f"bcgc: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bcgc: interrupted", file=sys.stderr)
+        return 2
     print(json.dumps(result, allow_nan=False) if isinstance(result, dict) else result)
     return 0
 

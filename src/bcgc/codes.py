@@ -88,7 +88,11 @@ class GradientCode:
         Raises ValueError for too few or repeated responders, never decodes wrongly: the solve is
         checked: a residual above 1e-6 (an ill-conditioned set, docs/model.md, coordinate gradient coding) raises too.
         """
-        F = np.asarray(responders, dtype=np.int64).ravel()
+        F = np.asarray(responders).ravel()
+        if F.size and not (np.issubdtype(F.dtype, np.integer) or
+                           (np.issubdtype(F.dtype, np.floating) and np.all(F == np.round(F)))):
+            raise ValueError(f"responders must be worker indices (integers), got {np.asarray(responders).tolist()}")
+        F = F.astype(np.int64)
         if F.size < self.needed:
             raise ValueError(f"responders must hold at least N - s = {self.needed} distinct workers for "
                              f"level {self.level}, got {F.size}")

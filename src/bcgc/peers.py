@@ -182,12 +182,15 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     rest keep their Monte Carlo estimate and stderr.
     ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``).
     """
+    model = V.law(model)
     workers = model.check_workers(workers)
-    inputs = CompareInputs(model, workers, V.integer("coords", coords, minimum=1),
+    inputs = CompareInputs(model, workers, V.coords(coords),
                            None if deadline is None else V.positive("deadline", deadline),
                            V.integer("samples", samples, minimum=2), V.integer("seed", seed, minimum=0),
                            V.positive("alpha", alpha), method)
     exact = use_exact(model, workers, method)
+    V.memory(f"comparing on {inputs.samples} common draws of {workers} workers", 5.0 * inputs.samples * workers,
+             "lower --samples or --workers")
     if bcgc_blocks is None:
         bcgc_blocks = _default_design(inputs)
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
@@ -196,7 +199,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     Td = descending(T)
     for name, rt, upload, params, exact_grad in _schemes(inputs, bcgc_blocks, T, Td):
         if isinstance(rt, OrderStatMax) and exact:
-            ev = evaluate_runtime(model, workers, rt, inputs.deadline, "exact")
+            ev = evaluate_runtime(model, workers, rt, inputs.deadline, method, inputs.samples, streams.rng(inputs.seed, streams.EVALUATION))
         else:
             ev = summarize(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
         out.append(PeerResult(name, ev, upload, params, exact_grad, inputs))

@@ -41,7 +41,7 @@ def as_json(obj):
 def _evaluation_fields(ev) -> dict:
     return {"expected_runtime": ev.expected_runtime, "expected_runtime_stderr": ev.expected_runtime_stderr,
             "completion_probability": ev.completion_probability,
-            "completion_probability_stderr": ev.completion_probability_stderr}
+            "completion_probability_stderr": ev.completion_probability_stderr, "note": ev.note or None}
 
 
 def _fmt(v, se=None, digits=5):
@@ -88,6 +88,8 @@ def render_design(r) -> str:
         out.append(f"  P(τ ≤ {i.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
     if not r.success:
         out.append(f"  note: {r.message}")
+    if r.evaluation.note:
+        out.append(f"  note: {r.evaluation.note}")
     out.append(f"  blocks (coordinates per level s, {np.count_nonzero(r.blocks)} non-empty):")
     out.append(_bar_chart(r.blocks))
     return "\n".join(out)
@@ -104,6 +106,8 @@ def render_evaluation(ev, model, blocks) -> str:
            f"  expected runtime  {_fmt(ev.expected_runtime, ev.expected_runtime_stderr)}"]
     if ev.deadline is not None:
         out.append(f"  P(τ ≤ {ev.deadline:g})      {_fmt(ev.completion_probability, ev.completion_probability_stderr)}")
+    if ev.note:
+        out.append(f"  note: {ev.note}")
     return "\n".join(out)
 
 
@@ -136,6 +140,7 @@ def render_compare(rows) -> str:
                    f"{_fmt(r.completion_probability, r.completion_probability_stderr, 4):>14} "
                    f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14}  {params}{note}")
     out.append("E[τ] in the unit of T; '±' marks a Monte Carlo standard error, no '±' is exact.")
+    out += [f"note ({r.name}): {r.evaluation.note}" for r in rows if r.evaluation.note]
     return "\n".join(out)
 
 

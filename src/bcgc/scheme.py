@@ -37,11 +37,19 @@ class BlockScheme:
         """Data subsets worker n must store: the union of its supports over the non-empty levels."""
         return np.unique(np.concatenate([c.support(worker) for c in self.codes.values()]))
 
+    def code(self, level: int) -> GradientCode:
+        """The code of a non-empty level (a clear error for any other level)."""
+        code = self.codes.get(level) if isinstance(level, (int, np.integer)) else None
+        if code is None:
+            raise ValueError(f"level must be one of the non-empty levels {self.levels.tolist()} of this design, "
+                             f"got {level!r}")
+        return code
+
     def worker_message(self, worker: int, level: int, partial) -> np.ndarray:
         """Worker n's coded message for block s, computed from its own subsets only:
         Σ_k B^{(s)}[n, k] ∂f_k over the block's coordinates, ``partial(k, coords)`` giving ∂f_k.
         This is what every runtime worker sends (docs/model.md, the scheme)."""
-        code = self.codes[level]
+        code = self.code(level)
         sl = self.slices[level]
         coords = np.arange(sl.start, sl.stop)
         return code.encode_support(worker, np.stack([partial(int(k), coords) for k in code.support(worker)]))
@@ -60,7 +68,7 @@ class BlockScheme:
 
     def decode(self, level: int, responders, messages: np.ndarray) -> np.ndarray:
         """The block's gradient Σ_k ∂f_k from the responders' coded messages (rows in that order)."""
-        a = self.codes[level].decoding_vector(responders)
+        a = self.code(level).decoding_vector(responders)
         out = a @ np.asarray(messages)
         return out.real if np.iscomplexobj(out) else out
 

@@ -72,6 +72,7 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     iterations = V.integer("iterations", iterations, minimum=1)
     n, L = problem.workers, problem.L
+    model = V.law(model)
     model.check_workers(n)
     lr = problem.step_size if step_size is None else V.positive("step_size", step_size)
     params: dict = {}
@@ -120,6 +121,14 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
                             np.array(errs), T_all, sum(a for _, a in draws), params)
 
 
-def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, **kw):
-    """Every requested scheme on the same draws and the same data (a fair comparison)."""
-    return [simulate(problem, model, s, iterations=iterations, seed=seed, **kw) for s in schemes]
+def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None, **kw):
+    """Every requested scheme on the same draws and the same data (a fair comparison).
+
+    ``design_args``: the design arguments of every block scheme's :class:`DesignPolicy` (objective,
+    deadline, method, tolerate, allowed_levels, samples); uncoded ignores a tolerance it cannot meet
+    only if none is asked for. Every policy designs before any scheme runs."""
+    args = dict(design_args or {})
+    model = V.law(model)
+    policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES}
+    blocks = {s: p.blocks(model, problem.workers, problem.L) for s, p in policies.items()}
+    return [simulate(problem, model, s, iterations=iterations, seed=seed, blocks=blocks.get(s), **kw) for s in schemes]

@@ -6,18 +6,22 @@ docs/algorithms.md, "Exact P(τ ≤ t) for i.i.d. laws".
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 
 from .. import _validate as V
 from .. import streams
 from ..model import OrderStatMax
-from .exact import completion_probability_exact, expected_runtime_exact, tail_probability_and_gradient
+from .exact import completion_probability_exact, tail_probability_and_gradient
+from .expectation import InexactQuadrature, expected_runtime_exact, mean_is_finite
 from .montecarlo import monte_carlo, oracle_samples, runtime_quantiles
 from .result import Evaluation, summarize
 
 __all__ = [
     "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "tail_probability_and_gradient",
-    "monte_carlo", "oracle_samples", "runtime_quantiles", "Evaluation", "summarize", "evaluate",
+    "InexactQuadrature", "mean_is_finite", "monte_carlo", "oracle_samples", "runtime_quantiles", "Evaluation", "summarize", "evaluate",
     "evaluate_runtime", "can_evaluate_exactly", "use_exact", "EVALUATION_METHODS", "EXACT_MAX_WORKERS",
 ]
 
@@ -48,14 +52,30 @@ def use_exact(model, workers: int, method: str = "auto", max_workers: float = EX
 
 def evaluate_runtime(model, workers: int, runtime: OrderStatMax, deadline=None,
                      method: str = "auto", samples: int = 200_000, seed=0) -> Evaluation:
-    """Evaluate a max-of-order-statistics runtime; ``method`` is auto, exact or monte-carlo."""
+    """Evaluate a max-of-order-statistics runtime; ``method`` is auto, exact or monte-carlo.
+
+    Under "auto" an exact E[τ] whose quadrature cannot reach its accuracy falls back to Monte Carlo
+    and the evaluation's ``note`` says so; under "exact" that is an error. An infinite E[τ] says
+    why in ``note``."""
     if use_exact(model, workers, method):
-        mean = expected_runtime_exact(model, workers, runtime)
+        try:
+            mean = expected_runtime_exact(model, workers, runtime)
+        except InexactQuadrature as exc:
+            if method == "exact":
+                raise ValueError(f"exact evaluation cannot reach its accuracy for {model.spec!r}: {exc}; "
+                                 "use Monte Carlo evaluation (--evaluation monte-carlo)") from None
+            ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
+            return replace(ev, note=f"exact quadrature declined ({exc}): Monte Carlo instead")
         prob = None
         if deadline is not None:
             prob = float(completion_probability_exact(model, workers, runtime, deadline)[0][0])
-        return Evaluation(mean, None, prob, None, deadline, "exact")
-    return monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
+        note = "" if math.isfinite(mean) else mean_is_finite(model, runtime.chain()[1])[1]
+        return Evaluation(mean, None, prob, None, deadline, "exact", note)
+    ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
+    if model.iid and np.isfinite(ev.expected_runtime) and not mean_is_finite(model, runtime.chain()[1])[0]:
+        return replace(ev, expected_runtime=math.inf, expected_runtime_stderr=None,
+                       note=mean_is_finite(model, runtime.chain()[1])[1])
+    return ev
 
 
 def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
@@ -66,6 +86,7 @@ def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
     real design, fractions for a relaxed one). Exact for i.i.d. named laws (N ≤ EXACT_MAX_WORKERS
     under "auto"), Monte Carlo with standard errors otherwise.
     """
+    model = V.law(model)
     workers = model.check_workers(workers)
     x = np.asarray(blocks, dtype=float)
     if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:

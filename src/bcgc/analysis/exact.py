@@ -13,22 +13,20 @@ above u_i independently stays above u_{i+1}); mass with R_i > m_i is removed. It
 recursion as the paper's K-walk (K = N - R), written as binomial thinning so that the removed
 ("killed") mass 1 - P is summed from positive terms and stays accurate when it is 1e-30.
 
-E[τ] = t_0 + ∫_{t_0}^∞ (1 - P(τ ≤ t)) dt with t_0 = lower · max_i a_i (below it P = 0 and above
-it P is smooth), by adaptive quadrature.
+E[τ] is in ``expectation``.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from ..model import OrderStatMax, normalized_load
 
-__all__ = ["completion_probability_exact", "expected_runtime_exact", "tail_probability_and_gradient"]
+__all__ = ["completion_probability_exact", "tail_probability_and_gradient"]
 
 
 @lru_cache(maxsize=16)
@@ -150,27 +148,3 @@ def completion_probability_exact(law, workers: int, runtime: OrderStatMax, t) ->
             u = ti / coefs
         p[i], q[i] = _walk(np.asarray(law.sf(u), dtype=float), levels, workers)
     return p, q
-
-
-def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
-    """Exact E[τ] = t_0 + ∫_{t_0}^∞ P(τ > t) dt for an i.i.d. law (docs/algorithms.md); inf with full stragglers."""
-    if law.full_prob > 0:
-        return math.inf
-    coefs, _ = runtime.chain()
-    t0 = law.lower * float(coefs.max())
-    # integrate in units of a typical spread of τ above t0 so that quad's (0, inf) map is well scaled
-    spread = float(law.isf(0.25)) - law.lower
-    scale = float(coefs.max()) * (spread if np.isfinite(spread) and spread > 0 else 1.0)
-
-    def tail(v):
-        return completion_probability_exact(law, workers, runtime, t0 + scale * v)[1][0]
-
-    with warnings.catch_warnings():
-        # QUADPACK flags "roundoff" once it reaches the walk's own rounding (~1e-15); judge by its
-        # error estimate instead, which is what the result's accuracy is
-        warnings.simplefilter("ignore", integrate.IntegrationWarning)
-        val, err = integrate.quad(tail, 0.0, np.inf, epsabs=1e-12, epsrel=1e-10, limit=400)
-    if err > 1e-7 * max(abs(val), 1e-300):
-        warnings.warn(f"E[τ] quadrature error estimate {err * scale:.3g} exceeds 1e-7 relative", RuntimeWarning,
-                      stacklevel=2)
-    return t0 + scale * val

@@ -57,7 +57,7 @@ METHODS = {
 def design(model: StragglerModel, workers: int, coords: int, objective: str = "runtime",
            deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
            allowed_levels=None, samples: int | None = None, seed: int = 0,
-           eval_samples: int = 200_000, options: dict | None = None) -> DesignResult:
+           eval_samples: int | None = None, options: dict | None = None) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
     Parameters
@@ -70,7 +70,8 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     allowed_levels : optional set of levels that may be non-empty.
     samples : draws of T for sample-based methods (default 1000 for the LP, 20000 for A6).
     seed : seeds every random quantity (same seed, same design).
-    eval_samples : Monte Carlo draws for the final evaluation when it cannot be exact.
+    eval_samples : Monte Carlo draws for the final evaluation when it cannot be exact (default
+        200 000, or 2·10^7 / N draws when N > 100, at least 2 000: the same work at every N).
     """
     t_start = time.perf_counter()
     p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
@@ -103,8 +104,9 @@ def _setup(model, workers, coords, objective, deadline, method, tolerate, allowe
            eval_samples, options):
     """Validate the arguments (in this order, so the first bad one is named) and build the problem.
     Returns (problem, inputs)."""
+    model = V.law(model)
     workers = model.check_workers(workers)
-    coords = V.integer("coords", coords, minimum=1)
+    coords = V.coords(coords)
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be 'runtime' or 'deadline', got {objective!r}")
     if method not in METHODS:
@@ -120,7 +122,10 @@ def _setup(model, workers, coords, objective, deadline, method, tolerate, allowe
     if samples is None:
         samples = 20_000 if (objective == "deadline" or method == "stationary") else 1_000
     samples = V.integer("samples", samples, minimum=10)
+    if eval_samples is None:
+        eval_samples = min(200_000, max(2_000, 20_000_000 // workers))
     eval_samples = V.integer("eval_samples", eval_samples, minimum=10)
+
     p = _Problem(model, workers, levels, deadline, samples, seed)
     if objective == "runtime":
         p.check_runtime_finite()

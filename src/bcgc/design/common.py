@@ -39,14 +39,17 @@ class _Problem:
     def td(self) -> np.ndarray:
         """Design samples, sorted descending (column s = T_(N-s)); seed stream 0."""
         if self._td is None:
+            V.memory(f"drawing {self.n_samples} samples of {self.workers} workers", 3.0 * self.n_samples * self.workers,
+                     "lower --samples or --workers, or use a closed form (--method jensen)")
             rng = streams.rng(self.seed, streams.DESIGN_SAMPLES)
             self._td = descending(self.model.sample(self.n_samples, self.workers, rng))
         return self._td
 
     def check_runtime_finite(self):
         if self.model.full_prob > 0:
-            raise ValueError("objective 'runtime' is undefined with full stragglers (E[τ] = inf for every "
-                             "design); use objective='deadline' with a deadline")
+            raise ValueError("the runtime objective is undefined with full stragglers (E[τ] = inf for every "
+                             "design): design for a deadline (--objective deadline --deadline T; in Python "
+                             "objective='deadline', deadline=T)")
 
 
 def _order_moments(model, workers, samples_desc=None, inverse=False):

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from ..analysis import (OrderStatMax, completion_probability_exact, use_exact,
-                        expected_runtime_exact)
+from ..analysis import (InexactQuadrature, OrderStatMax, completion_probability_exact, expected_runtime_exact,
+                        use_exact)
 from .common import _Problem
 
 # most block vectors `brute-force` may enumerate
@@ -86,15 +86,36 @@ def _brute_force_design(p: _Problem, coords: int, objective: str):
     return x, {"nit": n, "enumerated": n}
 
 
+def _exact_vouches(p: _Problem) -> bool:
+    """Whether the exact E[τ] reaches its accuracy for this law (probed on a spread design), so that
+    all candidates are scored the same way."""
+    x = np.zeros(p.workers)
+    x[p.levels] = 1.0
+    try:
+        expected_runtime_exact(p.model, p.workers, OrderStatMax.from_blocks(x))
+    except InexactQuadrature:
+        return False
+    return True
+
+
 def _integer_score(p: _Problem, objective: str, exact_if_possible: bool):
     """A function x -> value to minimise, exact where cheap, else on common random numbers."""
     # exact scores cost O(N³) per probability: only for the small cases that enumerate
     exact = exact_if_possible and use_exact(p.model, p.workers, "auto", max_workers=12)
     if objective == "runtime":
         p.check_runtime_finite()
-        if exact:
-            return lambda x: expected_runtime_exact(p.model, p.workers, OrderStatMax.from_blocks(x))
-        return lambda x: float(OrderStatMax.from_blocks(x).samples(p.td).mean())
+        def sampled(x):
+            return float(OrderStatMax.from_blocks(x).samples(p.td).mean())
+
+        if not exact or not _exact_vouches(p):
+            return sampled
+
+        def score(x):  # exact, unless the quadrature cannot vouch for its accuracy here
+            try:
+                return expected_runtime_exact(p.model, p.workers, OrderStatMax.from_blocks(x))
+            except InexactQuadrature:
+                return sampled(x)
+        return score
     if exact:
         return lambda x: float(completion_probability_exact(p.model, p.workers, OrderStatMax.from_blocks(x),
                                                             p.deadline)[1][0])

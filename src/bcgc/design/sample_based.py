@@ -11,6 +11,7 @@ import math
 import numpy as np
 from scipy import optimize, sparse
 
+from .. import _validate as V
 from .. import streams
 from ..analysis import OrderStatMax
 from ..model import descending, normalized_load
@@ -110,7 +111,9 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float 
 def _best_of(p: _Problem, candidates: dict):
     """Pick the candidate with the lowest E[τ] on common random numbers (a fresh seeded stream)."""
     rng = streams.rng(p.seed, streams.CANDIDATES)
-    td = descending(p.model.sample(max(p.n_samples, 20_000), p.workers, rng))
+    k = max(p.n_samples, 20_000)
+    V.memory(f"comparing candidates on {k} draws of {p.workers} workers", 3.0 * k * p.workers, "lower --workers")
+    td = descending(p.model.sample(k, p.workers, rng))
     scores = {}
     for name, z in candidates.items():
         if z is not None:

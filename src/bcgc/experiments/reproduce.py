@@ -24,9 +24,10 @@ from ..design import design
 from ..model import descending
 from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
 from .index import margins_table, write_index
+from .output import check_out, commit, staging
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
 
-__all__ = ["Config", "QUICK", "FULL", "reproduce", "paper_law"]
+__all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law"]
 
 
 @dataclass(frozen=True)
@@ -221,10 +222,25 @@ def _cost(out, cfg, seed, progress=None):
 
 
 # ---------------------------------------------------------------------------- driver
+FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost")
+OUTPUT_FILES = tuple(f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")) + ("trace.csv", "index.md")
+
+
 def reproduce(out, cfg: Config = QUICK, seed: int = 0, progress=None) -> dict:
-    """Run every experiment, write PNG + CSV per figure and ``index.md``; return the margins table."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Run every experiment, write PNG + CSV per figure and ``index.md`` into ``out``; return the margins table.
+
+    ``out`` is checked before any work (ValueError for an empty name, a file, an unwritable place). The run
+    is written into a staging folder next to ``out`` and moved in only once complete (``index.md`` last), so
+    an interrupted run leaves ``out`` as it was."""
+    out = check_out(out, OUTPUT_FILES)
+    with staging(out) as tmp:
+        margins = _run_all(tmp, cfg, seed, progress)
+        commit(tmp, out, OUTPUT_FILES)
+    return margins
+
+
+def _run_all(out: Path, cfg: Config, seed: int, progress) -> dict:
+    """Every experiment, written into ``out``; ``index.md`` last."""
     t0 = time.perf_counter()
     n0, l0 = cfg.base_n, cfg.base_l
     sweeps = {

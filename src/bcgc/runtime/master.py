@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _validate as V
 from .. import streams
 from ..analysis import runtime_quantiles
 from ..model import block_runtime, worker_load
@@ -99,14 +100,15 @@ class Master:
     ``blocks``: the starting design (default: ``policy.blocks(...)``); ``policy``: how to design
     and re-design (default: BCGC with the optimal method); ``patience_factor``: an attempt is
     abandoned after this many times the 99th percentile of the design's runtime (at least
-    ``min_patience`` seconds); ``iteration_timeout`` bounds a whole iteration, retries included.
+    ``min_patience`` seconds); a worker silent in ``strikes`` such attempts in a row is taken for
+    dead; ``iteration_timeout`` bounds a whole iteration, retries included.
     """
 
     def __init__(self, backend: Backend, problem, model, blocks=None, policy: DesignPolicy | None = None,
                  name: str | None = None, mode: str = "emulate", unit: float = 0.2, step_size: float | None = None,
                  seed: int = 0, code_kind: str = "auto", verify: bool = True, log=None,
                  iteration_timeout: float = 120.0, redesign: bool = True, patience_factor: float = 3.0,
-                 min_patience: float = 1.0, max_attempts: int = 50):
+                 min_patience: float = 1.0, max_attempts: int = 50, strikes: int = 2):
         self.backend, self.problem, self.model = backend, problem, model
         self.policy = policy if policy is not None else DesignPolicy(seed=seed)
         self.name = name or self.policy.scheme
@@ -114,6 +116,7 @@ class Master:
         self.code_kind, self.verify, self.log = code_kind, verify, log
         self.iteration_timeout, self.allow_redesign = iteration_timeout, redesign
         self.patience_factor, self.min_patience, self.max_attempts = patience_factor, min_patience, max_attempts
+        self.strikes, self._strikes = strikes, {}
         self.lr = problem.step_size if step_size is None else step_size
         self.N = backend.workers
         self.dead: set[int] = set()
@@ -123,7 +126,7 @@ class Master:
         self.result = TrainResult(self.name, initial_loss=problem.loss(self.theta))
         if blocks is None:
             blocks = self.policy.blocks(model, self.N, problem.L)
-        self._set_design(np.asarray(blocks))
+        self._set_design(V.blocks(blocks, self.N, problem.L))
 
     # -- design ------------------------------------------------------------------------------
     def _set_design(self, blocks):
@@ -181,10 +184,25 @@ class Master:
             if r is None:
                 continue  # a death forced a re-design: restart with the same draw
             if len(r.decoded) == len(self.scheme.levels):
+                self._strikes.clear()
                 return self._finish(iteration, attempt, r)
             self._emit({"event": "retry", "iteration": iteration, "attempt": attempt, "decoded": sorted(r.decoded),
                         "seconds": time.perf_counter() - r.start, "reason": "not decoded within the patience"})
+            self._strike_silent(iteration, r)
             attempt += 1
+
+    def _strike_silent(self, iteration, r):
+        """A worker that sent nothing in ``strikes`` missed attempts in a row, though it was due to
+        (finite T), is unresponsive (a stopped process, a hung node): treat it as dead."""
+        answered = {a.worker for msgs in r.got.values() for a in msgs}
+        for w in range(self.N):
+            if w in self.dead or w in answered or not np.isfinite(r.T[w]):
+                self._strikes.pop(w, None)
+                continue
+            self._strikes[w] = self._strikes.get(w, 0) + 1
+            if self._strikes[w] >= self.strikes:
+                self._strikes.pop(w)
+                self._on_death(Death(w, f"unresponsive: nothing sent in {self.strikes} attempts"), iteration)
 
     def _collect(self, iteration, T, started):
         """Publish one round and read events until every block is decoded, the patience runs out

@@ -13,6 +13,7 @@ actor-call latency. A killed actor or lost node surfaces as an error on its stre
 from __future__ import annotations
 
 import os
+import socket
 import traceback
 
 import numpy as np
@@ -35,9 +36,29 @@ def _ray():
     return ray
 
 
-def require_ray() -> None:
-    """Fail early, before any work, when Ray is missing."""
+def require_ray(address: str | None = None, timeout: float = 5.0) -> None:
+    """Fail early, before any work, when Ray is missing or ``address`` ("HOST:PORT") cannot be
+    reached within ``timeout`` seconds (ray.init would otherwise wait forever)."""
     _ray()
+    if address in (None, "auto", "local") or address.startswith("ray://"):
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"address must be HOST:PORT (e.g. 10.0.0.1:6379) or auto, got {address!r}")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ValueError(f"address {address!r}: no Ray cluster answers there within {timeout:g} s ({exc}); "
+                         "start one with `ray start --head` or check the address") from None
+
+
+def _init(ray, address):
+    """Join ``address`` or start a local Ray; a missing cluster is a clear error, not a traceback."""
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    except (ConnectionError, TimeoutError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"address {address!r}: could not connect to a Ray cluster ({first})") from None
 
 
 _ACTOR = None
@@ -87,7 +108,7 @@ class RayBackend(Backend):
     def __init__(self, problem_views, address: str | None = None, cpus_per_worker: float = 0.0):
         ray = _ray()
         if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+            _init(ray, address)
         self.workers = len(problem_views)
         actor = _actor_class()
         self.actors = [actor.options(num_cpus=cpus_per_worker).remote(n, ray.put(v))

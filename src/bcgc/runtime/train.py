@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import _validate as V
 from ..policy import DesignPolicy
 from ..scheme import BlockScheme
 from .engine import ThreadBackend, check_mode
@@ -36,11 +37,13 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     runs, so a bad argument stops the command before the first worker starts.
     """
     check_mode(mode)
+    model = V.law(model)
+    model.check_workers(problem.workers)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if backend == "ray":
         from .ray_backend import require_ray
-        require_ray()
+        require_ray(address)
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
                              allowed_levels=allowed_levels, samples=samples, seed=seed) for name in schemes]
     designs = [(p, p.blocks(model, problem.workers, problem.L)) for p in policies]

@@ -13,10 +13,25 @@ frozen distributions:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
 from .. import _validate as V
+
+#: Times and time scales must lie in [TIME_MIN, TIME_MAX]: wide enough for any unit, narrow enough
+#: that a time times a factor (bimodal) or a time squared (the solvers) stays finite, and that 1/T
+#: and the far quantiles the order-statistic quadrature visits do not overflow.
+TIME_MIN, TIME_MAX = 1e-50, 1e50
+
+
+def bounded(name: str, value: float, low: float, high: float | None = None, why: str = "") -> float:
+    """``value`` if low <= value (<= high), else a ValueError naming ``name`` and the range."""
+    if not (low <= value and (high is None or value <= high)):
+        allowed = f">= {low:g}" if high is None else f"in [{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be a number {allowed}{why}, got {value!r}")
+    return value
 
 
 class StragglerModel:
@@ -41,7 +56,7 @@ class StragglerModel:
         return self._sample(V.as_rng(seed), iterations, workers)
 
     def check_workers(self, workers) -> int:
-        workers = V.integer("workers", workers, minimum=1)
+        workers = V.workers(workers)
         if self.workers is not None and workers != self.workers:
             raise ValueError(f"workers must be {self.workers} for the model {self.spec!r} "
                              f"(it describes {self.workers} workers), got {workers}")
@@ -72,6 +87,16 @@ class IIDLaw(StragglerModel):
         """Left end of the support: F(t) = 0 for t < lower. P(τ ≤ t) is smooth above it."""
         return 0.0
 
+    #: α such that P(T > t) ~ t^-α for large t; inf when the tail is lighter than any power. It
+    #: decides finiteness: E[T_(N-m)] (the (m+1)-th largest of N) is finite iff (m + 1)·α > 1.
+    tail_index: float = math.inf
+
+    @property
+    def kinks(self) -> tuple:
+        """Times where the density jumps (the start of a shifted support): break points for the
+        exact E[τ] quadrature."""
+        return (self.lower,) if self.lower > 0 else ()
+
     def _sample(self, rng, iterations, workers):
         return self.ppf(rng.random((iterations, workers)))
 
@@ -86,7 +111,7 @@ class IIDLaw(StragglerModel):
     def order_stat_inv_mean(self, workers: int) -> np.ndarray:
         """E[1/T_(k)] for k = 1..N; ``inf`` where it diverges (e.g. k = 1 for an exponential)."""
         workers = V.integer("workers", workers, minimum=1)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # 1/T -> inf where T -> 0: a divergence
             return _order_stat_expectation(self, workers, lambda q: 1.0 / q)
 
 

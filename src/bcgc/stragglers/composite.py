@@ -53,6 +53,14 @@ class FullStragglers(StragglerModel):
     def lower(self) -> float:
         return self.base.lower
 
+    @property
+    def tail_index(self) -> float:
+        return getattr(self.base, "tail_index", math.inf)
+
+    @property
+    def kinks(self) -> tuple:
+        return tuple(getattr(self.base, "kinks", ()))
+
     def mean(self) -> float:
         return math.inf if self.prob > 0 else self.base.mean()
 

@@ -4,6 +4,7 @@ the CSV reader :func:`read_trace`, and the data check shared by every fit."""
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 from scipy import special
 
 from .. import _validate as V
-from .base import IIDLaw, StragglerModel
+from .base import TIME_MAX, TIME_MIN, IIDLaw, StragglerModel
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -29,6 +30,7 @@ class Empirical(IIDLaw):
         v = np.sort(np.asarray(self.values, dtype=float).ravel())
         if v.size == 0 or not np.all(v > 0) or np.isnan(v).any():
             raise ValueError("values must be a non-empty list of times > 0")
+        _check_range("values", v)
         object.__setattr__(self, "values", v)
         object.__setattr__(self, "full_prob", float(np.mean(np.isinf(v))))
 
@@ -91,6 +93,7 @@ class Trace(StragglerModel):
             raise ValueError("trace samples must be a 2-D array: one row per iteration, one column per worker")
         if np.isnan(s).any() or (s <= 0).any():
             raise ValueError("trace times must be numbers > 0 (inf marks a full straggler)")
+        _check_range("trace times", s)
         object.__setattr__(self, "samples", s)
         object.__setattr__(self, "workers", s.shape[1])
         object.__setattr__(self, "full_prob", float(np.mean(np.isinf(s))))
@@ -110,34 +113,69 @@ class Trace(StragglerModel):
 def read_trace(path) -> np.ndarray:
     """Read a CSV trace: one row per iteration, one column per worker, times > 0 (``inf`` allowed).
 
-    Lines starting with ``#`` are comments. Any other non-numeric cell is an error naming its place.
+    Lines starting with ``#`` are comments; a UTF-8 byte-order mark is skipped. Anything else that
+    is not a time in [TIME_MIN, TIME_MAX] or ``inf`` is an error naming the file and its place.
     """
+    if isinstance(path, str) and not path.strip():
+        raise ValueError("trace path is empty: expected the name of a CSV file")
     path = Path(path)
+    shown = path.name if path.name.isprintable() else repr(path.name)  # keeps the message one line
     if not path.is_file():
         raise ValueError(f"trace path {str(path)!r} is not a readable file")
     rows = []
-    with path.open(newline="") as fh:
-        for lineno, row in enumerate(csv.reader(fh), start=1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            vals = []
-            for col, cell in enumerate(row, start=1):
-                try:
-                    v = float(cell)
-                except ValueError:
-                    raise ValueError(f"trace {path.name}: line {lineno}, column {col}: time must be a "
-                                     f"number > 0, got {cell.strip()!r}") from None
-                if not (v > 0):
-                    raise ValueError(f"trace {path.name}: line {lineno}, column {col}: time must be a "
-                                     f"number > 0, got {cell.strip()!r}")
-                vals.append(v)
-            if rows and len(vals) != len(rows[0]):
-                raise ValueError(f"trace {path.name}: line {lineno} has {len(vals)} columns, "
-                                 f"expected {len(rows[0])} (one per worker)")
-            rows.append(vals)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            for row in reader:
+                vals = _trace_row(row, f"trace {shown}", reader.line_num)
+                if vals is None:
+                    continue
+                if rows and len(vals) != len(rows[0]):
+                    raise ValueError(f"trace {shown}: line {reader.line_num} has {len(vals)} columns, "
+                                     f"expected {len(rows[0])} (one per worker)")
+                rows.append(vals)
+    except UnicodeDecodeError:
+        raise ValueError(f"trace {shown} is not a text CSV file (it is not UTF-8 text)") from None
+    except csv.Error as exc:  # e.g. a cell over csv's field size limit
+        raise ValueError(f"trace {shown}: line {reader.line_num}: not a CSV line of times ({exc})") from None
+    except OSError as exc:
+        raise ValueError(f"trace path {str(path)!r} cannot be read: {exc.strerror or exc}") from None
     if not rows:
-        raise ValueError(f"trace {path.name} holds no rows of times")
+        raise ValueError(f"trace {shown} holds no rows of times")
     return np.array(rows)
+
+
+def _trace_row(row: list[str], where: str, line: int) -> list[float] | None:
+    """The times of one CSV row; None for a blank or comment line."""
+    if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+        return None
+    if any("\x00" in cell for cell in row):
+        raise ValueError(f"{where} is not a text CSV file (NUL byte on line {line})")
+    return [_time_cell(cell, f"{where}: line {line}, column {col}") for col, cell in enumerate(row, start=1)]
+
+
+def _time_cell(cell: str, where: str) -> float:
+    text = cell.strip()
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (v > 0):
+        raise ValueError(f"{where}: time must be a number > 0, got {text!r}")
+    # only a spelled-out inf is a full straggler: 1e999 overflowing to inf is a wrong number
+    spelled_inf = text.lstrip("+").lower() in ("inf", "infinity")
+    if (math.isinf(v) and not spelled_inf) or (math.isfinite(v) and not TIME_MIN <= v <= TIME_MAX):
+        raise ValueError(f"{where}: time must be a number in [{TIME_MIN:g}, {TIME_MAX:g}] or inf "
+                         f"(a full straggler), got {text!r}")
+    return v
+
+
+def _check_range(what: str, values: np.ndarray) -> None:
+    """Finite times outside [TIME_MIN, TIME_MAX] overflow 1/T or T² downstream."""
+    finite = values[np.isfinite(values)]
+    if finite.size and (finite.min() < TIME_MIN or finite.max() > TIME_MAX):
+        raise ValueError(f"{what} must lie in [{TIME_MIN:g}, {TIME_MAX:g}] (inf marks a full straggler), "
+                         f"got {finite.min():g} .. {finite.max():g}")
 
 
 def _fit_data(data) -> np.ndarray:

@@ -13,11 +13,27 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from .. import _validate as V
-from .base import IIDLaw
+from .base import TIME_MAX, TIME_MIN, IIDLaw, bounded
 from .empirical import _fit_data
+
+#: Below shape 0.1 a draw t = scale·u^(±1/shape) overflows to inf (a false full straggler) or
+#: rounds to 0 for u near 2^-53; larger shapes only concentrate the law (checked up to 1e300).
+SHAPE_MIN = 0.1
+#: exp(mu ± 40 sigma), the quantiles the quadrature visits, stay within floats; below 1e-100 the
+#: density at small times is 0/0.
+MU_MAX, SIGMA_MIN, SIGMA_MAX = 115.0, 1e-100, 10.0  # exp(115) < TIME_MAX: exp(mu) is the median time
+
+
+def _time(name, value, why=""):
+    return bounded(name, V.positive(name, value), TIME_MIN, TIME_MAX, why=why)
+
+
+# Overflow inside scipy's standardisation ((t - loc)/scale, t**shape, ...) tends to the right limit
+# (cdf 0 or 1, quantile inf): silence it; NaN ("invalid") still warns.
+_QUIET = dict(over="ignore", divide="ignore", under="ignore")
 
 
 class _ScipyLaw(IIDLaw):
@@ -40,19 +56,24 @@ class _ScipyLaw(IIDLaw):
         raise NotImplementedError
 
     def cdf(self, t):
-        return self._dist.cdf(t)
+        with np.errstate(**_QUIET):
+            return self._dist.cdf(t)
 
     def sf(self, t):
-        return self._dist.sf(t)
+        with np.errstate(**_QUIET):
+            return self._dist.sf(t)
 
     def pdf(self, t):
-        return self._dist.pdf(t)
+        with np.errstate(**_QUIET):
+            return self._dist.pdf(t)
 
     def ppf(self, q):
-        return self._dist.ppf(q)
+        with np.errstate(**_QUIET):
+            return self._dist.ppf(q)
 
     def isf(self, q):
-        return self._dist.isf(q)
+        with np.errstate(**_QUIET):
+            return self._dist.isf(q)
 
     def mean(self) -> float:
         return float(self._dist.mean())
@@ -82,8 +103,9 @@ class ShiftedExponential(_ScipyLaw):
     name = "shifted-exponential"
 
     def __post_init__(self):
-        object.__setattr__(self, "shift", V.nonnegative("shift", self.shift))
-        object.__setattr__(self, "rate", V.positive("rate", self.rate))
+        object.__setattr__(self, "shift", bounded("shift", V.nonnegative("shift", self.shift), 0, TIME_MAX))
+        rate = bounded("rate", V.positive("rate", self.rate), 1 / TIME_MAX, 1 / TIME_MIN, why=" (1/rate is a time)")
+        object.__setattr__(self, "rate", rate)
 
     @cached_property
     def _dist(self):
@@ -124,8 +146,9 @@ class _ScaleShape(_ScipyLaw):
     _family = None
 
     def __post_init__(self):
-        object.__setattr__(self, "scale", V.positive("scale", self.scale))
-        object.__setattr__(self, "shape", V.positive("shape", self.shape))
+        object.__setattr__(self, "scale", _time("scale", self.scale))
+        shape = bounded("shape", V.positive("shape", self.shape), SHAPE_MIN, why=" (smaller ones overflow the draws)")
+        object.__setattr__(self, "shape", shape)
 
     @cached_property
     def _dist(self):
@@ -144,6 +167,21 @@ class Pareto(_ScaleShape):
     name = "pareto"
     _family = stats.pareto
 
+    @property
+    def tail_index(self) -> float:
+        return float(self.shape)
+
+    def order_stat_mean(self, workers: int) -> np.ndarray:
+        """Exact: E[T_(k)] = scale · Γ(N+1) Γ(N-k+1-1/α) / (Γ(N-k+1) Γ(N+1-1/α)), finite iff
+        (N-k+1)·α > 1 (the k-th smallest of N keeps N-k+1 draws above it); inf otherwise."""
+        n = V.workers(workers)
+        j = n - np.arange(1, n + 1) + 1.0          # N - k + 1 for k = 1..N
+        a = 1.0 / self.shape
+        with np.errstate(invalid="ignore"):
+            v = self.scale * np.exp(special.gammaln(n + 1.0) + special.gammaln(j - a) - special.gammaln(j)
+                                    - special.gammaln(n + 1.0 - a))
+        return np.where(j * self.shape > 1, v, np.inf)
+
 
 @dataclass(frozen=True, repr=False)
 class Weibull(_ScaleShape):
@@ -152,6 +190,13 @@ class Weibull(_ScaleShape):
     shape: float = 1.5
     name = "weibull"
     _family = stats.weibull_min
+
+    def pdf(self, t):
+        t = np.asarray(t, dtype=float)
+        with np.errstate(**_QUIET, invalid="ignore"):
+            d = self._dist.pdf(t)
+        # scipy's c x^(c-1) exp(-x^c) is inf * 0 once x^c overflows: the density there is 0
+        return np.where(np.isnan(d) & ~np.isnan(t), 0.0, d)
 
 
 @dataclass(frozen=True, repr=False)
@@ -169,8 +214,9 @@ class LogNormal(_ScipyLaw):
             raise ValueError(f"mu must be a finite number, got {self.mu!r}") from None
         if not np.isfinite(mu):
             raise ValueError(f"mu must be a finite number, got {self.mu!r}")
-        object.__setattr__(self, "mu", mu)
-        object.__setattr__(self, "sigma", V.positive("sigma", self.sigma))
+        object.__setattr__(self, "mu", bounded("mu", mu, -MU_MAX, MU_MAX, why=" (exp(mu) is the median time)"))
+        sigma = bounded("sigma", V.positive("sigma", self.sigma), SIGMA_MIN, SIGMA_MAX)
+        object.__setattr__(self, "sigma", sigma)
 
     @cached_property
     def _dist(self):
@@ -203,6 +249,7 @@ class Bimodal(_ScipyLaw):
         factor = V.positive("factor", self.factor)
         if factor < 1:
             raise ValueError(f"factor must be a number >= 1 (a slow-down), got {self.factor!r}")
+        bounded("factor", factor, 1, TIME_MAX)
         object.__setattr__(self, "factor", factor)
         object.__setattr__(self, "prob", V.probability("prob", self.prob))
         object.__setattr__(self, "exact", bool(self.base.exact))
@@ -246,6 +293,14 @@ class Bimodal(_ScipyLaw):
     @property
     def lower(self) -> float:
         return self.base.lower
+
+    @property
+    def tail_index(self) -> float:
+        return self.base.tail_index
+
+    @property
+    def kinks(self) -> tuple:
+        return tuple(self.base.kinks) + tuple(self.factor * k for k in self.base.kinks)
 
     def _sample(self, rng, iterations, workers):
         t = self.base._sample(rng, iterations, workers)

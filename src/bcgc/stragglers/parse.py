@@ -7,6 +7,9 @@ from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
 from .named import FAMILIES, REGISTRY
 
+#: Most workers a heterogeneous law may describe: far above any cluster, far below a memory error.
+MAX_WORKERS = 100_000
+
 _SYNTAX = ("NAME:key=value,... with NAME one of "
            + ", ".join(list(REGISTRY) + ["empirical", "trace", "heterogeneous"])
            + " (e.g. shifted-exponential:shift=1,rate=1; add full=P for full stragglers)")
@@ -59,10 +62,14 @@ def _parse_heterogeneous(text: str, rest: str) -> Heterogeneous:
         count, star, law_text = part.partition("*")
         if not star:
             count, law_text = "1", part
-        n = _int_param("model", "count", count)
+        n = _int_param(f"model {text!r}", "count", count, MAX_WORKERS)
+        if len(laws) + n > MAX_WORKERS:  # checked before the list grows: no memory error
+            raise ValueError(f"model {text!r}: heterogeneous describes at most {MAX_WORKERS} workers, "
+                             f"got {len(laws) + n} or more")
         law = parse_model(law_text)
         if not law.iid:
-            raise ValueError(f"model {text!r}: each part of heterogeneous must be an i.i.d. law")
+            raise ValueError(f"model {text!r}: each part of heterogeneous must be an i.i.d. law "
+                             f"(not a trace or a nested heterogeneous), got {law_text.strip()!r}")
         laws.extend([law] * n)
     if not laws:
         raise ValueError(f"model {text!r}: heterogeneous needs parts COUNT*LAW separated by ';'")
@@ -77,13 +84,18 @@ def _parse_pairs(text: str, rest: str) -> dict[str, str]:
         if not eq or not key.strip() or "=" in value:
             raise ValueError(f"model {text!r} is malformed at {item!r}: expected key=value pairs "
                              "separated by commas")
-        params[key.strip().lower()] = value.strip()
+        key = key.strip().lower()
+        if key in params:  # never let a later value silently win
+            raise ValueError(f"model {text!r}: parameter {key!r} is given twice")
+        params[key] = value.strip()
     return params
 
 
 def _parse_data_law(text: str, name: str, params: dict[str, str]) -> StragglerModel:
     if set(params) != {"path"}:
         raise ValueError(f"model {text!r}: {name} takes exactly one parameter, path=FILE.csv")
+    if not params["path"]:
+        raise ValueError(f"model {text!r}: path is empty; expected path=FILE.csv")
     samples = read_trace(params["path"])
     return Trace(samples, source=params["path"]) if name == "trace" else Empirical(samples, source=params["path"])
 
@@ -108,11 +120,11 @@ def _parse_named(text: str, name: str, params: dict[str, str]) -> IIDLaw:
     return cls(**kwargs)
 
 
-def _int_param(owner, name, value):
+def _int_param(owner, name, value, maximum):
     try:
         v = int(value)
     except ValueError:
-        raise ValueError(f"{owner}: {name} must be an integer >= 1, got {value!r}") from None
-    if v < 1:
-        raise ValueError(f"{owner}: {name} must be an integer >= 1, got {v}")
+        raise ValueError(f"{owner}: {name} must be an integer in [1, {maximum}], got {value!r}") from None
+    if not 1 <= v <= maximum:
+        raise ValueError(f"{owner}: {name} must be an integer in [1, {maximum}], got {v}")
     return v

@@ -1,0 +1,108 @@
+"""Argument types of the command line: each converts one option's text or raises
+:class:`UsageError` with a message naming the option and its allowed values."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+from .stragglers import parse_model
+
+__all__ = ["UsageError", "Parser", "whole", "positive", "int_list", "model", "output_file", "LazyFile"]
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, exit 2
+        command = self.prog.split()[-1]
+        raise UsageError(message if command == "bcgc" else f"{command}: {message}")
+
+
+def whole(name, minimum=None):
+    def conv(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"{name} must be an integer{'' if minimum is None else f' >= {minimum}'}, got {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise UsageError(f"{name} must be an integer >= {minimum}, got {value}")
+        return value
+    return conv
+
+
+def positive(name):
+    def conv(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{name} must be a number > 0, got {text!r}") from None
+        if not (value > 0) or not math.isfinite(value):
+            raise UsageError(f"{name} must be a finite number > 0, got {text}")
+        return value
+    return conv
+
+
+def int_list(name):
+    def conv(text):
+        parts = [v.strip() for v in text.split(",")]
+        if any(v == "" for v in parts):
+            raise UsageError(f"{name} must be comma-separated integers, e.g. 0,1,3, got an empty entry in {text!r}")
+        try:
+            return [int(v) for v in parts]
+        except ValueError:
+            raise UsageError(f"{name} must be comma-separated integers, e.g. 0,1,3, got {text[:80]!r}") from None
+    return conv
+
+
+def output_file(name):
+    """A file the command will write: checked before any work (a run must not be lost at the end)."""
+    def conv(text):
+        path = Path(text)
+        if not text or text.endswith(("/", os.sep)) or path.is_dir():
+            raise UsageError(f"{name} must name a file, got {text!r}")
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{name} {text!r} exists and is not a regular file")
+        parent = path.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise UsageError(f"{name} {text!r}: the folder {str(parent)!r} does not exist or is not writable")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise UsageError(f"{name} {text!r} is not writable")
+        return text
+    return conv
+
+
+def model(text):
+    try:
+        return parse_model(text)
+    except ValueError as exc:
+        raise UsageError(f"--model: {exc}") from None
+
+
+class LazyFile:
+    """A text file opened for writing at its first write, so that input refused before any
+    output never truncates an existing file or leaves an empty one."""
+
+    def __init__(self, path):
+        self.path, self.fh = path, None
+
+    def write(self, text):
+        if self.fh is None:
+            self.fh = open(self.path, "w")
+        return self.fh.write(text)
+
+    def flush(self):
+        if self.fh is not None:
+            self.fh.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.fh is not None:
+            self.fh.close()
+        return False
