@@ -62,3 +62,25 @@ def test_compare_uses_monte_carlo_for_non_iid_laws():
     rows = compare(law, 4, 100, deadline=6.0, samples=5000)
     assert all(r.evaluation.method == "monte-carlo" for r in rows)
     assert all(0 <= r.completion_probability <= 1 for r in rows)
+
+
+@pytest.mark.parametrize("law, n, coords, deadline", [
+    (ShiftedExponential(shift=40000, rate=2.5e-6), 20, 40000, 501187.0),   # the issue's example
+    (ShiftedExponential(shift=1, rate=1), 8, 800, 3.2),
+    (__import__("bcgc.stragglers", fromlist=["Pareto"]).Pareto(1, 2.5), 10, 1000, 6.0),
+])
+def test_with_a_deadline_every_row_is_tuned_for_the_completion_probability(law, n, coords, deadline):
+    """Exhaustive search over each peer's parameter: its chosen value maximises P(τ ≤ t)."""
+    from bcgc.analysis import completion_probability_exact
+    from bcgc.peers import _common_draws, ucmmc_all_r
+    rows = {r.name: r for r in compare(law, n, coords, deadline=deadline, samples=20_000, seed=4)}
+    assert rows["bcgc"].tuned_for == "deadline" and rows["bcgc"].inputs.objective == "deadline"
+    for name, family in (("gc_best", classic_gc), ("tandon_partial", lambda s: tandon_partial(s, 6.0))):
+        probs = [completion_probability_exact(law, n, family(s), deadline)[0][0] for s in range(n)]
+        assert rows[name].tuned_for == "deadline"
+        assert rows[name].parameters["level"] == int(np.argmax(probs))
+        assert rows[name].completion_probability == pytest.approx(max(probs), rel=1e-12)
+    uc = ucmmc_all_r(_common_draws(law, n, None, 4, 20_000), n)
+    assert rows["ucmmc_best"].parameters["r"] == int(np.argmax(np.mean(uc <= deadline, axis=0))) + 1
+    # BCGC's deadline design is at least as likely to finish as every single-level design
+    assert rows["bcgc"].completion_probability >= rows["gc_best"].completion_probability - 1e-9

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _validate as V
 from . import streams
-from .analysis import Evaluation, evaluate_runtime, oracle_samples, summarize, use_exact
+from .analysis import Evaluation, completion_probability_exact, evaluate_runtime, oracle_samples, summarize, use_exact
 from .model import OrderStatMax
 from .model import descending
 from .stragglers import StragglerModel
@@ -152,6 +152,11 @@ class CompareInputs:
     alpha: float
     method: str
 
+    @property
+    def objective(self) -> str:
+        """What every tunable row is tuned for: P(τ ≤ deadline) when a deadline is given."""
+        return "deadline" if self.deadline is not None else "runtime"
+
 
 @dataclass(frozen=True)
 class PeerResult:
@@ -163,6 +168,7 @@ class PeerResult:
     parameters: dict
     exact_gradient: bool
     inputs: CompareInputs
+    tuned_for: str = "-"    #: "runtime" (E[τ]), "deadline" (P(τ ≤ t)), "given" or "-" (nothing to tune)
 
     expected_runtime = property(lambda self: self.evaluation.expected_runtime)
     expected_runtime_stderr = property(lambda self: self.evaluation.expected_runtime_stderr)
@@ -191,18 +197,20 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     exact = use_exact(model, workers, method)
     V.memory(f"comparing on {inputs.samples} common draws of {workers} workers", 5.0 * inputs.samples * workers,
              "lower --samples or --workers")
+    tuned = {"bcgc": "given" if bcgc_blocks is not None else inputs.objective}
     if bcgc_blocks is None:
         bcgc_blocks = _default_design(inputs)
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
     out = []
     T = _common_draws(model, workers, None, inputs.seed, inputs.samples)
     Td = descending(T)
-    for name, rt, upload, params, exact_grad in _schemes(inputs, bcgc_blocks, T, Td):
+    for name, rt, upload, params, exact_grad in _schemes(inputs, bcgc_blocks, T, Td, exact):
         if isinstance(rt, OrderStatMax) and exact:
             ev = evaluate_runtime(model, workers, rt, inputs.deadline, method, inputs.samples, streams.rng(inputs.seed, streams.EVALUATION))
         else:
             ev = summarize(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
-        out.append(PeerResult(name, ev, upload, params, exact_grad, inputs))
+        tuned_for = tuned.get(name, inputs.objective if name in _TUNED else "-")
+        out.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned_for))
     return out
 
 
@@ -212,18 +220,38 @@ def _default_design(inputs: CompareInputs) -> np.ndarray:
     full = inputs.model.full_prob > 0
     if full and inputs.deadline is None:
         raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
-    objective = "deadline" if (full and inputs.deadline is not None) else "runtime"
-    return design(inputs.model, inputs.workers, inputs.coords, objective=objective, deadline=inputs.deadline,
+    return design(inputs.model, inputs.workers, inputs.coords, objective=inputs.objective, deadline=inputs.deadline,
                   seed=inputs.seed).blocks
 
 
-def _schemes(inputs: CompareInputs, bcgc_blocks, T, Td):
-    """(name, runtime, upload, parameters, exact gradient) of every scheme, parameters picked on T."""
+#: rows whose parameter compare() chooses (by E[τ], or by P(τ ≤ t) with a deadline)
+_TUNED = ("gc_best", "tandon_partial", "ucmmc_best")   # ignore_stragglers follows gc_best's level
+
+
+def _most_likely(candidates, model, workers, Td, deadline, exact) -> int:
+    """Index of the candidate runtime with the highest P(τ ≤ deadline): exact for i.i.d. named laws,
+    else on the common draws (ties: the first, i.e. the lowest level)."""
+    if exact:
+        p = [completion_probability_exact(model, workers, rt, deadline)[0][0] for rt in candidates]
+    else:
+        p = [np.mean(rt.samples(Td) <= deadline) for rt in candidates]
+    return int(np.argmax(p))
+
+
+def _schemes(inputs: CompareInputs, bcgc_blocks, T, Td, exact):
+    """(name, runtime, upload, parameters, exact gradient) of every scheme. Parameters are tuned for
+    the comparison's objective: the lowest E[τ], or with a deadline the highest P(τ ≤ t)."""
     L, workers, deadline = inputs.coords, inputs.workers, inputs.deadline
-    gc_s = best_gc_level(inputs.model, workers, T, deadline=deadline)
-    tandon_s = _pick(tandon_all_levels(Td, inputs.alpha), deadline)
     uc = ucmmc_all_r(T, workers)
-    uc_r = _pick(uc, deadline) + 1
+    if deadline is None:
+        gc_s = best_gc_level(inputs.model, workers, T)
+        tandon_s = _pick(tandon_all_levels(Td, inputs.alpha), None)
+    else:
+        levels = range(workers)
+        gc_s = _most_likely([classic_gc(s) for s in levels], inputs.model, workers, Td, deadline, exact)
+        tandon_s = _most_likely([tandon_partial(s, inputs.alpha) for s in levels], inputs.model, workers, Td,
+                                deadline, exact)
+    uc_r = _pick(uc, deadline, by_probability=deadline is not None) + 1
     rows = [
         ("bcgc", OrderStatMax.from_blocks(bcgc_blocks), L, {"blocks": bcgc_blocks.tolist()}, True),
         ("uncoded", uncoded(), L, {}, True),

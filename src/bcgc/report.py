@@ -114,7 +114,8 @@ def render_evaluation(ev, model, blocks) -> str:
 # ---------------------------------------------------------------------------- compare
 def _peer_json(r) -> dict:
     return {"name": r.name, **_evaluation_fields(r.evaluation), "upload_per_worker": r.upload_per_worker,
-            "parameters": r.parameters, "evaluation": r.evaluation.method, "exact_gradient": r.exact_gradient}
+            "parameters": r.parameters, "tuned_for": r.tuned_for, "evaluation": r.evaluation.method,
+            "exact_gradient": r.exact_gradient}
 
 
 def compare_json(rows) -> dict:
@@ -124,11 +125,15 @@ def compare_json(rows) -> dict:
                     "schemes": [_peer_json(r) for r in rows]})
 
 
+_TUNED_TEXT = {"runtime": "E[τ]", "deadline": "P(τ≤t)"}
+
+
 def render_compare(rows) -> str:
     """The human table of ``bcgc compare``: runtime, ratio to BCGC, P(τ ≤ t) and upload."""
     i = rows[0].inputs
     base = next(r for r in rows if r.name == "bcgc").expected_runtime
-    head = f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14}  parameters"
+    head = (f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14} {'tuned for':>9}"
+            "  parameters")
     out = [f"N={i.workers}  L={i.coords}  model={i.model.spec}" + (f"  deadline={i.deadline:g}" if i.deadline else ""),
            head, "-" * len(head)]
     for r in rows:
@@ -138,7 +143,8 @@ def render_compare(rows) -> str:
         out.append(f"{r.name:<18} {_fmt(r.expected_runtime, r.expected_runtime_stderr):>16} "
                    f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "
                    f"{_fmt(r.completion_probability, r.completion_probability_stderr, 4):>14} "
-                   f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14}  {params}{note}")
+                   f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14} "
+                   f"{_TUNED_TEXT.get(r.tuned_for, r.tuned_for):>9}  {params}{note}")
     out.append("E[τ] in the unit of T; '±' marks a Monte Carlo standard error, no '±' is exact.")
     out += [f"note ({r.name}): {r.evaluation.note}" for r in rows if r.evaluation.note]
     return "\n".join(out)
