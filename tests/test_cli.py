@@ -109,3 +109,43 @@ def test_installed_entry_point_runs_as_a_process():
     proc = subprocess.run([sys.executable, "-m", "bcgc", "design", "-N", "0", "-L", "3", "-m", SE],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_every_option_has_help_with_its_default_or_required():
+    """First contact: `bcgc CMD --help` explains every option, says its default, marks required ones."""
+    import argparse
+    from bcgc._args import HelpFormatter
+    from bcgc.cli import build_parser
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, cmd in sub.choices.items():
+        text = cmd.format_help()
+        for action in cmd._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"bcgc {name} {action.option_strings}: no help text"
+            shown = HelpFormatter("x")._get_help_string(action)
+            if action.required:
+                assert "(required)" in shown, (name, action.option_strings)
+            elif action.default not in (None, False) and not isinstance(action, argparse._StoreConstAction):
+                assert "default" in shown, (name, action.option_strings)
+        assert "usage: bcgc " + name in text
+
+
+def test_the_design_document_runs_without_bcgc(capsys):
+    """Another framework can use a design: placement, coordinate ranges and code matrices from the
+    JSON alone decode the exact gradient from any N - s responders (plain numpy, no bcgc objects)."""
+    code, out, _ = run(["design", "-N", "6", "-L", "60", "-m", SE, "--json"], capsys)
+    doc = json.loads(out)["scheme"]
+    rng = np.random.default_rng(0)
+    G = rng.normal(size=(6, 60))                        # ∂f_k for every subset k and coordinate
+    for s, level in doc["levels"].items():
+        s, (a, b) = int(s), level["range"]
+        B = np.array(level["B"])
+        for w in range(6):                              # a worker only combines subsets it stores
+            assert set(np.flatnonzero(B[w])) <= set(doc["placement"][w])
+        F = np.sort(rng.choice(6, 6 - s, replace=False))
+        messages = B[F] @ G[:, a:b]
+        coef, *_ = np.linalg.lstsq(B[F].T, np.ones(6), rcond=None)
+        assert np.allclose(coef @ messages, G[:, a:b].sum(axis=0), atol=1e-9)
+    assert code == 0 and sum(lv["range"][1] - lv["range"][0] for lv in doc["levels"].values()) == 60

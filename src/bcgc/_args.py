@@ -17,7 +17,24 @@ class UsageError(Exception):
     """Bad command-line input: reported as one line, exit code 2."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help says its default, or that it is required."""
+
+    def _get_help_string(self, action):
+        text = super()._get_help_string(action)
+        if action.required and "(required)" not in text:
+            text += " (required)"
+        if action.default is False or action.default is None or isinstance(action, argparse._StoreConstAction):
+            # flags, options without a default, and one-of-several switches (their text says which)
+            text = text.replace(" (default: %(default)s)", "").replace(" (default: False)", "")
+        return text
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # argparse's own errors: one line, exit 2
         command = self.prog.split()[-1]
         raise UsageError(message if command == "bcgc" else f"{command}: {message}")

@@ -27,6 +27,7 @@ from .design import METHODS, OBJECTIVES, design
 from .peers import compare
 from .policy import BLOCK_SCHEMES, RedesignImpossible
 from .problems import DATASETS, PROBLEMS
+from .scheme import BlockScheme
 
 
 # ---------------------------------------------------------------------------- parser
@@ -36,7 +37,7 @@ def _workers_and_model(p):
                    help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)")
 
 
-def _output(p, seed_help="seed of every random draw (default 0)"):
+def _output(p, seed_help="seed of every random draw"):
     p.add_argument("--seed", type=whole("--seed", 0), default=0, help=seed_help)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
@@ -50,17 +51,27 @@ def _common(p):
 
 def _design_options(p, samples_help="draws of T for sample-based methods"):
     p.add_argument("--objective", choices=OBJECTIVES, default="runtime",
-                   help="minimise E[τ] (runtime) or maximise P(τ ≤ deadline) (deadline); default runtime")
-    p.add_argument("--method", choices=list(METHODS), default="optimal", help="design method (default optimal)")
+                   help="minimise E[τ] (runtime) or maximise P(τ ≤ deadline) (deadline)")
+    p.add_argument("--method", choices=list(METHODS), default="optimal", help="design method (docs/algorithms.md, which method when)")
     p.add_argument("--tolerate", "-f", type=whole("--tolerate", 0), default=0,
-                   help="full stragglers to tolerate: x_s = 0 for s < f (default 0)")
-    p.add_argument("--allowed-levels", type=int_list("--allowed-levels"), help="only these levels may be used")
-    p.add_argument("--samples", type=whole("--samples", 10), help=samples_help)
+                   help="full stragglers to tolerate: x_s = 0 for s < f")
+    p.add_argument("--allowed-levels", type=int_list("--allowed-levels"), help="only these levels may be used, e.g. 0,2,5 (default: all)")
+    p.add_argument("--samples", type=whole("--samples", 10), help=samples_help + " (default: 1000 for the runtime, 20000 for a deadline)")
 
 
 def _data_options(p):
-    p.add_argument("--problem", choices=list(PROBLEMS), default="least-squares")
-    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    def dataset(text):  # a built-in name, else a file: say here, naming the flag, when there is none
+        if text in DATASETS or os.path.isfile(text):
+            return text
+        why = "not a file" if os.path.exists(text) else "no such file"
+        raise UsageError(f"--dataset must be one of {', '.join(DATASETS)} or a data file (.npz, .csv, .svm), "
+                         f"got {text!r}: {why}")
+
+    p.add_argument("--problem", choices=list(PROBLEMS), default="least-squares",
+                   help="the model to train; logistic needs 2 classes (docs/problems.md)")
+    p.add_argument("--dataset", type=dataset, default="digits", help=f"{', '.join(DATASETS)}, or your file: .npz "
+                   "(arrays X, y), .csv (a label column), .svm/.svmlight/.libsvm (docs/problems.md)")
+    p.add_argument("--label", metavar="NAME", help="the label column of a CSV file (default: the column 'label')")
     p.add_argument("--max-samples", type=whole("--max-samples", 1), help="keep a seeded subset of the data rows")
 
 
@@ -72,7 +83,8 @@ def _add_design_commands(sub):
     _common(e)
     e.add_argument("--blocks", "-x", required=True, type=int_list("--blocks"),
                    help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
-    e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto")
+    e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto",
+                   help="exact for i.i.d. named laws when possible (auto), or force one")
     e.add_argument("--samples", type=whole("--samples", 2), default=200_000, help="Monte Carlo draws")
     c = sub.add_parser("compare", help="BCGC and every peer scheme side by side")
     _common(c)
@@ -83,12 +95,21 @@ def _add_run_commands(sub):
     from .runtime import BACKENDS, MODES
     from .simulate import SCHEMES
 
+    def _cpus(text):  # a finite number >= 0: 0 (the one-machine default) is valid, so positive() does not fit
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 <= value < float("inf"):
+            raise UsageError(f"--cpus-per-worker must be a finite number >= 0, got {text!r}")
+        return value
+
     m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
     _workers_and_model(m)
     _data_options(m)
-    m.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=50)
-    m.add_argument("--scheme", choices=[*SCHEMES, "all"], default="all")
-    m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level (default auto)")
+    m.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=50, help="gradient steps")
+    m.add_argument("--scheme", choices=[*SCHEMES, "all"], default="all", help="scheme(s) to simulate")
+    m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level")
     m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     _design_options(m, "draws of T for the design")
     m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
@@ -97,18 +118,21 @@ def _add_run_commands(sub):
     _workers_and_model(t)
     _data_options(t)
     t.add_argument("--features", type=whole("--features", 1), default=64, help="dimension of the synthetic set")
-    t.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=20)
-    t.add_argument("--scheme", choices=[*BLOCK_SCHEMES, "all"], default="all")
+    t.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=20, help="gradient steps")
+    t.add_argument("--scheme", choices=[*BLOCK_SCHEMES, "all"], default="all", help="scheme(s) to train")
     t.add_argument("--unit", type=positive("--unit"), default=0.2,
-                   help="seconds of one full-subset gradient under --emulate (default 0.2)")
+                   help="seconds of one full-subset gradient under --emulate")
     how = t.add_mutually_exclusive_group()
-    for mode, text in zip(MODES, ("sleep so block s is done at T_n y_s / L · unit (default)",
+    for mode, text in zip(MODES, ("sleep so block s is done at T_n y_s / L · unit (the default)",
                                   "real computation, stretched by the factor T_n")):
         how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode, help=text)
     t.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     _design_options(t, "draws of T for the design")
-    t.add_argument("--backend", choices=BACKENDS, default="ray")
+    t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
+    t.add_argument("--cpus-per-worker", type=_cpus, default=0.0,
+                   help="CPUs Ray reserves per worker: 0 packs every worker on one machine, "
+                        "1 places one worker per core of a cluster (docs/runtime.md)")
     t.add_argument("--log", type=output_file("--log"), help="write every iteration as a JSON line to this file")
     t.add_argument("--plot", type=output_file("--plot"),
                    help="write loss against wall-clock time per scheme to this PNG file")
@@ -124,9 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_design_commands(sub)
     _add_run_commands(sub)
     r = sub.add_parser("reproduce", help="regenerate the paper's evaluation and more: PNG + CSV + index.md")
-    r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept); < 3 min")
-    r.add_argument("--out", default="reproduce", help="output folder (default ./reproduce)")
-    r.add_argument("--seed", type=whole("--seed", 0), default=0)
+    r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
+    r.add_argument("--out", default="reproduce", help="output folder")
+    r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
     return parser
 
 
@@ -140,7 +164,9 @@ def _run_design(a):
     _need_coords(a)
     r = design(a.model, a.workers, a.coords, objective=a.objective, deadline=a.deadline, method=a.method,
                tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed)
-    return report.design_json(r) if a.json else report.render_design(r)
+    if not a.json:
+        return report.render_design(r)
+    return report.design_json(r, BlockScheme(r.blocks, a.workers, seed=a.seed))
 
 
 def _run_evaluate(a):
@@ -160,7 +186,7 @@ def _run_simulate(a):
     from .problems import load_dataset, make_problem
     from .simulate import SCHEMES, simulate_all
 
-    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed)
+    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, label=a.label)
     problem = make_problem(a.problem, data, a.workers)
     schemes = SCHEMES if a.scheme == "all" else (a.scheme,)
     results = simulate_all(problem, a.model, schemes, iterations=a.iterations, seed=a.seed, code_kind=a.code,
@@ -178,13 +204,15 @@ def _run_train(a):
     from .problems import load_dataset, make_problem
     from .runtime import train
 
-    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features)
+    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features,
+                        label=a.label)
     problem = make_problem(a.problem, data, a.workers)
     schemes = BLOCK_SCHEMES if a.scheme == "all" else (a.scheme,)
     progress = None if a.json or not sys.stderr.isatty() else _progress
     with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
         results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
-                        backend=a.backend, address=a.address, seed=a.seed, log=log if a.log else None,
+                        backend=a.backend, address=a.address, cpus_per_worker=a.cpus_per_worker, seed=a.seed,
+                        log=log if a.log else None,
                         progress=progress, **_design_args(a))
     if progress:
         print(file=sys.stderr)

@@ -263,6 +263,6 @@ def _schemes(inputs: CompareInputs, bcgc_blocks, T, Td, exact):
             x = ferdinand_blocks(workers, L, layers)
             rows.append((name, OrderStatMax.from_blocks(x), L, {"layers": layers, "blocks": x.tolist()}, True))
     rows.append(("ucmmc_best", uc[:, uc_r - 1], uc_r * L, {"r": uc_r}, True))
-    rows.append(("ignore_stragglers", ignore_stragglers(gc_s), L, {"level": gc_s}, False))
+    rows.append(("ignore_stragglers", ignore_stragglers(gc_s), L, {"level": gc_s}, gc_s == 0))  # s = 0 waits for all
     rows.append(("oracle", oracle_samples(T), None, {}, True))
     return rows

@@ -28,13 +28,27 @@ SCHEME_STYLE = {"optimal": ("tab:blue", "o", "-"), "bcgc": ("tab:blue", "o", "-"
          "large-deadline": ("tab:cyan", "s", "--"), "uncoded": ("tab:gray", "h", "-")}
 
 
+#: the name each scheme carries in every figure (BCGC is "BCGC" everywhere, with its design method)
+LABELS = {"optimal": "BCGC (optimal design)", "bcgc": "BCGC", "jensen": "BCGC, A4 closed form",
+          "inverse": "BCGC, A5 closed form", "stationary": "BCGC (A6, stationary point)",
+          "large-deadline": "BCGC (A7, large deadline)", "gc_best": "classic GC (best level)",
+          "tandon_partial": "Tandon partial", "ferdinand_r_L": "Ferdinand & Draper, r = L",
+          "ferdinand_r_L2": "Ferdinand & Draper, r = L/2", "ucmmc_best": "UC-MMC (best r)",
+          "oracle": "oracle bound", "uncoded": "uncoded"}
+
+
+def _legend_outside(ax, fontsize=8):
+    """Legends sit right of the axes, never on the curves."""
+    ax.legend(fontsize=fontsize, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
 def save(fig: Figure, path, dpi: int = 110) -> Path:
     """Write ``fig`` to ``path`` (PNG) through a temporary file in the same folder, then rename."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent or ".")
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")  # keeps legends placed outside the axes
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600: give the figure an ordinary file's mode
@@ -88,7 +102,7 @@ def demo_figure(result, rows, title: str) -> Figure:
     shown = [r for r in rows if r.name != "ignore_stragglers"]
     vals = [r.expected_runtime for r in shown]
     colors = ["tab:blue" if r.name == "bcgc" else ("tab:gray" if r.name == "oracle" else "tab:orange") for r in shown]
-    bars = ax2.barh([r.name for r in shown][::-1], vals[::-1], color=colors[::-1])
+    bars = ax2.barh([LABELS.get(r.name, r.name) for r in shown][::-1], vals[::-1], color=colors[::-1])
     for bar, r in zip(bars, shown[::-1]):
         up = "" if r.upload_per_worker is None else f"  upload {r.upload_per_worker // result.blocks.sum()}×L"
         ax2.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {r.expected_runtime:.3g}{up}",
@@ -103,7 +117,7 @@ def demo_figure(result, rows, title: str) -> Figure:
 
 def sweep_figure(rows, schemes, xlabel: str, logx: bool = False) -> Figure:
     """E[τ] against a swept parameter; rows are (x, scheme, E, stderr, upload) (``reproduce``)."""
-    fig = Figure(figsize=(7.5, 4.8))
+    fig = Figure(figsize=(10, 4.8))
     ax = fig.subplots()
     base_upload = {r[0]: r[4] for r in rows if r[1] == "optimal"}
     for scheme in schemes:
@@ -113,14 +127,14 @@ def sweep_figure(rows, schemes, xlabel: str, logx: bool = False) -> Figure:
         x, y, e = (np.array([r[i] for r in pts]) for i in (0, 2, 3))
         c, m, ls = SCHEME_STYLE[scheme]
         ups = [r[4] / base_upload[r[0]] for r in pts]
-        label = scheme + (f" (upload {min(ups):g}-{max(ups):g}×L)" if scheme == "ucmmc_best" else "")
+        label = LABELS.get(scheme, scheme) + (f", upload {min(ups):g}-{max(ups):g}×L" if scheme == "ucmmc_best" else "")
         ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=label, capsize=2, markersize=4)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("expected runtime per iteration")
     ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
-    ax.legend(fontsize=7, ncol=2)
+    _legend_outside(ax, 7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -128,17 +142,18 @@ def sweep_figure(rows, schemes, xlabel: str, logx: bool = False) -> Figure:
 
 def probability_figure(rows, schemes, xlabel: str) -> Figure:
     """P(τ ≤ t) per scheme; rows are (x, scheme, P, stderr, deadline) (``reproduce``)."""
-    fig = Figure(figsize=(7.5, 4.8))
+    fig = Figure(figsize=(10, 4.8))
     ax = fig.subplots()
     for scheme in schemes:
         pts = [r for r in rows if r[1] == scheme]
         x, y, e = (np.array([r[i] for r in pts]) for i in (0, 2, 3))
         c, m, ls = SCHEME_STYLE[scheme]
-        ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=scheme, capsize=2, markersize=4)
+        ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=LABELS.get(scheme, scheme), capsize=2,
+                    markersize=4)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("P(τ ≤ t)")
     ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8)
+    _legend_outside(ax)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -155,7 +170,7 @@ def beyond_figure(rows) -> Figure:
         names = [r[1] for r in sub]
         vals = [r[2] / base for r in sub]
         colors = [SCHEME_STYLE.get(nm, ("gray",))[0] for nm in names]
-        ax.barh(names[::-1], vals[::-1], color=colors[::-1])
+        ax.barh([LABELS.get(nm, nm) for nm in names][::-1], vals[::-1], color=colors[::-1])
         for i, r in enumerate(sub[::-1]):
             ax.text(r[2] / base, i, f" {r[2] / base:.2f}" + (f" ({r[4]}×L)" if r[4] > 1 else ""), va="center",
                     fontsize=7)
@@ -191,12 +206,12 @@ def cost_figure(rows, methods) -> Figure:
     for m in methods:
         pts = [r for r in rows if r[1] == m]
         n, sec, ratio = (np.array([r[i] for r in pts]) for i in (0, 2, 4))
-        a1.loglog(n, np.maximum(sec, 1e-5), marker="o", label=m)
+        a1.loglog(n, np.maximum(sec, 1e-5), marker="o", label=f"method {m}")
         if m in ("jensen", "inverse", "subgradient"):
-            a2.plot(n, (ratio - 1) * 100, marker="o", label=m)
+            a2.plot(n, (ratio - 1) * 100, marker="o", label=f"method {m}")
     a1.set_xlabel("workers N")
     a1.set_ylabel("solve time (s)")
-    a1.legend(fontsize=8)
+    a1.legend(fontsize=7, loc="upper left")
     a1.grid(alpha=0.3, which="both")
     a2.set_xlabel("workers N")
     a2.set_ylabel("E[τ] above the best design (%)")

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-__all__ = ["json_number", "as_json", "design_json", "render_design", "evaluation_json", "render_evaluation",
+__all__ = ["json_number", "as_json", "design_json", "scheme_json", "render_design", "evaluation_json", "render_evaluation",
            "compare_json", "render_compare", "simulation_json", "render_simulation", "train_summaries",
            "train_json", "render_train", "render_reproduce"]
 
@@ -53,14 +53,45 @@ def _fmt(v, se=None, digits=5):
 
 
 # ---------------------------------------------------------------------------- design / evaluate
-def design_json(r) -> dict:
-    """``bcgc design --json``: the design document (blocks, evaluation, inputs, solver report)."""
+#: above this N the code matrices (N × N per level) are left out of the design document
+CODES_IN_JSON_MAX_WORKERS = 64
+
+
+def design_json(r, scheme=None) -> dict:
+    """``bcgc design --json``: the design document (blocks, evaluation, inputs, solver report) and,
+    with ``scheme``, how to run it anywhere: placement and code matrices (:func:`scheme_json`)."""
     i = r.inputs
-    return as_json({"workers": i.workers, "coords": i.coords, "model": i.model.spec, "objective": i.objective,
-                    "method": i.method, "tolerate": i.tolerate, "blocks": r.blocks, "relaxed": r.relaxed,
-                    **_evaluation_fields(r.evaluation), "deadline": i.deadline, "evaluation": r.evaluation.method,
-                    "solve_seconds": r.solve_seconds, "success": r.success, "message": r.message, "nit": r.nit,
-                    "diagnostics": r.diagnostics})
+    doc = {"workers": i.workers, "coords": i.coords, "model": i.model.spec, "objective": i.objective,
+           "method": i.method, "tolerate": i.tolerate, "seed": i.seed, "blocks": r.blocks, "relaxed": r.relaxed,
+           **_evaluation_fields(r.evaluation), "deadline": i.deadline, "evaluation": r.evaluation.method,
+           "solve_seconds": r.solve_seconds, "success": r.success, "message": r.message, "nit": r.nit,
+           "diagnostics": r.diagnostics}
+    if scheme is not None:
+        doc["scheme"] = scheme_json(scheme)
+    return as_json(doc)
+
+
+def scheme_json(scheme) -> dict:
+    """Placement, coordinate ranges and encoding matrices of a BlockScheme, for another framework.
+
+    Worker n stores ``placement[n]``; for block s (coordinates ``ranges[s]``) it sends
+    Σ_k B_s[n, k] ∂f_k restricted to those coordinates; the master decodes block s from the first
+    N - s messages F as Σ_{n∈F} a_n m_n with aᵀ B_s[F] = 1ᵀ (any solution; bcgc.codes uses least
+    squares, or one responder per group for fractional codes)."""
+    n = scheme.workers
+    levels = {}
+    for s, code in scheme.codes.items():
+        entry = {"range": [scheme.slices[s].start, scheme.slices[s].stop], "kind": code.kind, "needed": code.needed}
+        if n <= CODES_IN_JSON_MAX_WORKERS:
+            B = np.asarray(code.B)
+            entry["B"] = B.real.tolist() if not np.iscomplexobj(B) else {"real": B.real.tolist(), "imag": B.imag.tolist()}
+        levels[str(s)] = entry
+    doc = {"placement": [scheme.subsets_of(w).tolist() for w in range(n)], "levels": levels,
+           "decoding": "block s: a with a^T B_s[F] = 1^T over the first N - s responders F; gradient = a^T messages"}
+    if n > CODES_IN_JSON_MAX_WORKERS:
+        doc["note"] = (f"code matrices omitted above N = {CODES_IN_JSON_MAX_WORKERS}: rebuild them with "
+                       "bcgc.codes.make_code(N, s, kind, seed)")
+    return doc
 
 
 def _bar_chart(blocks: np.ndarray, width: int = 40, max_rows: int = 24) -> str:

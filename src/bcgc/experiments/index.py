@@ -46,6 +46,22 @@ def write_index(out, quick, samples, base_n, base_l, shift, rate, prob_levels, s
     (out / "index.md").write_text("\n".join(lines) + "\n")
 
 
+def _overlaps(rows, rtol=0.005) -> list[str]:
+    """Pairs of schemes whose curves coincide (within ``rtol`` at every point): said in the
+    caption, since one hides the other in the figure."""
+    xs = list(dict.fromkeys(r[0] for r in rows))
+    curves = {}
+    for r in rows:
+        curves.setdefault(r[1], {})[r[0]] = r[2]
+    names = [n for n in curves if len(curves[n]) == len(xs)]
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if all(abs(curves[a][x] - curves[b][x]) <= rtol * abs(curves[b][x]) for x in xs):
+                out.append(f"{a} and {b}")
+    return out
+
+
 def _index_sweeps(cfg, sweeps, margins):
     pct = _pct
     lines = []
@@ -71,6 +87,11 @@ def _index_sweeps(cfg, sweeps, margins):
         gains = [-pct(next(r[2] for r in rows if r[0] == x and r[1] == "optimal"),
                       next(r[2] for r in rows if r[0] == x and r[1] == "gc_best")) for x in dict.fromkeys(r[0] for r in rows)]
         lines.append(f"- `{name}.csv`: the optimum is {min(gains):.1f}% to {max(gains):.1f}% below GC* across the sweep.")
+    for name, rows in sweeps.items():
+        same = _overlaps(rows)
+        if same:
+            lines.append(f"- `{name}.png`: overlapping curves (within 0.5% at every point, one hides the other): "
+                         + "; ".join(same) + ".")
     lines += ["", "Margins of the optimum (integer design, exact evaluation) over the closed forms and GC* at every "
               "point: smallest " + ", ".join(
                   f"{ref} {min(m['margin_percent'] for m in margins if m['reference'] == ref):.3f}%"

@@ -1,4 +1,4 @@
-"""Learning problems with per-coordinate partial derivatives, and the data sets they train on.
+"""The learning problems: a :class:`Problem` protocol and the shipped linear models on a :class:`Dataset`.
 
 :class:`Problem` is the public protocol (docs/problems.md shows a new problem in one class): the data
 split into N subsets D_0..D_{N-1}, the loss f(θ) = Σ_k f_k(θ) over a flat parameter vector θ of L
@@ -7,85 +7,20 @@ entries, and the partial derivatives ∂_l f_k(θ) of one subset over a range of
 Shipped: least squares through per-subset Gram matrices (∂_l f_k = (G_k θ - h_k)_l),
 binary logistic regression and softmax regression (a forward pass per subset, then X_kᵀ r_k).
 Parameters are flattened: θ has L = d·C entries for C outputs (feature-major: l = feature·C + class).
-
-Data sets load offline: ``digits`` (bundled with scikit-learn), ``fashion-mnist`` (Debian's package
-``dataset-fashion-mnist``, files under /usr/share/datasets/fashion-mnist/; when absent, ``digits``
-is used and the fallback is reported, never silent) and ``synthetic`` (seeded).
 """
 
 from __future__ import annotations
 
 import abc
 import copy
-import gzip
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import special
 
-from . import _validate as V
-from . import streams
+from .. import _validate as V
+from .data import Dataset
 
-__all__ = ["Problem", "DataProblem", "Dataset", "load_dataset", "DATASETS", "PROBLEMS", "make_problem", "LeastSquares",
-           "Logistic", "Softmax", "FASHION_MNIST_DIR"]
-
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
-DATASETS = ("digits", "fashion-mnist", "synthetic")
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Features X (n × d, float64, scaled to [0, 1] or standardised) and integer labels y."""
-
-    name: str
-    X: np.ndarray
-    y: np.ndarray
-    classes: int
-    note: str = ""
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") as fh:
-        data = fh.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_dataset(name: str, samples: int | None = None, seed: int = 0, features: int = 64) -> Dataset:
-    """Load a data set by name (see DATASETS); ``samples`` keeps a seeded random subset of rows;
-    ``features`` sets the dimension of ``synthetic`` (4 Gaussian classes)."""
-    if name not in DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
-    note = ""
-    if name == "fashion-mnist":
-        images, labels = FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz", FASHION_MNIST_DIR / "train-labels-idx1-ubyte.gz"
-        if images.is_file() and labels.is_file():
-            X = _read_idx(images).reshape(-1, 784).astype(np.float64) / 255.0
-            ds = Dataset("fashion-mnist", X, _read_idx(labels).astype(np.int64), 10)
-        else:
-            note = (f"fashion-mnist not found under {FASHION_MNIST_DIR} (Debian package dataset-fashion-mnist): "
-                    "using digits instead")
-            print(f"bcgc: {note}", file=sys.stderr)
-            name = "digits"
-    if name == "digits":
-        from sklearn.datasets import load_digits  # bundled with scikit-learn: always offline
-        d = load_digits()
-        ds = Dataset("digits", d.data.astype(np.float64) / 16.0, d.target.astype(np.int64), 10, note)
-    elif name == "synthetic":
-        rng = streams.rng(seed, streams.SYNTHETIC_DATA)
-        n, dim, classes = 4000, V.integer("features", features, minimum=1), 4
-        centres = rng.normal(0, 1.5, size=(classes, dim))
-        y = rng.integers(0, classes, size=n)
-        ds = Dataset("synthetic", centres[y] + rng.normal(size=(n, dim)), y, classes)
-    if samples is not None:
-        samples = V.integer("samples", samples, minimum=1)
-        if samples < ds.X.shape[0]:
-            keep = np.sort(streams.rng(seed, streams.DATA_SUBSET).choice(ds.X.shape[0], samples, replace=False))
-            ds = Dataset(ds.name, ds.X[keep], ds.y[keep], ds.classes, ds.note)
-    return ds
+__all__ = ["Problem", "DataProblem", "PROBLEMS", "make_problem", "LeastSquares", "Logistic", "Softmax"]
 
 
 class Problem(abc.ABC):
@@ -159,7 +94,8 @@ class DataProblem(Problem):
     def __init__(self, data: Dataset, workers: int, outputs: int):
         self.workers = V.integer("workers", workers, minimum=1)
         if data.X.shape[0] < workers:
-            raise ValueError(f"workers must be at most the number of samples ({data.X.shape[0]}), got {workers}")
+            raise ValueError(f"{data.name}: workers must be at most the number of samples "
+                             f"({data.X.shape[0]} rows), got {workers}")
         self.data = data
         X = np.hstack([data.X, np.ones((data.X.shape[0], 1))])  # bias
         self.n, self.d = X.shape
@@ -233,14 +169,24 @@ class LeastSquares(DataProblem):
 
 
 class Logistic(DataProblem):
-    """Binary logistic regression (label < classes/2 vs the rest): f = (1/n) Σ log(1 + e^{-z m})."""
+    """Binary logistic regression, class 1 positive: f = (1/n) Σ log(1 + e^{-z m}).
+
+    It needs exactly 2 classes; only a built-in multi-class set (``Dataset.split_halves``) is split
+    into label < classes/2 (positive) and the rest, as its tests and benchmarks expect."""
 
     name = "logistic"
     _curvature_factor = 4.0
 
     def __init__(self, data: Dataset, workers: int):
+        if data.classes == 2:
+            t = (data.y == 1).astype(float)
+        elif data.split_halves:
+            t = (data.y < data.classes / 2).astype(float)
+        else:
+            found = ", ".join(map(str, data.labels or range(data.classes)))
+            raise ValueError(f"{data.name}: logistic regression needs exactly 2 classes, found {data.classes} "
+                             f"({found}); softmax and least-squares take any number")
         super().__init__(data, workers, 1)
-        t = (data.y < data.classes / 2).astype(float)
         self.t = [t[p] for p in self.parts]
 
     _per_subset = ("X", "t")
