@@ -114,7 +114,9 @@ def test_uncoded_and_bcgc_treat_a_full_straggler_law_alike():
 # ---------------------------------------------------------------------------- 10. huge N
 @pytest.mark.parametrize("args, fragment", [
     (["design", "-N", "10000000000", "-L", "100", "-m", SE], "workers must be an integer in [1, 100000]"),
-    (["design", "-N", "50", "-L", "100", "-m", SE, "--samples", "10000000000", "--method", "saa-lp"], "GiB"),
+    (["design", "-N", "50", "-L", "100", "-m", SE, "--samples", "10000000000", "--method", "saa-lp"],
+     "--samples must be an integer in [10, 1000000000]"),
+    (["design", "-N", "50", "-L", "100", "-m", SE, "--samples", "900000000", "--method", "saa-lp"], "GiB"),
     (["compare", "-N", "5000", "-L", "100", "-m", SE, "--samples", "10000000"], "GiB"),
 ])
 def test_work_past_what_memory_allows_is_refused(capsys, args, fragment):
@@ -197,3 +199,78 @@ def test_an_infinite_mean_is_null_in_json_with_its_reason(capsys):
     assert code == 0 and uncoded["expected_runtime"] is None and "infinite" in uncoded["note"]
     assert all(s["expected_runtime"] is None or s["expected_runtime"] > 0 for s in d["schemes"])
     assert not math.isnan(d["schemes"][0]["expected_runtime"] or 0.0)
+
+
+# ---------------------------------------------------------------------------- the second attack's findings
+@pytest.mark.parametrize("args, fragment", [
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--unit", "1e300"], "--unit must be a number in (0, 3600]"),
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--unit", "1e6"], "--unit must be a number in (0, 3600]"),
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--features", "100000000000"], "--features"),
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--scheme", "bcgc", "--tolerate", "4"],
+     "tolerate must be an integer in [0, 3]"),
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--tolerate", "4"], "tolerate must be an integer in [0, 3]"),
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--address", "127.0.0.1:6379"], "--address applies"),
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--dataset", "digits", "--features", "5"],
+     "--features applies"),
+    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--log", "/proc/version"], "--log"),
+    (["design", "-N", "4", "-L", "12", "-m", SE, "--objective", "deadline", "-t", "3", "--method", "saa-lp"],
+     "minimises E"),
+    (["evaluate", "-N", "3", "-x", "5,3,2", "-m", SE, "-t", "1_0"], "ASCII digits only"),
+    (["evaluate", "-N", "３", "-x", "5,3,2", "-m", SE], "ASCII digits only"),
+    (["evaluate", "-N", "3", "-x", "5,3,2", "-m", SE, "--evaluation", "monte-carlo", "--samples", "100000000000"],
+     "--samples must be an integer in [2, 1000000000]"),
+    (["simulate", "-N", "4", "-m", SE, "--iterations", "100000000000"], "--iterations must be an integer in [1, 1000000]"),
+])
+def test_second_attack_inputs_are_refused_in_one_line(capsys, args, fragment):
+    code, out, err = run(args, capsys)
+    assert one_line_exit_2(code, out, err) and fragment in err, err
+
+
+def test_a_tiny_full_straggler_probability_still_makes_the_mean_infinite(capsys):
+    code, out, _ = run(["evaluate", "-N", "3", "-x", "5,3,2", "-m", "exponential:rate=1,full=1e-300", "-t", "3",
+                        "--json"], capsys)
+    d = json.loads(out)
+    assert code == 0 and d["expected_runtime"] is None and "full stragglers" in d["note"]
+
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda: design(SE, 3, 10, objective="deadline", deadline=True), "deadline must be a number"),
+    (lambda: design(SE, 3, 10, objective="deadline", deadline="3"), "deadline must be a number"),
+    (lambda: design(SE, 3, 10, allowed_levels=5), "allowed_levels must be a list"),
+    (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, [True, False, True]), "blocks must be"),
+    (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, "5,3,2"), "blocks must be"),
+    (lambda: BlockScheme([5, 3, 2], 3).subsets_of(-1), "worker must be an integer in [0, 2]"),
+    (lambda: BlockScheme([5, 3, 2], 3).subsets_of(True), "worker must be an integer"),
+    (lambda: BlockScheme([5, 3, 2], 3).ready_time(5, 1.0), "level must be one of"),
+    (lambda: BlockScheme([5, 3, 2], 3).ready_time(1, float("nan")), "t_n must be a time"),
+])
+def test_api_misuse_found_by_the_second_attack(call, fragment):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("kw, fragment", [({"unit": 0}, "unit"), ({"unit": float("nan")}, "unit"),
+                                          ({"unit": "0.01"}, "unit"), ({"iterations": 2.5}, "iterations"),
+                                          ({"schemes": "bcgc"}, "schemes must be a list"),
+                                          ({"log": "/tmp/x.jsonl"}, "log must be a file object")])
+def test_train_validates_its_arguments(kw, fragment):
+    from bcgc.runtime import train
+    problem = make_problem("least-squares", load_dataset("digits", samples=200, seed=0), 4)
+    args = {"schemes": ("bcgc",), "iterations": 1, "unit": 0.01, "backend": "threads", **kw}
+    with pytest.raises(ValueError, match=fragment):
+        train(problem, ShiftedExponential(1, 1), **args)
+
+
+def test_sigterm_during_reproduce_leaves_no_partial_folder(tmp_path):
+    import signal
+    import time
+    out = tmp_path / "figs"
+    proc = subprocess.Popen([sys.executable, "-m", "bcgc", "reproduce", "--quick", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not any(tmp_path.glob(".figs.partial-*")) and proc.poll() is None:
+        time.sleep(0.1)             # wait until the run is staging its files
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "interrupted" in err
+    assert list(tmp_path.iterdir()) == []          # no partial folder, no half-written output

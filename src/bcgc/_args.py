@@ -40,26 +40,37 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message if command == "bcgc" else f"{command}: {message}")
 
 
-def whole(name, minimum=None):
+def _plain(name, text):
+    """Python also reads '1_000' and non-ASCII digits as numbers; a command line must not guess."""
+    if "_" in text or not text.isascii():
+        raise UsageError(f"{name} must be written with ASCII digits only (no '_'), got {text!r}")
+
+
+def whole(name, minimum=None, maximum=None):
     def conv(text):
+        _plain(name, text)
+        rng = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
         try:
             value = int(text)
         except ValueError:
-            raise UsageError(f"{name} must be an integer{'' if minimum is None else f' >= {minimum}'}, got {text!r}") from None
-        if minimum is not None and value < minimum:
-            raise UsageError(f"{name} must be an integer >= {minimum}, got {value}")
+            raise UsageError(f"{name} must be an integer{'' if minimum is None else ' ' + rng}, got {text!r}") from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise UsageError(f"{name} must be an integer {rng}, got {value}")
         return value
     return conv
 
 
-def positive(name):
+def positive(name, maximum=None):
     def conv(text):
+        _plain(name, text)
         try:
             value = float(text)
         except ValueError:
             raise UsageError(f"{name} must be a number > 0, got {text!r}") from None
         if not (value > 0) or not math.isfinite(value):
             raise UsageError(f"{name} must be a finite number > 0, got {text}")
+        if maximum is not None and value > maximum:
+            raise UsageError(f"{name} must be a number in (0, {maximum:g}], got {text}")
         return value
     return conv
 
@@ -69,6 +80,8 @@ def int_list(name):
         parts = [v.strip() for v in text.split(",")]
         if any(v == "" for v in parts):
             raise UsageError(f"{name} must be comma-separated integers, e.g. 0,1,3, got an empty entry in {text!r}")
+        for v in parts:
+            _plain(name, v)
         try:
             return [int(v) for v in parts]
         except ValueError:
@@ -87,8 +100,13 @@ def output_file(name):
         parent = path.parent
         if not parent.is_dir() or not os.access(parent, os.W_OK):
             raise UsageError(f"{name} {text!r}: the folder {str(parent)!r} does not exist or is not writable")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise UsageError(f"{name} {text!r} is not writable")
+        if path.is_symlink() and not path.exists():
+            raise UsageError(f"{name} {text!r} is a broken or looping symbolic link")
+        if path.exists():
+            try:  # append mode: proves writability without emptying the file
+                open(path, "a").close()
+            except OSError as exc:
+                raise UsageError(f"{name} {text!r} is not writable ({exc.strerror or exc})") from None
         return text
     return conv
 
@@ -104,13 +122,16 @@ class LazyFile:
     """A text file opened for writing at its first write, so that input refused before any
     output never truncates an existing file or leaves an empty one."""
 
-    def __init__(self, path):
-        self.path, self.fh = path, None
+    def __init__(self, path, name="--log"):
+        self.path, self.name, self.fh = path, name, None
 
     def write(self, text):
-        if self.fh is None:
-            self.fh = open(self.path, "w")
-        return self.fh.write(text)
+        try:
+            if self.fh is None:
+                self.fh = open(self.path, "w")
+            return self.fh.write(text)
+        except OSError as exc:  # a full disk or a vanished folder: say which file
+            raise OSError(f"{self.name} {self.path!r}: {exc.strerror or exc}") from None
 
     def flush(self):
         if self.fh is not None:

@@ -14,6 +14,11 @@ import numpy as np
 MAX_COORDS = 2**53
 #: workers: far beyond any cluster we model, and small enough for N × N code matrices
 MAX_WORKERS = 100_000
+#: Monte Carlo draws and gradient steps past these would run for days: refused, not started
+MAX_SAMPLES = 10**9
+MAX_ITERATIONS = 10**6
+#: seconds of emulated work per full-subset gradient (train --unit): an hour is already extreme
+MAX_UNIT = 3600.0
 
 
 def _show(value) -> str:
@@ -60,7 +65,10 @@ def memory(what: str, values: float, fix: str) -> None:
 
 
 def positive(name: str, value, allow_inf: bool = False) -> float:
-    """Return ``value`` as a float > 0 (finite unless ``allow_inf``)."""
+    """Return ``value`` as a float > 0 (finite unless ``allow_inf``); bools and text are refused
+    (True is not a deadline of 1)."""
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -104,6 +112,8 @@ def blocks(value, workers: int, coords: int | None = None) -> np.ndarray:
         raise ValueError(f"blocks must have one entry per level s = 0..{workers - 1} "
                          f"({workers} entries), got {len(items)}")
     exact = []
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"blocks must be a list of {workers} non-negative integers, got {value!r}")
     for v in items:
         if isinstance(v, (bool, np.bool_)) or not (isinstance(v, numbers.Integral) or
                                                    (isinstance(v, numbers.Real) and float(v).is_integer())):

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -56,7 +57,7 @@ def _design_options(p, samples_help="draws of T for sample-based methods"):
     p.add_argument("--tolerate", "-f", type=whole("--tolerate", 0), default=0,
                    help="full stragglers to tolerate: x_s = 0 for s < f")
     p.add_argument("--allowed-levels", type=int_list("--allowed-levels"), help="only these levels may be used, e.g. 0,2,5 (default: all)")
-    p.add_argument("--samples", type=whole("--samples", 10), help=samples_help + " (default: 1000 for the runtime, 20000 for a deadline)")
+    p.add_argument("--samples", type=whole("--samples", 10, V.MAX_SAMPLES), help=samples_help + " (default: 1000 for the runtime, 20000 for a deadline)")
 
 
 def _data_options(p):
@@ -85,10 +86,10 @@ def _add_design_commands(sub):
                    help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
     e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto",
                    help="exact for i.i.d. named laws when possible (auto), or force one")
-    e.add_argument("--samples", type=whole("--samples", 2), default=200_000, help="Monte Carlo draws")
+    e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
     c = sub.add_parser("compare", help="BCGC and every peer scheme side by side")
     _common(c)
-    c.add_argument("--samples", type=whole("--samples", 2), default=100_000, help="Monte Carlo draws")
+    c.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=100_000, help="Monte Carlo draws")
 
 
 def _add_run_commands(sub):
@@ -107,7 +108,7 @@ def _add_run_commands(sub):
     m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
     _workers_and_model(m)
     _data_options(m)
-    m.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=50, help="gradient steps")
+    m.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=50, help="gradient steps")
     m.add_argument("--scheme", choices=[*SCHEMES, "all"], default="all", help="scheme(s) to simulate")
     m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level")
     m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
@@ -117,10 +118,11 @@ def _add_run_commands(sub):
     t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
     _workers_and_model(t)
     _data_options(t)
-    t.add_argument("--features", type=whole("--features", 1), default=64, help="dimension of the synthetic set")
-    t.add_argument("--iterations", "-k", type=whole("--iterations", 1), default=20, help="gradient steps")
+    t.add_argument("--features", type=whole("--features", 1, 100_000), help="dimension of the synthetic set "
+                   "(--dataset synthetic only; default: 64)")
+    t.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=20, help="gradient steps")
     t.add_argument("--scheme", choices=[*BLOCK_SCHEMES, "all"], default="all", help="scheme(s) to train")
-    t.add_argument("--unit", type=positive("--unit"), default=0.2,
+    t.add_argument("--unit", type=positive("--unit", V.MAX_UNIT), default=0.2,
                    help="seconds of one full-subset gradient under --emulate")
     how = t.add_mutually_exclusive_group()
     for mode, text in zip(MODES, ("sleep so block s is done at T_n y_s / L · unit (the default)",
@@ -204,7 +206,11 @@ def _run_train(a):
     from .problems import load_dataset, make_problem
     from .runtime import train
 
-    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features,
+    if a.features is not None and a.dataset != "synthetic":   # never ignore an option silently
+        raise UsageError("--features applies to --dataset synthetic only")
+    if a.address is not None and a.backend != "ray":
+        raise UsageError("--address applies to --backend ray only")
+    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64,
                         label=a.label)
     problem = make_problem(a.problem, data, a.workers)
     schemes = BLOCK_SCHEMES if a.scheme == "all" else (a.scheme,)
@@ -223,7 +229,7 @@ def _run_train(a):
     if a.json:
         return report.train_json(results, {"workers": a.workers, "model": a.model.spec, "problem": a.problem,
                                            "dataset": data.name, "coords": problem.L, "mode": a.mode,
-                                           "unit": a.unit, "backend": a.backend})
+                                           "unit": a.unit if a.mode == "emulate" else None, "backend": a.backend})
     return report.render_train(results, title)
 
 
@@ -295,9 +301,16 @@ COMMANDS = {"design": _run_design, "evaluate": _run_evaluate, "compare": _run_co
             "train": _run_train, "reproduce": _run_reproduce}
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C (temporary folders, open files)
+
+
 def main(argv=None) -> int:
     from .runtime import WorkerError
     from .runtime.ray_backend import RayMissing
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
 
     try:
         a = build_parser().parse_args(argv)

@@ -49,9 +49,6 @@ class DesignPolicy:
         object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
         if self.allowed_levels is not None:
             object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
-        if self.scheme == "uncoded" and self.tolerate > 0:
-            raise ValueError(f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
-                             f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers")
 
     def tolerance(self, dead: int = 0) -> int:
         """How many full stragglers a design must tolerate when ``dead`` workers are known dead."""
@@ -60,6 +57,12 @@ class DesignPolicy:
     def blocks(self, model, workers: int, coords: int, dead: int = 0) -> np.ndarray:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
         ``dead`` full stragglers (the workers known to be dead)."""
+        if self.tolerate >= workers:
+            raise ValueError(f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
+                             f"got {self.tolerate}")
+        if self.scheme == "uncoded" and self.tolerate > 0:
+            raise ValueError(f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
+                             f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers")
         tolerate = self.tolerance(dead)
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")

@@ -35,6 +35,7 @@ class BlockScheme:
 
     def subsets_of(self, worker: int) -> np.ndarray:
         """Data subsets worker n must store: the union of its supports over the non-empty levels."""
+        worker = V.integer("worker", worker, minimum=0, maximum=self.workers - 1)
         return np.unique(np.concatenate([c.support(worker) for c in self.codes.values()]))
 
     def code(self, level: int) -> GradientCode:
@@ -56,6 +57,9 @@ class BlockScheme:
 
     def ready_time(self, level: int, t_n: float) -> float:
         """When worker n's block-s message is ready under linear progress: T_n · c_s (unit of T)."""
+        self.code(level)
+        if not t_n >= 0:  # inf is a full straggler; nan or a negative time is a bug upstream
+            raise ValueError(f"t_n must be a time >= 0 (inf for a full straggler), got {t_n!r}")
         return t_n * float(self.loads[level])
 
     def first_responders(self, level: int, T: np.ndarray) -> np.ndarray:

@@ -88,6 +88,8 @@ def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
     """
     model = V.law(model)
     workers = model.check_workers(workers)
+    if isinstance(blocks, (str, bytes)) or any(isinstance(v, (bool, np.bool_, str)) for v in np.ravel(blocks)):
+        raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
     x = np.asarray(blocks, dtype=float)
     if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
         raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")

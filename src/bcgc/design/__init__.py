@@ -42,6 +42,9 @@ __all__ = ["design", "DesignResult", "DesignInputs", "METHODS", "OBJECTIVES", "r
 #: what a design optimises: "runtime" (minimise E[τ]) or "deadline" (maximise P(τ ≤ t))
 OBJECTIVES = ("runtime", "deadline")
 
+#: methods that minimise E[τ] only (a deadline objective needs another)
+_RUNTIME_ONLY = ("jensen", "inverse", "subgradient", "saa-lp")
+
 METHODS = {
     "jensen": _m_jensen,
     "inverse": _m_inverse,
@@ -111,9 +114,12 @@ def _setup(model, workers, coords, objective, deadline, method, tolerate, allowe
         raise ValueError(f"objective must be 'runtime' or 'deadline', got {objective!r}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if objective == "deadline" and method in _RUNTIME_ONLY:
+        raise ValueError(f"method {method!r} minimises E[τ]; for objective 'deadline' use one of "
+                         "optimal, stationary, large-deadline, brute-force")
     tolerate = V.integer("tolerate", tolerate, minimum=0, maximum=workers - 1)
     if deadline is not None:
-        deadline = V.positive("deadline", deadline)
+        deadline = V.positive("deadline", deadline, allow_inf=False)
     if objective == "deadline" and deadline is None:
         raise ValueError("deadline is required for objective 'deadline' (a number > 0)")
     seed = V.integer("seed", seed, minimum=0)

@@ -17,6 +17,8 @@ def allowed_level_set(workers: int, tolerate: int = 0, allowed_levels=None) -> n
     """Levels that may hold coordinates: s ≥ tolerate and s in allowed_levels."""
     levels = np.arange(tolerate, workers)
     if allowed_levels is not None:
+        if isinstance(allowed_levels, (str, bytes)) or np.ndim(allowed_levels) != 1:
+            raise ValueError(f"allowed_levels must be a list of levels in [0, {workers - 1}], got {allowed_levels!r}")
         allowed = set()
         for s in allowed_levels:
             allowed.add(V.integer("allowed_levels entry", s, minimum=0, maximum=workers - 1))

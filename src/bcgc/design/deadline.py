@@ -92,7 +92,8 @@ def _polish_best(fun, jac, starts_z: list, polish: int):
     return the best point found and the total SLSQP iterations."""
     m = starts_z[0].size
     scored = sorted(((fun(z0), i) for i, z0 in enumerate(starts_z)))
-    best, best_val, nit = None, math.inf, 0
+    # SLSQP may end worse than it started (e.g. at the simplex's corners): the best start stands
+    best, best_val, nit = starts_z[scored[0][1]], scored[0][0], 0
     for _, i in scored[: max(1, min(int(polish), len(scored)))]:
         if m == 1:
             zf, val = starts_z[i], fun(starts_z[i])

@@ -28,7 +28,10 @@ def check_out(out, names=()) -> Path:
     could not be replaced). Missing parent folders are created. Raises ValueError naming the path."""
     if out is None or os.fspath(out) == "":
         raise ValueError(f"out must name a folder, got {out if out is None else os.fspath(out)!r}")
-    path = Path(os.fspath(out)).expanduser().resolve()   # a symlinked folder: stage next to its target
+    try:
+        path = Path(os.fspath(out)).expanduser().resolve()   # a symlinked folder: stage next to its target
+    except (RuntimeError, OSError) as exc:  # a symlink loop
+        raise ValueError(f"out {str(out)!r} cannot be resolved to a folder ({exc})") from None
     if path.exists() and not path.is_dir():
         raise ValueError(f"out must name a folder, but {str(path)!r} is an existing file")
     above = next(p for p in path.parents if p.exists())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import _validate as V
 from ..policy import DesignPolicy
 from ..scheme import BlockScheme
@@ -18,29 +20,41 @@ def worker_views(problem, scheme):
     return [problem.restrict(scheme.subsets_of(w)) for w in range(scheme.workers)]
 
 
-def _make_backend(kind: str, views, address=None):
+def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0):
     if kind == "threads":
         return ThreadBackend(views)
     from .ray_backend import RayBackend
-    return RayBackend(views, address=address)
+    return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker)
 
 
 def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 20, mode: str = "emulate",
           unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
-          allowed_levels=None, samples: int | None = None, code_kind: str = "auto", **master_kw) -> list[TrainResult]:
+          allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
+          **master_kw) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
     ``samples``, as in :func:`bcgc.design.design`) form each scheme's :class:`DesignPolicy`, used
     for the first design and for every re-design after deaths. Every scheme is designed before any
-    runs, so a bad argument stops the command before the first worker starts.
+    runs, so a bad argument stops the command before the first worker starts. ``cpus_per_worker``
+    (Ray only): 0 packs every worker on one machine; 1 on a cluster places one worker per core.
     """
     check_mode(mode)
+    iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
+    unit = V.positive("unit", unit)
+    if unit > V.MAX_UNIT:
+        raise ValueError(f"unit must be a number of seconds in (0, {V.MAX_UNIT:g}], got {unit!r}")
+    if isinstance(schemes, str) or not all(isinstance(s, str) for s in schemes):
+        raise ValueError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
+    if log is not None and not hasattr(log, "write"):
+        raise ValueError(f"log must be a file object opened for writing (or None), got {log!r}")
     model = V.law(model)
     model.check_workers(problem.workers)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if not (cpus_per_worker >= 0 and math.isfinite(cpus_per_worker)):
+        raise ValueError(f"cpus_per_worker must be >= 0, got {cpus_per_worker}")
     if backend == "ray":
         from .ray_backend import require_ray
         require_ray(address)
@@ -50,7 +64,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     results = []
     for policy, blocks in designs:
         scheme = BlockScheme(blocks, problem.workers, kind=code_kind, seed=seed)
-        be = _make_backend(backend, worker_views(problem, scheme), address)
+        be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
         try:
             m = Master(be, problem, model, blocks, policy=policy, mode=mode, unit=unit, seed=seed, log=log,
                        code_kind=code_kind, **master_kw)

@@ -22,7 +22,8 @@ class FullStragglers(StragglerModel):
 
     def __post_init__(self):
         object.__setattr__(self, "prob", V.probability("full", self.prob, open_right=True))
-        object.__setattr__(self, "full_prob", 1 - (1 - self.prob) * (1 - self.base.full_prob))
+        # 1 - (1-p)(1-q) without cancellation: a full=1e-300 still makes E[τ] infinite
+        object.__setattr__(self, "full_prob", -math.expm1(math.log1p(-self.prob) + math.log1p(-self.base.full_prob)))
         object.__setattr__(self, "iid", self.base.iid)
         object.__setattr__(self, "exact", self.base.exact)
         object.__setattr__(self, "workers", self.base.workers)
