@@ -50,6 +50,9 @@ def test_blocks_just_below_2_to_the_53_keep_every_unit(capsys):
     big = 2**53 - 2
     code, out, _ = run(["evaluate", "-N", "3", "-m", SE, "--blocks", f"{big},1,1", "--json"], capsys)
     assert code == 0 and json.loads(out)["blocks"] == [big, 1, 1] and json.loads(out)["coords"] == 2**53
+    # one unit more: the float sum would round 2^53 + 1 down to 2^53 and lose it; refused instead
+    code, out, err = run(["evaluate", "-N", "3", "-m", SE, "--blocks", f"{big + 1},1,1", "--json"], capsys)
+    assert one_line_exit_2(code, out, err) and "at most 2^53" in err
 
 
 def test_design_refuses_coords_it_cannot_count():
