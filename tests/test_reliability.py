@@ -104,9 +104,8 @@ def test_an_unreachable_ray_address_is_refused_within_seconds(capsys):
 def test_uncoded_and_bcgc_treat_a_full_straggler_law_alike():
     from bcgc.runtime import train
     problem = make_problem("least-squares", load_dataset("digits", samples=300, seed=0), 4)
-    law = ShiftedExponential(1, 1).__class__(1, 1)
     from bcgc.stragglers import FullStragglers
-    law = FullStragglers(law, 0.2)
+    law = FullStragglers(ShiftedExponential(1, 1), 0.2)
     res = train(problem, law, ("bcgc", "uncoded"), iterations=4, unit=0.002, backend="threads", seed=3,
                 objective="deadline", deadline=5.0)
     for r in res:
