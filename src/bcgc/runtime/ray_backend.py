@@ -1,19 +1,31 @@
-"""The Ray engine (docs/runtime.md): workers are Ray actors streaming one message per block.
+"""The Ray engine (docs/runtime.md): Ray actors as workers, a direct channel for the rounds.
 
 ``ray.init()`` on this machine by default; ``address="auto"`` or ``"HOST:PORT"`` joins a cluster
-started with ``ray start --head`` / ``ray start --address=...`` — no code change. θ goes through
-the object store once per iteration (``ray.put``); each worker's iteration is a streaming generator
-task whose items the master multiplexes with ``ray.wait`` (with a timeout). Cancellation is
-cooperative: ``cancel`` wakes the worker's sleeping block loop, so abandoned blocks stop within the
-actor-call latency. A killed actor or lost node surfaces as an error on its stream: a
-:class:`Death` event. An exception raised by worker code is caught in the actor and sent as a
-:class:`Failure` with its traceback; any other error is a bug of the engine and propagates.
+started with ``ray start --head`` / ``ray start --address=...`` — no code change. Ray places the
+actors, ships their data (object store) and reports lost actors. A round, though, is one message
+from the master to each worker (θ, T_n; the scheme once per design) and one back per block, over
+a TCP connection the master opens to each actor (proving itself with a random key handed over
+through Ray): an actor task per round and a ``ray.wait`` per block cost milliseconds each, which
+the model would count as straggling. Each worker's long-lived loop serves its connection and
+computes each round in a thread (``WorkerCore``); ``cancel`` is a message that wakes the round's
+sleeping block loop. A closed connection (killed process) or an actor Ray reports dead (lost
+node) is a :class:`Death`; an exception raised by worker code is a :class:`Failure` with its
+traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 import os
+import pickle
+import secrets
+import selectors
 import socket
+import struct
+import sys
+import threading
+import time
 import traceback
 
 import numpy as np
@@ -37,9 +49,11 @@ def _ray():
 
 
 def require_ray(address: str | None = None, timeout: float = 5.0) -> None:
-    """Fail early, before any work, when Ray is missing or ``address`` ("HOST:PORT") cannot be
-    reached within ``timeout`` seconds (ray.init would otherwise wait forever)."""
+    """Fail early, before any work, when Ray is missing, ``address`` ("HOST:PORT", or RAY_ADDRESS)
+    cannot be reached within ``timeout`` seconds (ray.init would otherwise wait forever) or the
+    cluster there refuses this process's credentials."""
     _ray()
+    address = address or os.environ.get("RAY_ADDRESS") or None
     if address in (None, "auto", "local") or address.startswith("ray://"):
         return
     host, sep, port = address.rpartition(":")
@@ -50,18 +64,129 @@ def require_ray(address: str | None = None, timeout: float = 5.0) -> None:
     except OSError as exc:
         raise ValueError(f"address {address!r}: no Ray cluster answers there within {timeout:g} s ({exc}); "
                          "start one with `ray start --head` or check the address") from None
+    _check_token(address, timeout)
+
+
+_TOKEN_HELP = "the head's token (`ray get-auth-token` on the head prints it) in RAY_AUTH_TOKEN or ~/.ray/auth_token"
+
+
+def _check_token(address: str, timeout: float) -> None:
+    """Ray's token authentication, asked once with Ray's own client (ray.init retries for 20 s,
+    printing a line per attempt): a refusal is one clear line. Anything else is ray.init's to report."""
+    try:
+        from ray._private.authentication.authentication_token_setup import ensure_token_if_auth_enabled
+        from ray._raylet import GcsClient
+        from ray.exceptions import AuthenticationError
+    except ImportError:  # another Ray layout: ray.init reports what goes wrong
+        return
+    try:
+        ensure_token_if_auth_enabled(None, create_token_if_missing=False)  # Ray's client aborts without one
+    except AuthenticationError:
+        raise ValueError(f"RAY_AUTH_MODE=token but no token was found: put {_TOKEN_HELP}") from None
+    except TypeError:  # another Ray version: ray.init reports what goes wrong
+        return
+    refused = []
+
+    def probe():
+        with contextlib.suppress(Exception):  # unreachable, not Ray, ...: for ray.init to report
+            try:
+                GcsClient(address=address, cluster_id=None)
+            except AuthenticationError:
+                refused.append(True)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    with _stderr_silenced():  # Ray's client logs the refusal on stderr: the error says it in one line
+        thread.start()
+        thread.join(timeout)
+    if refused and os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+        raise ValueError(f"address {address!r}: the Ray cluster refused this machine's token; use {_TOKEN_HELP}")
+    if refused:
+        raise ValueError(f"address {address!r}: the Ray cluster requires token authentication: run with "
+                         f"RAY_AUTH_MODE=token and {_TOKEN_HELP}, or use --address auto on a machine of the cluster")
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _init(ray, address):
     """Join ``address`` or start a local Ray; a missing cluster is a clear error, not a traceback."""
     try:
         ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    except (ConnectionError, TimeoutError, RuntimeError) as exc:
+    except (ConnectionError, TimeoutError, RuntimeError, ray.exceptions.AuthenticationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"address {address!r}: could not connect to a Ray cluster ({first})") from None
 
 
 _ACTOR = None
+_HEADER = struct.Struct("!Q")   # the length of each pickled message
+SEND_TIMEOUT = 10.0             # a worker that reads none of its messages for this long is dead
+
+
+def _send(sock, lock, message) -> None:
+    data = pickle.dumps(message, protocol=5)
+    with lock:
+        sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def _recv_exact(sock, size: int) -> bytearray:
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise EOFError("connection closed")
+        data += chunk
+    return data
+
+
+class _Channel:
+    """The worker's end: accept the master's connection (it must send ``key`` first), then serve
+    it: each ``run`` message is a round computed in its own thread, ``cancel`` wakes it."""
+
+    def __init__(self, core, key: bytes):
+        self.core, self.key, self.lock, self.scheme = core, key, threading.Lock(), None
+        ip = _ray().util.get_node_ip_address()   # where the master, on any node, can reach it
+        self.listener = socket.create_server((ip, 0), family=socket.AF_INET6 if ":" in ip else socket.AF_INET)
+
+    def serve(self):
+        while True:  # a stray connection (a port scan) never becomes the master's
+            sock, _ = self.listener.accept()
+            sock.settimeout(10.0)
+            with contextlib.suppress(OSError, EOFError):
+                if hmac.compare_digest(bytes(_recv_exact(sock, len(self.key))), self.key):
+                    break
+            sock.close()
+        self.listener.close()
+        sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with contextlib.suppress(EOFError, OSError):  # the master has gone: nothing left to serve
+            while True:
+                kind, *args = pickle.loads(_recv_exact(sock, _HEADER.unpack(_recv_exact(sock, _HEADER.size))[0]))
+                if kind == "cancel":
+                    self.core.cancel(*args)
+                    continue
+                if args[3] is not None:  # a new design: its scheme comes once, before its first round
+                    self.scheme = pickle.loads(args[3])
+                args[3] = self.scheme
+                threading.Thread(target=self._round, args=(sock, *args), daemon=True).start()
+
+    def _round(self, sock, iteration, theta, t_n, scheme, mode, unit):
+        with contextlib.suppress(OSError):
+            try:
+                for level, vec, spent in self.core.run(iteration, theta, t_n, scheme, mode, unit):
+                    _send(sock, self.lock, ("arrival", iteration, level, vec, spent))
+            except Exception:  # worker code raised: send the plain Python traceback, then stop
+                _send(sock, self.lock, ("failure", traceback.format_exc()))
+            _send(sock, self.lock, ("ended", iteration))
 
 
 def _actor_class():
@@ -69,105 +194,156 @@ def _actor_class():
     if _ACTOR is None:
         ray = _ray()
 
-        @ray.remote(max_concurrency=8)
+        @ray.remote(max_concurrency=4)
         class WorkerActor:
-            """One worker: its data subsets and the block loop (``WorkerCore``)."""
+            """One worker: its data subsets, the block loop (``WorkerCore``) and its channel."""
 
-            def __init__(self, index, view):
+            def __init__(self, index, view, key):
                 self.core = WorkerCore(index, view)
+                self.channel = _Channel(self.core, key)
+                threading.Thread(target=self.channel.serve, daemon=True).start()
 
-            def pid(self):
-                return os.getpid()
+            def address(self):
+                return os.getpid(), self.channel.listener.getsockname()[:2]
 
             def load(self, view):
                 self.core.load(view)
 
-            def cancel(self, iteration):
-                self.core.cancel(iteration)
-
-            def run(self, iteration, theta, t_n, scheme, mode, unit):
-                try:
-                    for level, vec, spent in self.core.run(iteration, theta, t_n, scheme, mode, unit):
-                        yield Arrival(iteration, level, self.core.index, vec, spent)
-                except Exception:  # worker code raised: send the plain Python traceback, then stop
-                    yield Failure(self.core.index, traceback.format_exc())
+            def watch(self):
+                threading.Event().wait()   # never returns: its error is how Ray reports a lost actor
 
         _ACTOR = WorkerActor
     return _ACTOR
 
 
-def _lost_worker_errors(ray):
-    """The errors that mean a worker is gone (everything else is a bug and propagates)."""
-    e = ray.exceptions
-    return (e.RayActorError, e.WorkerCrashedError, e.ObjectLostError, e.NodeDiedError)
-
-
 class RayBackend(Backend):
-    """N Ray actors. ``cpus_per_worker=0`` packs them on one machine; use 1 on a cluster."""
+    """N Ray actors. ``cpus_per_worker=0``: they share one machine's cores; use 1 on a cluster."""
 
     def __init__(self, problem_views, address: str | None = None, cpus_per_worker: float = 0.0):
         ray = _ray()
         if not ray.is_initialized():
             _init(ray, address)
-        self.workers = len(problem_views)
-        actor = _actor_class()
-        self.actors = [actor.options(num_cpus=cpus_per_worker).remote(n, ray.put(v))
+        self.workers, self.actors = len(problem_views), []
+        need, have = cpus_per_worker * self.workers, ray.cluster_resources().get("CPU", 0.0)
+        if need > have:  # Ray would wait forever for CPUs that never come
+            raise ValueError(f"{self.workers} workers with {cpus_per_worker:g} CPUs each need {need:g} CPUs; the Ray "
+                             f"cluster has {have:g} (ray status): add nodes or lower --cpus-per-worker")
+        key = secrets.token_bytes(32)
+        self.actors = [_actor_class().options(num_cpus=cpus_per_worker).remote(n, ray.put(v), key)
                        for n, v in enumerate(problem_views)]
-        self.pids = ray.get([a.pid.remote() for a in self.actors], timeout=120)
+        try:
+            self.pids, addresses = zip(*ray.get([a.address.remote() for a in self.actors], timeout=120))
+            self.socks = [_connect(tuple(a), key) for a in addresses]
+        except (ray.exceptions.GetTimeoutError, OSError) as exc:
+            self.shutdown()
+            raise ValueError(f"the {self.workers} workers ({cpus_per_worker:g} CPUs each) could not all be placed "
+                             f"and reached ({type(exc).__name__}: {exc}): see `ray status`") from None
+        self.locks, self.inbox = [threading.Lock() for _ in self.socks], [bytearray() for _ in self.socks]
+        self.selector = selectors.DefaultSelector()
+        for n, sock in enumerate(self.socks):
+            self.selector.register(sock, selectors.EVENT_READ, n)
+        self.watches = {a.watch.remote(): n for n, a in enumerate(self.actors)}
         self.dead: set[int] = set()
-        self.pending: dict = {}   # generator -> worker
+        self.pending: set = set()   # (worker, round) started and not ended
         self.buffer: list = []
-        self._scheme_cache = (None, None)
+        self._scheme = (None, None, set())   # scheme, its pickle, the workers that have it
+        self._watched = time.monotonic()
+
+    def _post(self, n, message) -> None:
+        try:
+            _send(self.socks[n], self.locks[n], message)
+        except OSError as exc:  # closed, or nothing read for SEND_TIMEOUT seconds: the worker is gone
+            self._lose(n, type(exc).__name__)
+
+    def _lose(self, n, reason, report=True) -> None:
+        if n not in self.dead:
+            self.dead.add(n)
+            self.selector.unregister(self.socks[n])
+            self.socks[n].close()
+            self.pending = {p for p in self.pending if p[0] != n}
+            if report:
+                self.buffer.append(Death(n, reason))
 
     def publish(self, iteration, theta, times, scheme, mode, unit):
-        ray = _ray()
-        theta_ref = ray.put(np.asarray(theta))
-        if self._scheme_cache[0] is not scheme:  # the scheme travels once per design, not per round
-            self._scheme_cache = (scheme, ray.put(scheme))
-        scheme_ref = self._scheme_cache[1]
-        for n, a in enumerate(self.actors):
-            if n in self.dead:
-                continue
-            gen = a.run.options(num_returns="streaming").remote(iteration, theta_ref, float(times[n]), scheme_ref,
-                                                                mode, unit)
-            self.pending[gen] = n
+        if self._scheme[0] is not scheme:  # the scheme travels once per design, not per round
+            self._scheme = (scheme, pickle.dumps(scheme, protocol=5), set())
+        for n in range(self.workers):
+            if n not in self.dead:
+                blob = None if n in self._scheme[2] else self._scheme[1]
+                self._scheme[2].add(n)
+                self.pending.add((n, iteration))
+                self._post(n, ("run", iteration, np.asarray(theta), float(times[n]), blob, mode, unit))
 
     def next_event(self, timeout):
-        ray = _ray()
-        if self.buffer:
-            return self.buffer.pop(0)
-        if not self.pending:
-            return None
-        ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=timeout)
-        for gen in ready:
-            n = self.pending[gen]
+        deadline = time.monotonic() + timeout
+        while not self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            for key, _ in self.selector.select(min(left, 0.25)):   # with every worker dead: a sleep
+                self._read(key.data)
+            if time.monotonic() - self._watched > 0.25:  # a lost node may never close its connections
+                self._check_watches()
+        return self.buffer.pop(0)
+
+    def _read(self, n) -> None:
+        try:
+            chunk = self.socks[n].recv(1 << 20)
+        except OSError as exc:
+            return self._lose(n, type(exc).__name__)
+        if not chunk:
+            return self._lose(n, "connection closed")
+        box = self.inbox[n]
+        box += chunk
+        while len(box) >= _HEADER.size and len(box) >= (end := _HEADER.size + _HEADER.unpack_from(box)[0]):
+            kind, *args = pickle.loads(box[_HEADER.size:end])
+            del box[:end]
+            if kind == "arrival":
+                self.buffer.append(Arrival(args[0], args[1], n, *args[2:]))
+            elif kind == "failure":
+                self.buffer.append(Failure(n, args[0]))
+            else:
+                self.pending.discard((n, args[0]))
+
+    def _check_watches(self) -> None:
+        ray, self._watched = _ray(), time.monotonic()
+        ready = ray.wait(list(self.watches), num_returns=len(self.watches), timeout=0)[0] if self.watches else []
+        for ref in ready:
+            n = self.watches.pop(ref)
             try:
-                self.buffer.append(ray.get(next(gen), timeout=60))   # an Arrival or a Failure
-            except StopIteration:
-                del self.pending[gen]
-            except _lost_worker_errors(ray) as exc:  # the actor's process or node is gone: a death
-                del self.pending[gen]
-                if n not in self.dead:
-                    self.dead.add(n)
-                    self.buffer.append(Death(n, type(exc).__name__))
-        return self.buffer.pop(0) if self.buffer else None
+                ray.get(ref)
+            except ray.exceptions.RayError as exc:  # the actor, its process or its node is gone
+                self._lose(n, type(exc).__name__)
 
     def cancel(self, iteration):
-        for n, a in enumerate(self.actors):
+        for n in range(self.workers):
             if n not in self.dead:
-                a.cancel.remote(iteration)
+                self._post(n, ("cancel", iteration))
 
     def load(self, worker, problem_view) -> bool:
         ray = _ray()
+        e = ray.exceptions
+        if worker in self.dead:
+            return False
         try:
             ray.get(self.actors[worker].load.remote(ray.put(problem_view)), timeout=120)
             return True
-        except _lost_worker_errors(ray):  # the worker died since its last message: report it like any death
-            self.dead.add(worker)
+        except (e.RayActorError, e.WorkerCrashedError, e.ObjectLostError, e.NodeDiedError):
+            self._lose(worker, "load failed", report=False)   # died unnoticed: the master reports it
             return False
 
     def shutdown(self):
         ray = _ray()
+        for sock in getattr(self, "socks", []):
+            sock.close()
         for a in self.actors:
             ray.kill(a)
         self.actors = []
+
+
+def _connect(address, key):
+    sock = socket.create_connection(address, timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(key)
+    sock.settimeout(SEND_TIMEOUT)
+    return sock

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from .. import _validate as V
 from ..policy import DesignPolicy
 from ..scheme import BlockScheme
@@ -38,7 +36,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     ``samples``, as in :func:`bcgc.design.design`) form each scheme's :class:`DesignPolicy`, used
     for the first design and for every re-design after deaths. Every scheme is designed before any
     runs, so a bad argument stops the command before the first worker starts. ``cpus_per_worker``
-    (Ray only): 0 packs every worker on one machine; 1 on a cluster places one worker per core.
+    (Ray only): 0 lets workers share the cores of one machine; 1 gives each a core of a cluster.
     """
     check_mode(mode)
     iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
@@ -53,8 +51,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     model.check_workers(problem.workers)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if not (cpus_per_worker >= 0 and math.isfinite(cpus_per_worker)):
-        raise ValueError(f"cpus_per_worker must be >= 0, got {cpus_per_worker}")
+    cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
     if backend == "ray":
         from .ray_backend import require_ray
         require_ray(address)
