@@ -1,0 +1,7 @@
+"""``python -m bcgc.cli``: the same as ``bcgc``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""``bcgc design``, ``evaluate`` and ``compare``: the design engine on the command line."""
+
+from __future__ import annotations
+
+from .. import _validate as V
+from .. import report
+from .._args import int_list, whole
+from ..analysis import EVALUATION_METHODS, evaluate
+from ..design import design
+from ..peers import compare
+from ..scheme import BlockScheme
+from .options import common, design_options, need_coords
+
+
+def register(sub) -> dict:
+    """Add design, evaluate and compare."""
+    d = sub.add_parser("design", help="design the block sizes x")
+    common(d)
+    design_options(d)
+    e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks")
+    common(e)
+    e.add_argument("--blocks", "-x", required=True, type=int_list("--blocks"),
+                   help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
+    e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto",
+                   help="exact for i.i.d. named laws when possible (auto), or force one")
+    e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
+    c = sub.add_parser("compare", help="BCGC and every peer scheme side by side")
+    common(c)
+    c.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=100_000, help="Monte Carlo draws")
+
+
+def run_design(a):
+    need_coords(a)
+    r = design(a.model, a.workers, a.coords, objective=a.objective, deadline=a.deadline, method=a.method,
+               tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed)
+    if not a.json:
+        return report.render_design(r)
+    return report.design_json(r, BlockScheme(r.blocks, a.workers, seed=a.seed))
+
+
+def run_evaluate(a):
+    x = V.blocks(a.blocks, a.workers, a.coords)
+    ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed)
+    return report.evaluation_json(ev, a.model, x) if a.json else report.render_evaluation(ev, a.model, x)
+
+
+def run_compare(a):
+    need_coords(a)
+    rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed)
+    return report.compare_json(rows) if a.json else report.render_compare(rows)
+
+
+COMMANDS = {"design": run_design, "evaluate": run_evaluate, "compare": run_compare}

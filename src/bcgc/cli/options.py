@@ -1,0 +1,64 @@
+"""Options shared by several commands, and what they become for the core."""
+
+from __future__ import annotations
+
+import os
+
+from .. import _validate as V
+from .._args import UsageError, int_list, model, positive, whole
+from ..design import METHODS, OBJECTIVES
+from ..problems import DATASETS, PROBLEMS
+
+
+def workers_and_model(p):
+    p.add_argument("--workers", "-N", required=True, type=whole("--workers", 1), help="number of workers N (>= 1)")
+    p.add_argument("--model", "-m", required=True, type=model,
+                   help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)")
+
+
+def output(p, seed_help="seed of every random draw"):
+    p.add_argument("--seed", type=whole("--seed", 0), default=0, help=seed_help)
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+
+
+def common(p):
+    workers_and_model(p)
+    p.add_argument("--coords", "-L", type=whole("--coords", 1), help="number of coordinates L (>= 1)")
+    p.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for P(τ ≤ t), in the unit of T")
+    output(p)
+
+
+def design_options(p, samples_help="draws of T for sample-based methods"):
+    p.add_argument("--objective", choices=OBJECTIVES, default="runtime",
+                   help="minimise E[τ] (runtime) or maximise P(τ ≤ deadline) (deadline)")
+    p.add_argument("--method", choices=list(METHODS), default="optimal", help="design method (docs/algorithms.md, which method when)")
+    p.add_argument("--tolerate", "-f", type=whole("--tolerate", 0), default=0,
+                   help="full stragglers to tolerate: x_s = 0 for s < f")
+    p.add_argument("--allowed-levels", type=int_list("--allowed-levels"), help="only these levels may be used, e.g. 0,2,5 (default: all)")
+    p.add_argument("--samples", type=whole("--samples", 10, V.MAX_SAMPLES), help=samples_help + " (default: 1000 for the runtime, 20000 for a deadline)")
+
+
+def data_options(p):
+    def dataset(text):  # a built-in name, else a file: say here, naming the flag, when there is none
+        if text in DATASETS or os.path.isfile(text):
+            return text
+        why = "not a file" if os.path.exists(text) else "no such file"
+        raise UsageError(f"--dataset must be one of {', '.join(DATASETS)} or a data file (.npz, .csv, .svm), "
+                         f"got {text!r}: {why}")
+
+    p.add_argument("--problem", choices=list(PROBLEMS), default="least-squares",
+                   help="the model to train; logistic needs 2 classes (docs/problems.md)")
+    p.add_argument("--dataset", type=dataset, default="digits", help=f"{', '.join(DATASETS)}, or your file: .npz "
+                   "(arrays X, y), .csv (a label column), .svm/.svmlight/.libsvm (docs/problems.md)")
+    p.add_argument("--label", metavar="NAME", help="the label column of a CSV file (default: the column 'label')")
+    p.add_argument("--max-samples", type=whole("--max-samples", 1), help="keep a seeded subset of the data rows")
+
+
+def design_args(a) -> dict:
+    return {"objective": a.objective, "deadline": a.deadline, "method": a.method, "tolerate": a.tolerate,
+            "allowed_levels": a.allowed_levels, "samples": a.samples}
+
+
+def need_coords(a):
+    if a.coords is None:
+        raise UsageError(f"--coords is required for {a.command}")

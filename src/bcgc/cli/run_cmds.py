@@ -1,0 +1,159 @@
+"""``bcgc simulate``, ``train`` and ``reproduce``: gradient descent in virtual and real time, figures."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+
+from .. import _validate as V
+from .. import report
+from .._args import LazyFile, UsageError, output_file, positive, whole
+from ..codes import KINDS
+from ..policy import BLOCK_SCHEMES
+from .options import data_options, design_args, design_options, output, workers_and_model
+
+
+def register(sub) -> dict:
+    """Add simulate, train and reproduce."""
+    from ..runtime import BACKENDS, MODES
+    from ..simulate import SCHEMES
+
+    def _cpus(text):  # a finite number >= 0: 0 (the one-machine default) is valid, so positive() does not fit
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 <= value < float("inf"):
+            raise UsageError(f"--cpus-per-worker must be a finite number >= 0, got {text!r}")
+        return value
+
+    m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
+    workers_and_model(m)
+    data_options(m)
+    m.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=50, help="gradient steps")
+    m.add_argument("--scheme", choices=[*SCHEMES, "all"], default="all", help="scheme(s) to simulate")
+    m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level")
+    m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
+    design_options(m, "draws of T for the design")
+    m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
+    output(m)
+    t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
+    workers_and_model(t)
+    data_options(t)
+    t.add_argument("--features", type=whole("--features", 1, 100_000), help="dimension of the synthetic set "
+                   "(--dataset synthetic only; default: 64)")
+    t.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=20, help="gradient steps")
+    t.add_argument("--scheme", choices=[*BLOCK_SCHEMES, "all"], default="all", help="scheme(s) to train")
+    t.add_argument("--unit", type=positive("--unit", V.MAX_UNIT), default=0.2,
+                   help="seconds of one full-subset gradient under --emulate")
+    how = t.add_mutually_exclusive_group()
+    for mode, text in zip(MODES, ("sleep so block s is done at T_n y_s / L · unit (the default)",
+                                  "real computation, stretched by the factor T_n")):
+        how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode, help=text)
+    t.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
+    design_options(t, "draws of T for the design")
+    t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
+    t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
+    t.add_argument("--cpus-per-worker", type=_cpus, default=0.0,
+                   help="CPUs Ray reserves per worker: 0 lets workers share the cores of one machine, "
+                        "1 gives each worker a core of a cluster (docs/runtime.md)")
+    t.add_argument("--log", type=output_file("--log"), help="write every iteration as a JSON line to this file")
+    t.add_argument("--plot", type=output_file("--plot"),
+                   help="write loss against wall-clock time per scheme to this PNG file")
+    output(t)
+    t.set_defaults(mode=MODES[0])
+    r = sub.add_parser("reproduce", help="regenerate the paper's evaluation and more: PNG + CSV + index.md")
+    r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
+    r.add_argument("--out", default="reproduce", help="output folder")
+    r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
+
+
+def run_simulate(a):
+    from .. import plots
+    from ..problems import load_dataset, make_problem
+    from ..simulate import SCHEMES, simulate_all
+
+    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, label=a.label)
+    problem = make_problem(a.problem, data, a.workers)
+    schemes = SCHEMES if a.scheme == "all" else (a.scheme,)
+    results = simulate_all(problem, a.model, schemes, iterations=a.iterations, seed=a.seed, code_kind=a.code,
+                           design_args=design_args(a))
+    if a.plot:
+        title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
+        plots.save(plots.simulate_figure(results, title), a.plot)
+    if a.json:
+        return report.simulation_json(results, problem, data, a.model)
+    return report.render_simulation(results, problem, data, a.model) + (f"\nwrote {a.plot}" if a.plot else "")
+
+
+def run_train(a):
+    from .. import plots
+    from ..problems import load_dataset, make_problem
+    from ..runtime import train
+
+    if a.features is not None and a.dataset != "synthetic":   # never ignore an option silently
+        raise UsageError("--features applies to --dataset synthetic only")
+    if a.address is not None and a.backend != "ray":
+        raise UsageError("--address applies to --backend ray only")
+    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64,
+                        label=a.label)
+    problem = make_problem(a.problem, data, a.workers)
+    schemes = BLOCK_SCHEMES if a.scheme == "all" else (a.scheme,)
+    progress = None if a.json or not sys.stderr.isatty() else _progress
+    with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
+        results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
+                        backend=a.backend, address=a.address, cpus_per_worker=a.cpus_per_worker, seed=a.seed,
+                        log=log if a.log else None,
+                        progress=progress, **design_args(a))
+    if progress:
+        print(file=sys.stderr)
+    title = (f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, T ~ {a.model.spec}, --{a.mode}"
+             + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}")
+    if a.plot:
+        plots.save(plots.train_figure(results, title), a.plot)
+    if a.json:
+        return report.train_json(results, {"workers": a.workers, "model": a.model.spec, "problem": a.problem,
+                                           "dataset": data.name, "coords": problem.L, "mode": a.mode,
+                                           "unit": a.unit if a.mode == "emulate" else None, "backend": a.backend})
+    return report.render_train(results, title)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Engines (Ray's driver) may print to the process's stdout; the run's own output, one table or
+    one JSON object, is printed afterwards, so route file descriptor 1 to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _progress(name, it, total, rec):
+    print(f"\r{name:<8} iteration {it + 1}/{total}  loss {rec['loss']:.5g}  last {rec['measured_seconds']:.3f}s "
+          f"(predicted {rec['predicted_seconds']:.3f}s)   ", end="", file=sys.stderr, flush=True)
+
+
+def run_reproduce(a):
+    from ..experiments.reproduce import FULL, QUICK, reproduce
+
+    t0 = time.perf_counter()
+    steps = [0]
+
+    def progress(msg):
+        steps[0] += 1
+        print(f"\r[{time.perf_counter() - t0:6.1f} s] step {steps[0]:>2}: {msg:<50}", end="", file=sys.stderr,
+              flush=True)
+
+    margins = reproduce(a.out, QUICK if a.quick else FULL, seed=a.seed, progress=progress)
+    print(file=sys.stderr)
+    return report.render_reproduce(a.out, margins, time.perf_counter() - t0)
+
+
+COMMANDS = {"simulate": run_simulate, "train": run_train, "reproduce": run_reproduce}
