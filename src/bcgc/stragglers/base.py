@@ -55,6 +55,12 @@ class StragglerModel:
         workers = self.check_workers(workers)
         return self._sample(V.as_rng(seed), iterations, workers)
 
+    def sample_parts(self, iterations: int, workers: int, seed=None) -> tuple[np.ndarray, np.ndarray]:
+        """(a, b), each of shape (iterations, workers): worker n's time for work w is a_n + b_n · w
+        (docs/model.md, fixed costs). A law without a fixed cost has a = 0 and b = T."""
+        T = self.sample(iterations, workers, seed)
+        return np.zeros_like(T), T
+
     def check_workers(self, workers) -> int:
         workers = V.workers(workers)
         if self.workers is not None and workers != self.workers:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from .base import IIDLaw, StragglerModel
 from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
+from .fixed_cost import FixedCost
 from .named import FAMILIES, REGISTRY
 
 #: Most workers a heterogeneous law may describe: far above any cluster, far below a memory error.
 MAX_WORKERS = 100_000
 
 _SYNTAX = ("NAME:key=value,... with NAME one of "
-           + ", ".join(list(REGISTRY) + ["empirical", "trace", "heterogeneous"])
+           + ", ".join(list(REGISTRY) + ["empirical", "trace", "heterogeneous", "affine"])
            + " (e.g. shifted-exponential:shift=1,rate=1; add full=P for full stragglers)")
 
 
@@ -30,6 +31,7 @@ def parse_model(text: str) -> StragglerModel:
       ``bimodal:shift=1,rate=1,factor=5,prob=0.1``
     * ``trace:path=times.csv`` (joint law, bootstrapped rows), ``empirical:path=times.csv`` (pooled i.i.d.)
     * ``heterogeneous:6*shifted-exponential:shift=1,rate=1;2*shifted-exponential:shift=3,rate=1``
+    * ``affine:a=0.5;b=shifted-exponential:shift=1,rate=2``: time a + b · w for work w (a a number or a law)
     * any of them with ``full=P`` appended: each worker never answers with probability P.
     """
     if not isinstance(text, str) or ":" not in text:
@@ -38,6 +40,8 @@ def parse_model(text: str) -> StragglerModel:
     name = name.strip().lower()
     if name == "heterogeneous":  # its parts hold commas of their own: split on ';' first
         return _parse_heterogeneous(text, rest)
+    if name == "affine":
+        return _parse_affine(text, rest)
     params = _parse_pairs(text, rest)
     full = params.pop("full", None)
     if name in ("trace", "empirical"):
@@ -74,6 +78,25 @@ def _parse_heterogeneous(text: str, rest: str) -> Heterogeneous:
     if not laws:
         raise ValueError(f"model {text!r}: heterogeneous needs parts COUNT*LAW separated by ';'")
     return Heterogeneous(tuple(laws))
+
+
+def _parse_affine(text: str, rest: str) -> FixedCost:
+    """``a=NUMBER or LAW;b=LAW`` -> :class:`FixedCost` (parts split on ';': laws hold commas)."""
+    parts = {}
+    for part in filter(None, (p.strip() for p in rest.split(";"))):
+        key, eq, value = part.partition("=")
+        key = key.strip().lower()
+        if not eq or key not in ("a", "b") or key in parts:
+            raise ValueError(f"model {text!r}: affine takes a=NUMBER or LAW;b=LAW, each once, got {part!r}")
+        parts[key] = value.strip()
+    if set(parts) != {"a", "b"}:
+        raise ValueError(f"model {text!r}: affine needs both a (the fixed cost) and b (the rate), e.g. "
+                         "affine:a=0.5;b=exponential:rate=1")
+    try:
+        a = float(parts["a"])
+    except ValueError:
+        a = parse_model(parts["a"])
+    return FixedCost(a, parse_model(parts["b"]))
 
 
 def _parse_pairs(text: str, rest: str) -> dict[str, str]:

@@ -1,0 +1,62 @@
+"""Block arrival times worker by worker: the general runtime model (docs/model.md, "The general
+model: fixed costs, unequal shares, links").
+
+Formula (2) (``bcgc.model``) holds when every worker does the same work and the work is paid
+linearly: then the workers finish block s in the order of their times T_n, and block s is decoded
+at c_s · T_(N-s). This module drops both assumptions. For one realisation:
+
+* worker n has a fixed cost a_n paid once per iteration (a start-up: a forward pass, an
+  invocation) and a rate b_n (seconds per unit of work, a unit being one full-subset gradient);
+* worker n's work up to and including block s is W_n(s) = Σ_{j≤s} x_j / L · w_n(j), where
+  w_n(j) is the data it holds for level j in units of a subset (j + 1 with equal subsets);
+* block s is ready on worker n at R_n(s) = a_n + b_n · W_n(s), and decoded once N − s workers
+  have delivered it: D(s) = (N−s)-th smallest over n of R_n(s); the runtime is τ = max_{s: x_s>0} D(s).
+
+With a_n = 0, b_n = T_n and w_n(j) = j + 1 this is exactly formula (2). Arrays: ``fixed`` and
+``rate`` have shape (K, N) (K realisations); ``shares`` has shape (N, N) — shares[n, j] = w_n(j) —
+or is None for equal subsets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["equal_shares", "cumulative_work", "ready_times", "decode_times", "runtime_samples"]
+
+
+def equal_shares(workers: int) -> np.ndarray:
+    """w_n(j) = j + 1: every subset of size 1/N, worker n holds j + 1 of them at level j."""
+    return np.tile(np.arange(1.0, workers + 1.0), (workers, 1))
+
+
+def cumulative_work(x, shares=None) -> np.ndarray:
+    """W_n(s) = Σ_{j≤s} x_j / L · w_n(j), shape (N, S) for the N levels s (units of a full subset)."""
+    x = np.asarray(x, dtype=float)
+    w = equal_shares(x.size) if shares is None else np.asarray(shares, dtype=float)
+    if w.shape != (x.size, x.size):
+        raise ValueError(f"shares must have shape (N, N) = ({x.size}, {x.size}), got {w.shape}")
+    return np.cumsum(w * (x / x.sum()), axis=1)
+
+
+def ready_times(x, fixed, rate, shares=None) -> np.ndarray:
+    """R_n(s) = a_n + b_n · W_n(s) for the non-empty blocks s only, shape (K, N, #non-empty)."""
+    used = np.flatnonzero(np.asarray(x) > 0)
+    work = cumulative_work(x, shares)[:, used]
+    fixed, rate = np.atleast_2d(np.asarray(fixed, dtype=float)), np.atleast_2d(np.asarray(rate, dtype=float))
+    with np.errstate(invalid="ignore"):  # inf · 0 cannot occur: every used block has work > 0
+        return fixed[:, :, None] + rate[:, :, None] * work[None, :, :]
+
+
+def decode_times(x, arrivals) -> np.ndarray:
+    """D(s) = (N − s)-th smallest arrival of block s, for the non-empty blocks: shape (K, #non-empty).
+    ``arrivals`` is (K, N, #non-empty), e.g. :func:`ready_times`, or the ready times after uploads."""
+    used = np.flatnonzero(np.asarray(x) > 0)
+    workers = arrivals.shape[1]
+    ordered = np.sort(arrivals, axis=1)
+    return np.take_along_axis(ordered, (workers - 1 - used)[None, None, :], axis=1)[:, 0, :]
+
+
+def runtime_samples(x, fixed, rate, shares=None) -> np.ndarray:
+    """τ = max_{s: x_s>0} D(s) per realisation, shape (K,). Equals ``bcgc.model.block_runtime(x, rate)``
+    when ``fixed`` is 0 and shares are equal."""
+    return decode_times(x, ready_times(x, fixed, rate, shares)).max(axis=1)
