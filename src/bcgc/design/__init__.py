@@ -28,8 +28,9 @@ import time
 
 from .. import _validate as V
 from .. import streams
-from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime
+from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, general_monte_carlo, needs_general
 from ..stragglers import StragglerModel
+from . import allocation
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
@@ -80,9 +81,14 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
                        seed, eval_samples, options)
     chosen = _chosen(method, objective)
-    x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
+    d = None
+    if allocation.applies(p.model, method, objective):   # a fixed cost or workers that differ
+        x, z, d, diagnostics = allocation.solve(p, inputs.coords, objective, method, lambda: _solve(
+            p, inputs.coords, objective, method, chosen, dict(inputs.options)))
+    else:
+        x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
     solve_seconds = time.perf_counter() - t_start
-    return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds)
+    return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds, d)
 
 
 def _chosen(method: str, objective: str) -> str:
@@ -165,20 +171,29 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
     return x, z, diagnostics
 
 
-def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds):
+def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds, d=None):
     """Evaluate the integer design (exactly where possible) and pack the answer."""
-    ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
-                          "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
+    if needs_general(p.model, d):
+        ev = general_monte_carlo(p.model, p.workers, x, d, inputs.eval_samples,
+                                 streams.rng(p.seed, streams.EVALUATION), p.deadline)
+    else:
+        ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
+                              "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
     success, message = _outcome(chosen, diagnostics)
     return DesignResult(blocks=x, relaxed=z * inputs.coords, evaluation=ev, inputs=inputs, success=success,
                         message=message, nit=int(diagnostics.get("nit", 0)), solve_seconds=solve_seconds,
-                        diagnostics=diagnostics)
+                        diagnostics=diagnostics, subset_sizes=d)
 
 
 def _outcome(chosen: str, diagnostics: dict) -> tuple[bool, str]:
     """``success`` and ``message`` from the same facts: the solver's convergence and, for
     ``optimal``, which candidate design was kept."""
     converged = bool(diagnostics.get("converged", True))
+    if "general_model" in diagnostics:
+        kept = diagnostics.get("allocation", {})
+        what = "blocks and subset sizes" if isinstance(kept, dict) and kept.get("kept") else "blocks"
+        return True, (f"{what} by local search on the exact sample objective of the general model "
+                      f"({diagnostics['general_model']}; best start {diagnostics.get('start')}): a local optimum")
     if chosen == "brute-force":
         return True, "enumerated all integer designs"
     solved = (f"{chosen} solved the relaxed problem" if converged else
