@@ -131,6 +131,10 @@ def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, sa
         means = model.order_stat_mean(workers)[::-1] * (np.arange(workers) + 1.0)
         if np.all(np.isfinite(means)):
             return tolerate + int(np.argmin(means[tolerate:]))
+    if T is None and has_fixed_cost(model):  # (s+1) units of work cost a + b (s+1): on draws of (a, b)
+        a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.COMMON_DRAWS))
+        runs = np.stack([classic_gc(s).affine_samples(a, b) for s in range(workers)], axis=1)
+        return tolerate + _pick(runs[:, tolerate:], deadline, by_probability)
     Td = descending(_common_draws(model, workers, T, seed, samples))
     return tolerate + _pick((Td * (np.arange(workers) + 1.0))[:, tolerate:], deadline, by_probability)
 
@@ -138,6 +142,10 @@ def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, sa
 def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
                  deadline=None) -> int:
     """UC-MMC's best r on common draws (Monte Carlo: its runtime depends on who is slow)."""
+    if T is None and has_fixed_cost(model):
+        from .peers_affine import ucmmc_all_r_affine
+        a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.COMMON_DRAWS))
+        return _pick(ucmmc_all_r_affine(a, b, workers), deadline) + 1
     return _pick(ucmmc_all_r(_common_draws(model, workers, T, seed, samples), workers), deadline) + 1
 
 
