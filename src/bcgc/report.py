@@ -66,6 +66,8 @@ def design_json(r, scheme=None) -> dict:
            **_evaluation_fields(r.evaluation), "deadline": i.deadline, "evaluation": r.evaluation.method,
            "solve_seconds": r.solve_seconds, "success": r.success, "message": r.message, "nit": r.nit,
            "diagnostics": r.diagnostics}
+    if getattr(r, "subset_sizes", None) is not None:   # absent: equal subsets (docs/model.md, unequal subsets)
+        doc["subset_sizes"] = r.subset_sizes
     if scheme is not None:
         doc["scheme"] = scheme_json(scheme)
     return as_json(doc)
@@ -123,6 +125,9 @@ def render_design(r) -> str:
         out.append(f"  note: {r.evaluation.note}")
     out.append(f"  blocks (coordinates per level s, {np.count_nonzero(r.blocks)} non-empty):")
     out.append(_bar_chart(r.blocks))
+    if getattr(r, "subset_sizes", None) is not None:
+        out.append("  subset sizes (data fraction of subset k, worker n holds k = n..n+s mod N): "
+                   + ", ".join(f"{v:.4f}" for v in r.subset_sizes))
     return "\n".join(out)
 
 
