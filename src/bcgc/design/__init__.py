@@ -61,7 +61,7 @@ METHODS = {
 def design(model: StragglerModel, workers: int, coords: int, objective: str = "runtime",
            deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
            allowed_levels=None, samples: int | None = None, seed: int = 0,
-           eval_samples: int | None = None, options: dict | None = None) -> DesignResult:
+           eval_samples: int | None = None, options: dict | None = None, allocate: bool = True) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
     Parameters
@@ -76,15 +76,17 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     seed : seeds every random quantity (same seed, same design).
     eval_samples : Monte Carlo draws for the final evaluation when it cannot be exact (default
         200 000, or 2·10^7 / N draws when N > 100, at least 2 000: the same work at every N).
+    allocate : when workers differ, let ``optimal`` choose unequal subset sizes too (the result's
+        ``subset_sizes``; docs/model.md, "Unequal subsets"); False keeps equal subsets.
     """
     t_start = time.perf_counter()
     p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
                        seed, eval_samples, options)
     chosen = _chosen(method, objective)
     d = None
-    if allocation.applies(p.model, method, objective):   # a fixed cost or workers that differ
+    if allocation.applies(p.model, method, objective, allocate, p.workers):   # a fixed cost or workers that differ
         x, z, d, diagnostics = allocation.solve(p, inputs.coords, objective, method, lambda: _solve(
-            p, inputs.coords, objective, method, chosen, dict(inputs.options)))
+            p, inputs.coords, objective, method, chosen, dict(inputs.options)), allocate)
     else:
         x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
     solve_seconds = time.perf_counter() - t_start

@@ -44,21 +44,24 @@ def workers_differ(model) -> bool:
     return True   # a trace, or a law this module does not know: the search decides on common draws
 
 
-def applies(model, method: str, objective: str) -> bool:
-    """Whether the design leaves formula (2): a fixed cost, or an allocation worth searching."""
+def applies(model, method: str, objective: str, allocate: bool = True, workers: int = 0) -> bool:
+    """Whether the design leaves formula (2): a fixed cost, or an allocation worth searching
+    (workers that differ, N ≤ ALLOCATION_MAX_WORKERS)."""
     if has_fixed_cost(model):
         if method not in GENERAL_METHODS:
             raise ValueError(f"method {method!r} is derived from formula (2), which a fixed cost breaks "
                              f"({model.spec}); use one of {', '.join(GENERAL_METHODS)}")
         return True
-    return method == "optimal" and objective == "runtime" and workers_differ(model)
+    return (allocate and method == "optimal" and objective == "runtime" and workers <= ALLOCATION_MAX_WORKERS
+            and workers_differ(model))
 
 
-def solve(p: _Problem, coords: int, objective: str, method: str, today):
+def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate: bool = True):
     """(x, z, d or None, diagnostics). ``today()`` runs the formula (2) design (no fixed cost)."""
     n = p.workers
     fixed = has_fixed_cost(p.model)
-    allocate = method == "optimal" and objective == "runtime" and workers_differ(p.model) and n <= ALLOCATION_MAX_WORKERS
+    allocate = (allocate and method == "optimal" and objective == "runtime" and workers_differ(p.model)
+                and n <= ALLOCATION_MAX_WORKERS)
     samples = int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n))))
     draws = G.Draws(p.model, n, samples, p.seed, streams.DESIGN_SAMPLES)
     diag = {"general_model": "fixed cost" if fixed else "unequal subsets", "design_draws": samples}
@@ -75,7 +78,8 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today):
         equal_x, z_today, today_diag = today()
         starts = {"formula-2": z_today}
         diag["formula_2_design"] = today_diag
-    best = _search(starts, p, draws, objective, allocate, iterations=300 if n <= 64 else 30)
+    iterations = _iterations(n)
+    best = _search(starts, p, draws, objective, allocate, iterations)
     diag["starts"] = {name: v for name, (v, _, _) in best.items()}
     name = min(best, key=lambda k: best[k][0])
     _, z, d = best[name]
@@ -88,8 +92,13 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today):
     if d is not None:
         x, d, choice = _keep_allocation(p, equal_x, x, d, objective)
         diag["allocation"] = choice
-    diag.update(start=name, nit=len(starts) * (300 if n <= 64 else 30))
+    diag.update(start=name, nit=len(best) * iterations)
     return x, (x / coords if d is None else z), d, diag
+
+
+def _iterations(n: int) -> int:
+    """Local-search steps per start: each costs K·N·(non-empty blocks) ready times, so fewer at large N."""
+    return 300 if n <= 16 else (100 if n <= 64 else 30)
 
 
 def _single(level, n):
