@@ -214,7 +214,8 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
         bcgc_blocks, bcgc_subset_sizes = _default_design(inputs)
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
     sizes = check_subset_sizes(bcgc_subset_sizes, workers)
-    sizes = sizes if needs_general(model, sizes) and sizes is not None and not np.allclose(sizes, 1 / workers) else None
+    if sizes is not None and not needs_general(None, sizes):
+        sizes = None   # equal subsets given explicitly: formula (2), today's numbers
     if has_fixed_cost(model):
         from . import peers_affine
         return [PeerResult(name, ev, upload, params, exact_grad, inputs, tuned.get(name, inputs.objective

@@ -32,7 +32,7 @@ def needs_general(model, subset_sizes=None) -> bool:
     """True when the runtime must be computed worker by worker: a fixed cost, or unequal subsets."""
     if subset_sizes is not None and not np.allclose(subset_sizes, 1.0 / len(subset_sizes), rtol=0, atol=1e-15):
         return True
-    return has_fixed_cost(model)
+    return model is not None and has_fixed_cost(model)
 
 
 def general_runtime(x, fixed, rate, subset_sizes=None) -> np.ndarray:
