@@ -2,6 +2,8 @@
 cyclic placement) with the blocks; decoding stays exact; the simulator follows the allocation
 (docs/model.md, "Unequal subsets"; docs/algorithms.md, "Fixed costs and unequal subsets")."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -127,3 +129,18 @@ def test_the_simulation_follows_the_allocation(data):
     assert np.allclose(equal.losses, sim.losses) and sim.virtual_time < equal.virtual_time
     with pytest.raises(ValueError, match="exact evaluation needs formula"):
         evaluate(SE, 6, r.blocks, method="exact", subset_sizes=r.subset_sizes)
+
+
+def test_the_command_line_shows_and_takes_subset_sizes(capsys):
+    from bcgc.cli import main
+
+    law = "heterogeneous:3*shifted-exponential:shift=1,rate=1;1*shifted-exponential:shift=3,rate=0.3"
+    assert main(["design", "-N", "4", "-L", "40", "-m", law, "--samples", "200", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["subset_sizes"]) == 4 and doc["subset_sizes"][3] < min(doc["subset_sizes"][:3])
+    assert main(["evaluate", "-N", "4", "-m", law, "-x", ",".join(map(str, doc["blocks"])), "--json",
+                 "--subset-sizes", ",".join(map(str, doc["subset_sizes"])), "--samples", "2000"]) == 0
+    ev = json.loads(capsys.readouterr().out)
+    assert ev["expected_runtime"] == pytest.approx(doc["expected_runtime"], rel=0.05)
+    assert main(["evaluate", "-N", "4", "-m", law, "-x", "1,0,0,0", "--subset-sizes", "0.5,0.5"]) == 2
+    assert "--subset-sizes must have 4 entries" in capsys.readouterr().err

@@ -174,7 +174,8 @@ def render_compare(rows) -> str:
            head, "-" * len(head)]
     for r in rows:
         ratio = r.expected_runtime / base if math.isfinite(base) and math.isfinite(r.expected_runtime) else math.nan
-        params = ", ".join(f"{k}={v}" for k, v in r.parameters.items() if k != "blocks")
+        params = ", ".join(f"{k}={v}" if k != "subset_sizes" else f"{k}=" + ",".join(f"{d:.3f}" for d in v)
+                           for k, v in r.parameters.items() if k != "blocks")
         note = "" if r.exact_gradient else "  (inexact gradient)"
         out.append(f"{r.name:<18} {_fmt(r.expected_runtime, r.expected_runtime_stderr):>16} "
                    f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "

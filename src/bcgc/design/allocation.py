@@ -69,10 +69,7 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
         x = _brute_force(draws, coords, p.levels, objective, p.deadline)
         return x, x / coords, None, {**diag, "nit": 0}
     if fixed:
-        starts = {"jensen": _m_jensen(p)[0], "uncoded": _single(p.levels[0], n)}
-        if method == "optimal":
-            from .sample_based import _m_saa_lp
-            starts["saa-lp"] = _m_saa_lp(p)[0]
+        starts = _fixed_cost_starts(p, method, objective)
         equal_x = None
     else:
         equal_x, z_today, today_diag = today()
@@ -94,6 +91,25 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
         diag["allocation"] = choice
     diag.update(start=name, nit=len(best) * iterations)
     return x, (x / coords if d is None else z), d, diag
+
+
+def _fixed_cost_starts(p, method, objective) -> dict:
+    """Starts computed on T(1) = a + b: A4 (and for ``optimal`` A3's LP for the runtime, A7 for a
+    deadline), and uncoded. A start whose closed form does not exist (infinite moments) is left out."""
+    from .closed_forms import _m_large_deadline
+    from .sample_based import _m_saa_lp
+
+    starts = {"uncoded": _single(p.levels[0], p.workers)}
+    makers = {"jensen": _m_jensen}
+    if method == "optimal":
+        makers["saa-lp" if objective == "runtime" else "large-deadline"] = (
+            _m_saa_lp if objective == "runtime" else _m_large_deadline)
+    for name, fn in makers.items():
+        try:
+            starts[name] = fn(p)[0]
+        except ValueError:
+            pass
+    return starts
 
 
 def _iterations(n: int) -> int:
