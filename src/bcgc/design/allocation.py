@@ -83,14 +83,19 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     if not fixed and d is None:   # equal subsets win: today's design, exactly
         return equal_x, z_today, None, {**today_diag, "allocation": "equal subsets kept on the design draws"}
     x = _round(z, d, coords, p, draws, objective)
-    if fixed and d is not None:
-        keq = min((k for k in best if best[k][2] is None), key=lambda k: best[k][0])
-        equal_x = _round(best[keq][1], None, coords, p, draws, objective)
-    if d is not None:
-        x, d, choice = _keep_allocation(p, equal_x, x, d, objective)
-        diag["allocation"] = choice
     diag.update(start=name, nit=len(best) * iterations)
-    return x, (x / coords if d is None else z), d, diag
+    if d is None:
+        return x, z, None, diag
+    if fixed:   # the best equal-subset candidate is the reference
+        name = min((k for k in best if best[k][2] is None), key=lambda k: best[k][0])
+        z_today = best[name][1]
+        equal_x = _round(z_today, None, coords, p, draws, objective)
+    keep, choice = _keep_allocation(p, equal_x, x, d, objective)
+    if keep:
+        return x, z, d, {**diag, "allocation": choice}
+    if not fixed:   # the allocation did not pay on independent draws: today's design, exactly
+        return equal_x, z_today, None, {**today_diag, "allocation": choice}
+    return equal_x, z_today, None, {**diag, "start": name, "allocation": choice}
 
 
 def _fixed_cost_starts(p, method, objective) -> dict:
@@ -168,8 +173,8 @@ def _brute_force(draws, coords, levels, objective, deadline):
 
 
 def _keep_allocation(p, equal_x, x, d, objective):
-    """Keep (x, d) only if it beats (equal_x, equal subsets) on fresh common draws by > 2 paired
-    standard errors; returns (x, d or None, what was measured)."""
+    """Whether (x, d) beats (equal_x, equal subsets) on fresh common draws by > 2 paired standard
+    errors, and what was measured."""
     n = p.workers
     k = int(min(max(p.n_samples, 20_000), max(1_000, _CHOICE_VALUES // (n * n))))
     draws = G.Draws(p.model, n, k, p.seed, streams.CANDIDATES)
@@ -181,6 +186,5 @@ def _keep_allocation(p, equal_x, x, d, objective):
     se = float(diff.std(ddof=1) / np.sqrt(k)) if np.all(np.isfinite(diff)) else np.inf
     gain = float(diff.mean()) if np.all(np.isfinite(diff)) else 0.0
     keep = gain > 2 * se
-    choice = {"kept": bool(keep), "equal_subsets": float(equal.mean()), "allocation": float(alloc.mean()),
-              "gain": gain, "gain_stderr": se, "draws": k}
-    return (x, d, choice) if keep else (equal_x, None, choice)
+    return bool(keep), {"kept": bool(keep), "equal_subsets": float(equal.mean()), "allocation": float(alloc.mean()),
+                        "gain": gain, "gain_stderr": se, "draws": k}
