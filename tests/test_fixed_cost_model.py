@@ -114,3 +114,10 @@ def test_brute_force_and_deadline_designs_take_a_fixed_cost():
     r = design(law, 4, 400, objective="deadline", deadline=6.0, samples=500)
     uncoded_p = evaluate(law, 4, [400, 0, 0, 0], deadline=6.0, samples=20_000).completion_probability
     assert r.completion_probability > uncoded_p
+
+
+def test_runtime_quantiles_pay_a_constant_fixed_cost_once():
+    from bcgc.analysis import runtime_quantiles
+
+    q = runtime_quantiles(FixedCost(1.0, SE), 4, [3, 1, 0, 0], [0.5, 0.99], seed=0)
+    assert np.allclose(q, runtime_quantiles(SE, 4, [3, 1, 0, 0], [0.5, 0.99], seed=0) + 1.0, rtol=1e-12)
