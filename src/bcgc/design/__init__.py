@@ -16,6 +16,11 @@ Methods (docs/algorithms.md, "Which method when"):
 Constraints: ``tolerate=f`` forces x_s = 0 for s < f; ``allowed_levels`` restricts the non-empty
 blocks to a set of levels.
 
+Beyond formula (2) (``allocation``, ``general``; docs/algorithms.md, "Fixed costs and unequal
+subsets"): a law with a fixed cost is designed by local search on the exact sample objective of the
+general model (``optimal``, ``subgradient``, ``brute-force``; the other methods refuse it), and for
+workers that differ ``optimal`` also chooses the subset sizes (``DesignResult.subset_sizes``).
+
 Modules: ``result`` (DesignResult), ``common`` (problem context, z ↔ c, worst block),
 ``closed_forms`` (A4, A5, A7), ``sample_based`` (A2, A3, the pick of ``optimal``), ``deadline``
 (A6), ``integer`` (R, A1).
