@@ -121,3 +121,8 @@ def test_runtime_quantiles_pay_a_constant_fixed_cost_once():
 
     q = runtime_quantiles(FixedCost(1.0, SE), 4, [3, 1, 0, 0], [0.5, 0.99], seed=0)
     assert np.allclose(q, runtime_quantiles(SE, 4, [3, 1, 0, 0], [0.5, 0.99], seed=0) + 1.0, rtol=1e-12)
+
+
+def test_solver_options_are_refused_under_a_fixed_cost_not_ignored():
+    with pytest.raises(ValueError, match="not to the local search"):
+        design(AFFINE, 3, 30, method="subgradient", options={"iterations": 10})

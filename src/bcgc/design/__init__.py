@@ -90,6 +90,7 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     chosen = _chosen(method, objective)
     d = None
     if allocation.applies(p.model, method, objective, allocate, p.workers):   # a fixed cost or workers that differ
+        p.options = dict(inputs.options)
         x, z, d, diagnostics = allocation.solve(p, inputs.coords, objective, method, lambda: _solve(
             p, inputs.coords, objective, method, chosen, dict(inputs.options)), allocate)
     else:

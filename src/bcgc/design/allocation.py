@@ -60,6 +60,9 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     """(x, z, d or None, diagnostics). ``today()`` runs the formula (2) design (no fixed cost)."""
     n = p.workers
     fixed = has_fixed_cost(p.model)
+    if fixed and getattr(p, "options", None):
+        raise ValueError(f"options {sorted(p.options)} apply to formula (2)'s methods, not to the local search "
+                         "under a fixed cost: leave them out")
     allocate = (allocate and method == "optimal" and objective == "runtime" and workers_differ(p.model)
                 and n <= ALLOCATION_MAX_WORKERS)
     samples = int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n))))
