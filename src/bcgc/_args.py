@@ -89,6 +89,20 @@ def int_list(name):
     return conv
 
 
+def fraction_list(name):
+    """Comma-separated numbers >= 0 summing to 1 (subset sizes), e.g. 0.3,0.3,0.2,0.2."""
+    def conv(text):
+        try:
+            values = [float(v) for v in text.split(",")]
+        except ValueError:
+            values = []
+        if not values or any(not (v >= 0 and v < float("inf")) for v in values) or abs(sum(values) - 1) > 1e-9:
+            raise UsageError(f"{name} must be comma-separated numbers >= 0 summing to 1, e.g. 0.3,0.3,0.2,0.2, "
+                             f"got {text[:80]!r}")
+        return values
+    return conv
+
+
 def output_file(name):
     """A file the command will write: checked before any work (a run must not be lost at the end)."""
     def conv(text):

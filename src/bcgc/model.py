@@ -66,6 +66,19 @@ class OrderStatMax:
         """τ for each row of descending-sorted times ``Td`` (column s = T_(N-s))."""
         return np.max(self.terms(Td), axis=1)
 
+    def affine_samples(self, fixed: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        """τ under a law with a fixed cost (docs/model.md, "Peers and the oracle with a fixed cost"):
+        term i is the time by which N − m_i workers have done the work coef_i, the (N − m_i)-th
+        smallest over n of a_n + b_n · coef_i; τ is the largest term. a = 0 gives :meth:`samples`."""
+        fixed, rate = np.atleast_2d(fixed), np.atleast_2d(rate)
+        workers = rate.shape[1]
+        out = np.full(rate.shape[0], -np.inf)
+        for coef, m in zip(self.coefs, self.levels):
+            with np.errstate(invalid="ignore"):
+                ready = np.sort(fixed + rate * coef, axis=1)
+            out = np.maximum(out, ready[:, workers - 1 - int(m)])
+        return out
+
     def chain(self):
         """Terms sorted by threshold (coef descending), implied ones dropped (docs/algorithms.md,
         exact P(τ ≤ t)): T_(N-m) ≤ t/a is implied by a tighter term with a lower threshold."""

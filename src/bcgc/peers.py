@@ -19,8 +19,10 @@ import numpy as np
 
 from . import _validate as V
 from . import streams
-from .analysis import Evaluation, completion_probability_exact, evaluate_runtime, oracle_samples, summarize, use_exact
+from .analysis import (Evaluation, completion_probability_exact, evaluate_runtime, general_runtime, has_fixed_cost,
+                       needs_general, oracle_samples, summarize, use_exact)
 from .model import OrderStatMax
+from .timeline import check_subset_sizes
 from .model import descending
 from .stragglers import StragglerModel
 
@@ -129,6 +131,10 @@ def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, sa
         means = model.order_stat_mean(workers)[::-1] * (np.arange(workers) + 1.0)
         if np.all(np.isfinite(means)):
             return tolerate + int(np.argmin(means[tolerate:]))
+    if T is None and has_fixed_cost(model):  # (s+1) units of work cost a + b (s+1): on draws of (a, b)
+        a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.COMMON_DRAWS))
+        runs = np.stack([classic_gc(s).affine_samples(a, b) for s in range(workers)], axis=1)
+        return tolerate + _pick(runs[:, tolerate:], deadline, by_probability)
     Td = descending(_common_draws(model, workers, T, seed, samples))
     return tolerate + _pick((Td * (np.arange(workers) + 1.0))[:, tolerate:], deadline, by_probability)
 
@@ -136,6 +142,10 @@ def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, sa
 def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
                  deadline=None) -> int:
     """UC-MMC's best r on common draws (Monte Carlo: its runtime depends on who is slow)."""
+    if T is None and has_fixed_cost(model):
+        from .peers_affine import ucmmc_all_r_affine
+        a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.COMMON_DRAWS))
+        return _pick(ucmmc_all_r_affine(a, b, workers), deadline) + 1
     return _pick(ucmmc_all_r(_common_draws(model, workers, T, seed, samples), workers), deadline) + 1
 
 
@@ -178,7 +188,7 @@ class PeerResult:
 
 def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
             samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
-            method: str = "auto") -> list[PeerResult]:
+            method: str = "auto", bcgc_subset_sizes=None) -> list[PeerResult]:
     """Every peer (docs/peers.md) and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
 
     Parameters (GC's level, Tandon's level, UC-MMC's r) are chosen by the lowest mean on one set of
@@ -186,7 +196,9 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     stragglers). Chosen schemes of the order-statistic family are then evaluated exactly for i.i.d.
     named laws (``method``: auto, exact or monte-carlo, as in :func:`bcgc.analysis.evaluate`); the
     rest keep their Monte Carlo estimate and stderr.
-    ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``).
+    ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``, with its
+    data allocation); ``bcgc_subset_sizes`` its subset sizes (None: equal). Under a law with a fixed
+    cost every scheme is evaluated under a + b·w on common draws (:mod:`bcgc.peers_affine`).
     """
     model = V.law(model)
     workers = model.check_workers(workers)
@@ -199,12 +211,23 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
              "lower --samples or --workers")
     tuned = {"bcgc": "given" if bcgc_blocks is not None else inputs.objective}
     if bcgc_blocks is None:
-        bcgc_blocks = _default_design(inputs)
+        bcgc_blocks, bcgc_subset_sizes = _default_design(inputs)
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
+    sizes = check_subset_sizes(bcgc_subset_sizes, workers)
+    if sizes is not None and not needs_general(None, sizes):
+        sizes = None   # equal subsets given explicitly: formula (2), today's numbers
+    if has_fixed_cost(model):
+        from . import peers_affine
+        return [PeerResult(name, ev, upload, params, exact_grad, inputs, tuned.get(name, inputs.objective
+                           if name in _TUNED else "-"))
+                for name, ev, upload, params, exact_grad in peers_affine.affine_rows(inputs, bcgc_blocks, sizes)]
     out = []
     T = _common_draws(model, workers, None, inputs.seed, inputs.samples)
     Td = descending(T)
     for name, rt, upload, params, exact_grad in _schemes(inputs, bcgc_blocks, T, Td, exact):
+        if name == "bcgc" and sizes is not None:  # unequal subsets: the general model on the same draws
+            rt = general_runtime(bcgc_blocks, np.zeros_like(T), T, sizes)
+            params = {**params, "subset_sizes": sizes.tolist()}
         if isinstance(rt, OrderStatMax) and exact:
             ev = evaluate_runtime(model, workers, rt, inputs.deadline, method, inputs.samples, streams.rng(inputs.seed, streams.EVALUATION))
         else:
@@ -220,8 +243,9 @@ def _default_design(inputs: CompareInputs) -> np.ndarray:
     full = inputs.model.full_prob > 0
     if full and inputs.deadline is None:
         raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
-    return design(inputs.model, inputs.workers, inputs.coords, objective=inputs.objective, deadline=inputs.deadline,
-                  seed=inputs.seed).blocks
+    r = design(inputs.model, inputs.workers, inputs.coords, objective=inputs.objective, deadline=inputs.deadline,
+               seed=inputs.seed)
+    return r.blocks, r.subset_sizes
 
 
 #: rows whose parameter compare() chooses (by E[τ], or by P(τ ≤ t) with a deadline)

@@ -57,6 +57,11 @@ class DesignPolicy:
     def blocks(self, model, workers: int, coords: int, dead: int = 0) -> np.ndarray:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
         ``dead`` full stragglers (the workers known to be dead)."""
+        return self.plan(model, workers, coords, dead)[0]
+
+    def plan(self, model, workers: int, coords: int, dead: int = 0):
+        """(blocks, subset sizes or None): :meth:`blocks` and the data allocation BCGC's design
+        chose for workers that differ (docs/model.md, "Unequal subsets"); peers keep equal subsets."""
         if self.tolerate >= workers:
             raise ValueError(f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
                              f"got {self.tolerate}")
@@ -67,14 +72,15 @@ class DesignPolicy:
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
         if self.scheme == "bcgc":
-            return design(model, workers, coords, objective=self.objective, deadline=self.deadline,
-                          method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
-                          samples=self.samples, seed=self.seed, eval_samples=self.eval_samples).blocks
+            r = design(model, workers, coords, objective=self.objective, deadline=self.deadline,
+                       method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
+                       samples=self.samples, seed=self.seed, eval_samples=self.eval_samples)
+            return r.blocks, r.subset_sizes
         if self.scheme == "gc":
             level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate,
                                   objective=self.objective)
-            return single_level_blocks(workers, coords, level)
+            return single_level_blocks(workers, coords, level), None
         if tolerate > 0:
             raise RedesignImpossible(f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "
                                      "worker(s): the run stops (use the gc or bcgc scheme to survive deaths)")
-        return single_level_blocks(workers, coords, 0)
+        return single_level_blocks(workers, coords, 0), None

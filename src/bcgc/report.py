@@ -66,6 +66,8 @@ def design_json(r, scheme=None) -> dict:
            **_evaluation_fields(r.evaluation), "deadline": i.deadline, "evaluation": r.evaluation.method,
            "solve_seconds": r.solve_seconds, "success": r.success, "message": r.message, "nit": r.nit,
            "diagnostics": r.diagnostics}
+    if getattr(r, "subset_sizes", None) is not None:   # absent: equal subsets (docs/model.md, unequal subsets)
+        doc["subset_sizes"] = r.subset_sizes
     if scheme is not None:
         doc["scheme"] = scheme_json(scheme)
     return as_json(doc)
@@ -123,6 +125,9 @@ def render_design(r) -> str:
         out.append(f"  note: {r.evaluation.note}")
     out.append(f"  blocks (coordinates per level s, {np.count_nonzero(r.blocks)} non-empty):")
     out.append(_bar_chart(r.blocks))
+    if getattr(r, "subset_sizes", None) is not None:
+        out.append("  subset sizes (data fraction of subset k, worker n holds k = n..n+s mod N): "
+                   + ", ".join(f"{v:.4f}" for v in r.subset_sizes))
     return "\n".join(out)
 
 
@@ -169,7 +174,8 @@ def render_compare(rows) -> str:
            head, "-" * len(head)]
     for r in rows:
         ratio = r.expected_runtime / base if math.isfinite(base) and math.isfinite(r.expected_runtime) else math.nan
-        params = ", ".join(f"{k}={v}" for k, v in r.parameters.items() if k != "blocks")
+        params = ", ".join(f"{k}={v}" if k != "subset_sizes" else f"{k}=" + ",".join(f"{d:.3f}" for d in v)
+                           for k, v in r.parameters.items() if k != "blocks")
         note = "" if r.exact_gradient else "  (inexact gradient)"
         out.append(f"{r.name:<18} {_fmt(r.expected_runtime, r.expected_runtime_stderr):>16} "
                    f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "

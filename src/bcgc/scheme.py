@@ -15,7 +15,9 @@ import numpy as np
 
 from . import _validate as V
 from .codes import GradientCode, make_code
+from . import timeline
 from .model import block_of_coordinates, normalized_load
+from .timeline import check_subset_sizes, cyclic_shares
 
 __all__ = ["BlockScheme"]
 
@@ -23,15 +25,55 @@ __all__ = ["BlockScheme"]
 class BlockScheme:
     """A BCGC scheme for block sizes x (N entries summing to L) and a code kind per level."""
 
-    def __init__(self, blocks, workers: int, kind: str = "auto", seed: int = 0):
+    def __init__(self, blocks, workers: int, kind: str = "auto", seed: int = 0, subset_sizes=None):
         workers = V.integer("workers", workers, minimum=1)
         self.blocks = V.blocks(blocks, workers)
+        d = check_subset_sizes(subset_sizes, workers)
+        #: the data allocation d (None: equal subsets); unequal subsets keep cyclic placement
+        #: (docs/model.md, "Unequal subsets"), so group placement (fractional codes) is not used
+        self.subset_sizes = None if d is None or np.allclose(d, 1.0 / workers, rtol=0, atol=1e-15) else d
+        if self.subset_sizes is not None:
+            if kind == "fractional":
+                raise ValueError("kind 'fractional' (group placement) cannot hold unequal subset_sizes: "
+                                 "use auto, cyclic, gaussian or mds")
+            kind = "cyclic" if kind == "auto" else kind
         self.workers = workers
         self.coords = int(self.blocks.sum())
         self.levels = np.flatnonzero(self.blocks)
         self.slices = block_of_coordinates(self.blocks)
         self.loads = normalized_load(self.blocks)  # c_s = y_s / L
         self.codes: dict[int, GradientCode] = {int(s): make_code(workers, int(s), kind, seed) for s in self.levels}
+
+    @property
+    def shares(self) -> np.ndarray:
+        """w_n(j): the data worker n holds for level j, in units of a subset of size 1/N, from the
+        codes' supports: N · Σ_{k ∈ support} d_k (j + 1 with equal subsets); (N, N), docs/model.md."""
+        n = self.workers
+        d = np.full(n, 1.0 / n) if self.subset_sizes is None else self.subset_sizes
+        w = cyclic_shares(d)
+        for s, code in self.codes.items():
+            w[:, s] = [n * d[code.support(k)].sum() for k in range(n)]
+        return w
+
+    def ready_times(self, fixed, rate) -> np.ndarray:
+        """When each worker's message of each non-empty block is ready, for one draw (a, b) of
+        shape (N,): a_n + b_n · W_n(s), shape (N, #non-empty) (docs/model.md, the general model)."""
+        return timeline.ready_times(self.blocks, np.asarray(fixed, dtype=float)[None, :],
+                                    np.asarray(rate, dtype=float)[None, :], self.shares)[0]
+
+    def coded_gradient_at(self, subset_grads: np.ndarray, ready: np.ndarray):
+        """One iteration of the general model: block s decoded from the first N - s of its own ready
+        times ``ready[:, i]`` (i-th non-empty block, :meth:`ready_times`). Returns the decoded
+        gradient, each block's decoding time and its responders, as :meth:`coded_gradient`."""
+        g = np.empty(self.coords, dtype=float)
+        block_times, used = {}, {}
+        for i, s in enumerate(int(v) for v in self.levels):
+            F = self.first_responders(s, ready[:, i])
+            sl = self.slices[s]
+            g[sl] = self.decode(s, F, self.codes[s].messages(F, subset_grads[:, sl]))
+            block_times[s] = float(ready[F[-1], i])
+            used[s] = F
+        return g, block_times, used
 
     def subsets_of(self, worker: int) -> np.ndarray:
         """Data subsets worker n must store: the union of its supports over the non-empty levels."""

@@ -20,8 +20,11 @@ import numpy as np
 
 from . import _validate as V
 from . import streams
+from .analysis import general_runtime, needs_general
 from .model import block_runtime
 from .peers import best_ucmmc_r, ucmmc_all_r
+from .peers_affine import ucmmc_all_r_affine
+from .problems import with_subset_sizes
 from .policy import BLOCK_SCHEMES, DesignPolicy
 from .scheme import BlockScheme
 from .stragglers import StragglerModel
@@ -45,6 +48,7 @@ class SimulationResult:
     draws: np.ndarray                 # T of every iteration (streams.decodable_times), shape (iterations, N)
     retries: int                      # draws redrawn because too many workers never answered
     parameters: dict = field(default_factory=dict)
+    fixed_costs: np.ndarray | None = None   # a of every iteration under the general model (then draws = b)
 
     @property
     def final_loss(self) -> float:
@@ -62,11 +66,14 @@ class SimulationResult:
 
 def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: int = 50,
              blocks=None, r: int | None = None, step_size: float | None = None, seed: int = 0,
-             code_kind: str = "auto", policy: DesignPolicy | None = None) -> SimulationResult:
+             code_kind: str = "auto", policy: DesignPolicy | None = None, subset_sizes=None) -> SimulationResult:
     """Run ``iterations`` steps of coded gradient descent in virtual time (see module doc).
 
     ``blocks`` overrides the design of ``bcgc``/``gc``/``uncoded`` (default: ``policy``, itself by
-    default the optimal BCGC design or the peer at its best level); ``r`` overrides UC-MMC's r.
+    default the optimal BCGC design, with its data allocation, or the peer at its best level);
+    ``subset_sizes`` gives the allocation of given ``blocks`` (None: equal subsets); ``r`` overrides
+    UC-MMC's r. With unequal subsets the problem's rows are split by the sizes, and with a fixed
+    cost or unequal subsets time follows the general model (docs/model.md).
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
@@ -83,42 +90,72 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
     else:
         if blocks is None:
             policy = policy if policy is not None else DesignPolicy(scheme, seed=seed)
-            blocks = policy.blocks(model, n, L)
-        bs = BlockScheme(blocks, n, kind=code_kind, seed=seed)
+            blocks, subset_sizes = policy.plan(model, n, L)
+        bs = BlockScheme(blocks, n, kind=code_kind, seed=seed, subset_sizes=subset_sizes)
         params["blocks"] = bs.blocks.tolist()
         params["codes"] = {int(s): c.kind for s, c in bs.codes.items()}
-    if bs is not None:
-        def runtime(T):
-            return float(block_runtime(bs.blocks, T[None, :])[0])
+        if bs.subset_sizes is not None:
+            params["subset_sizes"] = bs.subset_sizes.tolist()
+            problem = with_subset_sizes(problem, bs.subset_sizes)
+    general = needs_general(model, None if bs is None else bs.subset_sizes)
+    runtime, step = (_general_timing if general else _timing)(bs, r)
+    if general:
+        draws = [streams.decodable_parts(model, n, seed, i, runtime) for i in range(iterations)]
     else:
-        def runtime(T):
-            return float(ucmmc_all_r(T[None, :], r)[0, -1])
-    draws = [streams.decodable_times(model, n, seed, i, runtime) for i in range(iterations)]
-    T_all = np.vstack([T for T, _ in draws])
+        draws = [streams.decodable_times(model, n, seed, i, runtime) for i in range(iterations)]
 
     theta = problem.init()
     losses, times, its, pred, errs = [problem.loss(theta)], [0.0], [], [], []
-    for i in range(iterations):
-        T = T_all[i]
+    for draw, _ in draws:
         G = problem.subset_gradients(theta)          # ∂f_k at θ for every subset k
         exact = G.sum(axis=0)
-        if bs is not None:
-            g, block_times, _ = bs.coded_gradient(G, T)
-            t_iter = max(block_times.values())
-        else:
-            # UC-MMC: subset k is first delivered by worker argmin_j (j+1) T_{k-j}; the draw is
-            # decodable (every subset delivered), so the sum of those exact gradients arrives
-            t_iter = runtime(T)
-            g = G.sum(axis=0)  # every subset's exact gradient arrives once (order of summation aside)
-        pred.append(runtime(T))
+        g, t_iter = step(G, draw)
+        pred.append(runtime(*draw) if general else runtime(draw))
         norm = np.linalg.norm(exact)
         errs.append(float(np.linalg.norm(g - exact) / norm) if norm > 0 else 0.0)
         theta = theta - lr * g
         its.append(t_iter)
         times.append(times[-1] + t_iter)
         losses.append(problem.loss(theta))
+    T_all = np.vstack([d[1] if general else d for d, _ in draws])
+    fixed = np.vstack([d[0] for d, _ in draws]) if general else None
     return SimulationResult(scheme, iterations, np.array(losses), np.array(times), np.array(its), np.array(pred),
-                            np.array(errs), T_all, sum(a for _, a in draws), params)
+                            np.array(errs), T_all, sum(a for _, a in draws), params, fixed)
+
+
+def _timing(bs, r):
+    """(runtime(T), step(G, T) -> (gradient, time)) under formula (2): the scheme's events and (2)."""
+    if bs is not None:
+        def runtime(T):
+            return float(block_runtime(bs.blocks, T[None, :])[0])
+
+        def step(G, T):
+            g, block_times, _ = bs.coded_gradient(G, T)
+            return g, max(block_times.values())
+        return runtime, step
+
+    def runtime(T):
+        return float(ucmmc_all_r(T[None, :], r)[0, -1])
+    # UC-MMC: subset k is first delivered by worker argmin_j (j+1) T_{k-j}; the draw is decodable
+    # (every subset delivered), so the sum of those exact gradients arrives (order of summation aside)
+    return runtime, lambda G, T: (G.sum(axis=0), runtime(T))
+
+
+def _general_timing(bs, r):
+    """The same under the general model, on draws (a, b): the scheme decodes each block from its own
+    first N - s ready times; the prediction is :func:`bcgc.analysis.general_runtime`."""
+    if bs is not None:
+        def runtime(a, b):
+            return float(general_runtime(bs.blocks, a[None, :], b[None, :], bs.subset_sizes)[0])
+
+        def step(G, draw):
+            g, block_times, _ = bs.coded_gradient_at(G, bs.ready_times(*draw))
+            return g, max(block_times.values())
+        return runtime, step
+
+    def runtime(a, b):
+        return float(ucmmc_all_r_affine(a[None, :], b[None, :], r)[0, -1])
+    return runtime, lambda G, draw: (G.sum(axis=0), runtime(*draw))
 
 
 def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None, **kw):
@@ -130,5 +167,6 @@ def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: in
     args = dict(design_args or {})
     model = V.law(model)
     policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES}
-    blocks = {s: p.blocks(model, problem.workers, problem.L) for s, p in policies.items()}
-    return [simulate(problem, model, s, iterations=iterations, seed=seed, blocks=blocks.get(s), **kw) for s in schemes]
+    plans = {s: p.plan(model, problem.workers, problem.L) for s, p in policies.items()}
+    return [simulate(problem, model, s, iterations=iterations, seed=seed, blocks=plans.get(s, (None,))[0],
+                     subset_sizes=plans.get(s, (None, None))[1], **kw) for s in schemes]

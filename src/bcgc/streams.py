@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "PATIENCE", "CODES",
            "SCENARIOS", "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times",
-           "decodable_times"]
+           "decodable_times", "iteration_parts", "decodable_parts"]
 
 DESIGN_SAMPLES = 0    #: the samples a design method optimises on (= default_rng(seed), kept for continuity)
 EVALUATION = 1        #: Monte Carlo evaluation of a design (design()'s own and evaluate()'s: the same draws)
@@ -59,5 +59,24 @@ def decodable_times(model, workers: int, seed: int, iteration: int, runtime, dea
         T[list(dead)] = np.inf
         if np.isfinite(runtime(T)):
             return T, attempt
+    raise ValueError(f"iteration {iteration}: none of {max_attempts} draws of T can be decoded (too many "
+                     "workers never answer): the scheme cannot run under this law")
+
+
+def iteration_parts(model, workers: int, seed: int, iteration: int, attempt: int = 0):
+    """(a, b) of one iteration, each of shape (N,), from the same stream as :func:`iteration_times`
+    (a law without fixed cost gives a = 0 and b = those very times)."""
+    more = (iteration,) if attempt == 0 else (iteration, attempt)
+    a, b = model.sample_parts(1, workers, rng(seed, ITERATION, *more))
+    return a[0], b[0]
+
+
+def decodable_parts(model, workers: int, seed: int, iteration: int, runtime, max_attempts: int = 1000):
+    """:func:`decodable_times` for the general model: the first (a, b) of iteration k whose
+    ``runtime(a, b)`` is finite, and the attempt."""
+    for attempt in range(max_attempts):
+        a, b = iteration_parts(model, workers, seed, iteration, attempt)
+        if np.isfinite(runtime(a, b)):
+            return (a, b), attempt
     raise ValueError(f"iteration {iteration}: none of {max_attempts} draws of T can be decoded (too many "
                      "workers never answer): the scheme cannot run under this law")

@@ -21,12 +21,36 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["equal_shares", "cumulative_work", "ready_times", "decode_times", "runtime_samples"]
+__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "cumulative_work", "ready_times", "decode_times", "runtime_samples"]
 
 
 def equal_shares(workers: int) -> np.ndarray:
     """w_n(j) = j + 1: every subset of size 1/N, worker n holds j + 1 of them at level j."""
     return np.tile(np.arange(1.0, workers + 1.0), (workers, 1))
+
+
+def check_subset_sizes(sizes, workers: int):
+    """Validated subset sizes d_0..d_{N-1} (fractions of the data, d_k >= 0, Σ d_k = 1 within
+    1e-9), as a float array; None stays None (equal subsets, d_k = 1/N)."""
+    if sizes is None:
+        return None
+    try:
+        d = np.asarray(sizes, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1, got {sizes!r}") from None
+    if d.shape != (workers,) or not np.all(np.isfinite(d)) or np.any(d < 0) or abs(d.sum() - 1.0) > 1e-9:
+        raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1 (one per data subset), "
+                         f"got {sizes!r}")
+    return d / d.sum()
+
+
+def cyclic_shares(sizes) -> np.ndarray:
+    """w_n(j) = N · Σ_{i≤j} d_{(n+i) mod N}: the data worker n holds at level j under cyclic
+    placement with subset sizes d (docs/model.md, "Unequal subsets"); d_k = 1/N gives j + 1."""
+    d = np.asarray(sizes, dtype=float)
+    n = d.size
+    windows = np.stack([np.roll(d, -i) for i in range(n)], axis=1)   # windows[n, i] = d_{(n+i) mod N}
+    return n * np.cumsum(windows, axis=1)
 
 
 def cumulative_work(x, shares=None) -> np.ndarray:

@@ -14,15 +14,18 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..model import OrderStatMax
+from ..timeline import check_subset_sizes
 from .exact import completion_probability_exact, tail_probability_and_gradient
 from .expectation import InexactQuadrature, expected_runtime_exact, mean_is_finite
+from .general import general_monte_carlo, general_runtime, has_fixed_cost, needs_general, oracle_affine_samples
 from .montecarlo import monte_carlo, oracle_samples, runtime_quantiles
 from .result import Evaluation, summarize
 
 __all__ = [
     "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "tail_probability_and_gradient",
     "InexactQuadrature", "mean_is_finite", "monte_carlo", "oracle_samples", "runtime_quantiles", "Evaluation", "summarize", "evaluate",
-    "evaluate_runtime", "can_evaluate_exactly", "use_exact", "EVALUATION_METHODS", "EXACT_MAX_WORKERS",
+    "evaluate_runtime", "can_evaluate_exactly", "general_monte_carlo", "general_runtime", "has_fixed_cost",
+    "needs_general", "oracle_affine_samples", "use_exact", "EVALUATION_METHODS", "EXACT_MAX_WORKERS",
 ]
 
 #: Above this many workers "auto" evaluation uses Monte Carlo: the exact walk costs O(N^3) per
@@ -79,12 +82,14 @@ def evaluate_runtime(model, workers: int, runtime: OrderStatMax, deadline=None,
 
 
 def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
-             samples: int = 200_000, seed=0) -> Evaluation:
+             samples: int = 200_000, seed=0, subset_sizes=None) -> Evaluation:
     """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (equation (2); docs/algorithms.md).
 
     ``blocks`` are the N block sizes (any non-negative numbers summing to L > 0; integers for a
     real design, fractions for a relaxed one). Exact for i.i.d. named laws (N ≤ EXACT_MAX_WORKERS
     under "auto"), Monte Carlo with standard errors otherwise.
+    ``subset_sizes``: the data allocation d (None: equal subsets). A law with a fixed cost or unequal
+    subsets is evaluated by Monte Carlo through the general model (docs/model.md), never by (2).
     """
     model = V.law(model)
     workers = model.check_workers(workers)
@@ -98,4 +103,10 @@ def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
     samples = V.integer("samples", samples, minimum=2)
     if not isinstance(seed, np.random.Generator):  # design()'s own evaluation stream: same seed, same numbers
         seed = streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION)
+    if needs_general(model, check_subset_sizes(subset_sizes, workers)):
+        if method == "exact":
+            raise ValueError(f"exact evaluation needs formula (2): no fixed cost and equal subsets, got {model.spec!r}"
+                             + ("" if subset_sizes is None else " with unequal subset_sizes")
+                             + "; use Monte Carlo evaluation (--evaluation monte-carlo)")
+        return general_monte_carlo(model, workers, x, subset_sizes, samples, seed, deadline)
     return evaluate_runtime(model, workers, OrderStatMax.from_blocks(x), deadline, method, samples, seed)

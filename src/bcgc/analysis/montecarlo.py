@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _validate as V
 from ..model import OrderStatMax, descending
+from .general import general_runtime, needs_general
 from .result import Evaluation, summarize
 
 __all__ = ["monte_carlo", "oracle_samples", "runtime_quantiles"]
@@ -35,9 +36,14 @@ def oracle_samples(T: np.ndarray) -> np.ndarray:
         return T.shape[-1] / np.sum(1.0 / T, axis=-1)
 
 
-def runtime_quantiles(model, workers: int, blocks, qs, seed, samples: int = 2000) -> np.ndarray:
-    """Quantiles ``qs`` of τ(x; T) (formula (2)) over the draws that complete (τ finite); inf when
-    none does. Used to set deadlines and the runtime's patience."""
-    tau = OrderStatMax.from_blocks(blocks).samples(descending(model.sample(samples, workers, V.as_rng(seed))))
+def runtime_quantiles(model, workers: int, blocks, qs, seed, samples: int = 2000, subset_sizes=None) -> np.ndarray:
+    """Quantiles ``qs`` of τ(x; T) (formula (2); the general model with a fixed cost or unequal
+    ``subset_sizes``) over the draws that complete (τ finite); inf when none does. Used to set
+    deadlines and the runtime's patience."""
+    if needs_general(model, subset_sizes):
+        a, b = model.sample_parts(samples, workers, V.as_rng(seed))
+        tau = general_runtime(blocks, a, b, subset_sizes)
+    else:
+        tau = OrderStatMax.from_blocks(blocks).samples(descending(model.sample(samples, workers, V.as_rng(seed))))
     tau = tau[np.isfinite(tau)]
     return np.quantile(tau, qs) if tau.size else np.full(len(qs), np.inf)

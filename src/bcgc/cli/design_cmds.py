@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import _validate as V
 from .. import report
-from .._args import int_list, whole
+from .._args import UsageError, fraction_list, int_list, whole
 from ..analysis import EVALUATION_METHODS, evaluate
 from ..design import design
 from ..peers import compare
@@ -21,6 +21,9 @@ def register(sub) -> dict:
     common(e)
     e.add_argument("--blocks", "-x", required=True, type=int_list("--blocks"),
                    help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
+    e.add_argument("--subset-sizes", type=fraction_list("--subset-sizes"),
+                   help="d_0,...,d_{N-1}: the data fraction of each subset (default: equal, 1/N); "
+                        "unequal subsets are evaluated by Monte Carlo (docs/model.md, unequal subsets)")
     e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto",
                    help="exact for i.i.d. named laws when possible (auto), or force one")
     e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
@@ -35,12 +38,15 @@ def run_design(a):
                tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed)
     if not a.json:
         return report.render_design(r)
-    return report.design_json(r, BlockScheme(r.blocks, a.workers, seed=a.seed))
+    return report.design_json(r, BlockScheme(r.blocks, a.workers, seed=a.seed, subset_sizes=r.subset_sizes))
 
 
 def run_evaluate(a):
     x = V.blocks(a.blocks, a.workers, a.coords)
-    ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed)
+    if a.subset_sizes is not None and len(a.subset_sizes) != a.workers:
+        raise UsageError(f"--subset-sizes must have {a.workers} entries (one per worker), got {len(a.subset_sizes)}")
+    ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed,
+                  subset_sizes=a.subset_sizes)
     return report.evaluation_json(ev, a.model, x) if a.json else report.render_evaluation(ev, a.model, x)
 
 

@@ -16,6 +16,11 @@ Methods (docs/algorithms.md, "Which method when"):
 Constraints: ``tolerate=f`` forces x_s = 0 for s < f; ``allowed_levels`` restricts the non-empty
 blocks to a set of levels.
 
+Beyond formula (2) (``allocation``, ``general``; docs/algorithms.md, "Fixed costs and unequal
+subsets"): a law with a fixed cost is designed by local search on the exact sample objective of the
+general model (``optimal``, ``subgradient``, ``brute-force``; the other methods refuse it), and for
+workers that differ ``optimal`` also chooses the subset sizes (``DesignResult.subset_sizes``).
+
 Modules: ``result`` (DesignResult), ``common`` (problem context, z ↔ c, worst block),
 ``closed_forms`` (A4, A5, A7), ``sample_based`` (A2, A3, the pick of ``optimal``), ``deadline``
 (A6), ``integer`` (R, A1).
@@ -28,8 +33,9 @@ import time
 
 from .. import _validate as V
 from .. import streams
-from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime
+from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, general_monte_carlo, needs_general
 from ..stragglers import StragglerModel
+from . import allocation
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
@@ -60,7 +66,7 @@ METHODS = {
 def design(model: StragglerModel, workers: int, coords: int, objective: str = "runtime",
            deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
            allowed_levels=None, samples: int | None = None, seed: int = 0,
-           eval_samples: int | None = None, options: dict | None = None) -> DesignResult:
+           eval_samples: int | None = None, options: dict | None = None, allocate: bool = True) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
     Parameters
@@ -75,14 +81,22 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     seed : seeds every random quantity (same seed, same design).
     eval_samples : Monte Carlo draws for the final evaluation when it cannot be exact (default
         200 000, or 2·10^7 / N draws when N > 100, at least 2 000: the same work at every N).
+    allocate : when workers differ, let ``optimal`` choose unequal subset sizes too (the result's
+        ``subset_sizes``; docs/model.md, "Unequal subsets"); False keeps equal subsets.
     """
     t_start = time.perf_counter()
     p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
                        seed, eval_samples, options)
     chosen = _chosen(method, objective)
-    x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
+    d = None
+    if allocation.applies(p.model, method, objective, allocate, p.workers):   # a fixed cost or workers that differ
+        p.options = dict(inputs.options)
+        x, z, d, diagnostics = allocation.solve(p, inputs.coords, objective, method, lambda: _solve(
+            p, inputs.coords, objective, method, chosen, dict(inputs.options)), allocate)
+    else:
+        x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
     solve_seconds = time.perf_counter() - t_start
-    return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds)
+    return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds, d)
 
 
 def _chosen(method: str, objective: str) -> str:
@@ -165,20 +179,29 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
     return x, z, diagnostics
 
 
-def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds):
+def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds, d=None):
     """Evaluate the integer design (exactly where possible) and pack the answer."""
-    ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
-                          "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
+    if needs_general(p.model, d):
+        ev = general_monte_carlo(p.model, p.workers, x, d, inputs.eval_samples,
+                                 streams.rng(p.seed, streams.EVALUATION), p.deadline)
+    else:
+        ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
+                              "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
     success, message = _outcome(chosen, diagnostics)
     return DesignResult(blocks=x, relaxed=z * inputs.coords, evaluation=ev, inputs=inputs, success=success,
                         message=message, nit=int(diagnostics.get("nit", 0)), solve_seconds=solve_seconds,
-                        diagnostics=diagnostics)
+                        diagnostics=diagnostics, subset_sizes=d)
 
 
 def _outcome(chosen: str, diagnostics: dict) -> tuple[bool, str]:
     """``success`` and ``message`` from the same facts: the solver's convergence and, for
     ``optimal``, which candidate design was kept."""
     converged = bool(diagnostics.get("converged", True))
+    if "general_model" in diagnostics:
+        kept = diagnostics.get("allocation", {})
+        what = "blocks and subset sizes" if isinstance(kept, dict) and kept.get("kept") else "blocks"
+        return True, (f"{what} by local search on the exact sample objective of the general model "
+                      f"({diagnostics['general_model']}; best start {diagnostics.get('start')}): a local optimum")
     if chosen == "brute-force":
         return True, "enumerated all integer designs"
     solved = (f"{chosen} solved the relaxed problem" if converged else

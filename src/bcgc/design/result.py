@@ -48,6 +48,9 @@ class DesignResult:
     nit: int
     solve_seconds: float
     diagnostics: dict = field(default_factory=dict)
+    #: the data allocation d_0..d_{N-1} (fractions summing to 1, cyclic placement, docs/model.md
+    #: "Unequal subsets"); None: equal subsets (1/N each)
+    subset_sizes: np.ndarray | None = None
 
     objective = property(lambda self: self.inputs.objective)
     method = property(lambda self: self.inputs.method)
@@ -73,7 +76,8 @@ class DesignResult:
         shown = ", ".join(f"{s}: {self.blocks[s]}" for s in nz[:12]) + (", …" if nz.size > 12 else "")
         return (f"DesignResult(method={self.method!r}, objective={self.objective!r}, success={self.success},\n"
                 f"  blocks={{{shown}}} (level: coordinates),\n"
-                f"  expected_runtime={fmt(self.expected_runtime, self.expected_runtime_stderr)}, "
+                + ("" if self.subset_sizes is None else f"  subset_sizes={np.round(self.subset_sizes, 4).tolist()},\n")
+                + f"  expected_runtime={fmt(self.expected_runtime, self.expected_runtime_stderr)}, "
                 f"completion_probability={fmt(self.completion_probability, self.completion_probability_stderr)}"
                 f", deadline={self.deadline},\n"
                 f"  evaluation={self.evaluation.method!r}, nit={self.nit}, solve_seconds={self.solve_seconds:.3g}, "

@@ -20,11 +20,12 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
+from .allocation import split_rows, with_subset_sizes
 from .data import FILE_TYPES, Dataset, read_file
 from .models import PROBLEMS, DataProblem, LeastSquares, Logistic, Problem, Softmax, make_problem
 
 __all__ = ["Problem", "DataProblem", "Dataset", "load_dataset", "DATASETS", "PROBLEMS", "make_problem", "LeastSquares",
-           "Logistic", "Softmax", "FASHION_MNIST_DIR", "FILE_TYPES", "read_file"]
+           "Logistic", "Softmax", "FASHION_MNIST_DIR", "FILE_TYPES", "read_file", "split_rows", "with_subset_sizes"]
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATASETS = ("digits", "fashion-mnist", "synthetic")

@@ -18,6 +18,8 @@ import numpy as np
 from scipy import special
 
 from .. import _validate as V
+from ..timeline import check_subset_sizes
+from .allocation import split_rows
 from .data import Dataset
 
 __all__ = ["Problem", "DataProblem", "PROBLEMS", "make_problem", "LeastSquares", "Logistic", "Softmax"]
@@ -91,7 +93,7 @@ class DataProblem(Problem):
 
     name = ""
 
-    def __init__(self, data: Dataset, workers: int, outputs: int):
+    def __init__(self, data: Dataset, workers: int, outputs: int, subset_sizes=None):
         self.workers = V.integer("workers", workers, minimum=1)
         if data.X.shape[0] < workers:
             raise ValueError(f"{data.name}: workers must be at most the number of samples "
@@ -100,12 +102,17 @@ class DataProblem(Problem):
         X = np.hstack([data.X, np.ones((data.X.shape[0], 1))])  # bias
         self.n, self.d = X.shape
         self.outputs = outputs
-        self.parts = np.array_split(np.arange(self.n), workers)
+        self.subset_sizes = check_subset_sizes(subset_sizes, workers)   # None: equal subsets
+        self.parts = split_rows(self.n, workers, self.subset_sizes)
         self.X = [X[p] for p in self.parts]
         self.L = self.d * outputs
 
     def init(self) -> np.ndarray:
         return np.zeros(self.L)
+
+    def with_subset_sizes(self, subset_sizes) -> "DataProblem":
+        """The same problem, its rows split into subsets of sizes d (docs/model.md, unequal subsets)."""
+        return type(self)(self.data, self.workers, subset_sizes=subset_sizes)
 
     #: per-subset data attributes (lists indexed by subset); ``restrict`` keeps only some of them
     _per_subset = ("X",)
@@ -138,8 +145,8 @@ class LeastSquares(DataProblem):
     name = "least-squares"
     _per_subset = ("X", "Y", "gram", "rhs")
 
-    def __init__(self, data: Dataset, workers: int):
-        super().__init__(data, workers, data.classes)
+    def __init__(self, data: Dataset, workers: int, subset_sizes=None):
+        super().__init__(data, workers, data.classes, subset_sizes)
         Y = np.eye(data.classes)[data.y]
         self.Y = [Y[p] for p in self.parts]
         self.gram = np.stack([Xk.T @ Xk / self.n for Xk in self.X])               # N × d × d
@@ -177,7 +184,7 @@ class Logistic(DataProblem):
     name = "logistic"
     _curvature_factor = 4.0
 
-    def __init__(self, data: Dataset, workers: int):
+    def __init__(self, data: Dataset, workers: int, subset_sizes=None):
         if data.classes == 2:
             t = (data.y == 1).astype(float)
         elif data.split_halves:
@@ -186,7 +193,7 @@ class Logistic(DataProblem):
             found = ", ".join(map(str, data.labels or range(data.classes)))
             raise ValueError(f"{data.name}: logistic regression needs exactly 2 classes, found {data.classes} "
                              f"({found}); softmax and least-squares take any number")
-        super().__init__(data, workers, 1)
+        super().__init__(data, workers, 1, subset_sizes)
         self.t = [t[p] for p in self.parts]
 
     _per_subset = ("X", "t")
@@ -213,8 +220,8 @@ class Softmax(DataProblem):
     name = "softmax"
     _curvature_factor = 2.0
 
-    def __init__(self, data: Dataset, workers: int):
-        super().__init__(data, workers, data.classes)
+    def __init__(self, data: Dataset, workers: int, subset_sizes=None):
+        super().__init__(data, workers, data.classes, subset_sizes)
         Y = np.eye(data.classes)[data.y]
         self.Y = [Y[p] for p in self.parts]
 
@@ -244,7 +251,8 @@ class Softmax(DataProblem):
 PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Softmax}
 
 
-def make_problem(name: str, data: Dataset, workers: int):
+def make_problem(name: str, data: Dataset, workers: int, subset_sizes=None):
+    """A shipped problem on ``data`` split into N subsets (of sizes ``subset_sizes``; None: equal)."""
     if name not in PROBLEMS:
         raise ValueError(f"problem must be one of {', '.join(PROBLEMS)}, got {name!r}")
-    return PROBLEMS[name](data, workers)
+    return PROBLEMS[name](data, workers, subset_sizes=subset_sizes)
