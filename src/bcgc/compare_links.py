@@ -17,14 +17,14 @@ import numpy as np
 
 from . import _validate as V
 from . import streams
-from .analysis import evaluate_runtime, summarize, use_exact
-from .links import Links
+from .analysis import evaluate, evaluate_runtime, summarize, use_exact
+from .links import Links, block_runtime_samples
 from .peers import (CompareInputs, PeerResult, _pick, classic_gc, ferdinand_blocks, ignore_stragglers,
                     uncoded)
 from .peers_links import (block_samples, one_message_levels, oracle_links, tandon_blocks, ucmmc_links_all_r,
                           ucmmc_r_candidates, upload_seconds)
 
-__all__ = ["compare_links", "common_parts"]
+__all__ = ["compare_links", "common_parts", "evaluate_links"]
 
 
 def common_parts(model, workers: int, samples: int, seed: int):
@@ -118,3 +118,22 @@ def _rows(inputs: CompareInputs, net: Links, bcgc_blocks, a, b):
     rows.append(("ignore_stragglers", ignore, L, 1, {"level": gc_s}, gc_s == 0, ignore_stragglers(gc_s)))
     rows.append(("oracle", oracle_links(a, b, L, net), None, 0, {}, True, None))
     return rows
+
+
+def evaluate_links(model, workers: int, blocks, net: Links, deadline=None, method: str = "auto",
+                   samples: int = 200_000, seed: int = 0):
+    """E[τ] and P(τ ≤ deadline) of blocks x under the links: :func:`bcgc.analysis.evaluate` when
+    communication is free, else Monte Carlo on the link recursion (the evaluation stream of
+    ``design``, so a design and its evaluation agree)."""
+    if net.free:
+        return evaluate(model, workers, blocks, deadline=deadline, method=method, samples=samples, seed=seed)
+    model = V.law(model)
+    workers = model.check_workers(workers)
+    x = V.blocks(blocks, workers)
+    if deadline is not None:
+        deadline = V.positive("deadline", deadline)
+    samples = V.integer("samples", samples, minimum=2)
+    V.memory(f"evaluating on {samples} draws of {workers} workers under links",
+             3.0 * samples * workers * max(1, np.count_nonzero(x)), "lower --samples")
+    a, b = model.sample_parts(samples, workers, streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION))
+    return summarize(block_runtime_samples(x, a, b, net), deadline)
