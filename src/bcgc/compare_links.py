@@ -21,7 +21,7 @@ from .analysis import evaluate, evaluate_runtime, summarize, use_exact
 from .links import Links, block_runtime_samples
 from .peers import (CompareInputs, PeerResult, _pick, classic_gc, ferdinand_blocks, ignore_stragglers,
                     uncoded)
-from .peers_links import (block_samples, one_message_levels, oracle_links, tandon_blocks, ucmmc_links_all_r,
+from .peers_links import (block_samples, level_candidates, one_message_levels, oracle_links, tandon_blocks, ucmmc_links_all_r,
                           ucmmc_r_candidates, upload_seconds)
 
 __all__ = ["compare_links", "common_parts", "evaluate_links"]
@@ -92,9 +92,11 @@ def _rows(inputs: CompareInputs, net: Links, bcgc_blocks, a, b):
     by_p = deadline is not None
     gc = one_message_levels(a, b, L, net, lambda s: s + 1.0)
     gc_s = _pick(gc, deadline, by_p)
+    levels = level_candidates(workers)
     tandon = np.stack([block_samples(tandon_blocks(workers, L, s, inputs.alpha), a, b, net)
-                       for s in range(workers)], axis=1)
-    tandon_s = _pick(tandon, deadline, by_p)
+                       for s in levels], axis=1)
+    tandon_i = _pick(tandon, deadline, by_p)
+    tandon_s = int(levels[tandon_i])
     tx = tandon_blocks(workers, L, tandon_s, inputs.alpha)
     rs = ucmmc_r_candidates(workers, net)
     uc = ucmmc_links_all_r(a, b, L, net, rs)
@@ -106,7 +108,7 @@ def _rows(inputs: CompareInputs, net: Links, bcgc_blocks, a, b):
          {"blocks": bcgc_blocks.tolist()}, True, None),
         ("uncoded", gc[:, 0], L, 1, {}, True, uncoded()),
         ("gc_best", gc[:, gc_s], L, 1, {"level": gc_s}, True, classic_gc(gc_s)),
-        ("tandon_partial", tandon[:, tandon_s], L, np.count_nonzero(tx),
+        ("tandon_partial", tandon[:, tandon_i], L, np.count_nonzero(tx),
          {"level": tandon_s, "alpha": inputs.alpha}, True, None),
     ]
     for name, layers in (("ferdinand_r_L", L), ("ferdinand_r_L2", L // 2)):
