@@ -179,6 +179,8 @@ class PeerResult:
     exact_gradient: bool
     inputs: CompareInputs
     tuned_for: str = "-"    #: "runtime" (E[τ]), "deadline" (P(τ ≤ t)), "given" or "-" (nothing to tune)
+    upload_time: float | None = None   #: time a worker's link is busy per iteration (λ per message + upload/B)
+    links: object = None               #: the network (``bcgc.links.Links``); None: free communication
 
     expected_runtime = property(lambda self: self.evaluation.expected_runtime)
     expected_runtime_stderr = property(lambda self: self.evaluation.expected_runtime_stderr)
@@ -188,7 +190,8 @@ class PeerResult:
 
 def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
             samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
-            method: str = "auto", bcgc_subset_sizes=None) -> list[PeerResult]:
+            method: str = "auto", bcgc_subset_sizes=None, bandwidth: float = float("inf"), latency: float = 0.0,
+            ingress: float | None = None) -> list[PeerResult]:
     """Every peer (docs/peers.md) and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
 
     Parameters (GC's level, Tandon's level, UC-MMC's r) are chosen by the lowest mean on one set of
@@ -199,7 +202,17 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``, with its
     data allocation); ``bcgc_subset_sizes`` its subset sizes (None: equal). Under a law with a fixed
     cost every scheme is evaluated under a + b·w on common draws (:mod:`bcgc.peers_affine`).
+    ``bandwidth``, ``latency``, ``ingress``: upload links (``bcgc.links``); anything but free
+    communication is evaluated by ``bcgc.compare_links`` (docs/peers.md, "Under upload links").
     """
+    from .links import links as _links
+    net = _links(bandwidth, latency, ingress)
+    if not net.free:
+        from .compare_links import compare_links
+        if bcgc_subset_sizes is not None:
+            raise ValueError("bcgc_subset_sizes: unequal subsets under upload links are not supported; "
+                             "compare with free communication, or with equal subsets")
+        return compare_links(model, workers, coords, net, deadline, samples, seed, bcgc_blocks, alpha, method)
     model = V.law(model)
     workers = model.check_workers(workers)
     inputs = CompareInputs(model, workers, V.coords(coords),
@@ -233,7 +246,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
         else:
             ev = summarize(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
         tuned_for = tuned.get(name, inputs.objective if name in _TUNED else "-")
-        out.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned_for))
+        out.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned_for, None if upload is None else 0.0))
     return out
 
 

@@ -29,7 +29,9 @@ Modules: ``result`` (DesignResult), ``common`` (problem context, z ↔ c, worst 
 from __future__ import annotations
 
 import inspect
+import math
 import time
+from dataclasses import replace
 
 from .. import _validate as V
 from .. import streams
@@ -39,6 +41,8 @@ from . import allocation
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
+from ..links import links
+from .links_design import communication_aware
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
 from .result import DesignInputs, DesignResult
 from .sample_based import _best_of, _m_saa_lp, _m_subgradient
@@ -66,7 +70,8 @@ METHODS = {
 def design(model: StragglerModel, workers: int, coords: int, objective: str = "runtime",
            deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
            allowed_levels=None, samples: int | None = None, seed: int = 0,
-           eval_samples: int | None = None, options: dict | None = None, allocate: bool = True) -> DesignResult:
+           eval_samples: int | None = None, options: dict | None = None, allocate: bool = True,
+           bandwidth: float = math.inf, latency: float = 0.0, ingress: float | None = None) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
     Parameters
@@ -82,19 +87,30 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     eval_samples : Monte Carlo draws for the final evaluation when it cannot be exact (default
         200 000, or 2·10^7 / N draws when N > 100, at least 2 000: the same work at every N).
     allocate : when workers differ, let ``optimal`` choose unequal subset sizes too (the result's
-        ``subset_sizes``; docs/model.md, "Unequal subsets"); False keeps equal subsets.
+        ``subset_sizes``; docs/model.md, "Unequal subsets"); False keeps equal subsets. Under links
+        subsets stay equal.
+    bandwidth, latency, ingress : upload links (``bcgc.links``; default free communication). Under
+        links the result minimises E[τ] including uploads (``design.links_design``), evaluated by
+        Monte Carlo; runtime objective only.
     """
     t_start = time.perf_counter()
     p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
                        seed, eval_samples, options)
+    net = links(bandwidth, latency, ingress)
+    if not net.free and objective != "runtime":
+        raise ValueError("a deadline objective under links is not supported: use objective 'runtime'")
     chosen = _chosen(method, objective)
     d = None
-    if allocation.applies(p.model, method, objective, allocate, p.workers):   # a fixed cost or workers that differ
+    if allocation.applies(p.model, method, objective, allocate and net.free, p.workers):   # a fixed cost or workers that differ
         p.options = dict(inputs.options)
         x, z, d, diagnostics = allocation.solve(p, inputs.coords, objective, method, lambda: _solve(
-            p, inputs.coords, objective, method, chosen, dict(inputs.options)), allocate)
+            p, inputs.coords, objective, method, chosen, dict(inputs.options)), allocate and net.free)
     else:
         x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
+    if not net.free:   # the oblivious design is the start and the reference (docs/algorithms.md)
+        x, ev, diagnostics["links"] = communication_aware(p, x, inputs.coords, net, inputs.eval_samples)
+        return replace(_result(p, x, z, inputs, chosen, diagnostics, time.perf_counter() - t_start, d, ev),
+                       inputs=replace(inputs, links=net))
     solve_seconds = time.perf_counter() - t_start
     return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds, d)
 
@@ -179,12 +195,12 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
     return x, z, diagnostics
 
 
-def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds, d=None):
-    """Evaluate the integer design (exactly where possible) and pack the answer."""
-    if needs_general(p.model, d):
+def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds, d=None, ev=None):
+    """Evaluate the integer design (exactly where possible; ``ev`` when given) and pack the answer."""
+    if ev is None and needs_general(p.model, d):
         ev = general_monte_carlo(p.model, p.workers, x, d, inputs.eval_samples,
                                  streams.rng(p.seed, streams.EVALUATION), p.deadline)
-    else:
+    if ev is None:
         ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
                               "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
     success, message = _outcome(chosen, diagnostics)
