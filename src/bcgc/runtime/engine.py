@@ -92,8 +92,9 @@ class WorkerCore:
             return
         merged = object.__new__(type(self.problem))
         merged.__dict__.update(self.problem.__dict__)
-        for name in names:
-            setattr(merged, name, {**getattr(self.problem, name), **getattr(problem_view, name)})
+        for name in names:  # a per-subset attribute a view does not ship (None) stays None
+            old, new = getattr(self.problem, name), getattr(problem_view, name)
+            setattr(merged, name, {**old, **new} if isinstance(old, dict) and isinstance(new, dict) else new)
         self.problem = merged
 
     def cancel(self, iteration: int) -> None:
