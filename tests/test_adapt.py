@@ -155,7 +155,7 @@ def test_adapt_ships_only_the_missing_subsets(problem):
     backend = Recording(worker_views(problem, BlockScheme(blocks, N)))
     log = io.StringIO()
     master = Master(backend, problem, calm, blocks, unit=0.004, log=log, stragglers="exponential:rate=1",
-                    adapt=AdaptConfig(every=4, window=4, samples=500), iteration_timeout=60)
+                    adapt=AdaptConfig(every=4, window=4, samples=500, bandwidth=1e12), iteration_timeout=60)
     res = master.run(8)
     applied = [e for e in map(json.loads, log.getvalue().splitlines()) if e["event"] == "adapt" and e["applied"]]
     assert applied and shipped and res.summary()["max_gradient_error"] <= 1e-9

@@ -117,9 +117,14 @@ class Adapter:
         return Trace(np.maximum(rows, 1e-9))
 
     def subset_bytes(self, problem, k: int) -> int:
-        """The bytes one data subset weighs when shipped (its pickled view), cached."""
+        """The bytes of one data subset: its per-subset arrays (``_per_subset``), else its whole
+        pickled view; cached."""
         if k not in self._sizes:
-            self._sizes[k] = len(pickle.dumps(problem.restrict([k]), protocol=5))
+            view = problem.restrict([k])
+            parts = [getattr(view, name, None) for name in getattr(view, "_per_subset", ())]
+            parts = [p[k] for p in parts if isinstance(p, dict)]
+            self._sizes[k] = (sum(int(np.asarray(p).nbytes) for p in parts) if parts
+                              else len(pickle.dumps(view, protocol=5)))
         return self._sizes[k]
 
     def decide(self, law, old_blocks, new_blocks, missing_bytes: int, horizon: int) -> dict:

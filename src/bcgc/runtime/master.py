@@ -194,8 +194,10 @@ class Master:
             if len(r.decoded) == len(self.scheme.levels):
                 self._strikes.clear()
                 return self._finish(iteration, attempt, r)
+            seconds, live = time.perf_counter() - r.start, [w for w in range(self.N) if w not in self.dead]
             self._emit({"event": "retry", "iteration": iteration, "attempt": attempt, "decoded": sorted(r.decoded),
-                        "seconds": time.perf_counter() - r.start, "reason": "not decoded within the patience"})
+                        "seconds": seconds, "reason": "not decoded within the patience",
+                        "observations": observations(self.scheme, r.stamps, seconds, live)})
             self._strike_silent(iteration, r)
             attempt += 1
 
@@ -281,7 +283,7 @@ class Master:
         rec = {"event": "iteration", "scheme": self.name, "iteration": iteration, "round": r.tag,
                "attempts": attempt + 1, "measured_seconds": measured,
                "predicted_seconds": self._predicted(r, obs, est_a, est_b),
-               "T": _json_list(r.T), "design": self.scheme.blocks.tolist(),
+               "T": _json_list(r.T) if self.mode != "natural" else None, "design": self.scheme.blocks.tolist(),
                "blocks": {str(s): r.info[s] for s in sorted(r.info)},
                "master_overhead_seconds": overhead, "loss": self.problem.loss(self.theta),
                "gradient_error": err, "dead": sorted(self.dead), "observations": obs,
@@ -314,6 +316,8 @@ class Master:
         return per_block * len(self.scheme.levels) / max(work, 1e-300)
 
     def _emit(self, record):
+        """One log line; every line has "observations" (those of its round, else none)."""
+        record.setdefault("observations", [])
         if self.log is not None:
             self.log.write(json.dumps(record) + "\n")
             self.log.flush()
