@@ -46,6 +46,15 @@ def iteration_times(model, workers: int, seed: int, iteration: int, attempt: int
     return model.sample(1, workers, rng(seed, ITERATION, *more))[0]
 
 
+def iteration_parts(model, workers: int, seed: int, iteration: int, attempt: int = 0):
+    """(a, b) of one iteration, each of shape (N,): the fixed cost and the rate of each worker
+    (``StragglerModel.sample_parts``) from the stream of :func:`iteration_times`, so that a + b
+    is the T the simulator draws for a fixed-cost law, and b that T for any other law."""
+    more = (iteration,) if attempt == 0 else (iteration, attempt)
+    a, b = model.sample_parts(1, workers, rng(seed, ITERATION, *more))
+    return a[0], b[0]
+
+
 def decodable_times(model, workers: int, seed: int, iteration: int, runtime, dead=(), first_attempt: int = 0,
                     max_attempts: int = 1000):
     """The first draw of iteration k whose runtime is finite: (T, attempt).
@@ -61,14 +70,6 @@ def decodable_times(model, workers: int, seed: int, iteration: int, runtime, dea
             return T, attempt
     raise ValueError(f"iteration {iteration}: none of {max_attempts} draws of T can be decoded (too many "
                      "workers never answer): the scheme cannot run under this law")
-
-
-def iteration_parts(model, workers: int, seed: int, iteration: int, attempt: int = 0):
-    """(a, b) of one iteration, each of shape (N,), from the same stream as :func:`iteration_times`
-    (a law without fixed cost gives a = 0 and b = those very times)."""
-    more = (iteration,) if attempt == 0 else (iteration, attempt)
-    a, b = model.sample_parts(1, workers, rng(seed, ITERATION, *more))
-    return a[0], b[0]
 
 
 def decodable_parts(model, workers: int, seed: int, iteration: int, runtime, max_attempts: int = 1000):
