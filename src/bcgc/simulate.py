@@ -121,14 +121,17 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
                             np.array(errs), T_all, sum(a for _, a in draws), params)
 
 
-def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None, **kw):
+def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None,
+                 designs=None, **kw):
     """Every requested scheme on the same draws and the same data (a fair comparison).
 
     ``design_args``: the design arguments of every block scheme's :class:`DesignPolicy` (objective,
     deadline, method, tolerate, allowed_levels, samples); uncoded ignores a tolerance it cannot meet
-    only if none is asked for. Every policy designs before any scheme runs."""
+    only if none is asked for. ``designs``: fixed block vectors by scheme name (e.g. a design
+    document's for ``bcgc``), used instead of designing. Every policy designs before any scheme runs."""
     args = dict(design_args or {})
     model = V.law(model)
-    policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES}
-    blocks = {s: p.blocks(model, problem.workers, problem.L) for s, p in policies.items()}
+    fixed = {s: V.blocks(x, problem.workers, problem.L) for s, x in (designs or {}).items()}
+    policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES and s not in fixed}
+    blocks = {**{s: p.blocks(model, problem.workers, problem.L) for s, p in policies.items()}, **fixed}
     return [simulate(problem, model, s, iterations=iterations, seed=seed, blocks=blocks.get(s), **kw) for s in schemes]

@@ -29,7 +29,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
           unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
           allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
-          **master_kw) -> list[TrainResult]:
+          designs=None, **master_kw) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
@@ -37,6 +37,8 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     for the first design and for every re-design after deaths. Every scheme is designed before any
     runs, so a bad argument stops the command before the first worker starts. ``cpus_per_worker``
     (Ray only): 0 lets workers share the cores of one machine; 1 gives each a core of a cluster.
+    ``designs``: fixed starting block vectors by scheme name (e.g. a design document's for ``bcgc``),
+    used instead of the first design; re-designs after deaths still follow the policy.
     """
     check_mode(mode)
     iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
@@ -57,7 +59,9 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         require_ray(address)
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
                              allowed_levels=allowed_levels, samples=samples, seed=seed) for name in schemes]
-    designs = [(p, p.blocks(model, problem.workers, problem.L)) for p in policies]
+    fixed = {s: V.blocks(x, problem.workers, problem.L) for s, x in (designs or {}).items()}
+    designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.blocks(model, problem.workers, problem.L))
+               for p in policies]
     results = []
     for policy, blocks in designs:
         scheme = BlockScheme(blocks, problem.workers, kind=code_kind, seed=seed)
