@@ -10,7 +10,8 @@ from bcgc.experiments.reproduce import PAPER_SCHEMES, Config, reproduce
 
 TINY = Config(samples=2000, design_samples=300, n_values=(4, 6), rates=(1e-3, 1e-2), l_values=(200, 400),
               base_n=5, base_l=300, prob_levels=(0.3, 0.9), prob_n_values=(4, 6), beyond_n=6,
-              cost_n_values=(4, 8), subgradient_iterations=200)
+              cost_n_values=(4, 8), subgradient_iterations=200, trace_names=("alibaba-pai-job2", "bytedance-se-dp32"),
+              trace_samples=500, trace_design_samples=100)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_every_png_opens_and_index_shows_them(out):
     import matplotlib.image as mpimg
     path, _ = out
     pngs = sorted(p.name for p in path.glob("*.png"))
-    assert len(pngs) == 8
+    assert len(pngs) == 9
     for name in pngs:
         img = mpimg.imread(path / name)
         assert img.shape[0] > 100 and img.shape[1] > 100
@@ -56,3 +57,18 @@ def test_every_png_opens_and_index_shows_them(out):
 def test_optimum_is_never_worse_than_the_closed_forms_or_gc(out):
     _, margins = out
     assert margins and all(m["optimum_not_worse"] for m in margins)
+
+
+def test_the_real_traces_page_has_every_scheme_on_every_trace_out_of_sample(out):
+    path, _ = out
+    rows = list(csv.DictReader((path / "traces.csv").open()))
+    assert {r["trace"] for r in rows} == set(TINY.trace_names)
+    for name in TINY.trace_names:
+        sub = {r["scheme"]: r for r in rows if r["trace"] == name}
+        assert {"bcgc", "uncoded", "gc_best", "tandon_partial", "ucmmc_best", "oracle"} <= set(sub)
+        assert float(sub["bcgc"]["ratio_to_bcgc"]) == 1.0
+        assert float(sub["oracle"]["expected_runtime"]) <= float(sub["bcgc"]["expected_runtime"])
+        # half of the rows design and tune, the other half evaluate
+        assert abs(int(sub["bcgc"]["train_rows"]) - int(sub["bcgc"]["test_rows"])) <= 1
+    index = (path / "index.md").read_text()
+    assert "## Real traces (out of sample)" in index and all(f"`{n}`" in index for n in TINY.trace_names)

@@ -25,6 +25,8 @@ from ..model import descending
 from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
 from .index import margins_table, write_index
 from .output import check_out, commit, staging
+from .traces_page import HEADER as TRACES_HEADER
+from .traces_page import index_traces, real_traces, traces_figure
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
 
 __all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law"]
@@ -49,10 +51,14 @@ class Config:
     beyond_n: int = 20
     cost_n_values: tuple = (10, 20, 50, 100)
     subgradient_iterations: int = 3000
+    trace_names: tuple | None = None      # shipped traces of the real-traces page (None: every one)
+    trace_samples: int = 2_000            # draws of a trace's training rows to tune the peers
+    trace_design_samples: int = 200       # draws of the training rows for BCGC's sample-average design
 
 
 QUICK = Config()
-FULL = Config(samples=200_000, design_samples=4_000, polish=4, cost_n_values=(10, 20, 50, 100, 200))
+FULL = Config(samples=200_000, design_samples=4_000, polish=4, cost_n_values=(10, 20, 50, 100, 200),
+              trace_samples=20_000, trace_design_samples=1_000)
 
 
 def paper_law(shift: float, rate: float, coords: int) -> ShiftedExponential:
@@ -222,7 +228,7 @@ def _cost(out, cfg, seed, progress=None):
 
 
 # ---------------------------------------------------------------------------- driver
-FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost")
+FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces")
 OUTPUT_FILES = tuple(f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")) + ("trace.csv", "index.md")
 
 
@@ -272,7 +278,11 @@ def _run_all(out: Path, cfg: Config, seed: int, progress) -> dict:
     beyond = _beyond(out, cfg, seed, progress)
     designs = _designs(out, cfg, seed)
     cost = _cost(out, cfg, seed, progress)
+    traces = real_traces(cfg.trace_names, cfg.trace_samples, cfg.trace_design_samples, seed, progress)
+    _write_csv(out / "traces.csv", TRACES_HEADER, traces)
+    plots.save(traces_figure(traces), out / "traces.png")
     margins = margins_table(sweeps)
     write_index(out, cfg == QUICK, cfg.samples, cfg.base_n, cfg.base_l, cfg.shift, cfg.rate, cfg.prob_levels,
-                sweeps, prob_t, beyond, designs, cost, margins, time.perf_counter() - t0)
+                sweeps, prob_t, beyond, designs, cost, margins, time.perf_counter() - t0,
+                extra=index_traces(traces, cfg.trace_samples, cfg.trace_design_samples))
     return margins
