@@ -206,3 +206,10 @@ def test_split_trace_refuses_non_fractions():
     for bad in (True, "0.5", 1.0, -0.1, np.nan):
         with pytest.raises(ValueError, match="holdout must be a fraction in"):
             split_trace(law, bad)
+
+
+def test_the_demo_has_a_real_trace_step(capsys):
+    from bcgc.demo import _real_trace
+    _real_trace()
+    out = capsys.readouterr().out
+    assert "--model trace:name=alibaba-pai-job2 --holdout 0.5" in out and "out of sample" in out and "oracle" in out
