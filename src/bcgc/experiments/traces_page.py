@@ -90,7 +90,7 @@ def index_traces(rows, samples: int, design_samples: int) -> list[str]:
         best = min(equal, key=lambda r: r[5])
         slower = [r[4] for r in equal if r[5] < sub["bcgc"][5]]
         verdict = ("BCGC is never slower than an equal-upload peer" if not slower else
-                   f"BCGC is SLOWER than {', '.join(slower)} (by {(1 / best[7] - 1) * 100:.1f}% against "
+                   f"BCGC is SLOWER than {', '.join(slower)} (by {(1 / best[7] - 1) * 100:.2f}% against "
                    f"{best[4]}, standard error of BCGC's mean {sub['bcgc'][6] / sub['bcgc'][5] * 100:.0f}%)")
         others = [r for r in sub.values() if r[8] > 1 and r[5] < sub["bcgc"][5]]
         extra = "".join(f"; {r[4]} ({r[8]}× the upload) is faster, ratio {r[7]:.3f}" for r in others)
