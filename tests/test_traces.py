@@ -213,3 +213,12 @@ def test_the_demo_has_a_real_trace_step(capsys):
     _real_trace()
     out = capsys.readouterr().out
     assert "--model trace:name=alibaba-pai-job2 --holdout 0.5" in out and "out of sample" in out and "oracle" in out
+
+
+def test_the_document_names_its_law(tmp_path, capsys):
+    code, out, _ = run(["design", "-N", "10", "-L", "50", "-m", "trace:name=alibaba-pai-job1", "--json"], capsys)
+    path = tmp_path / "d.json"
+    path.write_text(out)
+    doc = load_design(path)
+    assert code == 0 and doc.model == "trace:name=alibaba-pai-job1"
+    assert np.array_equal(doc.law().samples, shipped_trace("alibaba-pai-job1").samples)

@@ -51,6 +51,12 @@ class DesignDocument:
         return self.subset_sizes is None or bool(np.allclose(self.subset_sizes, 1.0 / self.workers,
                                                              rtol=0, atol=SUBSET_SUM_TOLERANCE))
 
+    def law(self):
+        """The law the design was made for, parsed from ``model`` (a trace path is read relative to
+        the current folder, as on the command line)."""
+        from ..stragglers import parse_model
+        return parse_model(self.model)
+
     def check_workers(self, workers: int, option: str = "--workers") -> None:
         if workers != self.workers:
             raise ValueError(f"{option} {workers} does not match the design document {self.path!r}, made for "
