@@ -11,7 +11,8 @@ from bcgc.experiments.reproduce import PAPER_SCHEMES, Config, reproduce
 TINY = Config(samples=2000, design_samples=300, n_values=(4, 6), rates=(1e-3, 1e-2), l_values=(200, 400),
               base_n=5, base_l=300, prob_levels=(0.3, 0.9), prob_n_values=(4, 6), beyond_n=6,
               cost_n_values=(4, 8), subgradient_iterations=200, frontier_n=4, frontier_coords=40,
-              frontier_factors=(float("inf"), 1.0, 0.1), trace_panels=False)
+              frontier_factors=(float("inf"), 1.0, 0.1), trace_panels=False,
+              trace_names=("alibaba-pai-job2", "bytedance-se-dp32"), trace_samples=500, trace_design_samples=100)
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +76,18 @@ def test_frontier_trace_panel_found_or_skipped_with_a_note(tmp_path):
     rows, margins, notes = frontier(tmp_path, 3, 20, 500, 50, 0, traces=tmp_path, factors=(1.0,))
     assert {m["panel"] for m in margins} == {"shifted exponential (shift=1, rate=1), N=3", "Alibaba PAI (job 1), N=4"}
     assert len(notes) == 1 and "Lambda" in notes[0] and "not found" in notes[0]
+
+
+def test_the_real_traces_page_has_every_scheme_on_every_trace_out_of_sample(out):
+    path, _ = out
+    rows = list(csv.DictReader((path / "traces.csv").open()))
+    assert {r["trace"] for r in rows} == set(TINY.trace_names)
+    for name in TINY.trace_names:
+        sub = {r["scheme"]: r for r in rows if r["trace"] == name}
+        assert {"bcgc", "uncoded", "gc_best", "tandon_partial", "ucmmc_best", "oracle"} <= set(sub)
+        assert float(sub["bcgc"]["ratio_to_bcgc"]) == 1.0
+        assert float(sub["oracle"]["expected_runtime"]) <= float(sub["bcgc"]["expected_runtime"])
+        # half of the rows design and tune, the other half evaluate
+        assert abs(int(sub["bcgc"]["train_rows"]) - int(sub["bcgc"]["test_rows"])) <= 1
+    index = (path / "index.md").read_text()
+    assert "## Real traces (out of sample)" in index and all(f"`{n}`" in index for n in TINY.trace_names)

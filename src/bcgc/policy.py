@@ -42,6 +42,8 @@ class DesignPolicy:
     samples: int | None = None
     seed: int = 0
     eval_samples: int = 2000
+    #: let BCGC's design choose unequal subset sizes for workers that differ (the runtime: False)
+    allocate: bool = True
 
     def __post_init__(self):
         if self.scheme not in BLOCK_SCHEMES:
@@ -74,7 +76,7 @@ class DesignPolicy:
         if self.scheme == "bcgc":
             r = design(model, workers, coords, objective=self.objective, deadline=self.deadline,
                        method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
-                       samples=self.samples, seed=self.seed, eval_samples=self.eval_samples)
+                       samples=self.samples, seed=self.seed, eval_samples=self.eval_samples, allocate=self.allocate)
             return r.blocks, r.subset_sizes
         if self.scheme == "gc":
             level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate,

@@ -158,15 +158,18 @@ def _general_timing(bs, r):
     return runtime, lambda G, draw: (G.sum(axis=0), runtime(*draw))
 
 
-def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None, **kw):
+def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None,
+                 designs=None, **kw):
     """Every requested scheme on the same draws and the same data (a fair comparison).
 
     ``design_args``: the design arguments of every block scheme's :class:`DesignPolicy` (objective,
     deadline, method, tolerate, allowed_levels, samples); uncoded ignores a tolerance it cannot meet
-    only if none is asked for. Every policy designs before any scheme runs."""
+    only if none is asked for. ``designs``: fixed (blocks, subset sizes or None) by scheme name
+    (e.g. a design document's for ``bcgc``), used instead of designing. Every policy designs before any scheme runs."""
     args = dict(design_args or {})
     model = V.law(model)
-    policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES}
-    plans = {s: p.plan(model, problem.workers, problem.L) for s, p in policies.items()}
+    fixed = {s: (V.blocks(x, problem.workers, problem.L), d) for s, (x, d) in (designs or {}).items()}
+    policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES and s not in fixed}
+    plans = {**{s: p.plan(model, problem.workers, problem.L) for s, p in policies.items()}, **fixed}
     return [simulate(problem, model, s, iterations=iterations, seed=seed, blocks=plans.get(s, (None,))[0],
                      subset_sizes=plans.get(s, (None, None))[1], **kw) for s in schemes]

@@ -9,9 +9,11 @@ from ..analysis import EVALUATION_METHODS, evaluate
 from ..compare_links import evaluate_links
 from ..links import links
 from ..design import design
+from ..design.document import load_design
+from ..holdout import compare_holdout
 from ..peers import compare
 from ..scheme import BlockScheme
-from .options import common, design_options, link_args, link_options, need_coords
+from .options import common, design_file, design_options, fraction, link_args, link_options, need_coords
 
 
 def register(sub) -> dict:
@@ -22,11 +24,13 @@ def register(sub) -> dict:
     link_options(d)
     e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks")
     common(e)
-    e.add_argument("--blocks", "-x", required=True, type=int_list("--blocks"),
-                   help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
+    given = e.add_mutually_exclusive_group(required=True)
+    given.add_argument("--blocks", "-x", type=int_list("--blocks"),
+                       help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
+    design_file(given)
     e.add_argument("--subset-sizes", type=fraction_list("--subset-sizes"),
-                   help="d_0,...,d_{N-1}: the data fraction of each subset (default: equal, 1/N); "
-                        "unequal subsets are evaluated by Monte Carlo (docs/model.md, unequal subsets)")
+                   help="d_0,...,d_{N-1}: the data fraction of each subset (default: equal, 1/N, or the design "
+                        "document's); unequal subsets are evaluated by Monte Carlo (docs/model.md, unequal subsets)")
     e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto",
                    help="exact for i.i.d. named laws when possible (auto), or force one")
     e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
@@ -35,6 +39,10 @@ def register(sub) -> dict:
     common(c)
     c.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=100_000, help="Monte Carlo draws")
     link_options(c)
+    design_file(c, "pin the bcgc row to this design document's blocks (and subset sizes) instead of designing")
+    c.add_argument("--holdout", type=fraction("--holdout"), metavar="F",
+                   help="with a trace law: design and tune on the first 1-F of its rows, evaluate every scheme "
+                        "on the remaining F (out of sample, docs/traces.md)")
 
 
 def run_design(a):
@@ -47,17 +55,24 @@ def run_design(a):
 
 
 def run_evaluate(a):
-    x = V.blocks(a.blocks, a.workers, a.coords)
-    if a.subset_sizes is not None and len(a.subset_sizes) != a.workers:
-        raise UsageError(f"--subset-sizes must have {a.workers} entries (one per worker), got {len(a.subset_sizes)}")
+    sizes = a.subset_sizes
+    if a.design is not None:
+        doc = _document(a)
+        if sizes is not None:
+            raise UsageError("--subset-sizes and --design: the document carries its own subset sizes")
+        a.coords, x, sizes = doc.check_coords(a.coords), doc.blocks, doc.subset_sizes
+    else:
+        x = V.blocks(a.blocks, a.workers, a.coords)
+    if sizes is not None and len(sizes) != a.workers:
+        raise UsageError(f"--subset-sizes must have {a.workers} entries (one per worker), got {len(sizes)}")
     net = links(**link_args(a))
-    if not net.free and a.subset_sizes is not None:
-        raise UsageError("--subset-sizes cannot be combined with --bandwidth/--latency/--ingress yet")
+    if not net.free and sizes is not None:
+        raise UsageError("unequal subset sizes cannot be combined with --bandwidth/--latency/--ingress yet")
     if not net.free and a.evaluation == "exact":
         raise UsageError("--evaluation exact is not available under links (Monte Carlo on the link recursion)")
     if net.free:
         ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples,
-                      seed=a.seed, subset_sizes=a.subset_sizes)
+                      seed=a.seed, subset_sizes=sizes)
     else:
         ev = evaluate_links(a.model, a.workers, x, net, deadline=a.deadline, method=a.evaluation,
                             samples=a.samples, seed=a.seed)
@@ -67,9 +82,29 @@ def run_evaluate(a):
 
 
 def run_compare(a):
+    blocks = sizes = None
+    if a.design is not None:
+        doc = _document(a)
+        a.coords, blocks, sizes = doc.check_coords(a.coords), doc.blocks, doc.subset_sizes
     need_coords(a)
-    rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed, **link_args(a))
-    return report.compare_json(rows) if a.json else report.render_compare(rows)
+    if a.holdout is None:
+        rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed,
+                       bcgc_blocks=blocks, bcgc_subset_sizes=sizes, **link_args(a))
+        return report.compare_json(rows) if a.json else report.render_compare(rows)
+    if not links(**link_args(a)).free or sizes is not None:
+        raise UsageError("--holdout works with free communication and equal subsets only (for now)")
+    rows, split = compare_holdout(a.model, a.workers, a.coords, a.holdout, deadline=a.deadline, samples=a.samples,
+                                  seed=a.seed, bcgc_blocks=blocks)
+    if a.json:
+        return {**report.compare_json(rows), "holdout": split.as_json()}
+    return split.describe + "\n" + report.render_compare(rows)
+
+
+def _document(a):
+    """The --design document, checked against --workers."""
+    doc = load_design(a.design)
+    doc.check_workers(a.workers)
+    return doc
 
 
 COMMANDS = {"design": run_design, "evaluate": run_evaluate, "compare": run_compare}

@@ -95,6 +95,22 @@ def design_args(a) -> dict:
             "allowed_levels": a.allowed_levels, "samples": a.samples}
 
 
+def design_file(p, text="a design document (the output of bcgc design ... --json) instead of --blocks"):
+    p.add_argument("--design", metavar="FILE", help=text + " (docs/traces.md)")
+
+
+def fraction(name):
+    def conv(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value < 1:
+            raise UsageError(f"{name} must be a fraction in (0, 1), got {text!r}")
+        return value
+    return conv
+
+
 def need_coords(a):
     if a.coords is None:
         raise UsageError(f"--coords is required for {a.command}")

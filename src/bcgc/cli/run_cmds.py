@@ -12,8 +12,9 @@ from .. import report
 from .._args import LazyFile, UsageError, output_file, positive, whole
 from ..codes import KINDS
 from ..policy import BLOCK_SCHEMES
+from ..design.document import load_design
 from ..runtime.adapt import PRIOR
-from .options import data_options, design_args, design_options, output, workers_and_model
+from .options import data_options, design_args, design_file, design_options, output, workers_and_model
 
 
 def register(sub) -> dict:
@@ -38,6 +39,7 @@ def register(sub) -> dict:
     m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level")
     m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     design_options(m, "draws of T for the design")
+    design_file(m, "run the bcgc scheme with this design document's blocks instead of designing")
     m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
     output(m)
     t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
@@ -57,6 +59,7 @@ def register(sub) -> dict:
         how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode, help=text)
     t.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     design_options(t, "draws of T for the design")
+    design_file(t, "start the bcgc scheme with this design document's blocks instead of designing")
     t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
     t.add_argument("--cpus-per-worker", type=_cpus, default=0.0,
@@ -96,7 +99,7 @@ def run_simulate(a):
     problem = make_problem(a.problem, data, a.workers)
     schemes = SCHEMES if a.scheme == "all" else (a.scheme,)
     results = simulate_all(problem, a.model, schemes, iterations=a.iterations, seed=a.seed, code_kind=a.code,
-                           design_args=design_args(a))
+                           design_args=design_args(a), designs=_fixed_designs(a, problem, schemes, "bcgc simulate"))
     if a.plot:
         title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
         plots.save(plots.simulate_figure(results, title), a.plot)
@@ -124,6 +127,7 @@ def run_train(a):
         results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
                         backend=a.backend, address=a.address, cpus_per_worker=a.cpus_per_worker, seed=a.seed,
                         log=log if a.log else None, stragglers=stragglers, adapt=adapt,
+                        designs=_fixed_designs(a, problem, schemes, "bcgc train"),
                         progress=progress, **design_args(a))
     if progress:
         print(file=sys.stderr)
@@ -160,6 +164,22 @@ def _experience(a):
     if stragglers.kind == "natural":
         a.mode = "natural"
     return stragglers, None if a.adapt is None else AdaptConfig(every=a.adapt, window=a.window)
+
+
+def _fixed_designs(a, problem, schemes, where) -> dict:
+    """{"bcgc": blocks} from --design (checked against N, the problem's L and the scheme), else {};
+    for simulate {"bcgc": (blocks, subset sizes)}: the runtime keeps equal subsets (for now)."""
+    if a.design is None:
+        return {}
+    if "bcgc" not in schemes:
+        raise UsageError("--design applies to the bcgc scheme: use --scheme bcgc or all")
+    doc = load_design(a.design)
+    doc.check_workers(a.workers)
+    doc.check_coords(problem.L, f"L ({a.problem} on {a.dataset}: its number of coordinates)")
+    if a.command == "simulate":
+        return {"bcgc": (doc.blocks, doc.subset_sizes)}
+    doc.require_equal_subsets(where)
+    return {"bcgc": doc.blocks}
 
 
 @contextlib.contextmanager

@@ -34,7 +34,7 @@ def _pct(a, b):
 
 
 def write_index(out, quick, samples, base_n, base_l, shift, rate, prob_levels, sweeps, prob_t, beyond, designs,
-                cost, margins, seconds):
+                cost, margins, seconds, extra=()):
     """index.md: every figure with a reading computed from its numbers (written last)."""
     cfg = _Settings(samples, base_n, base_l, shift, rate, prob_levels)
     lines = ["# bcgc reproduce", "",
@@ -42,7 +42,7 @@ def write_index(out, quick, samples, base_n, base_l, shift, rate, prob_levels, s
              f"settings: {cfg.samples} Monte Carlo draws for the peers that need them). Every number below is "
              "read from the CSV next to its figure.", ""]
     lines += _index_sweeps(cfg, sweeps, margins) + _index_probability(cfg, prob_t) + _index_beyond(beyond)
-    lines += _index_designs(designs) + _index_cost(cost)
+    lines += _index_designs(designs) + _index_cost(cost) + list(extra)
     (out / "index.md").write_text("\n".join(lines) + "\n")
 
 
@@ -134,7 +134,7 @@ def _index_beyond(beyond):
                    f"(with {best_peer[4]}× the upload)")
         lines.append(f"- {label}: {verdict}; GC* is {pct(sub['gc_best'][2], sub['bcgc'][2]):+.1f}% against BCGC.")
     lines += ["", "The trace scenario uses `trace.csv`, written next to this page: a synthetic trace with a "
-              "slowdown shared by all workers in an iteration (no measured trace ships with bcgc).", ""]
+              "slowdown shared by all workers in an iteration (measured traces: the real-traces section below).", ""]
     return lines
 
 

@@ -26,6 +26,8 @@ from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
 from .frontier import BANDWIDTH_FACTORS, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging
+from .traces_page import HEADER as TRACES_HEADER
+from .traces_page import index_traces, real_traces, traces_figure
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
 
 __all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law"]
@@ -54,10 +56,14 @@ class Config:
     frontier_coords: int = 1000
     frontier_factors: tuple = BANDWIDTH_FACTORS   # B / L per unit of T, from inf down to 1/10
     trace_panels: bool = True             # frontier panels on the Lambda and PAI traces, where found
+    trace_names: tuple | None = None      # shipped traces of the real-traces page (None: every one)
+    trace_samples: int = 2_000            # draws of a trace's training rows to tune the peers
+    trace_design_samples: int = 200       # draws of the training rows for BCGC's sample-average design
 
 
 QUICK = Config()
-FULL = Config(samples=200_000, design_samples=4_000, polish=4, cost_n_values=(10, 20, 50, 100, 200))
+FULL = Config(samples=200_000, design_samples=4_000, polish=4, cost_n_values=(10, 20, 50, 100, 200),
+              trace_samples=20_000, trace_design_samples=1_000)
 
 
 def paper_law(shift: float, rate: float, coords: int) -> ShiftedExponential:
@@ -227,7 +233,8 @@ def _cost(out, cfg, seed, progress=None):
 
 
 # ---------------------------------------------------------------------------- driver
-FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "frontier")
+FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces",
+           "frontier")
 OUTPUT_FILES = tuple(f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")) + ("trace.csv", "index.md")
 
 
@@ -278,11 +285,15 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     beyond = _beyond(out, cfg, seed, progress)
     designs = _designs(out, cfg, seed)
     cost = _cost(out, cfg, seed, progress)
+    trace_rows = real_traces(cfg.trace_names, cfg.trace_samples, cfg.trace_design_samples, seed, progress)
+    _write_csv(out / "traces.csv", TRACES_HEADER, trace_rows)
+    plots.save(traces_figure(trace_rows), out / "traces.png")
     _, frontier_margins, notes = frontier(out, cfg.frontier_n, cfg.frontier_coords, cfg.samples, cfg.design_samples,
                                           seed, traces, progress, cfg.frontier_factors, cfg.trace_panels)
     margins = margins_table(sweeps)
     write_index(out, cfg == QUICK, cfg.samples, cfg.base_n, cfg.base_l, cfg.shift, cfg.rate, cfg.prob_levels,
-                sweeps, prob_t, beyond, designs, cost, margins, time.perf_counter() - t0)
+                sweeps, prob_t, beyond, designs, cost, margins, time.perf_counter() - t0,
+                extra=index_traces(trace_rows, cfg.trace_samples, cfg.trace_design_samples))
     with (out / "index.md").open("a") as fh:   # the frontier's section (experiments/frontier.py)
         fh.write("\n".join(index_lines(frontier_margins, notes)) + "\n")
     return margins

@@ -31,7 +31,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
           unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
           allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
-          stragglers=None, adapt: AdaptConfig | None = None, **master_kw) -> list[TrainResult]:
+          stragglers=None, adapt: AdaptConfig | None = None, designs=None, **master_kw) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
@@ -42,6 +42,9 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     ``stragglers``: what the workers experience (``natural``, ``replay:path=F``, or a law; default:
     ``model``); ``model``: the law the design assumes, required unless ``adapt`` (an
     :class:`AdaptConfig`) is given, and then the prior of the adaptive run (docs/runtime.md).
+    ``designs``: fixed starting block vectors by scheme name (e.g. a design document's for ``bcgc``),
+    used instead of the first design; re-designs after deaths still follow the policy. The runtime
+    keeps equal subsets: its designs are made with ``allocate=False`` (docs/runtime.md).
     """
     check_mode(mode)
     iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
@@ -70,8 +73,11 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         from .ray_backend import require_ray
         require_ray(address)
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
-                             allowed_levels=allowed_levels, samples=samples, seed=seed) for name in schemes]
-    designs = [(p, p.blocks(model, problem.workers, problem.L)) for p in policies]
+                             allowed_levels=allowed_levels, samples=samples, seed=seed, allocate=False)
+                for name in schemes]
+    fixed = {s: V.blocks(x, problem.workers, problem.L) for s, x in (designs or {}).items()}
+    designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.blocks(model, problem.workers, problem.L))
+               for p in policies]
     results = []
     for policy, blocks in designs:
         scheme = BlockScheme(blocks, problem.workers, kind=code_kind, seed=seed)

@@ -10,6 +10,7 @@ and the order-statistic moments the closed-form designs need.
 * :mod:`.composite`: :class:`FullStragglers` (workers that never answer), :class:`Heterogeneous`;
 * :mod:`.fixed_cost`: :class:`FixedCost`, T(w) = a + b · w (a fixed cost per iteration);
 * :mod:`.empirical`: observed times, :class:`Empirical`, :class:`Trace`, :func:`read_trace`;
+* :mod:`.shipped`: the measured traces shipped with bcgc (``trace:name=alibaba-pai-job2``);
 * :mod:`.parse`: the command-line text form :func:`parse_model`, e.g.
   ``shifted-exponential:shift=1,rate=1`` or ``pareto:scale=1,shape=2.5,full=0.01``, and :func:`fit`.
 """
@@ -20,9 +21,11 @@ from .empirical import Empirical, Trace, read_trace
 from .fixed_cost import FixedCost
 from .named import FAMILIES, REGISTRY, Bimodal, Exponential, LogNormal, Pareto, ShiftedExponential, Weibull
 from .parse import fit, parse_model
+from .shipped import shipped_names, shipped_path, shipped_trace
 
 __all__ = [
     "StragglerModel", "IIDLaw", "ShiftedExponential", "Exponential", "Pareto", "Weibull",
     "LogNormal", "Bimodal", "Empirical", "FullStragglers", "Heterogeneous", "Trace", "FixedCost",
-    "parse_model", "fit", "read_trace", "FAMILIES", "REGISTRY",
+    "parse_model", "fit", "read_trace", "FAMILIES", "REGISTRY", "shipped_names", "shipped_path",
+    "shipped_trace",
 ]

@@ -74,7 +74,7 @@ class Empirical(IIDLaw):
 
     @property
     def spec(self) -> str:
-        return f"empirical:path={self.source}" if self.source else f"empirical({self.values.size} values)"
+        return f"empirical:{_source_text(self.source)}" if self.source else f"empirical({self.values.size} values)"
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -107,7 +107,12 @@ class Trace(StragglerModel):
 
     @property
     def spec(self) -> str:
-        return f"trace:path={self.source}" if self.source else f"trace({self.samples.shape[0]}x{self.workers})"
+        return f"trace:{_source_text(self.source)}" if self.source else f"trace({self.samples.shape[0]}x{self.workers})"
+
+
+def _source_text(source: str) -> str:
+    """The parameter of the text form: ``name=NAME`` for a shipped trace (its source), else ``path=FILE``."""
+    return source if source.startswith("name=") else f"path={source}"
 
 
 def read_trace(path) -> np.ndarray:

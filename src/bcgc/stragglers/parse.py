@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .base import IIDLaw, StragglerModel
 from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
 from .fixed_cost import FixedCost
 from .named import FAMILIES, REGISTRY
+from .shipped import shipped_names, shipped_path
 
 #: Most workers a heterogeneous law may describe: far above any cluster, far below a memory error.
 MAX_WORKERS = 100_000
@@ -29,7 +32,8 @@ def parse_model(text: str) -> StragglerModel:
     * ``shifted-exponential:shift=1,rate=1``, ``exponential:rate=1``, ``pareto:scale=1,shape=2.5``,
       ``weibull:scale=1,shape=1.5``, ``lognormal:mu=0,sigma=0.5``,
       ``bimodal:shift=1,rate=1,factor=5,prob=0.1``
-    * ``trace:path=times.csv`` (joint law, bootstrapped rows), ``empirical:path=times.csv`` (pooled i.i.d.)
+    * ``trace:path=times.csv`` (joint law, bootstrapped rows), ``empirical:path=times.csv`` (pooled i.i.d.);
+      ``trace:name=alibaba-pai-job2``: a trace shipped with bcgc (:func:`shipped_names`)
     * ``heterogeneous:6*shifted-exponential:shift=1,rate=1;2*shifted-exponential:shift=3,rate=1``
     * ``affine:a=0.5;b=shifted-exponential:shift=1,rate=2``: time a + b · w for work w (a a number or a law)
     * any of them with ``full=P`` appended: each worker never answers with probability P.
@@ -115,12 +119,28 @@ def _parse_pairs(text: str, rest: str) -> dict[str, str]:
 
 
 def _parse_data_law(text: str, name: str, params: dict[str, str]) -> StragglerModel:
-    if set(params) != {"path"}:
-        raise ValueError(f"model {text!r}: {name} takes exactly one parameter, path=FILE.csv")
-    if not params["path"]:
-        raise ValueError(f"model {text!r}: path is empty; expected path=FILE.csv")
-    samples = read_trace(params["path"])
-    return Trace(samples, source=params["path"]) if name == "trace" else Empirical(samples, source=params["path"])
+    """``path=FILE.csv``, or ``name=NAME`` for a trace shipped with bcgc (docs/traces.md)."""
+    if set(params) not in ({"path"}, {"name"}):
+        raise ValueError(f"model {text!r}: {name} takes exactly one parameter, path=FILE.csv or name=NAME "
+                         f"(a shipped trace: {', '.join(shipped_names())})")
+    if "name" in params:
+        path = shipped_path(params["name"])
+        source = f"name={path.stem}"
+    else:
+        if not params["path"]:
+            raise ValueError(f"model {text!r}: path is empty; expected path=FILE.csv")
+        path = source = params["path"]
+        _hint_shipped(text, path)
+    samples = read_trace(path)
+    return Trace(samples, source=source) if name == "trace" else Empirical(samples, source=source)
+
+
+def _hint_shipped(text: str, path: str) -> None:
+    """A missing file named like a shipped trace: say how to name it (never read it in its place)."""
+    stem = Path(path).name.removesuffix(".csv")
+    if not Path(path).exists() and stem in shipped_names():
+        raise ValueError(f"model {text!r}: no file {path!r} here; the trace shipped with bcgc is "
+                         f"named without a path: name={stem}")
 
 
 def _parse_named(text: str, name: str, params: dict[str, str]) -> IIDLaw:

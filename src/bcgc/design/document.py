@@ -1,0 +1,146 @@
+"""The design document: the JSON object ``bcgc design --json`` prints, read back (docs/traces.md,
+"A design is a document").
+
+A design made once (on one law, one trace, one machine) is then evaluated, compared, simulated and
+trained elsewhere with ``--design FILE``. :func:`load_design` checks everything a user of the blocks
+relies on — N, L, x_s ≥ 0 with Σ_s x_s = L (equation (2), docs/model.md) and, when present, the
+subset sizes d_0..d_{N-1} (fractions ≥ 0 summing to 1; absent or null = equal subsets 1/N) — and
+says what is wrong, naming the file and the key. Other keys of the document are kept as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import _validate as V
+
+__all__ = ["DesignDocument", "load_design", "REQUIRED_KEYS"]
+
+#: keys every design document must hold (``bcgc design --json`` writes them all)
+REQUIRED_KEYS = ("workers", "coords", "blocks", "model")
+
+#: subset sizes summing to 1 within this are a partition of the data (they are rounded fractions)
+SUBSET_SUM_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class DesignDocument:
+    """A design read from its JSON document. ``subset_sizes`` is None for equal subsets (1/N each);
+    ``model`` is the text of the law the design was made for; ``raw`` holds the whole document."""
+
+    path: str
+    workers: int
+    coords: int
+    blocks: np.ndarray
+    model: str
+    subset_sizes: np.ndarray | None = None
+    objective: str | None = None
+    deadline: float | None = None
+    method: str | None = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def equal_subsets(self) -> bool:
+        """True when every subset holds 1/N of the data (no allocation, or an equal one)."""
+        return self.subset_sizes is None or bool(np.allclose(self.subset_sizes, 1.0 / self.workers,
+                                                             rtol=0, atol=SUBSET_SUM_TOLERANCE))
+
+    def law(self):
+        """The law the design was made for, parsed from ``model`` (a trace path is read relative to
+        the current folder, as on the command line)."""
+        from ..stragglers import parse_model
+        return parse_model(self.model)
+
+    def check_workers(self, workers: int, option: str = "--workers") -> None:
+        if workers != self.workers:
+            raise ValueError(f"{option} {workers} does not match the design document {self.path!r}, made for "
+                             f"{self.workers} workers")
+
+    def check_coords(self, coords: int | None, what: str = "--coords") -> int:
+        """The document's L, after checking that ``coords`` (when given) agrees with it."""
+        if coords is not None and coords != self.coords:
+            raise ValueError(f"{what} is {coords}, but the design document {self.path!r} was made for "
+                             f"L = {self.coords} coordinates")
+        return self.coords
+
+    def require_equal_subsets(self, where: str) -> None:
+        """Refuse a document with unequal subset sizes where ``where`` can only run equal subsets
+        (never ignore the allocation silently)."""
+        if not self.equal_subsets:
+            raise ValueError(f"the design document {self.path!r} has unequal subset_sizes, which {where} "
+                             "cannot use yet: design with equal subsets for it")
+
+
+def load_design(path) -> DesignDocument:
+    """Read and check a design document (module doc); ValueError naming the file and the key."""
+    shown = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"design document {shown!r} does not exist")
+    if not p.is_file():
+        raise ValueError(f"design document {shown!r} is not a file")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"design document {shown!r} is not text (not UTF-8)") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"design document {shown!r} is not JSON: {exc.msg} at line {exc.lineno}, "
+                         f"column {exc.colno} (write it with bcgc design ... --json)") from None
+    except OSError as exc:
+        raise ValueError(f"design document {shown!r} cannot be read: {exc.strerror or exc}") from None
+    return parse_design(doc, shown)
+
+
+def parse_design(doc, shown: str = "<document>") -> DesignDocument:
+    """Check a design document already read as JSON (a dict); ``shown`` names it in messages."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"design document {shown!r} must be a JSON object, got {type(doc).__name__}")
+    missing = [k for k in REQUIRED_KEYS if k not in doc]
+    if missing:
+        raise ValueError(f"design document {shown!r} lacks the key(s) {', '.join(missing)} "
+                         f"(required: {', '.join(REQUIRED_KEYS)})")
+    where = f"design document {shown!r}"
+    workers = _whole(doc["workers"], f"{where}: workers", V.MAX_WORKERS)
+    coords = _whole(doc["coords"], f"{where}: coords", V.MAX_COORDS)
+    try:
+        blocks = V.blocks(doc["blocks"], workers)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if int(blocks.sum()) != coords:
+        raise ValueError(f"{where}: blocks sum to {int(blocks.sum())}, but coords is {coords} "
+                         "(Σ_s x_s = L)")
+    if not isinstance(doc["model"], str) or not doc["model"].strip():
+        raise ValueError(f"{where}: model must be the text of a law, got {doc['model']!r}")
+    deadline = doc.get("deadline")
+    return DesignDocument(shown, workers, coords, blocks, doc["model"],
+                          _subset_sizes(doc.get("subset_sizes"), workers, where),
+                          doc.get("objective"), deadline if isinstance(deadline, (int, float)) else None,
+                          doc.get("method"), doc)
+
+
+def _whole(value, what: str, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= maximum:
+        raise ValueError(f"{what} must be an integer in [1, {maximum}], got {value!r}")
+    return int(value)
+
+
+def _subset_sizes(value, workers: int, where: str) -> np.ndarray | None:
+    """None (equal subsets) or N fractions ≥ 0 summing to 1."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != workers:
+        raise ValueError(f"{where}: subset_sizes must be a list of {workers} fractions (one per subset), "
+                         f"got {value!r}"[:300])
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+               for v in value):
+        raise ValueError(f"{where}: subset_sizes must be fractions >= 0, got {value!r}"[:300])
+    d = np.asarray(value, dtype=float)
+    if abs(d.sum() - 1.0) > SUBSET_SUM_TOLERANCE:
+        raise ValueError(f"{where}: subset_sizes must sum to 1 (fractions of the data), got {d.sum():.9g}")
+    return d

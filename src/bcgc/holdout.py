@@ -1,0 +1,112 @@
+"""Out-of-sample comparison on a measured trace (docs/traces.md, "Honest evaluation").
+
+A trace's rows are split in time: the first (1 - F) of them (the *training* rows) are all that the
+design of BCGC and the tuning of every peer may see — :func:`bcgc.peers.compare` runs on the joint law
+of those rows alone — and every scheme, with the parameters it chose there, is then evaluated on the
+remaining F of the rows (the *held-out* rows), each row once:
+
+    Ê[τ] = (1/K_h) Σ_{k held out} τ(T_k),   its standard error std(τ) / √K_h,
+
+with τ the scheme's runtime on the row T_k (formula (2) for the block schemes, docs/peers.md for the
+peers, N / Σ_n 1/T_n for the oracle). Nothing of the held-out rows reaches a design or a tuning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .analysis import oracle_samples, summarize
+from .model import OrderStatMax, descending
+from .peers import PeerResult, classic_gc, compare, ignore_stragglers, tandon_partial, ucmmc_samples, uncoded
+from .stragglers import Trace
+
+__all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
+
+
+@dataclass(frozen=True)
+class HoldoutSplit:
+    """A trace split in time: ``train`` (the first rows, a :class:`Trace`) and ``test`` (the rest)."""
+
+    model: Trace          # the whole trace, as given
+    fraction: float       # F, the held-out share of the rows
+    train: Trace
+    test: np.ndarray      # held-out rows, shape (K_h, N)
+
+    @property
+    def describe(self) -> str:
+        k = self.train.samples.shape[0]
+        return (f"out of sample: designed and tuned on rows 1-{k} of {self.model.spec}, evaluated on the "
+                f"held-out rows {k + 1}-{k + self.test.shape[0]} (holdout {self.fraction:g}); '±' is the standard "
+                "error over those rows")
+
+    def as_json(self) -> dict:
+        k = self.train.samples.shape[0]
+        return {"fraction": self.fraction, "train_rows": [1, k], "test_rows": [k + 1, k + self.test.shape[0]]}
+
+
+def split_trace(model, holdout: float) -> HoldoutSplit:
+    """Split a trace law's rows: the first round((1 - F) · K) for design and tuning, the rest held out.
+
+    ``holdout`` F must be a fraction in (0, 1) leaving at least one row on each side; ``model`` must be
+    a trace law (``trace:path=F`` or ``trace:name=NAME``): only its rows have an order in time."""
+    if isinstance(holdout, (bool, np.bool_, str, bytes)) or not isinstance(holdout, (int, float, np.number)) \
+            or not 0 < float(holdout) < 1:
+        raise ValueError(f"holdout must be a fraction in (0, 1) (the share of a trace's rows held out for "
+                         f"evaluation), got {holdout!r}")
+    if not isinstance(model, Trace):
+        spec = getattr(model, "spec", type(model).__name__)
+        raise ValueError(f"holdout needs a trace law (trace:path=FILE.csv or trace:name=NAME), whose rows are "
+                         f"iterations in time; got {spec!r}")
+    rows = model.samples.shape[0]
+    k = int(round((1.0 - float(holdout)) * rows))
+    if not 1 <= k <= rows - 1:
+        raise ValueError(f"holdout {float(holdout):g} of a trace with {rows} rows leaves "
+                         f"{k} row(s) to design on and {rows - k} to evaluate on: each side needs at least one")
+    train = Trace(model.samples[:k], source=model.source)
+    return HoldoutSplit(model, float(holdout), train, model.samples[k:])
+
+
+def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: float | None = None,
+                    samples: int = 100_000, seed: int = 0, bcgc_blocks=None,
+                    alpha: float = 6.0) -> tuple[list[PeerResult], HoldoutSplit]:
+    """:func:`bcgc.peers.compare` designed and tuned on the training rows of a trace, every scheme
+    evaluated on the held-out rows (module doc). ``samples``: draws of the training rows' joint law
+    for the tuning; ``bcgc_blocks`` pins the BCGC row (else designed on the training rows).
+    Returns the rows (evaluations on the held-out rows) and the split."""
+    split = split_trace(model, holdout)
+    tuned = compare(split.train, workers, coords, deadline=deadline, samples=samples, seed=seed,
+                    bcgc_blocks=bcgc_blocks, alpha=alpha, method="monte-carlo")
+    T = split.test
+    Td = descending(T)
+    out = []
+    for row in tuned:
+        ev = replace(summarize(_runtime_on(row, T, Td), row.inputs.deadline), method="held-out rows")
+        out.append(replace(row, evaluation=ev, inputs=replace(row.inputs, model=model)))
+    return out, split
+
+
+#: the parameters of compare()'s rows that fix each scheme's runtime on a row of T
+_KNOWN_PARAMETERS = {"blocks", "level", "alpha", "layers", "r"}
+
+
+def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
+    """τ of one compared scheme, with the parameters it was tuned to, on each row of ``T``."""
+    p = row.parameters
+    unknown = set(p) - _KNOWN_PARAMETERS
+    if unknown:  # a parameter this evaluation would ignore: refuse rather than evaluate another scheme
+        raise RuntimeError(f"holdout cannot evaluate scheme {row.name!r} with parameters {sorted(unknown)}")
+    if row.name == "oracle":
+        return oracle_samples(T)
+    if row.name == "ucmmc_best":
+        return ucmmc_samples(T, int(p["r"]))
+    if "blocks" in p:
+        return OrderStatMax.from_blocks(np.asarray(p["blocks"], dtype=np.int64)).samples(Td)
+    single = {"uncoded": lambda: uncoded(), "gc_best": lambda: classic_gc(p["level"]),
+              "ignore_stragglers": lambda: ignore_stragglers(p["level"]),
+              "tandon_partial": lambda: tandon_partial(p["level"], p["alpha"])}
+    if row.name not in single:
+        raise RuntimeError(f"holdout does not know how to evaluate scheme {row.name!r}")
+    return single[row.name]().samples(Td)
+
