@@ -126,8 +126,6 @@ BAD_DOCUMENTS = [
      "subset_sizes must be a list of 6 fractions"),
     ({"workers": 6, "coords": 60, "model": SE, "blocks": [60, 0, 0, 0, 0, 0], "subset_sizes": [0.2] * 6},
      "subset_sizes must sum to 1"),
-    ({"workers": 6, "coords": 60, "model": SE, "blocks": [60, 0, 0, 0, 0, 0],
-      "subset_sizes": [0.5, 0.1, 0.1, 0.1, 0.1, 0.1]}, "unequal subset_sizes, which bcgc evaluate cannot use yet"),
     ({"workers": 5, "coords": 60, "model": SE, "blocks": [60, 0, 0, 0, 0]}, "--workers 6 does not match"),
 ]
 
@@ -139,6 +137,21 @@ def test_bad_design_documents_are_refused_by_name(tmp_path, capsys, content, fra
         path.write_text(content if isinstance(content, str) else json.dumps(content))
     code, _, err = run(["evaluate", "-N", "6", "-m", SE, "--design", str(path)], capsys)
     assert code == 2 and fragment in err and err.count("\n") == 1, err
+
+
+def test_a_document_with_unequal_subsets_is_evaluated_with_them_and_refused_by_train(tmp_path, capsys):
+    path = tmp_path / "doc.json"
+    sizes = [0.5, 0.1, 0.1, 0.1, 0.1, 0.1]
+    path.write_text(json.dumps({"workers": 6, "coords": 60, "model": SE, "blocks": [0, 60, 0, 0, 0, 0],
+                                "subset_sizes": sizes}))
+    code, out, _ = run(["evaluate", "-N", "6", "-m", SE, "--design", str(path), "--samples", "2000", "--json"], capsys)
+    code_eq, out_eq, _ = run(["evaluate", "-N", "6", "-L", "60", "-m", SE, "--blocks", "0,60,0,0,0,0", "--samples",
+                              "2000", "--json"], capsys)
+    assert code == code_eq == 0   # the big subset slows down the workers that hold it
+    assert json.loads(out)["expected_runtime"] > 1.1 * json.loads(out_eq)["expected_runtime"]
+    code, _, err = run(["train", "-N", "6", "-m", SE, "--design", str(path), "--scheme", "bcgc", "-k", "1",
+                        "--backend", "threads"], capsys)
+    assert code == 2 and "unequal subset_sizes, which bcgc train cannot use yet" in err
 
 
 def test_design_coords_must_agree_with_coords(document, capsys):
@@ -167,7 +180,12 @@ def test_holdout_evaluates_on_the_held_out_rows_only(tmp_path):
     r = {x.name: x for x in rows}
     assert r["uncoded"].expected_runtime == pytest.approx(T[20:].max(axis=1).mean(), rel=1e-12)
     assert r["oracle"].expected_runtime == pytest.approx((6 / (1 / T[20:]).sum(axis=1)).mean(), rel=1e-12)
-    bcgc = OrderStatMax.from_blocks(np.array(r["bcgc"].parameters["blocks"])).samples(descending(T[20:])).mean()
+    x, sizes = np.array(r["bcgc"].parameters["blocks"]), r["bcgc"].parameters.get("subset_sizes")
+    if sizes is None:
+        bcgc = OrderStatMax.from_blocks(x).samples(descending(T[20:])).mean()
+    else:   # the design chose an allocation on the first half: the general model on the held-out rows
+        from bcgc.analysis.general import general_runtime
+        bcgc = general_runtime(x, np.zeros_like(T[20:]), T[20:], sizes).mean()
     assert r["bcgc"].expected_runtime == pytest.approx(bcgc, rel=1e-12)
     # designed on the calm first half, BCGC does not protect against the slow worker of the second:
     inside = {x.name: x for x in compare(law, 6, 60, samples=2000)}

@@ -18,8 +18,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .analysis import oracle_samples, summarize
+from .analysis.general import general_runtime
 from .model import OrderStatMax, descending
-from .peers import PeerResult, classic_gc, compare, ignore_stragglers, tandon_partial, ucmmc_samples, uncoded
+from .peers import (
+    PeerResult,
+    classic_gc,
+    compare,
+    ignore_stragglers,
+    tandon_partial,
+    ucmmc_samples,
+    uncoded,
+)
 from .stragglers import Trace
 
 __all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
@@ -88,7 +97,7 @@ def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: 
 
 
 #: the parameters of compare()'s rows that fix each scheme's runtime on a row of T
-_KNOWN_PARAMETERS = {"blocks", "level", "alpha", "layers", "r"}
+_KNOWN_PARAMETERS = {"blocks", "level", "alpha", "layers", "r", "subset_sizes"}
 
 
 def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
@@ -101,6 +110,8 @@ def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
         return oracle_samples(T)
     if row.name == "ucmmc_best":
         return ucmmc_samples(T, int(p["r"]))
+    if p.get("subset_sizes") is not None:   # an allocation: the general model on the rows (a = 0)
+        return general_runtime(np.asarray(p["blocks"], dtype=np.int64), np.zeros_like(T), T, p["subset_sizes"])
     if "blocks" in p:
         return OrderStatMax.from_blocks(np.asarray(p["blocks"], dtype=np.int64)).samples(Td)
     single = {"uncoded": lambda: uncoded(), "gc_best": lambda: classic_gc(p["level"]),

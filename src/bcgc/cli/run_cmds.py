@@ -175,11 +175,10 @@ def _fixed_designs(a, problem, schemes, where) -> dict:
         raise UsageError("--design applies to the bcgc scheme: use --scheme bcgc or all")
     doc = load_design(a.design)
     doc.check_workers(a.workers)
+    if a.command != "simulate":
+        doc.require_equal_subsets(where)
     doc.check_coords(problem.L, f"L ({a.problem} on {a.dataset}: its number of coordinates)")
-    if a.command == "simulate":
-        return {"bcgc": (doc.blocks, doc.subset_sizes)}
-    doc.require_equal_subsets(where)
-    return {"bcgc": doc.blocks}
+    return {"bcgc": (doc.blocks, doc.subset_sizes) if a.command == "simulate" else doc.blocks}
 
 
 @contextlib.contextmanager

@@ -46,15 +46,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     used instead of the first design; re-designs after deaths still follow the policy. The runtime
     keeps equal subsets: its designs are made with ``allocate=False`` (docs/runtime.md).
     """
-    check_mode(mode)
-    iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
-    unit = V.positive("unit", unit)
-    if unit > V.MAX_UNIT:
-        raise ValueError(f"unit must be a number of seconds in (0, {V.MAX_UNIT:g}], got {unit!r}")
-    if isinstance(schemes, str) or not all(isinstance(s, str) for s in schemes):
-        raise ValueError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
-    if log is not None and not hasattr(log, "write"):
-        raise ValueError(f"log must be a file object opened for writing (or None), got {log!r}")
+    iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience = parse_experience(model if stragglers is None else stragglers)
     experience.check_workers(problem.workers)
     if model is None and adapt is None:
@@ -89,3 +81,17 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         finally:
             be.shutdown()
     return results
+
+
+def _check_run(mode, iterations, unit, schemes, log):
+    """The run's own arguments, checked before anything starts: (iterations, unit)."""
+    check_mode(mode)
+    iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
+    unit = V.positive("unit", unit)
+    if unit > V.MAX_UNIT:
+        raise ValueError(f"unit must be a number of seconds in (0, {V.MAX_UNIT:g}], got {unit!r}")
+    if isinstance(schemes, str) or not all(isinstance(s, str) for s in schemes):
+        raise ValueError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
+    if log is not None and not hasattr(log, "write"):
+        raise ValueError(f"log must be a file object opened for writing (or None), got {log!r}")
+    return iterations, unit
