@@ -128,3 +128,26 @@ def test_a_worker_exception_is_an_error_with_its_traceback_not_a_death(engine, p
     assert "worker 4 raised" in msg and "ZeroDivisionError" in msg and "injected bug in forward" in msg
     assert "Traceback" in msg or "traceback" in msg.lower()
     assert master.dead == set() and master.result.redesigns == 0
+
+
+def test_a_fixed_cost_reaches_the_workers_and_adapt_ships_only_missing_subsets(engine, problem):
+    """Every engine carries (a_n, b_n) to its workers, time-stamps every block (the log's
+    observations) and adds subsets to a worker in place (``extend``): an --adapt run that starts
+    uncoded under heavy stragglers ships subsets and stays exact."""
+    from bcgc.runtime import AdaptConfig
+    from bcgc.stragglers import parse_model
+    blocks = np.array([problem.L, 0, 0, 0, 0, 0])
+    calm = parse_model("shifted-exponential:shift=1,rate=1000")
+    master, backend = run_master(engine, problem, blocks=blocks, unit=0.005,
+                                 stragglers="affine:a=0.2;b=exponential:rate=1",
+                                 adapt=AdaptConfig(every=3, window=3, samples=300, bandwidth=1e12))
+    master.model = calm   # the design assumed nearly deterministic times
+    try:
+        res = master.run(6)
+    finally:
+        backend.shutdown()
+    assert res.summary()["max_gradient_error"] <= 1e-9 and res.redesigns >= 1
+    assert any(len(master.held[w]) > 1 for w in range(N))   # subsets were shipped
+    for rec in res.logs:
+        assert rec["injected"]["a"] == [0.2] * N
+        assert all(o[3] in (0, 1) and o[2] >= 0 for o in rec["observations"]) and rec["observations"]

@@ -78,7 +78,7 @@ def test_cancel_stops_a_worker_before_its_remaining_blocks(problem):
     threading.Timer(0.05, core.cancel, args=(7,)).start()
     assert list(gen) == []                     # block 0 was due after an hour: nothing was sent
     gen = core.run(8, problem.init(), 1.0, scheme, "emulate", 0.0)
-    assert [lv for lv, _, _ in gen] == [0, 1, 2]  # a later iteration is not affected
+    assert [lv for lv, *_ in gen] == [0, 1, 2]  # a later iteration is not affected
 
 
 def test_workers_send_the_messages_the_simulator_decodes(problem):
@@ -89,7 +89,7 @@ def test_workers_send_the_messages_the_simulator_decodes(problem):
     G = problem.subset_gradients(theta)
     for w in (0, 3):
         core = WorkerCore(w, problem.restrict(scheme.subsets_of(w)))
-        sent = {lv: v for lv, v, _ in core.run(1, theta, 1.0, scheme, "emulate", 0.0)}
+        sent = {lv: v for lv, v, *_ in core.run(1, theta, 1.0, scheme, "emulate", 0.0)}
         assert sorted(sent) == [0, 2, 5]
         for lv, vec in sent.items():
             ref = scheme.codes[lv].messages([w], G[:, scheme.slices[lv]])[0]
@@ -98,7 +98,7 @@ def test_workers_send_the_messages_the_simulator_decodes(problem):
 
 @pytest.mark.parametrize("mode", ["emulat", "", None])
 def test_an_unknown_emulation_mode_is_refused(problem, mode):
-    with pytest.raises(ValueError, match="mode must be one of emulate, slowdown"):
+    with pytest.raises(ValueError, match="mode must be one of emulate, slowdown, natural"):
         make_master(problem, mode=mode)
     core = WorkerCore(0, problem)
     with pytest.raises(ValueError, match="mode must be one of"):

@@ -230,15 +230,18 @@ def render_train(results, title) -> str:
     """The summary table of ``bcgc train``."""
     summaries, target = train_summaries(results)
     head = (f"{'scheme':<8} {'iters':>5} {'mean s/iter':>11} {'predicted':>10} {'meas/pred med':>13} "
-            f"{'p90':>6} {'final loss':>11} {'to target s':>11} {'max grad err':>12} {'redesigns':>9}")
+            f"{'p90':>6} {'2nd half s':>10} {'final loss':>11} {'to target s':>11} {'max grad err':>12} "
+            f"{'redesigns':>9}")
     out = [title, head, "-" * len(head)]
     for s in summaries:
         tt = s["seconds_to_target_loss"]
         out.append(f"{s['name']:<8} {s['iterations']:>5} {s['mean_iteration_seconds']:>11.4f} "
                    f"{s['mean_predicted_seconds']:>10.4f} {s['median_measured_over_predicted']:>13.3f} "
-                   f"{s['p90_measured_over_predicted']:>6.3f} {s['final_loss']:>11.6g} "
+                   f"{s['p90_measured_over_predicted']:>6.3f} {s['mean_second_half_seconds']:>10.4f} "
+                   f"{s['final_loss']:>11.6g} "
                    f"{'-' if tt is None else f'{tt:.3f}':>11} {s['max_gradient_error']:>12.2g} {s['redesigns']:>9}")
-    out.append(f"target loss {target:.6g} (reached by every scheme); predicted = formula (2) for the same draws.")
+    out.append(f"target loss {target:.6g} (reached by every scheme); predicted = the model (formula (2), or "
+               "the timeline model with fixed costs) for the same draws; redesigns include --adapt's.")
     return "\n".join(out)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "PATIENCE", "CODES",
            "SCENARIOS", "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times",
-           "decodable_times"]
+           "iteration_parts", "decodable_times"]
 
 DESIGN_SAMPLES = 0    #: the samples a design method optimises on (= default_rng(seed), kept for continuity)
 EVALUATION = 1        #: Monte Carlo evaluation of a design (design()'s own and evaluate()'s: the same draws)
@@ -44,6 +44,15 @@ def iteration_times(model, workers: int, seed: int, iteration: int, attempt: int
     that the twin mirrors the run. ``attempt`` > 0 redraws an iteration that could not complete."""
     more = (iteration,) if attempt == 0 else (iteration, attempt)
     return model.sample(1, workers, rng(seed, ITERATION, *more))[0]
+
+
+def iteration_parts(model, workers: int, seed: int, iteration: int, attempt: int = 0):
+    """(a, b) of one iteration, each of shape (N,): the fixed cost and the rate of each worker
+    (``StragglerModel.sample_parts``) from the stream of :func:`iteration_times`, so that a + b
+    is the T the simulator draws for a fixed-cost law, and b that T for any other law."""
+    more = (iteration,) if attempt == 0 else (iteration, attempt)
+    a, b = model.sample_parts(1, workers, rng(seed, ITERATION, *more))
+    return a[0], b[0]
 
 
 def decodable_times(model, workers: int, seed: int, iteration: int, runtime, dead=(), first_attempt: int = 0,

@@ -10,10 +10,10 @@ from ..design import METHODS, OBJECTIVES
 from ..problems import DATASETS, PROBLEMS
 
 
-def workers_and_model(p):
+def workers_and_model(p, model_required=True, model_help=""):
     p.add_argument("--workers", "-N", required=True, type=whole("--workers", 1), help="number of workers N (>= 1)")
-    p.add_argument("--model", "-m", required=True, type=model,
-                   help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)")
+    p.add_argument("--model", "-m", required=model_required, type=model,
+                   help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)" + model_help)
 
 
 def output(p, seed_help="seed of every random draw"):

@@ -12,6 +12,7 @@ from .. import report
 from .._args import LazyFile, UsageError, output_file, positive, whole
 from ..codes import KINDS
 from ..policy import BLOCK_SCHEMES
+from ..runtime.adapt import PRIOR
 from .options import data_options, design_args, design_options, output, workers_and_model
 
 
@@ -40,7 +41,9 @@ def register(sub) -> dict:
     m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
     output(m)
     t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
-    workers_and_model(t)
+    workers_and_model(t, model_required=False, model_help="; the law the design assumes (default: the "
+                      "--stragglers law; required with replay or natural unless --adapt)")
+    _experience_options(t)
     data_options(t)
     t.add_argument("--features", type=whole("--features", 1, 100_000), help="dimension of the synthetic set "
                    "(--dataset synthetic only; default: 64)")
@@ -49,8 +52,8 @@ def register(sub) -> dict:
     t.add_argument("--unit", type=positive("--unit", V.MAX_UNIT), default=0.2,
                    help="seconds of one full-subset gradient under --emulate")
     how = t.add_mutually_exclusive_group()
-    for mode, text in zip(MODES, ("sleep so block s is done at T_n y_s / L · unit (the default)",
-                                  "real computation, stretched by the factor T_n")):
+    for mode, text in zip(MODES[:2], ("sleep so block s is done at (a_n + b_n W_n(s)) · unit (the default)",
+                                      "real computation, stretched by the factor T_n")):
         how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode, help=text)
     t.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     design_options(t, "draws of T for the design")
@@ -68,6 +71,18 @@ def register(sub) -> dict:
     r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
     r.add_argument("--out", default="reproduce", help="output folder")
     r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
+
+
+def _experience_options(t):
+    """--stragglers, --adapt, --window of ``bcgc train`` (docs/runtime.md)."""
+    t.add_argument("--stragglers", metavar="WHAT", help="what the workers experience: a straggler law (emulated, "
+                   "the default: --model), replay:path=F.csv[,fixed=P] (worker n in iteration k takes F[k mod rows, n] "
+                   "/ median(F) · unit; P of it a fixed cost) or natural (no injected delay) (docs/runtime.md)")
+    t.add_argument("--adapt", nargs="?", const=5, metavar="K", type=whole("--adapt", 1, V.MAX_ITERATIONS),
+                   help="learn the law during the run: refit from the last --window iterations every K "
+                        "(default 5) and re-design when the predicted gain outweighs moving data (docs/runtime.md)")
+    t.add_argument("--window", type=whole("--window", 2, V.MAX_ITERATIONS), default=20,
+                   help="iterations the --adapt fit looks back on (default 20)")
 
 
 def run_simulate(a):
@@ -97,6 +112,7 @@ def run_train(a):
         raise UsageError("--features applies to --dataset synthetic only")
     if a.address is not None and a.backend != "ray":
         raise UsageError("--address applies to --backend ray only")
+    stragglers, adapt = _experience(a)
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64,
                         label=a.label)
     problem = make_problem(a.problem, data, a.workers)
@@ -105,19 +121,43 @@ def run_train(a):
     with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
         results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
                         backend=a.backend, address=a.address, cpus_per_worker=a.cpus_per_worker, seed=a.seed,
-                        log=log if a.log else None,
+                        log=log if a.log else None, stragglers=stragglers, adapt=adapt,
                         progress=progress, **design_args(a))
     if progress:
         print(file=sys.stderr)
-    title = (f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, T ~ {a.model.spec}, --{a.mode}"
+    law = a.model.spec if a.model is not None else f"adaptive from {PRIOR}"
+    title = (f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
+             f"{stragglers.spec}" + (f", --adapt {a.adapt} --window {a.window}" if a.adapt else "") + f", --{a.mode}"
              + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}")
     if a.plot:
         plots.save(plots.train_figure(results, title), a.plot)
     if a.json:
-        return report.train_json(results, {"workers": a.workers, "model": a.model.spec, "problem": a.problem,
+        return report.train_json(results, {"workers": a.workers, "model": a.model.spec if a.model else None,
+                                           "stragglers": stragglers.spec, "adapt": a.adapt,
+                                           "window": a.window if a.adapt else None, "problem": a.problem,
                                            "dataset": data.name, "coords": problem.L, "mode": a.mode,
                                            "unit": a.unit if a.mode == "emulate" else None, "backend": a.backend})
     return report.render_train(results, title)
+
+
+def _experience(a):
+    """--stragglers and --adapt, checked against --model and the mode before any data is loaded."""
+    from ..runtime import AdaptConfig, parse_experience
+
+    try:
+        stragglers = parse_experience(a.stragglers if a.stragglers is not None else a.model)
+    except ValueError as exc:
+        raise UsageError(f"--stragglers: {exc}") from None
+    if a.stragglers is None and a.model is None:
+        raise UsageError("--model or --stragglers is required (--stragglers natural or replay:path=F with --adapt)")
+    if a.model is None and a.adapt is None:
+        raise UsageError(f"--model (the law the design assumes) is required with --stragglers {stragglers.spec} "
+                         "unless --adapt learns it")
+    if a.window != 20 and a.adapt is None:
+        raise UsageError("--window applies to --adapt only")
+    if stragglers.kind == "natural":
+        a.mode = "natural"
+    return stragglers, None if a.adapt is None else AdaptConfig(every=a.adapt, window=a.window)
 
 
 @contextlib.contextmanager

@@ -8,9 +8,12 @@ engine: hold its data subsets and, for an iteration, compute block by block (s =
 message the :class:`~bcgc.scheme.BlockScheme` prescribes, emit each block as soon as it is due,
 and stop as soon as the iteration is cancelled. Workers never encode on their own: the scheme does.
 
-Straggling: ``emulate`` — block s is released at T_n · c_s · unit after the worker starts the
-iteration (exactly the model); ``slowdown`` — the real computation of each block is stretched by
-the factor T_n (the worker sleeps (T_n - 1) times the compute it just did).
+Straggling: ``emulate`` — block s is released at (a_n + b_n · W_n(s)) · unit after the worker
+starts the iteration (exactly the model, ``bcgc.timeline``: T_n · c_s when a_n = 0 and subsets are
+equal); ``slowdown`` — the real computation of each block is stretched by the factor T_n (the
+worker sleeps (T_n - 1) times the compute it just did); ``natural`` — nothing is injected: the
+real computation only. Every block carries its time stamp: the seconds since the worker started
+the iteration when it was sent (docs/runtime.md, observations).
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..timeline import ready_times
+
 __all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
 
 #: how straggling is produced on a worker (see the module doc)
-MODES = ("emulate", "slowdown")
+MODES = ("emulate", "slowdown", "natural")
 
 
 def check_mode(mode: str) -> str:
@@ -45,6 +50,7 @@ class Arrival:
     worker: int
     vector: np.ndarray
     compute_seconds: float = 0.0
+    stamp: float = float("nan")   # seconds since the worker started the iteration, when it was sent
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,21 @@ class WorkerCore:
         """Replace the held data (after a re-design needing more subsets)."""
         self.problem = problem_view
 
+    def extend(self, problem_view) -> None:
+        """Add the subsets of ``problem_view`` to the held data (only what changed is shipped). A
+        problem without per-subset data (no ``_per_subset``) is replaced instead. The merged view
+        is built aside and swapped in whole: a round still running keeps a consistent view."""
+        names = getattr(problem_view, "_per_subset", None)
+        if not names or type(problem_view) is not type(self.problem):
+            self.problem = problem_view
+            return
+        merged = object.__new__(type(self.problem))
+        merged.__dict__.update(self.problem.__dict__)
+        for name in names:  # a per-subset attribute a view does not ship (None) stays None
+            old, new = getattr(self.problem, name), getattr(problem_view, name)
+            setattr(merged, name, {**old, **new} if isinstance(old, dict) and isinstance(new, dict) else new)
+        self.problem = merged
+
     def cancel(self, iteration: int) -> None:
         """Abandon every block of iterations ≤ ``iteration`` that is not sent yet."""
         with self._wake:
@@ -89,13 +110,20 @@ class WorkerCore:
                 left = deadline - time.perf_counter()
                 if left <= 0:
                     return True
-                self._wake.wait(left)
+                self._wake.wait(min(left, 3600.0))  # a far deadline must not overflow the clock
         return False
 
-    def run(self, iteration: int, theta: np.ndarray, t_n: float, scheme, mode: str, unit: float):
-        """Yield (level, coded vector, compute seconds) block by block."""
+    def run(self, iteration: int, theta: np.ndarray, t_n, scheme, mode: str, unit: float):
+        """Yield (level, coded vector, compute seconds, time stamp) block by block. ``t_n`` is T_n,
+        or the pair (a_n, b_n) of a fixed cost and a rate (unit of T)."""
         check_mode(mode)
         start = time.perf_counter()
+        a, b = (0.0, float(t_n)) if np.ndim(t_n) == 0 else (float(t_n[0]), float(t_n[1]))
+        if mode == "emulate":  # R_n(s) = a_n + b_n · W_n(s): the one formula, bcgc.timeline
+            fixed, rate = np.zeros(scheme.workers), np.zeros(scheme.workers)
+            fixed[self.index], rate[self.index] = a, b
+            ready = dict(zip(scheme.levels.tolist(),
+                             ready_times(scheme.blocks, fixed, rate, getattr(scheme, "shares", None))[0, self.index]))
         states = {}  # the forward pass of a subset: a fixed cost per subset and iteration
 
         def partial(k, coords):
@@ -111,12 +139,14 @@ class WorkerCore:
             vec = scheme.worker_message(self.index, level, partial)
             spent = time.perf_counter() - t0
             if mode == "emulate":
-                due = start + scheme.ready_time(level, t_n) * unit
+                due = start + ready[level] * unit
+            elif mode == "slowdown":
+                due = time.perf_counter() + (a + b - 1.0) * spent
             else:
-                due = time.perf_counter() + (t_n - 1.0) * spent
+                due = t0
             if not np.isfinite(due) or not self._sleep_until(due, iteration):
                 return  # cancelled, or a full straggler (T = inf) that never answers
-            yield level, vec, spent
+            yield level, vec, spent, time.perf_counter() - start
 
 
 class Backend:
@@ -141,6 +171,10 @@ class Backend:
         """Ship data to a worker; False if it turned out to be dead."""
         raise NotImplementedError
 
+    def extend(self, worker: int, problem_view) -> bool:
+        """Ship a worker more subsets, added to those it holds; False if it turned out to be dead."""
+        raise NotImplementedError
+
     def shutdown(self) -> None:
         pass
 
@@ -161,16 +195,16 @@ class ThreadBackend(Backend):
     def publish(self, iteration, theta, times, scheme, mode, unit):
         for n, core in enumerate(self.cores):
             if n not in self.dead:
-                threading.Thread(target=self._serve, args=(core, iteration, theta, float(times[n]), scheme, mode, unit),
+                threading.Thread(target=self._serve, args=(core, iteration, theta, _worker_times(times, n), scheme, mode, unit),
                                  daemon=True).start()
 
     def _serve(self, core, iteration, theta, t_n, scheme, mode, unit):
         try:
-            for level, vec, spent in core.run(iteration, theta, t_n, scheme, mode, unit):
+            for level, vec, spent, stamp in core.run(iteration, theta, t_n, scheme, mode, unit):
                 with self._lock:
                     if core.index in self.dead:
                         return
-                    self.events.put(Arrival(iteration, level, core.index, vec, spent))
+                    self.events.put(Arrival(iteration, level, core.index, vec, spent, stamp))
         except Exception:  # worker code raised: report it, never stall silently
             self.events.put(Failure(core.index, traceback.format_exc()))
 
@@ -190,8 +224,20 @@ class ThreadBackend(Backend):
         self.cores[worker].load(problem_view)
         return True
 
+    def extend(self, worker, problem_view):
+        if worker in self.dead:
+            return False
+        self.cores[worker].extend(problem_view)
+        return True
+
     def kill(self, worker: int) -> None:
         with self._lock:
             self.dead.add(worker)
             self.cores[worker].cancel(10**18)
             self.events.put(Death(worker, "killed"))
+
+
+def _worker_times(times, n: int):
+    """Worker n's T_n (``times`` of shape (N,)) or (a_n, b_n) (``times`` of shape (N, 2))."""
+    row = np.asarray(times, dtype=float)[n]
+    return float(row) if row.ndim == 0 else (float(row[0]), float(row[1]))

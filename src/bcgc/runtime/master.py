@@ -1,7 +1,7 @@
 """The master of the distributed runtime: an explicit event loop over arrivals (docs/runtime.md).
 
-Per iteration: draw T (``streams.iteration_times``: the simulator's draws), publish θ, read
-arrivals; block s is decoded from the FIRST N - s arrivals of that block (``BlockScheme.decode``,
+Per iteration: draw each worker's fixed cost and rate (:mod:`.experience`: the straggler law's
+draws, the simulator's; a replayed trace; or nothing), publish θ, read arrivals; block s is decoded from the FIRST N - s arrivals of that block (``BlockScheme.decode``,
 the simulator's decoder); when every non-empty block is decoded the iteration is cancelled on every
 worker (their leftover blocks are abandoned) and θ is updated. Every publish gets a fresh round
 number that tags its messages, so a late message from an earlier round can never enter a later one.
@@ -13,8 +13,10 @@ needs, restarts the iteration and logs the re-design. An exception raised by wor
 the run stops with the worker's traceback. An attempt that is not decoded within its patience (a
 multiple of the design's predicted runtime) is abandoned and retried with a fresh draw; a draw with
 more full stragglers than the design tolerates is redrawn before it is published
-(``streams.decodable_times``, the simulator's rule). It never applies a gradient it could not
-decode, and every wait has a timeout.
+(``experience.decodable_parts``, the simulator's rule). It never applies a gradient it could not
+decode, and every wait has a timeout. Every block's time stamp becomes an observation; each
+iteration's log holds them and the per-worker fixed cost and rate fitted to them (:mod:`.observe`);
+with ``adapt`` the master refits the law and re-designs as it goes (:mod:`.adapt`).
 """
 
 from __future__ import annotations
@@ -29,55 +31,21 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..analysis import runtime_quantiles
-from ..model import block_runtime, worker_load
+from ..model import worker_load
 from ..policy import DesignPolicy
 from ..scheme import BlockScheme
+from ..timeline import runtime_samples
+from . import adapt as A
+from .experience import decodable_parts, parse_experience
+from .observe import fill_parts, fit_parts, observations
 from .engine import Arrival, Backend, Death, Failure, check_mode
+from .result import TrainResult
 
 __all__ = ["Master", "TrainResult", "WorkerError"]
 
 
 class WorkerError(RuntimeError):
     """Worker code raised an exception (a bug, not a death): carries the worker's traceback."""
-
-
-@dataclass
-class TrainResult:
-    """Per-iteration logs of one run and their summary."""
-
-    name: str
-    logs: list = field(default_factory=list)
-    redesigns: int = 0
-    initial_loss: float = float("nan")
-
-    def column(self, key) -> np.ndarray:
-        return np.array([r[key] for r in self.logs], dtype=float)
-
-    @property
-    def ratios(self) -> np.ndarray:
-        return self.column("measured_seconds") / self.column("predicted_seconds")
-
-    def summary(self) -> dict:
-        r = self.ratios
-        return {"name": self.name, "iterations": len(self.logs),
-                "median_measured_over_predicted": float(np.median(r)),
-                "p90_measured_over_predicted": float(np.percentile(r, 90)),
-                "mean_iteration_seconds": float(self.column("measured_seconds").mean()),
-                "mean_predicted_seconds": float(self.column("predicted_seconds").mean()),
-                "mean_master_overhead_seconds": float(self.column("master_overhead_seconds").mean()),
-                "final_loss": float(self.logs[-1]["loss"]),
-                "max_gradient_error": float(np.nanmax(self.column("gradient_error"))),
-                "retries": int(sum(r["attempts"] - 1 for r in self.logs)),
-                "redesigns": self.redesigns}
-
-    def time_to_loss(self, target: float) -> float | None:
-        """Wall-clock seconds (sum of iteration times) until the loss first reaches ``target``."""
-        total = 0.0
-        for r in self.logs:
-            total += r["measured_seconds"]
-            if r["loss"] <= target:
-                return total
-        return None
 
 
 @dataclass
@@ -92,6 +60,8 @@ class _Round:
     info: dict = field(default_factory=dict)
     compute: list = field(default_factory=list)
     overhead: float = 0.0
+    a: np.ndarray | None = None          # the injected fixed costs and rates (unit of T)
+    stamps: list = field(default_factory=list)   # (worker, level, stamp, seconds since publish)
 
 
 class Master:
@@ -101,15 +71,30 @@ class Master:
     and re-design (default: BCGC with the optimal method); ``patience_factor``: an attempt is
     abandoned after this many times the 99th percentile of the design's runtime (at least
     ``min_patience`` seconds); a worker silent in ``strikes`` such attempts in a row is taken for
-    dead; ``iteration_timeout`` bounds a whole iteration, retries included.
+    dead; ``iteration_timeout`` bounds a whole iteration, retries included. ``stragglers``: what
+    the workers experience (an :class:`~.experience.Experience` or its text; default: ``model``'s
+    draws); ``model``: the law the design assumes (None with ``adapt``: the adapter's prior);
+    ``adapt``: an :class:`~.adapt.AdaptConfig` to refit and re-design during the run.
     """
 
     def __init__(self, backend: Backend, problem, model, blocks=None, policy: DesignPolicy | None = None,
                  name: str | None = None, mode: str = "emulate", unit: float = 0.2, step_size: float | None = None,
                  seed: int = 0, code_kind: str = "auto", verify: bool = True, log=None,
                  iteration_timeout: float = 120.0, redesign: bool = True, patience_factor: float = 3.0,
-                 min_patience: float = 1.0, max_attempts: int = 50, strikes: int = 2):
-        self.backend, self.problem, self.model = backend, problem, model
+                 min_patience: float = 1.0, max_attempts: int = 50, strikes: int = 2, stragglers=None,
+                 adapt: A.AdaptConfig | None = None):
+        if model is None and adapt is None:
+            raise ValueError("model must be a straggler law (the law the design assumes) unless adapt is on")
+        self.experience = parse_experience(model if stragglers is None else stragglers)
+        self.backend, self.problem, self.model = backend, problem, (A.AdaptConfig.prior() if model is None else model)
+        self.adapter = None if adapt is None else A.Adapter(adapt, backend.workers, seed)
+        if self.experience.kind == "natural":
+            mode = "natural"
+        elif mode == "natural":
+            raise ValueError("mode natural means no injected delay: use stragglers='natural'")
+        if self.experience.has_fixed_cost and mode != "emulate":
+            raise ValueError(f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only "
+                             "(mode emulate)")
         self.policy = policy if policy is not None else DesignPolicy(seed=seed)
         self.name = name or self.policy.scheme
         self.mode, self.unit, self.seed = check_mode(mode), unit, seed
@@ -121,19 +106,41 @@ class Master:
         self.N = backend.workers
         self.dead: set[int] = set()
         self.round = 0
+        self.iterations_planned = None
         self._unit_estimate = None
         self.theta = problem.init()
         self.result = TrainResult(self.name, initial_loss=problem.loss(self.theta))
         if blocks is None:
-            blocks = self.policy.blocks(model, self.N, problem.L)
+            blocks = self.policy.blocks(self.model, self.N, problem.L)
         self._set_design(V.blocks(blocks, self.N, problem.L))
+        self.held = {w: set(self.scheme.subsets_of(w).tolist()) for w in range(self.N)}
 
     # -- design ------------------------------------------------------------------------------
     def _set_design(self, blocks):
         self.scheme = BlockScheme(blocks, self.N, kind=self.code_kind, seed=self.seed)
-        # the 99th percentile of τ (decodable draws) sets how long an attempt may run
-        self._tau99 = float(runtime_quantiles(self.model, self.N, self.scheme.blocks, [0.99],
-                                              streams.rng(self.seed, streams.PATIENCE))[0])
+        # the 99th percentile of τ (decodable draws) sets how long an attempt may run: in seconds
+        # under the refitted law, else in the unit of T under what the workers experience
+        law, self._tau_unit = self.experience.patience_law(), (self.unit if self.mode == "emulate" else None)
+        if self.adapter is not None and self.adapter.law is not None:
+            law, self._tau_unit = self.adapter.law, 1.0
+        self._tau99 = math.inf if law is None else float(runtime_quantiles(
+            law, self.N, self.scheme.blocks, [0.99], streams.rng(self.seed, streams.PATIENCE))[0])
+
+    def _ship(self):
+        """Ship each live worker the subsets the design needs that it does not hold yet (it keeps
+        what it has): (bytes, seconds, workers found dead)."""
+        nbytes, found_dead, t0 = 0, [], time.perf_counter()
+        for w in range(self.N):
+            missing = sorted(set(self.scheme.subsets_of(w).tolist()) - self.held[w])
+            if w in self.dead or not missing:
+                continue
+            if not self.backend.extend(w, self.problem.restrict(missing)):
+                found_dead.append(w)
+                continue
+            self.held[w].update(missing)
+            if self.adapter is not None:
+                nbytes += sum(self.adapter.subset_bytes(self.problem, k) for k in missing)
+        return nbytes, time.perf_counter() - t0, found_dead
 
     def _tolerates_dead(self) -> bool:
         return all(int(s) >= len(self.dead) for s in self.scheme.levels)
@@ -146,8 +153,7 @@ class Master:
             raise RuntimeError(f"{f} dead workers exceed what the design tolerates and re-design is off")
         old = self.scheme.blocks
         self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f))
-        found_dead = [w for w in range(self.N)  # ship each live worker the subsets the new design needs
-                      if w not in self.dead and not self.backend.load(w, self.problem.restrict(self.scheme.subsets_of(w)))]
+        found_dead = self._ship()[2]
         self.result.redesigns += 1
         self._emit({"event": "redesign", "iteration": iteration, "scheme": self.name, "policy": self.policy.scheme,
                     "dead": sorted(self.dead), "tolerate": self.policy.tolerance(f),
@@ -161,13 +167,15 @@ class Master:
 
     # -- one iteration -----------------------------------------------------------------------
     def _patience(self) -> float:
-        unit = self.unit if self.mode == "emulate" else self._unit_estimate
+        unit = self._tau_unit if self._tau_unit is not None else self._unit_estimate
         if unit is None or not math.isfinite(self._tau99):
             return self.iteration_timeout
         return max(self.min_patience, self.patience_factor * self._tau99 * unit)
 
-    def _runtime(self, T) -> float:
-        return float(block_runtime(self.scheme.blocks, T[None, :])[0])
+    def _runtime(self, a, b) -> float:
+        """τ of one draw in the unit of T: the timeline model (formula (2) when a = 0)."""
+        shares = getattr(self.scheme, "shares", None)
+        return float(runtime_samples(self.scheme.blocks, a[None, :], b[None, :], shares)[0])
 
     def step(self, iteration: int) -> dict:
         started, attempt = time.perf_counter(), 0
@@ -178,16 +186,18 @@ class Master:
                                    f"dead {sorted(self.dead)})")
             if not self._tolerates_dead():
                 self._redesign(iteration)
-            T, attempt = streams.decodable_times(self.model, self.N, self.seed, iteration, self._runtime,
-                                                 self.dead, first_attempt=attempt)
-            r = self._collect(iteration, T, started)
+            a, b, attempt = decodable_parts(self.experience, self.N, self.seed, iteration, self._runtime,
+                                            self.dead, first_attempt=attempt)
+            r = self._collect(iteration, (a, b), started)
             if r is None:
                 continue  # a death forced a re-design: restart with the same draw
             if len(r.decoded) == len(self.scheme.levels):
                 self._strikes.clear()
                 return self._finish(iteration, attempt, r)
+            seconds, live = time.perf_counter() - r.start, [w for w in range(self.N) if w not in self.dead]
             self._emit({"event": "retry", "iteration": iteration, "attempt": attempt, "decoded": sorted(r.decoded),
-                        "seconds": time.perf_counter() - r.start, "reason": "not decoded within the patience"})
+                        "seconds": seconds, "reason": "not decoded within the patience",
+                        "observations": observations(self.scheme, r.stamps, seconds, live)})
             self._strike_silent(iteration, r)
             attempt += 1
 
@@ -196,7 +206,7 @@ class Master:
         (finite T), is unresponsive (a stopped process, a hung node): treat it as dead."""
         answered = {a.worker for msgs in r.got.values() for a in msgs}
         for w in range(self.N):
-            if w in self.dead or w in answered or not np.isfinite(r.T[w]):
+            if w in self.dead or w in answered or not np.isfinite(r.T[w]) or self.mode == "natural":
                 self._strikes.pop(w, None)
                 continue
             self._strikes[w] = self._strikes.get(w, 0) + 1
@@ -204,13 +214,13 @@ class Master:
                 self._strikes.pop(w)
                 self._on_death(Death(w, f"unresponsive: nothing sent in {self.strikes} attempts"), iteration)
 
-    def _collect(self, iteration, T, started):
+    def _collect(self, iteration, parts, started):
         """Publish one round and read events until every block is decoded, the patience runs out
         (returns the partial round) or a death forces a re-design (returns None)."""
         self.round += 1
         levels = [int(s) for s in self.scheme.levels]
-        r = _Round(self.round, T, time.perf_counter(), {s: [] for s in levels})
-        self.backend.publish(r.tag, self.theta, T, self.scheme, self.mode, self.unit)
+        r = _Round(self.round, parts[0] + parts[1], time.perf_counter(), {s: [] for s in levels}, a=parts[0])
+        self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.scheme, self.mode, self.unit)
         patience = self._patience()
         while len(r.decoded) < len(levels):
             left = min(patience - (time.perf_counter() - r.start),
@@ -227,9 +237,10 @@ class Master:
             if isinstance(ev, Death) and self._on_death(ev, iteration):
                 self.backend.cancel(r.tag)
                 return None
-            if isinstance(ev, Arrival) and ev.iteration == r.tag and ev.level not in r.decoded \
-                    and ev.worker not in self.dead:
-                self._on_arrival(ev, r)
+            if isinstance(ev, Arrival) and ev.iteration == r.tag and ev.worker not in self.dead:
+                r.stamps.append((ev.worker, ev.level, ev.stamp, time.perf_counter() - r.start))
+                if ev.level not in r.decoded:
+                    self._on_arrival(ev, r)
             r.overhead += time.perf_counter() - h0
         return r
 
@@ -252,6 +263,7 @@ class Master:
     def _finish(self, iteration, attempt, r) -> dict:
         h0 = time.perf_counter()
         self.backend.cancel(r.tag)  # stragglers' leftover blocks are abandoned
+        cancelled = time.perf_counter() - r.start
         g = np.empty(self.scheme.coords)
         for s, vec in r.decoded.items():
             g[self.scheme.slices[s]] = vec
@@ -265,17 +277,37 @@ class Master:
             err = float(np.linalg.norm(g - exact) / max(np.linalg.norm(exact), 1e-300))
         if self.mode == "slowdown":
             self._unit_estimate = self._unit_from(r.compute)
-        unit = self.unit if self.mode == "emulate" else self._unit_estimate
+        live = [w for w in range(self.N) if w not in self.dead]
+        obs = observations(self.scheme, r.stamps, cancelled, live)
+        est_a, est_b = fit_parts(obs, self.N)
         rec = {"event": "iteration", "scheme": self.name, "iteration": iteration, "round": r.tag,
                "attempts": attempt + 1, "measured_seconds": measured,
-               "predicted_seconds": float(block_runtime(self.scheme.blocks, r.T[None, :])[0]) * unit,
-               "T": [None if not np.isfinite(v) else float(v) for v in r.T],
-               "design": self.scheme.blocks.tolist(), "blocks": {str(s): r.info[s] for s in sorted(r.info)},
+               "predicted_seconds": self._predicted(r, obs, est_a, est_b),
+               "T": _json_list(r.T) if self.mode != "natural" else None, "design": self.scheme.blocks.tolist(),
+               "blocks": {str(s): r.info[s] for s in sorted(r.info)},
                "master_overhead_seconds": overhead, "loss": self.problem.loss(self.theta),
-               "gradient_error": err, "dead": sorted(self.dead)}
+               "gradient_error": err, "dead": sorted(self.dead), "observations": obs,
+               "estimated": {"a": _json_list(est_a), "b": _json_list(est_b)}}
+        if self.mode != "natural":
+            rec["injected"] = {"a": _json_list(r.a), "b": _json_list(r.T - r.a), "unit": self._seconds_per_unit()}
         self.result.logs.append(rec)
         self._emit(rec)
+        if self.adapter is not None:
+            self.adapter.record(obs, est_a, est_b, self.dead)
+            if self.adapter.due(iteration):
+                A.adapt_step(self, iteration)
         return rec
+
+    def _seconds_per_unit(self):
+        return self.unit if self.mode == "emulate" else self._unit_estimate
+
+    def _predicted(self, r, obs, est_a, est_b) -> float:
+        """The model's time of this iteration: the timeline model (formula (2) without fixed costs)
+        at the injected (a, b) times the unit; under ``natural`` at the fitted (a, b), in seconds
+        (a reconstruction from the time stamps, not a forecast)."""
+        if self.mode == "natural":
+            return self._runtime(*fill_parts(est_a, est_b, obs))
+        return self._runtime(r.a, r.T - r.a) * self._seconds_per_unit()
 
     def _unit_from(self, compute):
         """--slowdown: seconds per full-subset gradient, estimated from the blocks' compute times."""
@@ -284,13 +316,21 @@ class Master:
         return per_block * len(self.scheme.levels) / max(work, 1e-300)
 
     def _emit(self, record):
+        """One log line; every line has "observations" (those of its round, else none)."""
+        record.setdefault("observations", [])
         if self.log is not None:
             self.log.write(json.dumps(record) + "\n")
             self.log.flush()
 
     def run(self, iterations: int, progress=None) -> TrainResult:
+        self.iterations_planned = iterations
         for it in range(iterations):
             rec = self.step(it)
             if progress is not None:
                 progress(self.name, it, iterations, rec)
         return self.result
+
+
+def _json_list(values) -> list:
+    """Finite numbers as floats, inf and NaN as null (JSON has neither)."""
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]

@@ -16,21 +16,19 @@ traceback.
 from __future__ import annotations
 
 import contextlib
-import hmac
 import os
 import pickle
 import secrets
 import selectors
 import socket
-import struct
 import sys
 import threading
 import time
-import traceback
 
 import numpy as np
 
-from .engine import Arrival, Backend, Death, Failure, WorkerCore
+from .channel import HEADER, Channel, connect, send
+from .engine import Arrival, Backend, Death, Failure, WorkerCore, _worker_times
 
 __all__ = ["RayBackend", "RayMissing", "require_ray"]
 
@@ -128,65 +126,6 @@ def _init(ray, address):
 
 
 _ACTOR = None
-_HEADER = struct.Struct("!Q")   # the length of each pickled message
-SEND_TIMEOUT = 10.0             # a worker that reads none of its messages for this long is dead
-
-
-def _send(sock, lock, message) -> None:
-    data = pickle.dumps(message, protocol=5)
-    with lock:
-        sock.sendall(_HEADER.pack(len(data)) + data)
-
-
-def _recv_exact(sock, size: int) -> bytearray:
-    data = bytearray()
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise EOFError("connection closed")
-        data += chunk
-    return data
-
-
-class _Channel:
-    """The worker's end: accept the master's connection (it must send ``key`` first), then serve
-    it: each ``run`` message is a round computed in its own thread, ``cancel`` wakes it."""
-
-    def __init__(self, core, key: bytes):
-        self.core, self.key, self.lock, self.scheme = core, key, threading.Lock(), None
-        ip = _ray().util.get_node_ip_address()   # where the master, on any node, can reach it
-        self.listener = socket.create_server((ip, 0), family=socket.AF_INET6 if ":" in ip else socket.AF_INET)
-
-    def serve(self):
-        while True:  # a stray connection (a port scan) never becomes the master's
-            sock, _ = self.listener.accept()
-            sock.settimeout(10.0)
-            with contextlib.suppress(OSError, EOFError):
-                if hmac.compare_digest(bytes(_recv_exact(sock, len(self.key))), self.key):
-                    break
-            sock.close()
-        self.listener.close()
-        sock.settimeout(None)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with contextlib.suppress(EOFError, OSError):  # the master has gone: nothing left to serve
-            while True:
-                kind, *args = pickle.loads(_recv_exact(sock, _HEADER.unpack(_recv_exact(sock, _HEADER.size))[0]))
-                if kind == "cancel":
-                    self.core.cancel(*args)
-                    continue
-                if args[3] is not None:  # a new design: its scheme comes once, before its first round
-                    self.scheme = pickle.loads(args[3])
-                args[3] = self.scheme
-                threading.Thread(target=self._round, args=(sock, *args), daemon=True).start()
-
-    def _round(self, sock, iteration, theta, t_n, scheme, mode, unit):
-        with contextlib.suppress(OSError):
-            try:
-                for level, vec, spent in self.core.run(iteration, theta, t_n, scheme, mode, unit):
-                    _send(sock, self.lock, ("arrival", iteration, level, vec, spent))
-            except Exception:  # worker code raised: send the plain Python traceback, then stop
-                _send(sock, self.lock, ("failure", traceback.format_exc()))
-            _send(sock, self.lock, ("ended", iteration))
 
 
 def _actor_class():
@@ -200,7 +139,7 @@ def _actor_class():
 
             def __init__(self, index, view, key):
                 self.core = WorkerCore(index, view)
-                self.channel = _Channel(self.core, key)
+                self.channel = Channel(self.core, key, _ray().util.get_node_ip_address())
                 threading.Thread(target=self.channel.serve, daemon=True).start()
 
             def address(self):
@@ -208,6 +147,9 @@ def _actor_class():
 
             def load(self, view):
                 self.core.load(view)
+
+            def extend(self, view):
+                self.core.extend(view)
 
             def watch(self):
                 threading.Event().wait()   # never returns: its error is how Ray reports a lost actor
@@ -233,7 +175,7 @@ class RayBackend(Backend):
                        for n, v in enumerate(problem_views)]
         try:
             self.pids, addresses = zip(*ray.get([a.address.remote() for a in self.actors], timeout=120))
-            self.socks = [_connect(tuple(a), key) for a in addresses]
+            self.socks = [connect(tuple(a), key) for a in addresses]
         except (ray.exceptions.GetTimeoutError, OSError) as exc:
             self.shutdown()
             raise ValueError(f"the {self.workers} workers ({cpus_per_worker:g} CPUs each) could not all be placed "
@@ -251,7 +193,7 @@ class RayBackend(Backend):
 
     def _post(self, n, message) -> None:
         try:
-            _send(self.socks[n], self.locks[n], message)
+            send(self.socks[n], self.locks[n], message)
         except OSError as exc:  # closed, or nothing read for SEND_TIMEOUT seconds: the worker is gone
             self._lose(n, type(exc).__name__)
 
@@ -272,7 +214,7 @@ class RayBackend(Backend):
                 blob = None if n in self._scheme[2] else self._scheme[1]
                 self._scheme[2].add(n)
                 self.pending.add((n, iteration))
-                self._post(n, ("run", iteration, np.asarray(theta), float(times[n]), blob, mode, unit))
+                self._post(n, ("run", iteration, np.asarray(theta), _worker_times(times, n), blob, mode, unit))
 
     def next_event(self, timeout):
         deadline = time.monotonic() + timeout
@@ -295,8 +237,8 @@ class RayBackend(Backend):
             return self._lose(n, "connection closed")
         box = self.inbox[n]
         box += chunk
-        while len(box) >= _HEADER.size and len(box) >= (end := _HEADER.size + _HEADER.unpack_from(box)[0]):
-            kind, *args = pickle.loads(box[_HEADER.size:end])
+        while len(box) >= HEADER.size and len(box) >= (end := HEADER.size + HEADER.unpack_from(box)[0]):
+            kind, *args = pickle.loads(box[HEADER.size:end])
             del box[:end]
             if kind == "arrival":
                 self.buffer.append(Arrival(args[0], args[1], n, *args[2:]))
@@ -321,12 +263,18 @@ class RayBackend(Backend):
                 self._post(n, ("cancel", iteration))
 
     def load(self, worker, problem_view) -> bool:
+        return self._ship(worker, problem_view, "load")
+
+    def extend(self, worker, problem_view) -> bool:
+        return self._ship(worker, problem_view, "extend")
+
+    def _ship(self, worker, problem_view, how) -> bool:
         ray = _ray()
         e = ray.exceptions
         if worker in self.dead:
             return False
         try:
-            ray.get(self.actors[worker].load.remote(ray.put(problem_view)), timeout=120)
+            ray.get(getattr(self.actors[worker], how).remote(ray.put(problem_view)), timeout=120)
             return True
         except (e.RayActorError, e.WorkerCrashedError, e.ObjectLostError, e.NodeDiedError):
             self._lose(worker, "load failed", report=False)   # died unnoticed: the master reports it
@@ -339,11 +287,3 @@ class RayBackend(Backend):
         for a in self.actors:
             ray.kill(a)
         self.actors = []
-
-
-def _connect(address, key):
-    sock = socket.create_connection(address, timeout=30)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.sendall(key)
-    sock.settimeout(SEND_TIMEOUT)
-    return sock

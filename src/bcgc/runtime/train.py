@@ -5,7 +5,9 @@ from __future__ import annotations
 from .. import _validate as V
 from ..policy import DesignPolicy
 from ..scheme import BlockScheme
+from .adapt import AdaptConfig
 from .engine import ThreadBackend, check_mode
+from .experience import parse_experience
 from .master import Master, TrainResult
 
 __all__ = ["BACKENDS", "train", "worker_views"]
@@ -29,7 +31,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
           unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
           allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
-          **master_kw) -> list[TrainResult]:
+          stragglers=None, adapt: AdaptConfig | None = None, **master_kw) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
@@ -37,6 +39,9 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     for the first design and for every re-design after deaths. Every scheme is designed before any
     runs, so a bad argument stops the command before the first worker starts. ``cpus_per_worker``
     (Ray only): 0 lets workers share the cores of one machine; 1 gives each a core of a cluster.
+    ``stragglers``: what the workers experience (``natural``, ``replay:path=F``, or a law; default:
+    ``model``); ``model``: the law the design assumes, required unless ``adapt`` (an
+    :class:`AdaptConfig`) is given, and then the prior of the adaptive run (docs/runtime.md).
     """
     check_mode(mode)
     iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
@@ -47,7 +52,14 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         raise ValueError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
     if log is not None and not hasattr(log, "write"):
         raise ValueError(f"log must be a file object opened for writing (or None), got {log!r}")
-    model = V.law(model)
+    experience = parse_experience(model if stragglers is None else stragglers)
+    experience.check_workers(problem.workers)
+    if model is None and adapt is None:
+        raise ValueError(f"model must be given (the law the design assumes) with stragglers "
+                         f"{experience.spec!r}, unless adapt is on")
+    if adapt is not None and not isinstance(adapt, AdaptConfig):
+        raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
+    model = AdaptConfig.prior() if model is None else V.law(model)
     model.check_workers(problem.workers)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -64,7 +76,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
         try:
             m = Master(be, problem, model, blocks, policy=policy, mode=mode, unit=unit, seed=seed, log=log,
-                       code_kind=code_kind, **master_kw)
+                       code_kind=code_kind, stragglers=experience, adapt=adapt, **master_kw)
             results.append(m.run(iterations, progress))
         finally:
             be.shutdown()
