@@ -169,6 +169,8 @@ class PeerResult:
     exact_gradient: bool
     inputs: CompareInputs
     tuned_for: str = "-"    #: "runtime" (E[τ]), "deadline" (P(τ ≤ t)), "given" or "-" (nothing to tune)
+    upload_time: float | None = None   #: time a worker's link is busy per iteration (λ per message + upload/B)
+    links: object = None               #: the network (``bcgc.links.Links``); None: free communication
 
     expected_runtime = property(lambda self: self.evaluation.expected_runtime)
     expected_runtime_stderr = property(lambda self: self.evaluation.expected_runtime_stderr)
@@ -178,7 +180,8 @@ class PeerResult:
 
 def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
             samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
-            method: str = "auto") -> list[PeerResult]:
+            method: str = "auto", bandwidth: float = float("inf"), latency: float = 0.0,
+            ingress: float | None = None) -> list[PeerResult]:
     """Every peer (docs/peers.md) and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
 
     Parameters (GC's level, Tandon's level, UC-MMC's r) are chosen by the lowest mean on one set of
@@ -187,7 +190,14 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     named laws (``method``: auto, exact or monte-carlo, as in :func:`bcgc.analysis.evaluate`); the
     rest keep their Monte Carlo estimate and stderr.
     ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``).
+    ``bandwidth``, ``latency``, ``ingress``: upload links (``bcgc.links``); anything but free
+    communication is evaluated by ``bcgc.compare_links`` (docs/peers.md, "Under upload links").
     """
+    from .links import links as _links
+    net = _links(bandwidth, latency, ingress)
+    if not net.free:
+        from .compare_links import compare_links
+        return compare_links(model, workers, coords, net, deadline, samples, seed, bcgc_blocks, alpha, method)
     model = V.law(model)
     workers = model.check_workers(workers)
     inputs = CompareInputs(model, workers, V.coords(coords),
@@ -210,7 +220,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
         else:
             ev = summarize(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
         tuned_for = tuned.get(name, inputs.objective if name in _TUNED else "-")
-        out.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned_for))
+        out.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned_for, None if upload is None else 0.0))
     return out
 
 

@@ -24,7 +24,9 @@ Modules: ``result`` (DesignResult), ``common`` (problem context, z ↔ c, worst 
 from __future__ import annotations
 
 import inspect
+import math
 import time
+from dataclasses import replace
 
 from .. import _validate as V
 from .. import streams
@@ -33,6 +35,8 @@ from ..stragglers import StragglerModel
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
+from ..links import links
+from .links_design import communication_aware
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
 from .result import DesignInputs, DesignResult
 from .sample_based import _best_of, _m_saa_lp, _m_subgradient
@@ -60,7 +64,8 @@ METHODS = {
 def design(model: StragglerModel, workers: int, coords: int, objective: str = "runtime",
            deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
            allowed_levels=None, samples: int | None = None, seed: int = 0,
-           eval_samples: int | None = None, options: dict | None = None) -> DesignResult:
+           eval_samples: int | None = None, options: dict | None = None, bandwidth: float = math.inf,
+           latency: float = 0.0, ingress: float | None = None) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
     Parameters
@@ -75,12 +80,22 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     seed : seeds every random quantity (same seed, same design).
     eval_samples : Monte Carlo draws for the final evaluation when it cannot be exact (default
         200 000, or 2·10^7 / N draws when N > 100, at least 2 000: the same work at every N).
+    bandwidth, latency, ingress : upload links (``bcgc.links``; default free communication). Under
+        links the result minimises E[τ] including uploads (``design.links_design``), evaluated by
+        Monte Carlo; runtime objective only.
     """
     t_start = time.perf_counter()
     p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
                        seed, eval_samples, options)
+    net = links(bandwidth, latency, ingress)
+    if not net.free and objective != "runtime":
+        raise ValueError("a deadline objective under links is not supported: use objective 'runtime'")
     chosen = _chosen(method, objective)
     x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
+    if not net.free:   # the oblivious design is the start and the reference (docs/algorithms.md)
+        x, ev, diagnostics["links"] = communication_aware(p, x, inputs.coords, net, inputs.eval_samples)
+        return replace(_result(p, x, z, inputs, chosen, diagnostics, time.perf_counter() - t_start, ev),
+                       inputs=replace(inputs, links=net))
     solve_seconds = time.perf_counter() - t_start
     return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds)
 
@@ -165,10 +180,11 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
     return x, z, diagnostics
 
 
-def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds):
-    """Evaluate the integer design (exactly where possible) and pack the answer."""
-    ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
-                          "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
+def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds, ev=None):
+    """Evaluate the integer design (exactly where possible; ``ev`` when given) and pack the answer."""
+    if ev is None:
+        ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
+                              "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
     success, message = _outcome(chosen, diagnostics)
     return DesignResult(blocks=x, relaxed=z * inputs.coords, evaluation=ev, inputs=inputs, success=success,
                         message=message, nit=int(diagnostics.get("nit", 0)), solve_seconds=solve_seconds,

@@ -1,0 +1,174 @@
+"""Communication-aware design: minimise E[τ] including uploads (docs/algorithms.md, "Designing under
+upload links").
+
+The sample objective is exact: τ of each draw by the link recursion (``bcgc.links``). With
+per-worker links of one bandwidth B and latency λ, equal shares and no fixed cost, the arrival of
+block s from worker n, F_n(s) = max_{j≤s} [T_n c_j + Σ_{i=j..s} (λ + x_i/B)], is non-decreasing in
+T_n, so the workers arrive in the order of their T for every block and
+
+    τ = max_{j ≤ s} [ T_(N-s) c_j + (L/B) Σ_{i=j..s} z_i + λ · #{i : j ≤ i ≤ s, block i sent} ].
+
+For a fixed set of sent blocks this is a maximum of functions linear in z: the sample-average
+problem is a linear program with epigraph variables τ_k ≥ each (j, s) term — the max() of the
+recursion costs nothing, since the objective pushes τ_k down onto the largest term. The latency
+count makes the choice of sent blocks combinatorial (the LP counts every allowed level; a level the
+LP leaves empty costs less in truth). With fixed costs or unequal shares the order of the workers
+changes from block to block and the (N − s)-th arrival is no longer convex in z: no LP.
+
+Method: candidates — the communication-oblivious design, the LP's (when it applies), every single
+level — scored on the exact sample objective; the best is improved by a local search (moving
+coordinates between and into neighbouring levels, emptying blocks). Finally the oblivious and the
+aware designs are scored on the same evaluation draws and the better is kept, so the aware design
+is never worse there than the oblivious one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, sparse
+
+from .. import streams
+from ..analysis import summarize
+from ..links import Links, block_runtime_samples
+from ..model import descending
+from .integer import round_blocks
+
+__all__ = ["pair_terms", "saa_lp_links", "communication_aware"]
+
+
+def pair_terms(td, z, coords: int, net: Links, levels=None) -> np.ndarray:
+    """The (j, s) terms of τ, shape (K, m, m) (-inf where j > s): ``td`` (K, m) holds T_(N-s) at the
+    ``levels`` (default 0..m-1), ``z`` (m,) the block fractions there, every level sent."""
+    m = z.size
+    lv = np.arange(m) if levels is None else np.asarray(levels)
+    c = np.cumsum((lv + 1.0) * z)
+    cum = np.cumsum(z)
+    j, s = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
+    send = coords / net.bandwidth * (cum[s] - cum[j] + z[j]) + net.latency * (s - j + 1)
+    out = td[:, None, :] * c[None, :, None] + send[None, :, :]
+    out[:, j > s] = -np.inf
+    return out
+
+
+def saa_lp_links(td_levels, levels, coords: int, net: Links, max_rounds: int = 40, tol: float = 1e-9):
+    """min (1/K) Σ τ_k s.t. τ_k ≥ each (j, s) term (module docstring), z ≥ 0, Σ z = 1, by row
+    generation. ``td_levels``: (K, m) = T_(N-s) at the allowed ``levels``. Returns z at the levels."""
+    scale = float(np.mean(td_levels))
+    td = td_levels / scale
+    unit = Links(net.bandwidth * scale, net.latency / scale)   # times in units of the mean time
+    K, m = td.shape
+    lv = np.asarray(levels, dtype=float)
+    z = np.full(m, 1.0 / m)
+    rows = set()
+    cost = np.concatenate([np.zeros(m), np.full(K, 1.0 / K)])
+    a_eq = np.concatenate([np.ones(m), np.zeros(K)])[None, :]
+    res = None
+    for _ in range(max_rounds):
+        terms = pair_terms(td, z, coords, unit, lv).reshape(K, m * m)
+        tau = res.x[m:] if res is not None else np.full(K, -np.inf)
+        worst = np.argmax(terms, axis=1)
+        new = {(k, int(w)) for k, w in enumerate(worst) if terms[k, w] > tau[k] + tol * max(1.0, abs(terms[k, w]))}
+        if not new - rows:
+            break
+        rows |= new
+        res = _solve(rows, td, lv, coords, unit, cost, a_eq, m, K)
+        z = np.maximum(res.x[:m], 0.0)
+        z /= z.sum()
+    return z
+
+
+def _solve(rows, td, lv, coords, unit, cost, a_eq, m, K):
+    data, ri, ci, rhs = [], [], [], []
+    for r, (k, w) in enumerate(sorted(rows)):
+        j, s = divmod(w, m)
+        coef = td[k, s] * (lv + 1.0) * (np.arange(m) <= j) + coords / unit.bandwidth * \
+            ((np.arange(m) >= j) & (np.arange(m) <= s))
+        data += [*coef, -1.0]
+        ri += [r] * (m + 1)
+        ci += [*range(m), m + k]
+        rhs.append(-unit.latency * (s - j + 1))
+    a_ub = sparse.csr_matrix((data, (ri, ci)), shape=(len(rhs), m + K))
+    res = optimize.linprog(cost, A_ub=a_ub, b_ub=rhs, A_eq=a_eq, b_eq=[1.0],
+                           bounds=[(0, None)] * m + [(None, None)] * K, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"HiGHS failed on the link-aware sample-average LP: {res.message}")
+    return res
+
+
+def communication_aware(p, oblivious_blocks, coords: int, net: Links, eval_samples: int, lp_max_levels: int = 40):
+    """The aware design for problem ``p`` (``design.common._Problem``) under ``net``: returns
+    (x, evaluation, diagnostics) as in the module docstring."""
+    a, b = p.model.sample_parts(p.n_samples, p.workers, streams.rng(p.seed, streams.DESIGN_SAMPLES))
+
+    def score(x):
+        return float(block_runtime_samples(x, a, b, net).mean())
+
+    cands = {"oblivious": np.asarray(oblivious_blocks, dtype=np.int64)}
+    if net.per_worker and not np.any(a) and p.levels.size <= lp_max_levels:
+        td = descending(b)[:, p.levels]
+        z = np.zeros(p.workers)
+        z[p.levels] = saa_lp_links(td, p.levels, coords, net)
+        cands["saa-lp-links"] = round_blocks(z, coords, p.levels)
+    for s in p.levels:
+        x = np.zeros(p.workers, dtype=np.int64)
+        x[s] = coords
+        cands[f"level {s}"] = x
+    scores = {k: score(x) for k, x in cands.items()}
+    start = min(scores, key=scores.get)
+    x, moves = _local_search(cands[start], p.levels, score, scores[start])
+    diag = {"network": net.as_dict(), "start": start, "local_moves": moves,
+            "candidate_sample_means": {k: v for k, v in scores.items() if not k.startswith("level ")}
+            | {"best single level": min(v for k, v in scores.items() if k.startswith("level "))}}
+    return _keep_better(p, x, cands["oblivious"], net, eval_samples, diag)
+
+
+def _keep_better(p, x, x0, net, eval_samples, diag):
+    """Score aware and oblivious on the same evaluation draws; keep the better (never worse)."""
+    a, b = p.model.sample_parts(eval_samples, p.workers, streams.rng(p.seed, streams.EVALUATION))
+    tau, tau0 = block_runtime_samples(x, a, b, net), block_runtime_samples(x0, a, b, net)
+    ev, ev0 = summarize(tau, p.deadline), summarize(tau0, p.deadline)
+    if ev0.expected_runtime < ev.expected_runtime:
+        x, ev, tau, diag["kept"] = x0, ev0, tau0, "oblivious"
+    else:
+        diag["kept"] = "aware"
+    diff = tau0 - tau
+    diag.update(oblivious_blocks=x0.tolist(), oblivious_expected_runtime=ev0.expected_runtime,
+                margin_percent=100.0 * float(diff.mean()) / ev0.expected_runtime,
+                margin_stderr_percent=100.0 * float(diff.std(ddof=1) / np.sqrt(diff.size)) / ev0.expected_runtime)
+    return x, ev, diag
+
+
+def _local_search(x, levels, score, best, max_evals: int = 400):
+    """Moves of δ coordinates (δ from a quarter of the largest block down to 1) from a sent block to
+    its neighbouring allowed levels, and whole blocks merged into the next sent one, while the
+    sample mean decreases."""
+    x, evals, moves = x.copy(), 0, 0
+    step = max(1, int(x.max()) // 4)
+    while step >= 1 and evals < max_evals:
+        improved = False
+        for cand in _neighbours(x, levels, step):
+            val = score(cand)
+            evals += 1
+            if val < best - 1e-12 * abs(best):
+                x, best, improved, moves = cand, val, True, moves + 1
+                break
+            if evals >= max_evals:
+                break
+        if not improved:
+            step //= 2
+    return x, moves
+
+
+def _neighbours(x, levels, step):
+    pos = {int(s): i for i, s in enumerate(levels)}
+    sent = [int(s) for s in levels if x[s] > 0]
+    for s in sent:
+        i = pos[s]
+        targets = {int(levels[k]) for k in (i - 1, i + 1) if 0 <= k < levels.size}
+        targets |= {t for t in sent if t != s and abs(sent.index(t) - sent.index(s)) == 1}
+        for t in sorted(targets):
+            for amount in {min(step, int(x[s])), int(x[s])}:
+                cand = x.copy()
+                cand[s] -= amount
+                cand[t] += amount
+                yield cand

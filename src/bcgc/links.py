@@ -1,0 +1,149 @@
+"""Upload links: from the times messages are ready on the workers to the times they reach the master
+(docs/model.md, "Communication: upload links").
+
+A message of m coordinates costs a latency λ plus m / B, B the worker's upload bandwidth in
+coordinates per unit of T. A worker uploads its messages in order, one at a time, while it keeps
+computing (compute and upload overlap), so message j of worker n leaves at
+
+    F_n(j) = max(R_n(j), F_n(j-1)) + λ + m_j / B,        F_n(-1) = -inf,
+
+R_n(j) its ready time (for BCGC block j: ``bcgc.timeline.ready_times``, which covers fixed costs and
+unequal shares). With B = ∞ and λ = 0, F = R: arrivals are ready times and every runtime is the
+free-communication one (formula (2) for BCGC).
+
+Optionally all uploads also share the master's ingress, one link of bandwidth B_m: a message that
+has left its worker at F enters a first-in-first-out queue (in the order of F; ties by worker, then
+message) and arrives at A = max(F, A_prev) + m / B_m, A_prev the arrival of the message queued before
+it. Nothing is cancelled: a worker sends every message, even one the master no longer needs. FIFO
+is chosen over processor sharing because a message's arrival then depends only on messages offered
+before it, which keeps the event simulation a single pass.
+
+Arrays: ready times have shape (K, N, M) (K realisations, N workers, M messages per worker in the
+order sent); ``sizes`` has shape (M,) or (N, M). The same functions serve one iteration (K = 1),
+e.g. a runtime that emulates links.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate as V
+from .timeline import decode_times, ready_times
+
+__all__ = ["Links", "FREE", "links", "departures", "arrivals", "order_decode", "block_arrivals", "block_runtime_samples"]
+
+
+@dataclass(frozen=True)
+class Links:
+    """The network: per-worker upload ``bandwidth`` B (coordinates per unit of T, ∞ = free),
+    ``latency`` λ per message (unit of T), and an optional shared master ``ingress`` B_m (None: none)."""
+
+    bandwidth: float = math.inf
+    latency: float = 0.0
+    ingress: float | None = None
+
+    @property
+    def free(self) -> bool:
+        """Communication costs nothing: today's model (formula (2))."""
+        return math.isinf(self.bandwidth) and self.latency == 0.0 and self.ingress is None
+
+    @property
+    def per_worker(self) -> bool:
+        """No shared ingress: each worker's uploads depend on that worker only."""
+        return self.ingress is None
+
+    def message_time(self, size) -> np.ndarray:
+        """λ + m / B for a message of ``size`` coordinates on a worker's link."""
+        return self.latency + np.asarray(size, dtype=float) / self.bandwidth
+
+    def upload_time(self, upload: float, messages: int) -> float:
+        """Time a worker spends on its link for ``messages`` messages of ``upload`` coordinates in all."""
+        return messages * self.latency + upload / self.bandwidth
+
+    def describe(self) -> str:
+        if self.free:
+            return "free communication"
+        text = f"B={self.bandwidth:g} coords/unit, λ={self.latency:g}"
+        return text + ("" if self.ingress is None else f", ingress B_m={self.ingress:g}")
+
+    def as_dict(self) -> dict:
+        return {"bandwidth": self.bandwidth, "latency": self.latency, "ingress": self.ingress}
+
+
+FREE = Links()
+
+
+def links(bandwidth=math.inf, latency=0.0, ingress=None) -> Links:
+    """A validated :class:`Links`: bandwidth in (0, ∞], latency finite ≥ 0, ingress in (0, ∞) or None."""
+    if isinstance(bandwidth, Links):
+        return bandwidth
+    bandwidth = V.positive("bandwidth", bandwidth, allow_inf=True)
+    if isinstance(latency, (bool, np.bool_, str, bytes)):   # True is not a latency of 1
+        raise ValueError(f"latency must be a finite number >= 0, got {latency!r}")
+    latency = V.nonnegative("latency", latency)
+    if ingress is not None:
+        ingress = V.positive("ingress", ingress, allow_inf=True)
+        ingress = None if math.isinf(ingress) else ingress
+    return Links(float(bandwidth), float(latency), ingress)
+
+
+def departures(ready, sizes, net: Links) -> np.ndarray:
+    """F_n(j) = max(R_n(j), F_n(j-1)) + λ + m_j / B: when each message has left its worker.
+    ``ready`` (K, N, M), returns the same shape."""
+    ready = np.asarray(ready, dtype=float)
+    if math.isinf(net.bandwidth) and net.latency == 0.0:
+        return ready
+    cost = np.broadcast_to(net.message_time(sizes), ready.shape[1:])
+    out = np.empty_like(ready)
+    previous = np.full(ready.shape[:2], -np.inf)
+    for j in range(ready.shape[2]):
+        previous = np.maximum(ready[:, :, j], previous) + cost[:, j]
+        out[:, :, j] = previous
+    return out
+
+
+def arrivals(ready, sizes, net: Links) -> np.ndarray:
+    """When each message reaches the master: :func:`departures`, then the shared ingress (FIFO in
+    the order of departure) when ``net.ingress`` is set. Shape (K, N, M) like ``ready``."""
+    leave = departures(ready, sizes, net)
+    if net.ingress is None:
+        return leave
+    K, N, M = leave.shape
+    flat = leave.reshape(K, N * M)
+    service = np.broadcast_to(np.asarray(sizes, dtype=float) / net.ingress, (N, M)).reshape(N * M)
+    order = np.argsort(flat, axis=1, kind="stable")
+    offered = np.take_along_axis(flat, order, axis=1)
+    cost = service[order]
+    done = np.empty_like(offered)
+    previous = np.full(K, -np.inf)
+    for i in range(N * M):   # one pass: a FIFO arrival depends on the messages offered before it only
+        previous = np.maximum(offered[:, i], previous) + cost[:, i]
+        done[:, i] = previous
+    out = np.empty_like(flat)
+    np.put_along_axis(out, order, done, axis=1)
+    return out.reshape(K, N, M)
+
+
+def order_decode(arrival, needed) -> np.ndarray:
+    """Decoding time of each message slot j: the ``needed[j]``-th smallest arrival over workers,
+    shape (K, M). (BCGC: needed = N - s for block s, as ``bcgc.timeline.decode_times``.)"""
+    needed = np.asarray(needed, dtype=np.int64)
+    ordered = np.sort(arrival, axis=1)
+    return np.take_along_axis(ordered, (needed - 1)[None, None, :], axis=1)[:, 0, :]
+
+
+def block_arrivals(x, fixed, rate, net: Links, shares=None) -> np.ndarray:
+    """BCGC: block s (non-empty blocks only, in level order) reaches the master from worker n at
+    the arrival of a message of x_s coordinates ready at R_n(s) (``bcgc.timeline.ready_times``).
+    Shape (K, N, #non-empty)."""
+    x = np.asarray(x, dtype=float)
+    return arrivals(ready_times(x, fixed, rate, shares), x[x > 0], net)
+
+
+def block_runtime_samples(x, fixed, rate, net: Links, shares=None) -> np.ndarray:
+    """τ = max_s D(s), D(s) the (N − s)-th arrival of block s (docs/model.md, "Communication:
+    upload links"). With free links this is ``bcgc.timeline.runtime_samples``, i.e. formula (2)."""
+    return decode_times(x, block_arrivals(x, fixed, rate, net, shares)).max(axis=1)
