@@ -10,7 +10,8 @@ from bcgc.experiments.reproduce import PAPER_SCHEMES, Config, reproduce
 
 TINY = Config(samples=2000, design_samples=300, n_values=(4, 6), rates=(1e-3, 1e-2), l_values=(200, 400),
               base_n=5, base_l=300, prob_levels=(0.3, 0.9), prob_n_values=(4, 6), beyond_n=6,
-              cost_n_values=(4, 8), subgradient_iterations=200)
+              cost_n_values=(4, 8), subgradient_iterations=200, frontier_n=4, frontier_coords=40,
+              frontier_factors=(float("inf"), 1.0, 0.1), trace_panels=False)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_every_png_opens_and_index_shows_them(out):
     import matplotlib.image as mpimg
     path, _ = out
     pngs = sorted(p.name for p in path.glob("*.png"))
-    assert len(pngs) == 8
+    assert len(pngs) == 9
     for name in pngs:
         img = mpimg.imread(path / name)
         assert img.shape[0] > 100 and img.shape[1] > 100
@@ -56,3 +57,21 @@ def test_every_png_opens_and_index_shows_them(out):
 def test_optimum_is_never_worse_than_the_closed_forms_or_gc(out):
     _, margins = out
     assert margins and all(m["optimum_not_worse"] for m in margins)
+
+
+def test_frontier_reports_every_bandwidth(out):
+    path, _ = out
+    rows = list(csv.DictReader((path / "frontier.csv").open()))
+    assert {r["gradient_upload_time"] for r in rows} == {"0", "1", "10"}
+    assert {"bcgc", "ucmmc_best", "gc_best", "oracle"} <= {r["scheme"] for r in rows}
+    index = (path / "index.md").read_text()
+    assert "## The frontier" in index and index.count("| shifted exponential") == 3
+
+
+def test_frontier_trace_panel_found_or_skipped_with_a_note(tmp_path):
+    from bcgc.experiments.frontier import frontier
+    rng = np.random.default_rng(0)
+    np.savetxt(tmp_path / "alibaba-pai-job1.csv", 1 + rng.exponential(size=(30, 4)), delimiter=",")
+    rows, margins, notes = frontier(tmp_path, 3, 20, 500, 50, 0, traces=tmp_path, factors=(1.0,))
+    assert {m["panel"] for m in margins} == {"shifted exponential (shift=1, rate=1), N=3", "Alibaba PAI (job 1), N=4"}
+    assert len(notes) == 1 and "Lambda" in notes[0] and "not found" in notes[0]

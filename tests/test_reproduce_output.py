@@ -13,8 +13,9 @@ from bcgc.experiments.reproduce import Config, reproduce
 
 TINY = Config(samples=2000, design_samples=300, n_values=(4, 6), rates=(1e-3, 1e-2), l_values=(200, 400),
               base_n=5, base_l=300, prob_levels=(0.3, 0.9), prob_n_values=(4, 6), beyond_n=6,
-              cost_n_values=(4, 8), subgradient_iterations=200)
-FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost")
+              cost_n_values=(4, 8), subgradient_iterations=200, frontier_n=4, frontier_coords=40,
+              frontier_factors=(float("inf"), 1.0, 0.1), trace_panels=False)
+FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "frontier")
 EXPECTED = {f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")} | {"trace.csv", "index.md"}
 OLD_RUN = {"index.md": "old index\n", "e_vs_n.csv": "old,csv\n", "e_vs_n.png": "old png", "notes.txt": "mine\n"}
 

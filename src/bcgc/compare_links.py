@@ -17,14 +17,14 @@ import numpy as np
 
 from . import _validate as V
 from . import streams
-from .analysis import evaluate_runtime, summarize, use_exact
-from .links import Links
+from .analysis import evaluate, evaluate_runtime, summarize, use_exact
+from .links import Links, block_runtime_samples
 from .peers import (CompareInputs, PeerResult, _pick, classic_gc, ferdinand_blocks, ignore_stragglers,
                     uncoded)
-from .peers_links import (block_samples, one_message_levels, oracle_links, tandon_blocks, ucmmc_links_all_r,
+from .peers_links import (block_samples, level_candidates, one_message_levels, oracle_links, tandon_blocks, ucmmc_links_all_r,
                           ucmmc_r_candidates, upload_seconds)
 
-__all__ = ["compare_links", "common_parts"]
+__all__ = ["compare_links", "common_parts", "evaluate_links"]
 
 
 def common_parts(model, workers: int, samples: int, seed: int):
@@ -92,9 +92,11 @@ def _rows(inputs: CompareInputs, net: Links, bcgc_blocks, a, b):
     by_p = deadline is not None
     gc = one_message_levels(a, b, L, net, lambda s: s + 1.0)
     gc_s = _pick(gc, deadline, by_p)
+    levels = level_candidates(workers)
     tandon = np.stack([block_samples(tandon_blocks(workers, L, s, inputs.alpha), a, b, net)
-                       for s in range(workers)], axis=1)
-    tandon_s = _pick(tandon, deadline, by_p)
+                       for s in levels], axis=1)
+    tandon_i = _pick(tandon, deadline, by_p)
+    tandon_s = int(levels[tandon_i])
     tx = tandon_blocks(workers, L, tandon_s, inputs.alpha)
     rs = ucmmc_r_candidates(workers, net)
     uc = ucmmc_links_all_r(a, b, L, net, rs)
@@ -106,7 +108,7 @@ def _rows(inputs: CompareInputs, net: Links, bcgc_blocks, a, b):
          {"blocks": bcgc_blocks.tolist()}, True, None),
         ("uncoded", gc[:, 0], L, 1, {}, True, uncoded()),
         ("gc_best", gc[:, gc_s], L, 1, {"level": gc_s}, True, classic_gc(gc_s)),
-        ("tandon_partial", tandon[:, tandon_s], L, np.count_nonzero(tx),
+        ("tandon_partial", tandon[:, tandon_i], L, np.count_nonzero(tx),
          {"level": tandon_s, "alpha": inputs.alpha}, True, None),
     ]
     for name, layers in (("ferdinand_r_L", L), ("ferdinand_r_L2", L // 2)):
@@ -118,3 +120,22 @@ def _rows(inputs: CompareInputs, net: Links, bcgc_blocks, a, b):
     rows.append(("ignore_stragglers", ignore, L, 1, {"level": gc_s}, gc_s == 0, ignore_stragglers(gc_s)))
     rows.append(("oracle", oracle_links(a, b, L, net), None, 0, {}, True, None))
     return rows
+
+
+def evaluate_links(model, workers: int, blocks, net: Links, deadline=None, method: str = "auto",
+                   samples: int = 200_000, seed: int = 0):
+    """E[τ] and P(τ ≤ deadline) of blocks x under the links: :func:`bcgc.analysis.evaluate` when
+    communication is free, else Monte Carlo on the link recursion (the evaluation stream of
+    ``design``, so a design and its evaluation agree)."""
+    if net.free:
+        return evaluate(model, workers, blocks, deadline=deadline, method=method, samples=samples, seed=seed)
+    model = V.law(model)
+    workers = model.check_workers(workers)
+    x = V.blocks(blocks, workers)
+    if deadline is not None:
+        deadline = V.positive("deadline", deadline)
+    samples = V.integer("samples", samples, minimum=2)
+    V.memory(f"evaluating on {samples} draws of {workers} workers under links",
+             3.0 * samples * workers * max(1, np.count_nonzero(x)), "lower --samples")
+    a, b = model.sample_parts(samples, workers, streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION))
+    return summarize(block_runtime_samples(x, a, b, net), deadline)

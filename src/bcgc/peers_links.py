@@ -27,7 +27,7 @@ from .links import Links, arrivals, block_runtime_samples, order_decode
 from .analysis import oracle_samples
 
 __all__ = ["one_message", "one_message_levels", "tandon_blocks", "ucmmc_links_all_r", "ucmmc_r_candidates",
-           "oracle_links", "block_samples", "upload_seconds"]
+           "oracle_links", "block_samples", "upload_seconds", "level_candidates"]
 
 
 def one_message(a, b, work: float, needed: int, coords: int, net: Links) -> np.ndarray:
@@ -40,8 +40,11 @@ def one_message(a, b, work: float, needed: int, coords: int, net: Links) -> np.n
 def one_message_levels(a, b, coords: int, net: Links, work_of_level) -> np.ndarray:
     """τ for every level s = 0..N-1 (needed N − s, work ``work_of_level(s)``), shape (K, N)."""
     workers = a.shape[1]
-    if net.per_worker:   # arrivals keep the order of the ready times: sort once per level
+    if net.per_worker:   # arrivals keep the order of the ready times
         shift = float(net.message_time(coords))
+        if not np.any(a):   # no fixed cost: the order of b for every level, one sort
+            bd = -np.sort(-b, axis=1)
+            return np.stack([bd[:, s] * work_of_level(s) for s in range(workers)], axis=1) + shift
         out = np.empty(a.shape)
         for s in range(workers):
             out[:, s] = -np.sort(-(a + b * work_of_level(s)), axis=1)[:, s] + shift
@@ -60,6 +63,14 @@ def tandon_blocks(workers: int, coords: int, level: int, alpha: float) -> np.nda
 def block_samples(x, a, b, net: Links) -> np.ndarray:
     """τ of a block scheme (BCGC, Ferdinand & Draper, Tandon's partial) under the links."""
     return block_runtime_samples(x, a, b, net)
+
+
+def level_candidates(workers: int) -> np.ndarray:
+    """Levels tried for Tandon's partial scheme (a link evaluation of two blocks per level): all
+    0..N-1 up to N = 64, else 32 levels spread geometrically, including 0 and N - 1."""
+    if workers <= 64:
+        return np.arange(workers)
+    return np.unique(np.round(np.geomspace(1, workers, 32)).astype(np.int64) - 1)
 
 
 def ucmmc_r_candidates(workers: int, net: Links) -> np.ndarray:

@@ -65,7 +65,7 @@ def design_json(r, scheme=None) -> dict:
            "method": i.method, "tolerate": i.tolerate, "seed": i.seed, "blocks": r.blocks, "relaxed": r.relaxed,
            **_evaluation_fields(r.evaluation), "deadline": i.deadline, "evaluation": r.evaluation.method,
            "solve_seconds": r.solve_seconds, "success": r.success, "message": r.message, "nit": r.nit,
-           "diagnostics": r.diagnostics}
+           "diagnostics": r.diagnostics, "links": _links_fields(i.links)}
     if scheme is not None:
         doc["scheme"] = scheme_json(scheme)
     return as_json(doc)
@@ -115,6 +115,10 @@ def render_design(r) -> str:
            f"  objective={i.objective}  method={i.method}  tolerate={i.tolerate}  "
            f"solve={r.solve_seconds:.3g}s  evaluation={r.evaluation.method}",
            f"  expected runtime     {_fmt(r.expected_runtime, r.expected_runtime_stderr)}  (unit of T)"]
+    if i.links is not None:
+        d = r.diagnostics.get("links", {})
+        out.append(f"  links: {i.links.describe()}; the communication-oblivious design: "
+                   f"{_fmt(d.get('oblivious_expected_runtime'))} ({_fmt(d.get('margin_percent'), digits=3)}% slower)")
     if i.deadline is not None:
         out.append(f"  P(τ ≤ {i.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
     if not r.success:
@@ -145,15 +149,20 @@ def render_evaluation(ev, model, blocks) -> str:
 # ---------------------------------------------------------------------------- compare
 def _peer_json(r) -> dict:
     return {"name": r.name, **_evaluation_fields(r.evaluation), "upload_per_worker": r.upload_per_worker,
-            "parameters": r.parameters, "tuned_for": r.tuned_for, "evaluation": r.evaluation.method,
-            "exact_gradient": r.exact_gradient}
+            "upload_time": r.upload_time, "parameters": r.parameters, "tuned_for": r.tuned_for,
+            "evaluation": r.evaluation.method, "exact_gradient": r.exact_gradient}
+
+
+def _links_fields(net) -> dict:
+    """The network of a result (free communication: bandwidth null = inf, latency 0)."""
+    return net.as_dict() if net is not None else {"bandwidth": None, "latency": 0.0, "ingress": None}
 
 
 def compare_json(rows) -> dict:
     """``bcgc compare --json``: one object per scheme, under the comparison's inputs."""
     i = rows[0].inputs
     return as_json({"workers": i.workers, "coords": i.coords, "model": i.model.spec, "deadline": i.deadline,
-                    "schemes": [_peer_json(r) for r in rows]})
+                    "links": _links_fields(rows[0].links), "schemes": [_peer_json(r) for r in rows]})
 
 
 _TUNED_TEXT = {"runtime": "E[τ]", "deadline": "P(τ≤t)"}
@@ -163,10 +172,11 @@ def render_compare(rows) -> str:
     """The human table of ``bcgc compare``: runtime, ratio to BCGC, P(τ ≤ t) and upload."""
     i = rows[0].inputs
     base = next(r for r in rows if r.name == "bcgc").expected_runtime
-    head = (f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14} {'tuned for':>9}"
-            "  parameters")
-    out = [f"N={i.workers}  L={i.coords}  model={i.model.spec}" + (f"  deadline={i.deadline:g}" if i.deadline else ""),
-           head, "-" * len(head)]
+    head = (f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14} {'upload time':>11} "
+            f"{'tuned for':>9}  parameters")
+    net = "free communication" if rows[0].links is None else rows[0].links.describe()
+    out = [f"N={i.workers}  L={i.coords}  model={i.model.spec}" + (f"  deadline={i.deadline:g}" if i.deadline else "")
+           + f"  links: {net}", head, "-" * len(head)]
     for r in rows:
         ratio = r.expected_runtime / base if math.isfinite(base) and math.isfinite(r.expected_runtime) else math.nan
         params = ", ".join(f"{k}={v}" for k, v in r.parameters.items() if k != "blocks")
@@ -175,8 +185,10 @@ def render_compare(rows) -> str:
                    f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "
                    f"{_fmt(r.completion_probability, r.completion_probability_stderr, 4):>14} "
                    f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14} "
+                   f"{_fmt(r.upload_time, digits=4):>11} "
                    f"{_TUNED_TEXT.get(r.tuned_for, r.tuned_for):>9}  {params}{note}")
-    out.append("E[τ] in the unit of T; '±' marks a Monte Carlo standard error, no '±' is exact.")
+    out.append("E[τ] and upload time (λ per message + upload/B, per worker and iteration) in the unit of T; "
+               "'±' marks a Monte Carlo standard error, no '±' is exact.")
     out += [f"note ({r.name}): {r.evaluation.note}" for r in rows if r.evaluation.note]
     return "\n".join(out)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from .. import _validate as V
 from .. import report
-from .._args import int_list, whole
-from ..analysis import EVALUATION_METHODS, evaluate
+from .._args import UsageError, int_list, whole
+from ..analysis import EVALUATION_METHODS
+from ..compare_links import evaluate_links
+from ..links import links
 from ..design import design
 from ..peers import compare
 from ..scheme import BlockScheme
-from .options import common, design_options, need_coords
+from .options import common, design_options, link_args, link_options, need_coords
 
 
 def register(sub) -> dict:
@@ -17,6 +19,7 @@ def register(sub) -> dict:
     d = sub.add_parser("design", help="design the block sizes x")
     common(d)
     design_options(d)
+    link_options(d)
     e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks")
     common(e)
     e.add_argument("--blocks", "-x", required=True, type=int_list("--blocks"),
@@ -24,15 +27,17 @@ def register(sub) -> dict:
     e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto",
                    help="exact for i.i.d. named laws when possible (auto), or force one")
     e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
+    link_options(e)
     c = sub.add_parser("compare", help="BCGC and every peer scheme side by side")
     common(c)
     c.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=100_000, help="Monte Carlo draws")
+    link_options(c)
 
 
 def run_design(a):
     need_coords(a)
     r = design(a.model, a.workers, a.coords, objective=a.objective, deadline=a.deadline, method=a.method,
-               tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed)
+               tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed, **link_args(a))
     if not a.json:
         return report.render_design(r)
     return report.design_json(r, BlockScheme(r.blocks, a.workers, seed=a.seed))
@@ -40,13 +45,19 @@ def run_design(a):
 
 def run_evaluate(a):
     x = V.blocks(a.blocks, a.workers, a.coords)
-    ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed)
-    return report.evaluation_json(ev, a.model, x) if a.json else report.render_evaluation(ev, a.model, x)
+    net = links(**link_args(a))
+    if not net.free and a.evaluation == "exact":
+        raise UsageError("--evaluation exact is not available under links (Monte Carlo on the link recursion)")
+    ev = evaluate_links(a.model, a.workers, x, net, deadline=a.deadline, method=a.evaluation, samples=a.samples,
+                        seed=a.seed)
+    if a.json:
+        return {**report.evaluation_json(ev, a.model, x), "links": report.as_json(net.as_dict())}
+    return report.render_evaluation(ev, a.model, x) + ("" if net.free else f"\n  links: {net.describe()}")
 
 
 def run_compare(a):
     need_coords(a)
-    rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed)
+    rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed, **link_args(a))
     return report.compare_json(rows) if a.json else report.render_compare(rows)
 
 

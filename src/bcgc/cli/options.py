@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 from .. import _validate as V
-from .._args import UsageError, int_list, model, positive, whole
+from .._args import UsageError, _plain, int_list, model, positive, whole
 from ..design import METHODS, OBJECTIVES
 from ..problems import DATASETS, PROBLEMS
 
@@ -26,6 +27,41 @@ def common(p):
     p.add_argument("--coords", "-L", type=whole("--coords", 1), help="number of coordinates L (>= 1)")
     p.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for P(τ ≤ t), in the unit of T")
     output(p)
+
+
+#: the largest latency and the smallest bandwidth the command line takes (unit of T; coordinates per unit)
+MAX_LATENCY = 1e9
+MIN_BANDWIDTH = 1e-9
+
+
+def _link_number(name, low, high, allow_inf=False, zero=False):
+    def conv(text):
+        _plain(name, text)
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        ok = (low <= value if zero else low < value) and (value <= high or (allow_inf and math.isinf(value)))
+        if not ok or (math.isinf(value) and not allow_inf):
+            span = f"{'[' if zero else '('}{low:g}, {'inf]' if allow_inf else f'{high:g}]'}"
+            raise UsageError(f"{name} must be a number in {span}, got {text!r}")
+        return value
+    return conv
+
+
+def link_options(p):
+    """--bandwidth, --latency, --ingress: upload links (docs/model.md, "Communication: upload links")."""
+    p.add_argument("--bandwidth", "-B", type=_link_number("--bandwidth", MIN_BANDWIDTH, math.inf, allow_inf=True),
+                   default=math.inf, help="each worker's upload bandwidth B, coordinates per unit of T (inf: free)")
+    p.add_argument("--latency", type=_link_number("--latency", 0.0, MAX_LATENCY, zero=True), default=0.0,
+                   help="latency λ of every message, in the unit of T")
+    p.add_argument("--ingress", type=_link_number("--ingress", MIN_BANDWIDTH, 1e300),
+                   help="bandwidth B_m of a master ingress shared by all uploads, coordinates per unit of T "
+                        "(FIFO; default: none)")
+
+
+def link_args(a) -> dict:
+    return {"bandwidth": a.bandwidth, "latency": a.latency, "ingress": a.ingress}
 
 
 def design_options(p, samples_help="draws of T for sample-based methods"):

@@ -71,6 +71,8 @@ def register(sub) -> dict:
     r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
     r.add_argument("--out", default="reproduce", help="output folder")
     r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
+    r.add_argument("--traces", metavar="DIR", help="folder holding the frontier's trace files "
+                   "(lambda-sydney-b256-load1.000.csv, alibaba-pai-job1.csv); default: the ones shipped, if any")
 
 
 def _experience_options(t):
@@ -191,7 +193,9 @@ def run_reproduce(a):
         print(f"\r[{time.perf_counter() - t0:6.1f} s] step {steps[0]:>2}: {msg:<50}", end="", file=sys.stderr,
               flush=True)
 
-    margins = reproduce(a.out, QUICK if a.quick else FULL, seed=a.seed, progress=progress)
+    if a.traces is not None and not os.path.isdir(a.traces):
+        raise UsageError(f"--traces must name a folder, got {a.traces!r}")
+    margins = reproduce(a.out, QUICK if a.quick else FULL, seed=a.seed, progress=progress, traces=a.traces)
     print(file=sys.stderr)
     return report.render_reproduce(a.out, margins, time.perf_counter() - t0)
 

@@ -23,6 +23,7 @@ from ..analysis import completion_probability_exact, evaluate, runtime_quantiles
 from ..design import design
 from ..model import descending
 from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
+from .frontier import BANDWIDTH_FACTORS, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
@@ -49,6 +50,10 @@ class Config:
     beyond_n: int = 20
     cost_n_values: tuple = (10, 20, 50, 100)
     subgradient_iterations: int = 3000
+    frontier_n: int = 20                  # workers of the named-law panel of the frontier
+    frontier_coords: int = 1000
+    frontier_factors: tuple = BANDWIDTH_FACTORS   # B / L per unit of T, from inf down to 1/10
+    trace_panels: bool = True             # frontier panels on the Lambda and PAI traces, where found
 
 
 QUICK = Config()
@@ -222,24 +227,25 @@ def _cost(out, cfg, seed, progress=None):
 
 
 # ---------------------------------------------------------------------------- driver
-FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost")
+FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "frontier")
 OUTPUT_FILES = tuple(f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")) + ("trace.csv", "index.md")
 
 
-def reproduce(out, cfg: Config = QUICK, seed: int = 0, progress=None) -> dict:
+def reproduce(out, cfg: Config = QUICK, seed: int = 0, progress=None, traces=None) -> dict:
     """Run every experiment, write PNG + CSV per figure and ``index.md`` into ``out``; return the margins table.
 
     ``out`` is checked before any work (ValueError for an empty name, a file, an unwritable place). The run
     is written into a staging folder next to ``out`` and moved in only once complete (``index.md`` last), so
-    an interrupted run leaves ``out`` as it was."""
+    an interrupted run leaves ``out`` as it was. ``traces``: the folder of the frontier's trace panels
+    (default: where a release ships them; a panel whose file is missing is skipped with a note)."""
     out = check_out(out, OUTPUT_FILES)
     with staging(out) as tmp:
-        margins = _run_all(tmp, cfg, seed, progress)
+        margins = _run_all(tmp, cfg, seed, progress, traces)
         commit(tmp, out, OUTPUT_FILES)
     return margins
 
 
-def _run_all(out: Path, cfg: Config, seed: int, progress) -> dict:
+def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     """Every experiment, written into ``out``; ``index.md`` last."""
     t0 = time.perf_counter()
     n0, l0 = cfg.base_n, cfg.base_l
@@ -272,7 +278,11 @@ def _run_all(out: Path, cfg: Config, seed: int, progress) -> dict:
     beyond = _beyond(out, cfg, seed, progress)
     designs = _designs(out, cfg, seed)
     cost = _cost(out, cfg, seed, progress)
+    _, frontier_margins, notes = frontier(out, cfg.frontier_n, cfg.frontier_coords, cfg.samples, cfg.design_samples,
+                                          seed, traces, progress, cfg.frontier_factors, cfg.trace_panels)
     margins = margins_table(sweeps)
     write_index(out, cfg == QUICK, cfg.samples, cfg.base_n, cfg.base_l, cfg.shift, cfg.rate, cfg.prob_levels,
                 sweeps, prob_t, beyond, designs, cost, margins, time.perf_counter() - t0)
+    with (out / "index.md").open("a") as fh:   # the frontier's section (experiments/frontier.py)
+        fh.write("\n".join(index_lines(frontier_margins, notes)) + "\n")
     return margins

@@ -1,0 +1,157 @@
+"""Upload links (docs/model.md, "Communication: upload links"): the recursion, its limits, the peers
+under links with their closed forms, the communication-aware design."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bcgc.compare_links import common_parts, compare_links, evaluate_links
+from bcgc.design import design
+from bcgc.design.links_design import pair_terms
+from bcgc.links import FREE, Links, arrivals, block_runtime_samples, departures, links
+from bcgc.model import block_runtime, descending
+from bcgc.peers import compare, tandon_all_levels, ucmmc_all_r
+from bcgc.peers_links import _ucmmc_one_r, block_samples, tandon_blocks, ucmmc_links_all_r
+from bcgc.stragglers import ShiftedExponential
+
+SE = ShiftedExponential(shift=1.0, rate=1.0)
+
+
+def test_recursion_by_hand():
+    # one worker, messages ready at 0, 1, 5 of sizes 2, 1, 1; B = 1, λ = 0.5:
+    # F0 = 0 + 2.5, F1 = max(1, 2.5) + 1.5 = 4, F2 = max(5, 4) + 1.5 = 6.5
+    ready = np.array([[[0.0, 1.0, 5.0]]])
+    out = departures(ready, np.array([2.0, 1.0, 1.0]), Links(1.0, 0.5))
+    assert np.allclose(out, [[[2.5, 4.0, 6.5]]])
+
+
+def test_fifo_ingress_by_hand():
+    # two workers, one message each of size 1, ready at 0 and 0.2, free worker links, ingress 1:
+    # the first arrives at 1, the second waits for it and arrives at 2
+    out = arrivals(np.array([[[0.2], [0.0]]]), np.array([1.0]), Links(math.inf, 0.0, 1.0))
+    assert np.allclose(out[0, :, 0], [2.0, 1.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 7), st.integers(0, 10_000))
+def test_free_links_are_formula_2(workers, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, size=workers)
+    x[rng.integers(workers)] += 1
+    T = rng.exponential(size=(50, workers)) + 0.1
+    free = block_runtime_samples(x, np.zeros_like(T), T, FREE)
+    assert np.allclose(free, block_runtime(x, T), rtol=1e-12, atol=0)
+    # and the limit B -> inf, λ -> 0 is continuous
+    near = block_runtime_samples(x, np.zeros_like(T), T, Links(1e12, 1e-12))
+    assert np.allclose(near, free, rtol=1e-9)
+
+
+def test_uploads_only_delay():
+    rng = np.random.default_rng(1)
+    x, T = np.array([5, 3, 0, 2]), rng.exponential(size=(200, 4)) + 1
+    free = block_runtime_samples(x, 0 * T, T, FREE)
+    slow = block_runtime_samples(x, 0 * T, T, Links(3.0, 0.1))
+    slower = block_runtime_samples(x, 0 * T, T, Links(1.0, 0.1))
+    assert np.all(slow >= free) and np.all(slower >= slow) and np.any(slower > slow)
+
+
+def test_links_validation():
+    for bad in ({"bandwidth": 0}, {"bandwidth": -1}, {"latency": -0.1}, {"latency": math.nan},
+                {"latency": True}, {"ingress": 0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            links(**bad)
+    assert links().free and links(ingress=math.inf).free
+
+
+def test_one_message_schemes_shift_by_lambda_plus_l_over_b():
+    a, b = common_parts(SE, 5, 1000, 3)
+    net = Links(50.0, 0.3)
+    rows = {r.name: r for r in compare_links(SE, 5, 100, net, samples=1000, seed=3, bcgc_blocks=[100, 0, 0, 0, 0])}
+    free = {r.name: r for r in compare(SE, 5, 100, samples=1000, seed=3, bcgc_blocks=[100, 0, 0, 0, 0])}
+    for name in ("uncoded", "gc_best", "ignore_stragglers"):
+        assert rows[name].evaluation.method == "exact"
+        assert rows[name].expected_runtime == pytest.approx(free[name].expected_runtime + 0.3 + 2.0, rel=1e-12)
+        assert rows[name].upload_time == pytest.approx(2.3)
+    # BCGC with one block at level 0 is uncoded: the same τ draw by draw
+    assert rows["bcgc"].expected_runtime == pytest.approx(descending(b)[:, 0].mean() + 2.3, rel=1e-12)
+
+
+def test_closed_forms_hold_within_monte_carlo_error():
+    """Rényi: E[T_(N-s)] = shift + (H_N - H_s)/rate; uncoded E[T_(N)] + λ + L/B and classic GC at
+    its best level (s+1)·E[T_(N-s)] + λ + L/B against the Monte Carlo of the link recursion."""
+    workers, coords, net = 8, 400, Links(100.0, 0.2)
+    law = ShiftedExponential(shift=0.5, rate=2.0)
+    h = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, workers + 1))])
+    means = [(s + 1) * (0.5 + (h[workers] - h[s]) / 2.0) for s in range(workers)]
+    best = int(np.argmin(means))
+    a, b = common_parts(law, workers, 40_000, 7)
+    from bcgc.peers_links import one_message_levels
+    mc = one_message_levels(a, b, coords, net, lambda s: s + 1.0)
+    for s, expected in ((0, means[0]), (best, means[best])):
+        tau = mc[:, s]
+        se = tau.std(ddof=1) / math.sqrt(tau.size)
+        assert abs(tau.mean() - (expected + 0.2 + 4.0)) < 4 * se
+    rows = {r.name: r for r in compare_links(law, workers, coords, net, samples=5000, seed=7,
+                                             bcgc_blocks=[coords] + [0] * (workers - 1))}
+    assert rows["uncoded"].expected_runtime == pytest.approx(means[0] + 4.2, rel=1e-9)
+    assert rows["gc_best"].parameters["level"] == best
+    assert rows["gc_best"].expected_runtime == pytest.approx(means[best] + 4.2, rel=1e-9)
+
+
+def test_compare_with_free_links_is_todays_compare():
+    ref = compare(SE, 5, 50, samples=2000, seed=2)
+    same = compare(SE, 5, 50, samples=2000, seed=2, bandwidth=math.inf, latency=0.0)
+    assert [(r.name, r.expected_runtime, r.parameters) for r in ref] == \
+        [(r.name, r.expected_runtime, r.parameters) for r in same]
+    # the link code itself, run with free links, reproduces every row (to rounding)
+    mine = compare_links(SE, 5, 50, FREE, samples=2000, seed=2, bcgc_blocks=ref[0].parameters["blocks"])
+    for r, m in zip(ref, mine):
+        assert r.name == m.name and r.parameters == m.parameters
+        if m.evaluation.method == "monte-carlo" and r.evaluation.method == "monte-carlo":
+            assert m.expected_runtime == pytest.approx(r.expected_runtime, rel=1e-12)
+
+
+def test_peer_runtimes_under_free_links_match_their_formulas():
+    rng = np.random.default_rng(4)
+    T = rng.exponential(size=(300, 6)) + 0.5
+    zero = np.zeros_like(T)
+    tandon = np.stack([block_samples(tandon_blocks(6, 60, s, 6.0), zero, T, FREE) for s in range(6)], axis=1)
+    assert np.allclose(tandon, tandon_all_levels(descending(T)), rtol=1e-12)
+    assert np.allclose(ucmmc_links_all_r(zero, T, 60, FREE, np.arange(1, 7)), ucmmc_all_r(T, 6), rtol=1e-12)
+    net = Links(20.0, 0.1)   # the one-pass UC-MMC equals message-by-message arrivals
+    one_pass = ucmmc_links_all_r(zero, T, 60, net, np.arange(1, 7))
+    direct = np.stack([_ucmmc_one_r(zero, T, 60, net, r) for r in range(1, 7)], axis=1)
+    assert np.allclose(one_pass, direct, rtol=1e-12)
+
+
+def test_lp_terms_are_the_recursion():
+    rng = np.random.default_rng(5)
+    T = rng.exponential(size=(100, 5)) + 0.2
+    z = rng.uniform(0.1, 1.0, size=5)
+    z /= z.sum()
+    net = Links(40.0, 0.05)
+    terms = pair_terms(descending(T), z, 200, net).reshape(100, -1).max(axis=1)
+    assert np.allclose(terms, block_runtime_samples(200 * z, 0 * T, T, net), rtol=1e-12)
+
+
+def test_design_with_free_links_is_todays_design():
+    ref = design(SE, 5, 200, seed=1)
+    same = design(SE, 5, 200, seed=1, bandwidth=math.inf, latency=0.0)
+    assert np.array_equal(ref.blocks, same.blocks) and ref.expected_runtime == same.expected_runtime
+
+
+@pytest.mark.parametrize("bandwidth,latency", [(2000.0, 0.0), (200.0, 0.0), (50.0, 0.05)])
+def test_aware_design_never_worse_than_oblivious(bandwidth, latency):
+    r = design(SE, 5, 200, seed=1, samples=300, eval_samples=4000, bandwidth=bandwidth, latency=latency)
+    d = r.diagnostics["links"]
+    oblivious = evaluate_links(SE, 5, d["oblivious_blocks"], Links(bandwidth, latency), samples=4000, seed=1)
+    assert r.expected_runtime <= oblivious.expected_runtime
+    assert d["margin_percent"] >= 0.0 and r.inputs.links == Links(bandwidth, latency)
+
+
+def test_design_refuses_a_deadline_under_links():
+    with pytest.raises(ValueError, match="deadline objective under links"):
+        design(SE, 4, 20, objective="deadline", deadline=3.0, bandwidth=10.0)
