@@ -59,15 +59,16 @@ class MMScheme:
         """Worker n's messages in the order sent (``MMDesign.layout``); ``partial(k, coords)`` gives
         ∂f_k on those coordinates. Each message uses the subsets computed before it only."""
         worker = V.integer("worker", worker, minimum=0, maximum=self.workers - 1)
-        out = []
-        for b, j in zip(self.block_of, self.position):
-            blk = self.design.blocks[b]
-            coords = np.arange(self.slices[b].start, self.slices[b].stop)
-            if blk.mode == "multi":
-                out.append(np.asarray(partial(int((worker + j) % self.workers), coords), dtype=float))
-            else:   # coded: j = r − 1; layered: level j after j + 1 subsets
-                out.append(self._coded(worker, int(j), coords, partial))
-        return out
+        return [self.worker_message(worker, m, partial) for m in range(self.block_of.size)]
+
+    def worker_message(self, worker: int, m: int, partial) -> np.ndarray:
+        """Worker n's message m alone (the runtime computes them one at a time, as it sends them)."""
+        b, j = int(self.block_of[m]), int(self.position[m])
+        blk = self.design.blocks[b]
+        coords = np.arange(self.slices[b].start, self.slices[b].stop)
+        if blk.mode == "multi":
+            return np.asarray(partial(int((worker + j) % self.workers), coords), dtype=float)
+        return self._coded(worker, j, coords, partial)   # coded: j = r − 1; layered: level j after j + 1 subsets
 
     def decode(self, arrival, messages):
         """The gradient Σ_k ∂f_k (L,) and each block's decode time, from the arrivals (N, M) of one

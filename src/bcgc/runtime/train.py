@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import _validate as V
+from ..links import links as make_links
 from ..policy import DesignPolicy
-from ..scheme import BlockScheme
 from .adapt import AdaptConfig
 from .engine import ThreadBackend, check_mode
 from .experience import parse_experience
 from .master import Master, TrainResult
+from .plan import make_scheme
 
 __all__ = ["BACKENDS", "train", "worker_views"]
 
@@ -31,7 +34,8 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
           unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
           allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
-          stragglers=None, adapt: AdaptConfig | None = None, **master_kw) -> list[TrainResult]:
+          stragglers=None, adapt: AdaptConfig | None = None, bandwidth: float = math.inf, latency: float = 0.0,
+          **master_kw) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
@@ -42,6 +46,9 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     ``stragglers``: what the workers experience (``natural``, ``replay:path=F``, or a law; default:
     ``model``); ``model``: the law the design assumes, required unless ``adapt`` (an
     :class:`AdaptConfig`) is given, and then the prior of the adaptive run (docs/runtime.md).
+    ``bandwidth`` B (coordinates per unit of T) and ``latency`` λ (unit of T): every worker's
+    emulated upload link (``bcgc.links``; seconds = unit of T × ``unit``); each scheme is designed
+    for them and each iteration's prediction includes them (docs/runtime.md, schemes and links).
     """
     check_mode(mode)
     iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
@@ -67,16 +74,17 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     if backend == "ray":
         from .ray_backend import require_ray
         require_ray(address)
+    net = make_links(bandwidth, latency)
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
-                             allowed_levels=allowed_levels, samples=samples, seed=seed) for name in schemes]
+                             allowed_levels=allowed_levels, samples=samples, seed=seed, links=net) for name in schemes]
     designs = [(p, p.blocks(model, problem.workers, problem.L)) for p in policies]
     results = []
     for policy, blocks in designs:
-        scheme = BlockScheme(blocks, problem.workers, kind=code_kind, seed=seed)
+        scheme = make_scheme(blocks, problem.workers, code_kind, seed)
         be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
         try:
             m = Master(be, problem, model, blocks, policy=policy, mode=mode, unit=unit, seed=seed, log=log,
-                       code_kind=code_kind, stragglers=experience, adapt=adapt, **master_kw)
+                       code_kind=code_kind, stragglers=experience, adapt=adapt, links=net, **master_kw)
             results.append(m.run(iterations, progress))
         finally:
             be.shutdown()
