@@ -11,7 +11,7 @@ from .. import _validate as V
 from .. import report
 from .._args import LazyFile, UsageError, output_file, positive, whole
 from ..codes import KINDS
-from ..policy import BLOCK_SCHEMES, RUNTIME_SCHEMES
+from ..policy import BLOCK_SCHEMES, MM_SCHEMES, RUNTIME_SCHEMES
 from ..runtime.adapt import PRIOR
 from .options import data_options, design_args, design_options, link_options, output, workers_and_model
 
@@ -49,7 +49,8 @@ def register(sub) -> dict:
                    "(--dataset synthetic only; default: 64)")
     t.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=20, help="gradient steps")
     t.add_argument("--scheme", choices=[*RUNTIME_SCHEMES, "all"], default="all",
-                   help="scheme(s) to train (all: every one; with --adapt, the block schemes bcgc, gc, uncoded)")
+                   help="scheme(s) to train (all: every one the design arguments allow: bcgc_mm and ucmmc need "
+                        "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)")
     t.add_argument("--unit", type=positive("--unit", V.MAX_UNIT), default=0.2,
                    help="seconds of one full-subset gradient under --emulate")
     how = t.add_mutually_exclusive_group()
@@ -123,7 +124,7 @@ def run_train(a):
     if a.ingress is not None:
         raise UsageError("--ingress is not emulated by the runtime (each worker's link is): use it with "
                          "compare, design or evaluate")
-    schemes = (BLOCK_SCHEMES if a.adapt else RUNTIME_SCHEMES) if a.scheme == "all" else (a.scheme,)
+    schemes = _all_schemes(a) if a.scheme == "all" else (a.scheme,)
     progress = None if a.json or not sys.stderr.isatty() else _progress
     with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
         results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
@@ -148,6 +149,13 @@ def run_train(a):
                                            "bandwidth": a.bandwidth if a.bandwidth != float("inf") else None,
                                            "latency": a.latency})
     return report.render_train(results, title)
+
+
+def _all_schemes(a) -> tuple:
+    """--scheme all: the block schemes, and the MM schemes where the design arguments allow them."""
+    if a.adapt or a.objective != "runtime" or a.method != "optimal" or a.allowed_levels is not None:
+        return BLOCK_SCHEMES
+    return BLOCK_SCHEMES + (("ucmmc",) if a.tolerate else MM_SCHEMES)
 
 
 def _experience(a):
