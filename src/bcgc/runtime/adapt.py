@@ -175,7 +175,7 @@ def adapt_step(master, iteration: int) -> dict:
         for w in found_dead:
             master._on_death(Death(w, "load failed"), iteration)
     else:
-        master._set_design(old)   # the patience follows the refitted law
+        master._set_patience()   # the patience follows the refitted law
     rec["seconds"] = time.perf_counter() - t0
     master._emit(rec)
     return rec

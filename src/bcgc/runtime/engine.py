@@ -166,7 +166,8 @@ class Backend:
 
     def publish(self, iteration: int, theta: np.ndarray, times: np.ndarray, scheme, mode: str,
                 unit: float) -> None:
-        """Start round ``iteration`` on every live worker: worker n straggles with T_n."""
+        """Start round ``iteration`` on every live worker: worker n straggles with ``times[n]``, T_n
+        (shape (N,)) or its fixed cost and rate (a_n, b_n) (shape (N, 2))."""
         raise NotImplementedError
 
     def next_event(self, timeout: float):

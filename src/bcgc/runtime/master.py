@@ -1,8 +1,9 @@
 """The master of the distributed runtime: an explicit event loop over arrivals (docs/runtime.md).
 
 Per iteration: draw each worker's fixed cost and rate (:mod:`.experience`: the straggler law's
-draws, the simulator's; a replayed trace; or nothing), publish θ, read arrivals; block s is decoded from the FIRST N - s arrivals of that block (``BlockScheme.decode``,
-the simulator's decoder); when every non-empty block is decoded the iteration is cancelled on every
+draws, the simulator's; a replayed trace; or nothing), publish θ, read arrivals; block s is
+decoded from the FIRST N - s arrivals of that block (``BlockScheme.decode``, the simulator's
+decoder); when every non-empty block is decoded the iteration is cancelled on every
 worker (their leftover blocks are abandoned) and θ is updated. Every publish gets a fresh round
 number that tags its messages, so a late message from an earlier round can never enter a later one.
 
@@ -121,6 +122,9 @@ class Master:
         """A block vector or an MMDesign; ``self.plan`` adds the links (what workers run)."""
         self.scheme = make_scheme(blocks, self.N, self.code_kind, self.seed)
         self.plan = Plan(self.scheme, self.net)
+        self._set_patience()
+
+    def _set_patience(self):
         # the 99th percentile of τ (decodable draws) sets how long an attempt may run: in seconds
         # under the refitted law, else in the unit of T under what the workers experience
         law, self._tau_unit = self.experience.patience_law(), (self.unit if self.mode == "emulate" else None)

@@ -41,17 +41,23 @@ def observations(scheme, stamps, cancel_seconds: float, live) -> list:
     return obs
 
 
+#: the delivered works must spread over at least this fraction of the largest one: closer works
+#: leave the slope to the timing noise (the error of b grows as 1 / spread)
+MIN_SPREAD = 0.1
+
+
 def fit_parts(obs, workers: int):
     """Per-worker (a_n, b_n) of one iteration from its observations, NaN where not identified.
 
-    Least squares of t on W over the uncensored points (two distinct works at least); a censored
-    point the line violates (a + b · W < c) joins the fit as an equality, once (docs/runtime.md)."""
+    Least squares of t on W over the uncensored points (works spread over MIN_SPREAD of the
+    largest at least); a censored point the line violates (a + b · W < c) joins the fit as an
+    equality, once (docs/runtime.md)."""
     a, b = np.full(workers, np.nan), np.full(workers, np.nan)
     obs = np.asarray(obs, dtype=float).reshape(-1, 4)
     for n in range(workers):
         mine = obs[obs[:, 0] == n]
         done, cens = mine[mine[:, 3] == 0], mine[mine[:, 3] == 1]
-        if np.unique(done[:, 1]).size < 2:
+        if not done.size or np.ptp(done[:, 1]) < MIN_SPREAD * done[:, 1].max():
             continue
         fit = _line(done[:, 1], done[:, 2])
         low = cens[fit[0] + fit[1] * cens[:, 1] < cens[:, 2]]

@@ -66,6 +66,8 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
                          f"{experience.spec!r}, unless adapt is on")
     if adapt is not None and not isinstance(adapt, AdaptConfig):
         raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
+    if adapt is not None and objective != "runtime":   # the fitted law is in seconds, a deadline in units of T
+        raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
     model = AdaptConfig.prior() if model is None else V.law(model)
     model.check_workers(problem.workers)
     if backend not in BACKENDS:
