@@ -145,7 +145,7 @@ def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     rs = ucmmc_r_candidates(workers, net)
     uc_r = int(rs[int(np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0)))])
     layered = {r: mm_samples(MMDesign(workers, (MMBlock(float(coords), r, "layered"),)), a, b, net).mean()
-               for r in rs if r > 1}
+               for r in sorted({t for t, _ in _types(workers)}) if r > 1}
     starts = {"bcgc": from_bcgc(np.asarray(bcgc_blocks)), "ucmmc": ucmmc(workers, coords, uc_r)}
     if layered:
         r = min(layered, key=layered.get)
