@@ -4,7 +4,8 @@
     python benchmarks/mm.py frontier LAW_OR_TRACE [N] [L] [SAMPLES]
 
 ``free``: at B = ∞ on a shifted exponential (N = 20: shift 1 rate 1, shift 0.1 rate 1), a Pareto
-(N = 20, scale 1 shape 2) and the AWS Lambda trace (256 workers, times divided by their median):
+(N = 20, scale 1 shape 2) and the AWS Lambda trace (256 workers, times divided by their median;
+``lambda:K`` keeps its first K columns):
 E[τ] of bcgc_mm, of BCGC's design and of UC-MMC's best r, all three on the same 20 000 evaluation
 draws (design_mm's evaluation stream), with the upload per worker in units of L.
 
@@ -21,7 +22,7 @@ import time
 from bcgc.design.mm_design import design_mm
 from bcgc.experiments.frontier import BANDWIDTH_FACTORS, BCGC_FAMILY, PEERS, _trace_law
 from bcgc.peers import compare
-from bcgc.stragglers import Pareto, ShiftedExponential
+from bcgc.stragglers import Pareto, ShiftedExponential, Trace
 
 LAMBDA = "/work/shared/traces/lambda-sydney-b256-load1.000.csv"
 
@@ -32,7 +33,12 @@ def _law(name):
         return ShiftedExponential(0.1, 1.0), 20
     if name == "pareto":
         return Pareto(scale=1.0, shape=2.0), 20
-    law = _trace_law(LAMBDA if name == "lambda" else name)
+    if name.startswith("lambda"):   # "lambda:64": the first 64 workers (columns) of the trace only
+        law = _trace_law(LAMBDA)
+        if ":" in name:
+            law = Trace(law.samples[:, :int(name.split(":")[1])], source=f"{LAMBDA} (first columns)")
+        return law, law.workers
+    law = _trace_law(name)
     return law, law.workers
 
 def free(max_evals: int = 3000, names=("se1", "se01", "pareto", "lambda")):
