@@ -105,3 +105,56 @@ def test_messages_use_only_subsets_computed_before_them():
     # layered: level 0 {2}, level 1 {2,3}, level 2 {2,3,4}; multi: 2, 3, 4, 0 one by one
     assert set(seen[:1]) == {2} and set(seen[1:3]) <= {2, 3} and set(seen[3:6]) <= {2, 3, 4}
     assert seen[-4:] == [2, 3, 4, 0]
+
+
+# ---------------------------------------------------------------------------- design and compare row
+from bcgc.design.mm_design import design_mm, mm_samples  # noqa: E402
+from bcgc.design import design  # noqa: E402
+from bcgc.peers import compare  # noqa: E402
+
+_SMALL = dict(samples=300, eval_samples=4000, max_evals=150)
+
+
+def test_design_is_never_worse_than_bcgc_or_ucmmc_on_fresh_draws():
+    r = design_mm(ShiftedExponential(0.1, 1.0), 8, 80, seed=1, **_SMALL)
+    best = min(r.reference.values())
+    assert r.expected_runtime <= best + 3 * r.expected_runtime_stderr
+    # the joint search finds a mixture strictly better than both peers here (UC-MMC wins over BCGC)
+    assert r.chosen == "searched" and r.expected_runtime < 0.97 * best
+
+
+def test_design_is_reproducible_and_integer():
+    law = ShiftedExponential(1.0, 1.0)
+    r1, r2 = design_mm(law, 6, 50, seed=3, **_SMALL), design_mm(law, 6, 50, seed=3, **_SMALL)
+    assert r1.design == r2.design and r1.expected_runtime == r2.expected_runtime
+    assert sum(b.coords for b in r1.design.blocks) == 50 and all(float(b.coords).is_integer() for b in r1.design.blocks)
+    MMScheme(r1.design)   # an integer design runs
+
+
+def test_design_under_a_slow_link_sends_less_and_reports_its_upload_time():
+    law, L = ShiftedExponential(0.1, 1.0), 80
+    free = design_mm(law, 8, L, seed=1, **_SMALL)
+    x = design(law, 8, L, seed=1).blocks   # BCGC's free design as the coded start: keeps the test fast
+    slow = design_mm(law, 8, L, bandwidth=L / 10, latency=0.01, seed=1, bcgc_blocks=x, **_SMALL)
+    assert slow.upload_per_worker < free.upload_per_worker
+    assert slow.expected_runtime <= slow.reference["bcgc"] + 3 * slow.expected_runtime_stderr
+    assert slow.upload_time == pytest.approx(0.01 * slow.messages_per_worker + slow.upload_per_worker / (L / 10))
+
+
+def test_design_arguments_are_checked():
+    with pytest.raises(ValueError, match="max_evals"):
+        design_mm(ShiftedExponential(1, 1), 4, 10, max_evals=0)
+    with pytest.raises(ValueError, match="bandwidth"):
+        design_mm(ShiftedExponential(1, 1), 4, 10, bandwidth=-1)
+
+
+def test_compare_row_is_opt_in_and_evaluated_on_the_common_draws():
+    law = ShiftedExponential(1.0, 1.0)
+    plain = [r.name for r in compare(law, 5, 40, samples=2000)]
+    rows = {r.name: r for r in compare(law, 5, 40, samples=2000, mm=True)}
+    assert "bcgc_mm" not in plain and set(plain) | {"bcgc_mm"} == set(rows)
+    row = rows["bcgc_mm"]
+    design = MMDesign(5, tuple(MMBlock(c, r, m) for c, r, m in row.parameters["blocks"]))
+    T = law.sample(2000, 5, np.random.default_rng([0, 10]))   # compare's common draws (streams.COMMON_DRAWS)
+    assert row.expected_runtime == pytest.approx(mm_samples(design, np.zeros_like(T), T, Links()).mean(), rel=1e-12)
+    assert row.upload_per_worker == design.upload_per_worker and row.exact_gradient

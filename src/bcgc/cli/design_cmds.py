@@ -57,7 +57,8 @@ def run_evaluate(a):
 
 def run_compare(a):
     need_coords(a)
-    rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed, **link_args(a))
+    rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed, mm=True,
+                   **link_args(a))
     return report.compare_json(rows) if a.json else report.render_compare(rows)
 
 

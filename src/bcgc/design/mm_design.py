@@ -84,12 +84,13 @@ def _moves(state, types, delta):
                     new = list(state)
                     new[i], new[j] = (ri, mi, zi - amount), (rj, mj, zj + amount)
                     yield [s for s in new if s[2] > 1e-12]
+            rest = list(state)
+            rest[i] = (ri, mi, zi - amount)
+            rest = [s for s in rest if s[2] > 1e-12]
             for r, m in types:
                 if (r, m) not in present:
-                    new = [s for k, s in enumerate(state) if k != i or zi - amount > 1e-12]
-                    new = [(ri, mi, zi - amount) if s is state[i] else s for s in new]
-                    at = next((k for k, s in enumerate(new) if s[0] > r), len(new))
-                    yield new[:at] + [(r, m, amount)] + new[at:]
+                    at = next((k for k, s in enumerate(rest) if s[0] > r), len(rest))
+                    yield rest[:at] + [(r, m, amount)] + rest[at:]
     for i in range(len(state) - 1):
         yield state[:i] + [state[i + 1], state[i]] + state[i + 2:]
 
@@ -145,7 +146,7 @@ def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     rs = ucmmc_r_candidates(workers, net)
     uc_r = int(rs[int(np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0)))])
     layered = {r: mm_samples(MMDesign(workers, (MMBlock(float(coords), r, "layered"),)), a, b, net).mean()
-               for r in rs if r > 1}
+               for r in sorted({t for t, _ in _types(workers)}) if r > 1}
     starts = {"bcgc": from_bcgc(np.asarray(bcgc_blocks)), "ucmmc": ucmmc(workers, coords, uc_r)}
     if layered:
         r = min(layered, key=layered.get)
