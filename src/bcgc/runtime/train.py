@@ -30,6 +30,22 @@ def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0):
     return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker)
 
 
+def _laws(workers: int, model, stragglers, adapt, objective):
+    """What the workers experience and the law the design assumes, checked."""
+    experience = parse_experience(model if stragglers is None else stragglers)
+    experience.check_workers(workers)
+    if model is None and adapt is None:
+        raise ValueError(f"model must be given (the law the design assumes) with stragglers "
+                         f"{experience.spec!r}, unless adapt is on")
+    if adapt is not None and not isinstance(adapt, AdaptConfig):
+        raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
+    if adapt is not None and objective != "runtime":   # the fitted law is in seconds, a deadline in units of T
+        raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
+    model = AdaptConfig.prior() if model is None else V.law(model)
+    model.check_workers(workers)
+    return experience, model
+
+
 def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 20, mode: str = "emulate",
           unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
@@ -59,17 +75,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         raise ValueError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
     if log is not None and not hasattr(log, "write"):
         raise ValueError(f"log must be a file object opened for writing (or None), got {log!r}")
-    experience = parse_experience(model if stragglers is None else stragglers)
-    experience.check_workers(problem.workers)
-    if model is None and adapt is None:
-        raise ValueError(f"model must be given (the law the design assumes) with stragglers "
-                         f"{experience.spec!r}, unless adapt is on")
-    if adapt is not None and not isinstance(adapt, AdaptConfig):
-        raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
-    if adapt is not None and objective != "runtime":   # the fitted law is in seconds, a deadline in units of T
-        raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
-    model = AdaptConfig.prior() if model is None else V.law(model)
-    model.check_workers(problem.workers)
+    experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
