@@ -16,6 +16,7 @@ from bcgc.model import block_runtime
 from bcgc.peers import ucmmc_samples
 from bcgc.peers_links import block_samples, ucmmc_links_all_r
 from bcgc.stragglers import ShiftedExponential
+from bcgc.timeline import runtime_samples as timeline_runtime
 
 
 def _draws(workers=12, k=300, seed=3):
@@ -34,6 +35,14 @@ def test_bcgc_is_the_all_coded_special_case():
 def test_ucmmc_is_the_one_multi_block_special_case(r):
     a, T = _draws()
     assert np.allclose(mm.runtime_samples(mm.ucmmc(12, 100, r), a, T), ucmmc_samples(T, r), rtol=1e-12, atol=0)
+
+
+def test_bcgc_with_fixed_costs_is_the_general_model():
+    a, T = _draws(k=200)
+    a = a + np.random.default_rng(5).exponential(size=a.shape)   # per-worker fixed costs a_n
+    x = np.zeros(12)
+    x[[0, 3, 7]] = [50, 30, 20]
+    assert np.allclose(mm.runtime_samples(mm.from_bcgc(x), a, T), timeline_runtime(x, a, T), rtol=1e-12)
 
 
 def test_special_cases_match_the_peers_under_links():
