@@ -151,3 +151,28 @@ def test_a_fixed_cost_reaches_the_workers_and_adapt_ships_only_missing_subsets(e
     for rec in res.logs:
         assert rec["injected"]["a"] == [0.2] * N
         assert all(o[3] in (0, 1) and o[2] >= 0 for o in rec["observations"]) and rec["observations"]
+
+
+def test_mm_schemes_under_links_are_exact_and_predicted_by_the_core_model(engine, problem):
+    """UC-MMC and a bcgc_mm design with every message mode run on every engine under emulated
+    links: exact gradients, and each prediction is bcgc.mm's (arrivals by bcgc.links)."""
+    from bcgc import mm
+    from bcgc.links import links
+    from bcgc.mm import MMBlock, MMDesign
+    from bcgc.policy import DesignPolicy
+    from bcgc.runtime.plan import make_scheme
+    net = links(bandwidth=problem.L / 0.5, latency=0.1)
+    mixed = MMDesign(N, (MMBlock(20, 2, "coded"), MMBlock(15, 3, "multi"), MMBlock(15, 3, "layered"),
+                         MMBlock(problem.L - 50, 1, "coded")))
+    for design in (mm.ucmmc(N, problem.L, 3), mixed):
+        backend = engine.make(worker_views(problem, make_scheme(design, N)))
+        master = Master(backend, problem, LAW, design, policy=DesignPolicy("bcgc_mm", links=net), links=net,
+                        unit=0.01, seed=1, iteration_timeout=60.0)
+        try:
+            res = master.run(2)
+        finally:
+            backend.shutdown()
+        assert res.summary()["max_gradient_error"] <= 1e-9
+        for rec in res.logs:
+            a, b = np.array(rec["injected"]["a"])[None], np.array(rec["injected"]["b"])[None]
+            assert rec["predicted_seconds"] == pytest.approx(float(mm.runtime_samples(design, a, b, net)[0]) * 0.01)

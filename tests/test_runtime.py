@@ -190,7 +190,7 @@ def test_train_cli_json_contract(capsys, mode):
     code = main(["train", "-N", "4", "-m", model, "--dataset", "synthetic", "--max-samples", "400",
                  "--iterations", "3", "--unit", "0.01", mode, "--backend", "threads", "--json"])
     d = json.loads(capsys.readouterr().out)
-    assert code == 0 and [s["name"] for s in d["schemes"]] == ["bcgc", "gc", "uncoded"]
+    assert code == 0 and [s["name"] for s in d["schemes"]] == ["bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc"]
     for s in d["schemes"]:
         assert set(s) >= {"name", "iterations", "median_measured_over_predicted", "p90_measured_over_predicted",
                           "mean_iteration_seconds", "final_loss", "max_gradient_error", "redesigns"}

@@ -34,7 +34,8 @@ def common_parts(model, workers: int, samples: int, seed: int):
 
 
 def compare_links(model, workers: int, coords: int, net: Links, deadline=None, samples: int = 100_000,
-                  seed: int = 0, bcgc_blocks=None, alpha: float = 6.0, method: str = "auto") -> list[PeerResult]:
+                  seed: int = 0, bcgc_blocks=None, alpha: float = 6.0, method: str = "auto",
+                  mm: bool = False) -> list[PeerResult]:
     """Every scheme under the links ``net``: the rows of :func:`bcgc.peers.compare`, each with its
     upload time. Common draws of (a, b); exact rows as in the module docstring."""
     model = V.law(model)
@@ -66,6 +67,9 @@ def compare_links(model, workers: int, coords: int, net: Links, deadline=None, s
         tuned = "given" if name == "bcgc" and given else (inputs.objective if name in _TUNED else "-")
         rows.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned,
                                upload_seconds(net, upload, messages), net))
+    if mm:   # the frontier scheme under the same links (bcgc.peers_mm)
+        from .peers_mm import mm_row
+        rows += [r for r in [mm_row(inputs, net, bcgc_blocks, a, b)] if r is not None]
     return rows
 
 

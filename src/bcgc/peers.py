@@ -191,7 +191,7 @@ class PeerResult:
 def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
             samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
             method: str = "auto", bcgc_subset_sizes=None, bandwidth: float = float("inf"), latency: float = 0.0,
-            ingress: float | None = None) -> list[PeerResult]:
+            ingress: float | None = None, mm: bool = False) -> list[PeerResult]:
     """Every peer (docs/peers.md) and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
 
     Parameters (GC's level, Tandon's level, UC-MMC's r) are chosen by the lowest mean on one set of
@@ -204,6 +204,8 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     cost every scheme is evaluated under a + b·w on common draws (:mod:`bcgc.peers_affine`).
     ``bandwidth``, ``latency``, ``ingress``: upload links (``bcgc.links``); anything but free
     communication is evaluated by ``bcgc.compare_links`` (docs/peers.md, "Under upload links").
+    ``mm``: add the ``bcgc_mm`` row (the frontier scheme designed for the same links, ``bcgc.peers_mm``;
+    it runs a design search, hence off by default in the library and on in ``bcgc compare``).
     """
     from .links import links as _links
     net = _links(bandwidth, latency, ingress)
@@ -212,7 +214,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
         if bcgc_subset_sizes is not None:
             raise ValueError("bcgc_subset_sizes: unequal subsets under upload links are not supported; "
                              "compare with free communication, or with equal subsets")
-        return compare_links(model, workers, coords, net, deadline, samples, seed, bcgc_blocks, alpha, method)
+        return compare_links(model, workers, coords, net, deadline, samples, seed, bcgc_blocks, alpha, method, mm)
     model = V.law(model)
     workers = model.check_workers(workers)
     inputs = CompareInputs(model, workers, V.coords(coords),
@@ -247,6 +249,10 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
             ev = summarize(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
         tuned_for = tuned.get(name, inputs.objective if name in _TUNED else "-")
         out.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned_for, None if upload is None else 0.0))
+    if mm:
+        from .links import FREE
+        from .peers_mm import mm_row
+        out += [r for r in [mm_row(inputs, FREE, bcgc_blocks, np.zeros_like(T), T)] if r is not None]
     return out
 
 

@@ -25,7 +25,8 @@ SCHEME_STYLE = {"optimal": ("tab:blue", "o", "-"), "bcgc": ("tab:blue", "o", "-"
          "tandon_partial": ("tab:red", "D", "-"), "ferdinand_r_L": ("tab:brown", "x", ":"),
          "ferdinand_r_L2": ("tab:olive", "+", ":"), "ucmmc_best": ("tab:green", "*", "-."),
          "oracle": ("black", ".", ":"), "stationary": ("tab:blue", "o", "-"),
-         "large-deadline": ("tab:cyan", "s", "--"), "uncoded": ("tab:gray", "h", "-")}
+         "large-deadline": ("tab:cyan", "s", "--"), "uncoded": ("tab:gray", "h", "-"),
+         "bcgc_mm": ("tab:pink", "P", "-")}
 
 
 #: the name each scheme carries in every figure (BCGC is "BCGC" everywhere, with its design method)
@@ -34,7 +35,7 @@ LABELS = {"optimal": "BCGC (optimal design)", "bcgc": "BCGC", "jensen": "BCGC, A
           "large-deadline": "BCGC (A7, large deadline)", "gc_best": "classic GC (best level)",
           "tandon_partial": "Tandon partial", "ferdinand_r_L": "Ferdinand & Draper, r = L",
           "ferdinand_r_L2": "Ferdinand & Draper, r = L/2", "ucmmc_best": "UC-MMC (best r)",
-          "oracle": "oracle bound", "uncoded": "uncoded"}
+          "oracle": "oracle bound", "uncoded": "uncoded", "bcgc_mm": "bcgc_mm (BCGC with multi-message blocks)"}
 
 
 def _legend_outside(ax, fontsize=8):

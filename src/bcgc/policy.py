@@ -15,13 +15,17 @@ import numpy as np
 
 from . import _validate as V
 from .design import design
+from .links import FREE, Links
 from .model import single_level_blocks
 from .peers import best_gc_level
 
-__all__ = ["DesignPolicy", "BLOCK_SCHEMES", "RedesignImpossible"]
+__all__ = ["DesignPolicy", "BLOCK_SCHEMES", "MM_SCHEMES", "RUNTIME_SCHEMES", "RedesignImpossible"]
 
 #: schemes whose data path is a block vector (BCGC and the single-level baselines)
 BLOCK_SCHEMES = ("bcgc", "gc", "uncoded")
+#: schemes whose design is a bcgc.mm.MMDesign (the frontier scheme, UC-MMC): the runtime runs them too
+MM_SCHEMES = ("bcgc_mm", "ucmmc")
+RUNTIME_SCHEMES = BLOCK_SCHEMES + MM_SCHEMES
 
 
 class RedesignImpossible(RuntimeError):
@@ -44,10 +48,13 @@ class DesignPolicy:
     eval_samples: int = 2000
     #: let BCGC's design choose unequal subset sizes for workers that differ (the runtime: False)
     allocate: bool = True
+    links: Links = FREE
 
     def __post_init__(self):
-        if self.scheme not in BLOCK_SCHEMES:
-            raise ValueError(f"scheme must be one of {', '.join(BLOCK_SCHEMES)}, got {self.scheme!r}")
+        if self.scheme not in RUNTIME_SCHEMES:
+            raise ValueError(f"scheme must be one of {', '.join(RUNTIME_SCHEMES)}, got {self.scheme!r}")
+        if not isinstance(self.links, Links):
+            raise ValueError(f"links must be a bcgc.links.Links, got {self.links!r}")
         object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
         if self.allowed_levels is not None:
             object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
@@ -58,12 +65,15 @@ class DesignPolicy:
 
     def blocks(self, model, workers: int, coords: int, dead: int = 0) -> np.ndarray:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
-        ``dead`` full stragglers (the workers known to be dead)."""
+        ``dead`` full stragglers (the workers known to be dead); for bcgc_mm and UC-MMC, their
+        :class:`bcgc.mm.MMDesign` (``mm_policy_design``). Under ``links`` BCGC's design is the
+        communication-aware one; GC's and uncoded's are not changed by links (one message of L each:
+        every level pays the same λ + L / B)."""
         return self.plan(model, workers, coords, dead)[0]
 
     def plan(self, model, workers: int, coords: int, dead: int = 0):
-        """(blocks, subset sizes or None): :meth:`blocks` and the data allocation BCGC's design
-        chose for workers that differ (docs/model.md, "Unequal subsets"); peers keep equal subsets."""
+        """(:meth:`blocks`, subset sizes or None): the data allocation BCGC's design chose for
+        workers that differ (docs/model.md, "Unequal subsets"); the other schemes keep equal subsets."""
         if self.tolerate >= workers:
             raise ValueError(f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
                              f"got {self.tolerate}")
@@ -73,10 +83,14 @@ class DesignPolicy:
         tolerate = self.tolerance(dead)
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
+        if self.scheme in MM_SCHEMES:
+            return mm_policy_design(self, model, workers, coords, tolerate), None
         if self.scheme == "bcgc":
+            net = {} if self.links.free else self.links.as_dict()   # communication-aware under links
             r = design(model, workers, coords, objective=self.objective, deadline=self.deadline,
                        method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
-                       samples=self.samples, seed=self.seed, eval_samples=self.eval_samples, allocate=self.allocate)
+                       samples=self.samples, seed=self.seed, eval_samples=self.eval_samples,
+                       allocate=self.allocate, **net)
             return r.blocks, r.subset_sizes
         if self.scheme == "gc":
             level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate,
@@ -86,3 +100,29 @@ class DesignPolicy:
             raise RedesignImpossible(f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "
                                      "worker(s): the run stops (use the gc or bcgc scheme to survive deaths)")
         return single_level_blocks(workers, coords, 0), None
+
+
+def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tolerate: int):
+    """UC-MMC: the r in tolerate+1..N with the least sample mean of τ under the links (one multi
+    block, ``bcgc.peers_links.ucmmc_links_all_r``); bcgc_mm: ``bcgc.design.design_mm`` under the
+    links, which has no tolerance (a run that needs one stops, saying so)."""
+    from . import streams
+    from .mm import ucmmc
+    from .peers_links import ucmmc_links_all_r
+    if policy.objective != "runtime" or policy.method != "optimal" or policy.allowed_levels is not None:
+        raise ValueError(f"scheme {policy.scheme} is designed for the runtime objective only: objective "
+                         "'runtime', method 'optimal' and no allowed_levels")
+    net = policy.links
+    if policy.scheme == "ucmmc":
+        a, b = model.sample_parts(policy.samples or 1000, workers, streams.rng(policy.seed, streams.DESIGN_SAMPLES))
+        rs = np.arange(tolerate + 1, workers + 1)
+        return ucmmc(workers, coords, int(rs[np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0))]))
+    if policy.tolerate > 0:
+        raise ValueError(f"tolerate must be 0 for the bcgc_mm scheme (its designs do not tolerate full "
+                         f"stragglers), got {policy.tolerate}; use bcgc, gc or ucmmc")
+    if tolerate > 0:
+        raise RedesignImpossible(f"bcgc_mm designs do not tolerate full stragglers ({tolerate} asked): use "
+                                 "bcgc, gc or ucmmc to survive dead workers")
+    from .design.mm_design import design_mm
+    return design_mm(model, workers, coords, net.bandwidth, net.latency, net.ingress,
+                     samples=policy.samples or 1000, seed=policy.seed).design

@@ -259,7 +259,8 @@ def render_train(results, title) -> str:
                    f"{s['final_loss']:>11.6g} "
                    f"{'-' if tt is None else f'{tt:.3f}':>11} {s['max_gradient_error']:>12.2g} {s['redesigns']:>9}")
     out.append(f"target loss {target:.6g} (reached by every scheme); predicted = the model (formula (2), or "
-               "the timeline model with fixed costs) for the same draws; redesigns include --adapt's.")
+               "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.links) for the "
+               "same draws; redesigns include --adapt's.")
     return "\n".join(out)
 
 

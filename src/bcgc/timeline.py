@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "cumulative_work", "ready_times", "decode_times", "runtime_samples"]
+__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "cumulative_work", "ready_times", "decode_times",
+           "runtime_samples", "ready_at"]
 
 
 def equal_shares(workers: int) -> np.ndarray:
@@ -84,3 +85,10 @@ def runtime_samples(x, fixed, rate, shares=None) -> np.ndarray:
     """τ = max_{s: x_s>0} D(s) per realisation, shape (K,). Equals ``bcgc.model.block_runtime(x, rate)``
     when ``fixed`` is 0 and shares are equal."""
     return decode_times(x, ready_times(x, fixed, rate, shares)).max(axis=1)
+
+
+def ready_at(fixed, rate, work) -> np.ndarray:
+    """R_n(m) = a_n + b_n · W(m) for any per-message work W (units of a full subset), the same for
+    every worker: shape (K, N, M) (used by ``bcgc.mm``, whose messages are not one per level)."""
+    fixed, rate = np.atleast_2d(np.asarray(fixed, dtype=float)), np.atleast_2d(np.asarray(rate, dtype=float))
+    return fixed[:, :, None] + rate[:, :, None] * np.asarray(work, dtype=float)[None, None, :]

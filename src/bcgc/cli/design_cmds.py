@@ -89,7 +89,7 @@ def run_compare(a):
     need_coords(a)
     if a.holdout is None:
         rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed,
-                       bcgc_blocks=blocks, bcgc_subset_sizes=sizes, **link_args(a))
+                       bcgc_blocks=blocks, bcgc_subset_sizes=sizes, mm=True, **link_args(a))
         return report.compare_json(rows) if a.json else report.render_compare(rows)
     if not links(**link_args(a)).free or sizes is not None:
         raise UsageError("--holdout works with free communication and equal subsets only (for now)")

@@ -44,7 +44,7 @@ def _tied(best, other) -> bool:
 
 
 def run_recommend(a):
-    rows = compare(a.model, a.workers, a.coords, samples=a.samples, seed=a.seed, **link_args(a))
+    rows = compare(a.model, a.workers, a.coords, samples=a.samples, seed=a.seed, mm=True, **link_args(a))
     ranked, apart = ranking(rows)
     best = ranked[0]
     if a.json:

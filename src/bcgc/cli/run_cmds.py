@@ -11,10 +11,10 @@ from .. import _validate as V
 from .. import report
 from .._args import LazyFile, UsageError, output_file, positive, whole
 from ..codes import KINDS
-from ..policy import BLOCK_SCHEMES
 from ..design.document import load_design
+from ..policy import BLOCK_SCHEMES, MM_SCHEMES, RUNTIME_SCHEMES
 from ..runtime.adapt import PRIOR
-from .options import data_options, design_args, design_file, design_options, output, workers_and_model
+from .options import data_options, design_args, design_file, design_options, link_options, output, workers_and_model
 
 
 def register(sub) -> dict:
@@ -50,7 +50,9 @@ def register(sub) -> dict:
     t.add_argument("--features", type=whole("--features", 1, 100_000), help="dimension of the synthetic set "
                    "(--dataset synthetic only; default: 64)")
     t.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=20, help="gradient steps")
-    t.add_argument("--scheme", choices=[*BLOCK_SCHEMES, "all"], default="all", help="scheme(s) to train")
+    t.add_argument("--scheme", choices=[*RUNTIME_SCHEMES, "all"], default="all",
+                   help="scheme(s) to train (all: every one the design arguments allow: bcgc_mm and ucmmc need "
+                        "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)")
     t.add_argument("--unit", type=positive("--unit", V.MAX_UNIT), default=0.2,
                    help="seconds of one full-subset gradient under --emulate")
     how = t.add_mutually_exclusive_group()
@@ -60,6 +62,7 @@ def register(sub) -> dict:
     t.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     design_options(t, "draws of T for the design")
     design_file(t, "start the bcgc scheme with this design document's blocks instead of designing")
+    link_options(t)   # emulated per worker; --ingress is refused (run_train)
     t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
     t.add_argument("--cpus-per-worker", type=_cpus, default=0.0,
@@ -121,20 +124,24 @@ def run_train(a):
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64,
                         label=a.label)
     problem = make_problem(a.problem, data, a.workers)
-    schemes = BLOCK_SCHEMES if a.scheme == "all" else (a.scheme,)
+    if a.ingress is not None:
+        raise UsageError("--ingress is not emulated by the runtime (each worker's link is): use it with "
+                         "compare, design or evaluate")
+    schemes = _all_schemes(a) if a.scheme == "all" else (a.scheme,)
     progress = None if a.json or not sys.stderr.isatty() else _progress
     with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
         results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
                         backend=a.backend, address=a.address, cpus_per_worker=a.cpus_per_worker, seed=a.seed,
                         log=log if a.log else None, stragglers=stragglers, adapt=adapt,
                         designs=_fixed_designs(a, problem, schemes, "bcgc train"),
-                        progress=progress, **design_args(a))
+                        progress=progress, bandwidth=a.bandwidth, latency=a.latency, **design_args(a))
     if progress:
         print(file=sys.stderr)
     law = a.model.spec if a.model is not None else f"adaptive from {PRIOR}"
     title = (f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
              f"{stragglers.spec}" + (f", --adapt {a.adapt} --window {a.window}" if a.adapt else "") + f", --{a.mode}"
-             + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}")
+             + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}"
+             + ("" if a.bandwidth == float("inf") and a.latency == 0 else f", links B={a.bandwidth:g} λ={a.latency:g}"))
     if a.plot:
         plots.save(plots.train_figure(results, title), a.plot)
     if a.json:
@@ -142,8 +149,17 @@ def run_train(a):
                                            "stragglers": stragglers.spec, "adapt": a.adapt,
                                            "window": a.window if a.adapt else None, "problem": a.problem,
                                            "dataset": data.name, "coords": problem.L, "mode": a.mode,
-                                           "unit": a.unit if a.mode == "emulate" else None, "backend": a.backend})
+                                           "unit": a.unit if a.mode == "emulate" else None, "backend": a.backend,
+                                           "bandwidth": a.bandwidth if a.bandwidth != float("inf") else None,
+                                           "latency": a.latency})
     return report.render_train(results, title)
+
+
+def _all_schemes(a) -> tuple:
+    """--scheme all: the block schemes, and the MM schemes where the design arguments allow them."""
+    if a.adapt or a.objective != "runtime" or a.method != "optimal" or a.allowed_levels is not None:
+        return BLOCK_SCHEMES
+    return BLOCK_SCHEMES + (("ucmmc",) if a.tolerate else MM_SCHEMES)
 
 
 def _experience(a):

@@ -27,8 +27,8 @@ from ..stragglers.empirical import read_trace
 __all__ = ["FRONTIER_SCHEMES", "BCGC_FAMILY", "PEERS", "TRACE_FILES", "bandwidths", "find_traces", "frontier",
            "frontier_panel", "frontier_margins"]
 
-#: schemes drawn; the bcgc family (bcgc_mm joins it when it exists) against the exact peers
-FRONTIER_SCHEMES = ("bcgc", "uncoded", "gc_best", "tandon_partial", "ferdinand_r_L2", "ucmmc_best", "oracle")
+#: schemes drawn; the bcgc family (BCGC and bcgc_mm, docs/model.md) against the exact peers
+FRONTIER_SCHEMES = ("bcgc", "bcgc_mm", "uncoded", "gc_best", "tandon_partial", "ferdinand_r_L2", "ucmmc_best", "oracle")
 BCGC_FAMILY = ("bcgc", "bcgc_mm")
 PEERS = ("uncoded", "gc_best", "tandon_partial", "ferdinand_r_L", "ferdinand_r_L2", "ucmmc_best")
 
@@ -72,7 +72,8 @@ def frontier_panel(label, law, workers, coords, samples, design_samples, seed, f
     for f, B in zip(factors, bandwidths(coords, factors)):
         x = design(law, workers, coords, seed=seed, samples=design_samples, eval_samples=samples,
                    bandwidth=B).blocks
-        for r in compare(law, workers, coords, samples=samples, seed=seed, bcgc_blocks=x, bandwidth=B):
+        for r in compare(law, workers, coords, samples=samples, seed=seed, bcgc_blocks=x, bandwidth=B,
+                         mm=True):
             if r.name in FRONTIER_SCHEMES or r.name in PEERS:
                 param = {k: v for k, v in r.parameters.items() if k != "blocks"}
                 rows.append((label, f, r.name, r.expected_runtime, r.expected_runtime_stderr or 0.0,

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..timeline import ready_times
+from .plan import Plan
+from .uplink import uploads
 
 __all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
 
@@ -114,16 +115,24 @@ class WorkerCore:
         return False
 
     def run(self, iteration: int, theta: np.ndarray, t_n, scheme, mode: str, unit: float):
-        """Yield (level, coded vector, compute seconds, time stamp) block by block. ``t_n`` is T_n,
-        or the pair (a_n, b_n) of a fixed cost and a rate (unit of T)."""
+        """Yield (key, coded vector, compute seconds, time stamp) message by message (key: the
+        level s of a block scheme, the message index of an MM scheme). ``t_n`` is T_n, or the
+        pair (a_n, b_n) of a fixed cost and a rate (unit of T); ``scheme`` a :class:`~.plan.Plan`
+        (or a bare scheme: free links). Under links each message also crosses the worker's upload
+        link (:mod:`.uplink`) while the worker computes the next ones."""
         check_mode(mode)
+        plan = scheme if isinstance(scheme, Plan) else Plan(scheme)
         start = time.perf_counter()
+        produced = self._compute(iteration, theta, t_n, plan, mode, unit, start)
+        if plan.net.free:
+            yield from produced
+        else:
+            yield from uploads(self, iteration, produced, plan, unit, start)
+
+    def _compute(self, iteration, theta, t_n, plan, mode, unit, start):
         a, b = (0.0, float(t_n)) if np.ndim(t_n) == 0 else (float(t_n[0]), float(t_n[1]))
-        if mode == "emulate":  # R_n(s) = a_n + b_n · W_n(s): the one formula, bcgc.timeline
-            fixed, rate = np.zeros(scheme.workers), np.zeros(scheme.workers)
-            fixed[self.index], rate[self.index] = a, b
-            ready = dict(zip(scheme.levels.tolist(),
-                             ready_times(scheme.blocks, fixed, rate, getattr(scheme, "shares", None))[0, self.index]))
+        if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timeline
+            ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b)))
         states = {}  # the forward pass of a subset: a fixed cost per subset and iteration
 
         def partial(k, coords):
@@ -131,12 +140,12 @@ class WorkerCore:
                 states[k] = self.problem.forward(theta, k)
             return self.problem.partial_given(states[k], theta, k, coords)
 
-        for level in scheme.levels:
+        for level in plan.levels:
             level = int(level)
             if self._cancelled >= iteration:
                 return
             t0 = time.perf_counter()
-            vec = scheme.worker_message(self.index, level, partial)
+            vec = plan.message(self.index, level, partial)
             spent = time.perf_counter() - t0
             if mode == "emulate":
                 due = start + ready[level] * unit

@@ -32,13 +32,13 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..analysis import runtime_quantiles
-from ..model import worker_load
+from ..links import Links
+from ..mm import MMDesign
 from ..policy import DesignPolicy
-from ..scheme import BlockScheme
-from ..timeline import runtime_samples
 from . import adapt as A
 from .experience import decodable_parts, parse_experience
 from .observe import fill_parts, fit_parts, observations
+from .plan import Plan, make_scheme
 from .engine import Arrival, Backend, Death, Failure, check_mode
 from .result import TrainResult
 
@@ -56,9 +56,7 @@ class _Round:
     tag: int
     T: np.ndarray
     start: float
-    got: dict
-    decoded: dict = field(default_factory=dict)
-    info: dict = field(default_factory=dict)
+    dec: object    # the plan's decoder: what has arrived, what is decoded
     compute: list = field(default_factory=list)
     overhead: float = 0.0
     a: np.ndarray | None = None          # the injected fixed costs and rates (unit of T)
@@ -83,7 +81,7 @@ class Master:
                  seed: int = 0, code_kind: str = "auto", verify: bool = True, log=None,
                  iteration_timeout: float = 120.0, redesign: bool = True, patience_factor: float = 3.0,
                  min_patience: float = 1.0, max_attempts: int = 50, strikes: int = 2, stragglers=None,
-                 adapt: A.AdaptConfig | None = None):
+                 adapt: A.AdaptConfig | None = None, links: Links | None = None):
         if model is None and adapt is None:
             raise ValueError("model must be a straggler law (the law the design assumes) unless adapt is on")
         self.experience = parse_experience(model if stragglers is None else stragglers)
@@ -96,7 +94,10 @@ class Master:
         if self.experience.has_fixed_cost and mode != "emulate":
             raise ValueError(f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only "
                              "(mode emulate)")
-        self.policy = policy if policy is not None else DesignPolicy(seed=seed)
+        self.policy = policy if policy is not None else DesignPolicy(seed=seed, **({} if links is None else {"links": links}))
+        self.net = self.policy.links if links is None else links
+        if adapt is not None and self.policy.scheme not in ("bcgc", "gc", "uncoded"):
+            raise ValueError(f"adapt re-designs block schemes only (bcgc, gc, uncoded), not {self.policy.scheme}")
         self.name = name or self.policy.scheme
         self.mode, self.unit, self.seed = check_mode(mode), unit, seed
         self.code_kind, self.verify, self.log = code_kind, verify, log
@@ -113,12 +114,14 @@ class Master:
         self.result = TrainResult(self.name, initial_loss=problem.loss(self.theta))
         if blocks is None:
             blocks = self.policy.blocks(self.model, self.N, problem.L)
-        self._set_design(V.blocks(blocks, self.N, problem.L))
+        self._set_design(blocks if isinstance(blocks, MMDesign) else V.blocks(blocks, self.N, problem.L))
         self.held = {w: set(self.scheme.subsets_of(w).tolist()) for w in range(self.N)}
 
     # -- design ------------------------------------------------------------------------------
     def _set_design(self, blocks):
-        self.scheme = BlockScheme(blocks, self.N, kind=self.code_kind, seed=self.seed)
+        """A block vector or an MMDesign; ``self.plan`` adds the links (what workers run)."""
+        self.scheme = make_scheme(blocks, self.N, self.code_kind, self.seed)
+        self.plan = Plan(self.scheme, self.net)
         self._set_patience()
 
     def _set_patience(self):
@@ -127,8 +130,13 @@ class Master:
         law, self._tau_unit = self.experience.patience_law(), (self.unit if self.mode == "emulate" else None)
         if self.adapter is not None and self.adapter.law is not None:
             law, self._tau_unit = self.adapter.law, 1.0
-        self._tau99 = math.inf if law is None else float(runtime_quantiles(
-            law, self.N, self.scheme.blocks, [0.99], streams.rng(self.seed, streams.PATIENCE))[0])
+        rng = streams.rng(self.seed, streams.PATIENCE)
+        if law is None:
+            self._tau99 = math.inf
+        elif self.plan.kind == "block" and self.net.free:   # formula (2): as before links existed
+            self._tau99 = float(runtime_quantiles(law, self.N, self.scheme.blocks, [0.99], rng)[0])
+        else:
+            self._tau99 = self.plan.tau_quantile(law, 0.99, rng)
 
     def _ship(self):
         """Ship each live worker the subsets the design needs that it does not hold yet (it keeps
@@ -147,7 +155,7 @@ class Master:
         return nbytes, time.perf_counter() - t0, found_dead
 
     def _tolerates_dead(self) -> bool:
-        return all(int(s) >= len(self.dead) for s in self.scheme.levels)
+        return self.plan.tolerates(len(self.dead))
 
     def _redesign(self, iteration):
         f = len(self.dead)
@@ -155,13 +163,13 @@ class Master:
             raise RuntimeError(f"all {self.N} workers are dead: the run cannot continue")
         if not self.allow_redesign:
             raise RuntimeError(f"{f} dead workers exceed what the design tolerates and re-design is off")
-        old = self.scheme.blocks
+        old = self.plan.design
         self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f))
         found_dead = self._ship()[2]
         self.result.redesigns += 1
         self._emit({"event": "redesign", "iteration": iteration, "scheme": self.name, "policy": self.policy.scheme,
                     "dead": sorted(self.dead), "tolerate": self.policy.tolerance(f),
-                    "old_blocks": old.tolist(), "new_blocks": self.scheme.blocks.tolist()})
+                    "old_blocks": old, "new_blocks": self.plan.design})
         if found_dead:  # a worker died unnoticed: the new design must tolerate it too
             self.dead.update(found_dead)
             for w in found_dead:
@@ -177,9 +185,9 @@ class Master:
         return max(self.min_patience, self.patience_factor * self._tau99 * unit)
 
     def _runtime(self, a, b) -> float:
-        """τ of one draw in the unit of T: the timeline model (formula (2) when a = 0)."""
-        shares = getattr(self.scheme, "shares", None)
-        return float(runtime_samples(self.scheme.blocks, a[None, :], b[None, :], shares)[0])
+        """τ of one draw in the unit of T under the links (``Plan.runtime``: bcgc.links, bcgc.mm;
+        the timeline model with free links, formula (2) when a = 0)."""
+        return float(self.plan.runtime(a[None, :], b[None, :])[0])
 
     def step(self, iteration: int) -> dict:
         started, attempt = time.perf_counter(), 0
@@ -195,20 +203,20 @@ class Master:
             r = self._collect(iteration, (a, b), started)
             if r is None:
                 continue  # a death forced a re-design: restart with the same draw
-            if len(r.decoded) == len(self.scheme.levels):
+            if r.dec.complete:
                 self._strikes.clear()
                 return self._finish(iteration, attempt, r)
             seconds, live = time.perf_counter() - r.start, [w for w in range(self.N) if w not in self.dead]
-            self._emit({"event": "retry", "iteration": iteration, "attempt": attempt, "decoded": sorted(r.decoded),
+            self._emit({"event": "retry", "iteration": iteration, "attempt": attempt, "decoded": sorted(r.dec.decoded),
                         "seconds": seconds, "reason": "not decoded within the patience",
-                        "observations": observations(self.scheme, r.stamps, seconds, live)})
+                        "observations": observations(self.plan, r.stamps, seconds, live)})
             self._strike_silent(iteration, r)
             attempt += 1
 
     def _strike_silent(self, iteration, r):
         """A worker that sent nothing in ``strikes`` missed attempts in a row, though it was due to
         (finite T), is unresponsive (a stopped process, a hung node): treat it as dead."""
-        answered = {a.worker for msgs in r.got.values() for a in msgs}
+        answered = {w for w, *_ in r.stamps}
         for w in range(self.N):
             if w in self.dead or w in answered or not np.isfinite(r.T[w]) or self.mode == "natural":
                 self._strikes.pop(w, None)
@@ -222,11 +230,10 @@ class Master:
         """Publish one round and read events until every block is decoded, the patience runs out
         (returns the partial round) or a death forces a re-design (returns None)."""
         self.round += 1
-        levels = [int(s) for s in self.scheme.levels]
-        r = _Round(self.round, parts[0] + parts[1], time.perf_counter(), {s: [] for s in levels}, a=parts[0])
-        self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.scheme, self.mode, self.unit)
+        r = _Round(self.round, parts[0] + parts[1], time.perf_counter(), self.plan.decoder(), a=parts[0])
+        self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit)
         patience = self._patience()
-        while len(r.decoded) < len(levels):
+        while not r.dec.complete:
             left = min(patience - (time.perf_counter() - r.start),
                        self.iteration_timeout - (time.perf_counter() - started))
             if left <= 0:
@@ -243,8 +250,8 @@ class Master:
                 return None
             if isinstance(ev, Arrival) and ev.iteration == r.tag and ev.worker not in self.dead:
                 r.stamps.append((ev.worker, ev.level, ev.stamp, time.perf_counter() - r.start))
-                if ev.level not in r.decoded:
-                    self._on_arrival(ev, r)
+                r.compute.append(ev.compute_seconds)
+                r.dec.add(ev.worker, ev.level, ev.vector, r.stamps[-1][3])
             r.overhead += time.perf_counter() - h0
         return r
 
@@ -256,21 +263,11 @@ class Master:
         self._emit({"event": "death", "iteration": iteration, "worker": ev.worker, "reason": ev.reason})
         return not self._tolerates_dead()
 
-    def _on_arrival(self, ev, r):
-        r.got[ev.level].append(ev)
-        r.compute.append(ev.compute_seconds)
-        if len(r.got[ev.level]) == self.N - ev.level:  # the first N - s arrivals decode block s
-            F = [a.worker for a in r.got[ev.level]]
-            r.decoded[ev.level] = self.scheme.decode(ev.level, F, np.stack([a.vector for a in r.got[ev.level]]))
-            r.info[ev.level] = {"seconds": time.perf_counter() - r.start, "workers": F}
-
     def _finish(self, iteration, attempt, r) -> dict:
         h0 = time.perf_counter()
         self.backend.cancel(r.tag)  # stragglers' leftover blocks are abandoned
         cancelled = time.perf_counter() - r.start
-        g = np.empty(self.scheme.coords)
-        for s, vec in r.decoded.items():
-            g[self.scheme.slices[s]] = vec
+        g = r.dec.gradient()
         theta_before = self.theta
         self.theta = self.theta - self.lr * g
         overhead = r.overhead + time.perf_counter() - h0
@@ -282,13 +279,13 @@ class Master:
         if self.mode == "slowdown":
             self._unit_estimate = self._unit_from(r.compute)
         live = [w for w in range(self.N) if w not in self.dead]
-        obs = observations(self.scheme, r.stamps, cancelled, live)
+        obs = observations(self.plan, r.stamps, cancelled, live)
         est_a, est_b = fit_parts(obs, self.N)
         rec = {"event": "iteration", "scheme": self.name, "iteration": iteration, "round": r.tag,
                "attempts": attempt + 1, "measured_seconds": measured,
                "predicted_seconds": self._predicted(r, obs, est_a, est_b),
-               "T": _json_list(r.T) if self.mode != "natural" else None, "design": self.scheme.blocks.tolist(),
-               "blocks": {str(s): r.info[s] for s in sorted(r.info)},
+               "T": _json_list(r.T) if self.mode != "natural" else None, "design": self.plan.design,
+               "blocks": {str(s): r.dec.info[s] for s in sorted(r.dec.info)},
                "master_overhead_seconds": overhead, "loss": self.problem.loss(self.theta),
                "gradient_error": err, "dead": sorted(self.dead), "observations": obs,
                "estimated": {"a": _json_list(est_a), "b": _json_list(est_b)}}
@@ -315,9 +312,9 @@ class Master:
 
     def _unit_from(self, compute):
         """--slowdown: seconds per full-subset gradient, estimated from the blocks' compute times."""
-        work = worker_load(self.scheme.blocks) / self.scheme.coords  # units per worker (÷ L)
+        work = self.plan.total_work()  # units per worker
         per_block = np.mean(compute) if compute else 0.0
-        return per_block * len(self.scheme.levels) / max(work, 1e-300)
+        return per_block * len(self.plan.levels) / max(work, 1e-300)
 
     def _emit(self, record):
         """One log line; every line has "observations" (those of its round, else none)."""

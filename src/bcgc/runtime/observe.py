@@ -19,9 +19,10 @@ __all__ = ["observations", "fit_parts", "fill_parts"]
 
 def observations(scheme, stamps, cancel_seconds: float, live) -> list:
     """[worker, work, seconds, censored] for every block received in a round (``stamps``: tuples
-    (worker, level, stamp, seconds since publish at arrival)) and one censored point per live
+    (worker, level, stamp, seconds since publish at arrival); ``scheme``: a runtime ``Plan``, whose
+    ``work[n, key]`` also covers MM schemes' messages, or a BlockScheme) and one censored point per live
     worker that had blocks left at the cancel time ``cancel_seconds`` (since publish)."""
-    work = cumulative_work(scheme.blocks, getattr(scheme, "shares", None))
+    work = scheme.work if hasattr(scheme, "work") else cumulative_work(scheme.blocks, getattr(scheme, "shares", None))
     levels = [int(s) for s in scheme.levels]
     obs, got, delay = [], {}, {}
     for n, s, stamp, arrived in stamps:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import _validate as V
+from ..links import links as make_links
 from ..policy import DesignPolicy
-from ..scheme import BlockScheme
 from .adapt import AdaptConfig
 from .engine import ThreadBackend, check_mode
 from .experience import parse_experience
 from .master import Master, TrainResult
+from .plan import make_scheme
 
 __all__ = ["BACKENDS", "train", "worker_views"]
 
@@ -27,11 +30,28 @@ def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0):
     return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker)
 
 
+def _laws(workers: int, model, stragglers, adapt, objective):
+    """What the workers experience and the law the design assumes, checked."""
+    experience = parse_experience(model if stragglers is None else stragglers)
+    experience.check_workers(workers)
+    if model is None and adapt is None:
+        raise ValueError(f"model must be given (the law the design assumes) with stragglers "
+                         f"{experience.spec!r}, unless adapt is on")
+    if adapt is not None and not isinstance(adapt, AdaptConfig):
+        raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
+    if adapt is not None and objective != "runtime":   # the fitted law is in seconds, a deadline in units of T
+        raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
+    model = AdaptConfig.prior() if model is None else V.law(model)
+    model.check_workers(workers)
+    return experience, model
+
+
 def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 20, mode: str = "emulate",
           unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
           allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
-          stragglers=None, adapt: AdaptConfig | None = None, designs=None, **master_kw) -> list[TrainResult]:
+          stragglers=None, adapt: AdaptConfig | None = None, bandwidth: float = math.inf, latency: float = 0.0,
+          designs=None, **master_kw) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
@@ -42,41 +62,35 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     ``stragglers``: what the workers experience (``natural``, ``replay:path=F``, or a law; default:
     ``model``); ``model``: the law the design assumes, required unless ``adapt`` (an
     :class:`AdaptConfig`) is given, and then the prior of the adaptive run (docs/runtime.md).
+    ``bandwidth`` B (coordinates per unit of T) and ``latency`` λ (unit of T): every worker's
+    emulated upload link (``bcgc.links``; seconds = unit of T × ``unit``); each scheme is designed
+    for them and each iteration's prediction includes them (docs/runtime.md, schemes and links).
     ``designs``: fixed starting block vectors by scheme name (e.g. a design document's for ``bcgc``),
     used instead of the first design; re-designs after deaths still follow the policy. The runtime
     keeps equal subsets: its designs are made with ``allocate=False`` (docs/runtime.md).
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
-    experience = parse_experience(model if stragglers is None else stragglers)
-    experience.check_workers(problem.workers)
-    if model is None and adapt is None:
-        raise ValueError(f"model must be given (the law the design assumes) with stragglers "
-                         f"{experience.spec!r}, unless adapt is on")
-    if adapt is not None and not isinstance(adapt, AdaptConfig):
-        raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
-    if adapt is not None and objective != "runtime":   # the fitted law is in seconds, a deadline in units of T
-        raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
-    model = AdaptConfig.prior() if model is None else V.law(model)
-    model.check_workers(problem.workers)
+    experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
     if backend == "ray":
         from .ray_backend import require_ray
         require_ray(address)
+    net = make_links(bandwidth, latency)
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
-                             allowed_levels=allowed_levels, samples=samples, seed=seed, allocate=False)
+                             allowed_levels=allowed_levels, samples=samples, seed=seed, links=net, allocate=False)
                 for name in schemes]
     fixed = {s: V.blocks(x, problem.workers, problem.L) for s, x in (designs or {}).items()}
     designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.blocks(model, problem.workers, problem.L))
                for p in policies]
     results = []
     for policy, blocks in designs:
-        scheme = BlockScheme(blocks, problem.workers, kind=code_kind, seed=seed)
+        scheme = make_scheme(blocks, problem.workers, code_kind, seed)
         be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
         try:
             m = Master(be, problem, model, blocks, policy=policy, mode=mode, unit=unit, seed=seed, log=log,
-                       code_kind=code_kind, stragglers=experience, adapt=adapt, **master_kw)
+                       code_kind=code_kind, stragglers=experience, adapt=adapt, links=net, **master_kw)
             results.append(m.run(iterations, progress))
         finally:
             be.shutdown()

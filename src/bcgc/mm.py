@@ -1,0 +1,157 @@
+"""bcgc_mm, the frontier scheme: BCGC blocks whose messages may be split, one design space that holds
+classic BCGC and UC-MMC both (docs/model.md, "The frontier scheme bcgc_mm").
+
+A design is a sequence of blocks processed in order by every worker. Block b has x_b coordinates, a
+redundancy r_b (cyclic placement: worker n holds subsets n, n+1, .., n+r_b−1 mod N for the block's
+coordinates and computes them in that order, each costing x_b / L units of work) and a mode:
+
+* ``coded`` — one message of x_b values, the level-(r_b−1) gradient code of the block, sent once the
+  worker has computed its r_b subsets; decoded from the first N − r_b + 1 arrivals (BCGC's block);
+* ``multi`` — r_b uncoded messages of x_b values, the partial derivatives of subset n+j sent as soon
+  as it is computed (position j); subset k is in once any of its holders' message has arrived,
+  D_b = max_k min_{j<r_b} A_{(k−j) mod N}(b, j) (UC-MMC's rule, block by block);
+* ``layered`` — r_b coded messages of x_b values: after its j-th subset worker n sends the block's
+  level-j code of its subsets n..n+j (cyclic codes are nested windows); the master decodes the
+  block from whichever level completes first, D_b = min_{j<r_b} (N−j)-th smallest over n of
+  A_n(b, j) (every level j is a gradient code on its own: exact).
+
+Worker n's work before message (b, j) is W(b, j) = P_b + (j+1)·x_b/L with P_b = Σ_{b'<b} r_{b'} x_{b'}/L
+(coded: j = r_b−1); its ready time is a_n + b_n·W (``bcgc.timeline.ready_at``), its arrival the
+upload recursion of ``bcgc.links``; τ = max_b D_b. BCGC's x is the coded blocks at r = s+1 in level
+order (formula (2)); UC-MMC with r is one multi block of L coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate as V
+from .links import FREE, Links, arrivals
+from .timeline import ready_at
+
+__all__ = ["MODES", "MMBlock", "MMDesign", "from_bcgc", "ucmmc", "decode_times", "runtime_samples"]
+
+#: message modes of a block (module docstring)
+MODES = ("coded", "multi", "layered")
+
+
+@dataclass(frozen=True)
+class MMBlock:
+    """One block: ``coords`` coordinates (> 0; a fraction while a design is searched), its
+    redundancy r (1..N) and its mode (``MODES``). r = 1 is the uncoded block, always ``coded``."""
+
+    coords: float
+    redundancy: int
+    mode: str = "coded"
+
+    @property
+    def messages(self) -> int:
+        """Messages per worker for this block: 1 (coded) or r (multi, layered)."""
+        return 1 if self.mode == "coded" else self.redundancy
+
+
+@dataclass(frozen=True)
+class MMDesign:
+    """A bcgc_mm design: N workers and its blocks in processing order (see the module docstring)."""
+
+    workers: int
+    blocks: tuple
+
+    def __post_init__(self):
+        workers = V.workers(self.workers)
+        if not self.blocks:
+            raise ValueError("blocks must hold at least one block")
+        for i, blk in enumerate(self.blocks):
+            if blk.mode not in MODES:
+                raise ValueError(f"blocks[{i}].mode must be one of {', '.join(MODES)}, got {blk.mode!r}")
+            V.integer(f"blocks[{i}].redundancy", blk.redundancy, minimum=1, maximum=workers)
+            if blk.redundancy == 1 and blk.mode != "coded":
+                raise ValueError(f"blocks[{i}]: redundancy 1 is the uncoded block, mode 'coded', got {blk.mode!r}")
+            if not (np.isfinite(blk.coords) and blk.coords > 0):
+                raise ValueError(f"blocks[{i}].coords must be a number > 0, got {blk.coords!r}")
+        object.__setattr__(self, "blocks", tuple(self.blocks))
+
+    @property
+    def coords(self) -> float:
+        """L = Σ_b x_b."""
+        return float(sum(b.coords for b in self.blocks))
+
+    @property
+    def upload_per_worker(self) -> float:
+        """Values each worker sends per iteration: Σ_b (messages of b) · x_b."""
+        return float(sum(b.messages * b.coords for b in self.blocks))
+
+    @property
+    def messages_per_worker(self) -> int:
+        return int(sum(b.messages for b in self.blocks))
+
+    def layout(self):
+        """Every worker's messages in the order sent: (work W, size, block index, position j), each (M,)."""
+        L = self.coords
+        work, size, block, position = [], [], [], []
+        done = 0.0
+        for i, blk in enumerate(self.blocks):
+            z = blk.coords / L
+            js = [blk.redundancy - 1] if blk.mode == "coded" else range(blk.redundancy)
+            for j in js:
+                work.append(done + (j + 1.0) * z)
+                size.append(float(blk.coords))
+                block.append(i)
+                position.append(j)
+            done += blk.redundancy * z
+        return (np.array(work), np.array(size), np.array(block, dtype=np.int64),
+                np.array(position, dtype=np.int64))
+
+    def describe(self) -> str:
+        return ", ".join(f"{b.coords:g}@r{b.redundancy}:{b.mode}" for b in self.blocks)
+
+    def as_dict(self) -> dict:
+        return {"workers": self.workers,
+                "blocks": [{"coords": b.coords, "redundancy": b.redundancy, "mode": b.mode} for b in self.blocks]}
+
+
+def from_bcgc(x) -> MMDesign:
+    """BCGC's block vector x as a bcgc_mm design: block s coded at r = s + 1, in level order."""
+    x = np.asarray(x)
+    return MMDesign(x.size, tuple(MMBlock(float(x[s]), int(s) + 1, "coded") for s in np.flatnonzero(x > 0)))
+
+
+def ucmmc(workers: int, coords: float, r: int) -> MMDesign:
+    """UC-MMC with r as a bcgc_mm design: one multi block of all L coordinates."""
+    return MMDesign(workers, (MMBlock(float(coords), int(r), "coded" if r == 1 else "multi"),))
+
+
+def decode_times(design: MMDesign, arrival) -> np.ndarray:
+    """D_b per block from the message arrivals ``arrival`` (K, N, M) (``MMDesign.layout`` order),
+    shape (K, #blocks): the decode rule of each mode (module docstring)."""
+    arrival = np.asarray(arrival, dtype=float)
+    N = design.workers
+    _, _, block, position = design.layout()
+    out = np.empty((arrival.shape[0], len(design.blocks)))
+    for i, blk in enumerate(design.blocks):
+        cols = np.flatnonzero(block == i)
+        if blk.mode == "coded":
+            out[:, i] = np.sort(arrival[:, :, cols[0]], axis=1)[:, N - blk.redundancy]
+        elif blk.mode == "multi":
+            best = np.full(arrival.shape[:2], np.inf)
+            for m in cols:   # worker k−j sends subset k at position j
+                np.minimum(best, np.roll(arrival[:, :, m], position[m], axis=1), out=best)
+            out[:, i] = best.max(axis=1)
+        else:
+            ordered = np.sort(arrival[:, :, cols], axis=1)           # (K, N, r), level j in column j
+            out[:, i] = ordered[:, N - 1 - position[cols], np.arange(cols.size)].min(axis=1)
+    return out
+
+
+def message_arrivals(design: MMDesign, fixed, rate, net: Links = FREE) -> np.ndarray:
+    """Arrival of every message at the master, (K, N, M): ready at a_n + b_n·W, then the links."""
+    work, size, _, _ = design.layout()
+    return arrivals(ready_at(fixed, rate, work), size, net)
+
+
+def runtime_samples(design: MMDesign, fixed, rate, net: Links = FREE) -> np.ndarray:
+    """τ = max_b D_b per realisation, shape (K,). ``fixed``, ``rate``: (K, N) (a = 0, b = T without
+    a fixed cost)."""
+    return decode_times(design, message_arrivals(design, fixed, rate, net)).max(axis=1)
