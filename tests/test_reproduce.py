@@ -47,7 +47,7 @@ def test_every_png_opens_and_index_shows_them(out):
     import matplotlib.image as mpimg
     path, _ = out
     pngs = sorted(p.name for p in path.glob("*.png"))
-    assert len(pngs) == 9
+    assert len(pngs) == 10
     for name in pngs:
         img = mpimg.imread(path / name)
         assert img.shape[0] > 100 and img.shape[1] > 100

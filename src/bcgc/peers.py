@@ -236,6 +236,12 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
         return [PeerResult(name, ev, upload, params, exact_grad, inputs, tuned.get(name, inputs.objective
                            if name in _TUNED else "-"))
                 for name, ev, upload, params, exact_grad in peers_affine.affine_rows(inputs, bcgc_blocks, sizes)]
+    return _rows(inputs, bcgc_blocks, sizes, exact, tuned, mm)
+
+
+def _rows(inputs: CompareInputs, bcgc_blocks, sizes, exact: bool, tuned: dict, mm: bool) -> list[PeerResult]:
+    """Every scheme on one set of common draws (free communication, no fixed cost)."""
+    model, workers, method = inputs.model, inputs.workers, inputs.method
     out = []
     T = _common_draws(model, workers, None, inputs.seed, inputs.samples)
     Td = descending(T)

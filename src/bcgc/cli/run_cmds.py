@@ -19,17 +19,29 @@ from .options import data_options, design_args, design_file, design_options, lin
 
 def register(sub) -> dict:
     """Add simulate, train and reproduce."""
-    from ..runtime import BACKENDS, MODES
-    from ..simulate import SCHEMES
+    _simulate_parser(sub)
+    _train_parser(sub)
+    r = sub.add_parser("reproduce", help="regenerate the paper's evaluation and more: PNG + CSV + index.md")
+    r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
+    r.add_argument("--out", default="reproduce", help="output folder")
+    r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
+    r.add_argument("--traces", metavar="DIR", help="folder holding the frontier's trace files "
+                   "(lambda-sydney-b256-load1.000.csv, alibaba-pai-job1.csv); default: the ones shipped, if any")
 
-    def _cpus(text):  # a finite number >= 0: 0 (the one-machine default) is valid, so positive() does not fit
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not 0 <= value < float("inf"):
-            raise UsageError(f"--cpus-per-worker must be a finite number >= 0, got {text!r}")
-        return value
+
+def _cpus(text):
+    """--cpus-per-worker: a finite number >= 0 (0, the one-machine default, is valid: not positive())."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise UsageError(f"--cpus-per-worker must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _simulate_parser(sub):
+    from ..simulate import SCHEMES
 
     m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
     workers_and_model(m)
@@ -42,6 +54,11 @@ def register(sub) -> dict:
     design_file(m, "run the bcgc scheme with this design document's blocks instead of designing")
     m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
     output(m)
+
+
+def _train_parser(sub):
+    from ..runtime import BACKENDS, MODES
+
     t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
     workers_and_model(t, model_required=False, model_help="; the law the design assumes (default: the "
                       "--stragglers law; required with replay or natural unless --adapt)")
@@ -73,12 +90,6 @@ def register(sub) -> dict:
                    help="write loss against wall-clock time per scheme to this PNG file")
     output(t)
     t.set_defaults(mode=MODES[0])
-    r = sub.add_parser("reproduce", help="regenerate the paper's evaluation and more: PNG + CSV + index.md")
-    r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
-    r.add_argument("--out", default="reproduce", help="output folder")
-    r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
-    r.add_argument("--traces", metavar="DIR", help="folder holding the frontier's trace files "
-                   "(lambda-sydney-b256-load1.000.csv, alibaba-pai-job1.csv); default: the ones shipped, if any")
 
 
 def _experience_options(t):
