@@ -1,0 +1,75 @@
+"""Quantiles of the time at a load W under a fitted law (docs/fitting.md, prediction).
+
+The time of one worker picked at random at load W is T(W) = a + b · W (a law without a fixed cost:
+a = 0, T(W) = W · T). Its CDF is E_a[F_b((t − a)/W)] for a fixed-cost law, the mean of the
+per-worker CDFs for a heterogeneous law; the p-th quantile is found by bisection.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..stragglers import Empirical, FixedCost, Heterogeneous, Trace
+
+#: the levels of ``predicted_quantiles``: the 1st..99th percentiles
+LEVELS = np.arange(1, 100) / 100.0
+
+
+def _bisect(cdf, q, lo, hi, steps: int = 200):
+    """Smallest t in [lo, hi] with cdf(t) ≥ q, per level (cdf(lo) < q ≤ cdf(hi))."""
+    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        below = cdf(mid) < q
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        if np.all(hi - lo <= 1e-12 * np.maximum(np.abs(hi), 1e-300)):
+            break
+    return hi
+
+
+def _fixed_cost(model: FixedCost, load: float, q):
+    a = model.fixed
+    b = model.rate
+    if isinstance(a, float):
+        points = np.array([a])
+    elif isinstance(a, Empirical):
+        points = a.values
+    else:
+        points = np.asarray(a.ppf((np.arange(4096) + 0.5) / 4096), dtype=float)
+    if load == 0:
+        return np.quantile(points, q, method="inverted_cdf")
+    if not getattr(b, "iid", False) or not hasattr(b, "cdf"):
+        raise ValueError(f"predict needs an i.i.d. law for b, got {b.spec!r}")
+
+    def cdf(t):
+        return np.mean(b.cdf((t[:, None] - points[None, :]) / load), axis=1)
+
+    lo = points.min() + load * np.asarray(b.ppf(q / 2), dtype=float)
+    hi = points.max() + load * np.asarray(b.isf((1 - q) / 2), dtype=float)
+    return _bisect(cdf, q, lo, hi)
+
+
+def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:
+    """The quantiles (at ``levels``, default the 1st..99th percentiles) of the time of one worker
+    picked at random at load W = ``load`` (docs/fitting.md)."""
+    if isinstance(load, bool) or not isinstance(load, (int, float)) or not (math.isfinite(load) and load >= 0):
+        raise ValueError(f"predict load W must be a finite number >= 0, got {load!r}")
+    load = float(load)
+    q = np.asarray(levels, dtype=float)
+    if isinstance(model, FixedCost):
+        return _fixed_cost(model, load, q)
+    if isinstance(model, Trace):
+        return load * np.quantile(model.samples.ravel(), q, method="inverted_cdf")
+    if isinstance(model, Heterogeneous):
+        laws = model.laws
+
+        def cdf(t):
+            return np.mean([law.cdf(t) for law in laws], axis=0)
+
+        per = np.array([law.ppf(q) for law in laws])
+        return load * _bisect(cdf, q, per.min(axis=0) * (1 - 1e-12), per.max(axis=0))
+    if getattr(model, "iid", False) and hasattr(model, "ppf"):
+        return load * np.asarray(model.ppf(q), dtype=float)
+    raise ValueError(f"predict cannot compute quantiles of the model {model.spec!r}")
