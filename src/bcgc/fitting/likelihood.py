@@ -13,6 +13,7 @@ AIC = 2k − 2 ℓ(θ̂) with k free parameters; the family with the smallest AI
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -122,8 +123,10 @@ def numeric_mle(cls, start, objective, fatol: float = 1e-6, maxfev: int = 8000):
             return math.inf
         return -value if math.isfinite(value) else math.inf
 
-    best = optimize.minimize(neg, z0, method="Nelder-Mead",
-                             options={"xatol": 1e-6, "fatol": fatol, "maxfev": maxfev})
+    with warnings.catch_warnings():  # inf − inf in scipy's convergence check near refused points
+        warnings.simplefilter("ignore", RuntimeWarning)
+        best = optimize.minimize(neg, z0, method="Nelder-Mead",
+                                 options={"xatol": 1e-6, "fatol": fatol, "maxfev": maxfev})
     z = best.x if best.fun <= neg(z0) else z0
     return law_of(z)
 

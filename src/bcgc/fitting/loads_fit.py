@@ -57,8 +57,10 @@ def convolution_loglik(b_law, grid, t, w) -> float:
     return total if math.isfinite(total) else -math.inf
 
 
-def grid_of(a_points, data, size: int = GRID):
-    """(start, h, masses, a_points): a's law binned on ``size`` points from min a to the largest time seen."""
+def grid_of(a_points, data):
+    """(start, h, masses, a_points): a's law binned on a grid from min a to the largest time seen,
+    of 4 points per time seen (at least 2^12, at most :data:`GRID`)."""
+    size = int(min(GRID, max(2**12, 4 * sum(t.size for _, t in data))))
     start = float(np.min(a_points))
     stop = max(float(np.max(t)) for _, t in data)
     h = (stop - start) / (size - 1)
