@@ -107,10 +107,3 @@ def pooled_cdf(model, t):
         inner = law.base if isinstance(law, FullStragglers) else law
         out = out + inner.cdf(t)
     return out / len(laws)
-
-
-def aic_total(result: FitResult) -> float:
-    """The AIC of the chosen model (per-worker total when heterogeneous)."""
-    pw = result.report.get("per_worker")
-    return pw["aic"] if pw and pw.get("chosen") else result.report["aic"]
-
