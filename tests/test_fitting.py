@@ -103,11 +103,12 @@ def synthetic_log(path, a=0.5, b="weibull:scale=1,shape=2", iterations=150, work
     lines = []
     for k in range(iterations):
         bb = law.sample(1, workers, seed=k)[0]
-        cut = np.sort(a + 3 * bb)[keep - 1]
+        fixed = np.broadcast_to(np.asarray(a, dtype=float), (workers,))
+        cut = np.sort(fixed + 3 * bb)[keep - 1]
         obs = []
         for n in range(workers):
             for w in (1, 2, 3):
-                t = a + bb[n] * w
+                t = fixed[n] + bb[n] * w
                 obs.append([n, w, float(min(t, cut)), int(t > cut)])
                 if t > cut:
                     break
@@ -137,3 +138,25 @@ def test_bad_logs_are_refused_by_name(tmp_path, line, words):
     path.write_text(line + "\n")
     with pytest.raises(ValueError, match=words):
         read_log(path)
+
+
+def test_log_fit_finds_per_worker_fixed_costs_when_workers_differ(tmp_path):
+    fixed = [0.2, 0.2, 0.2, 1.0, 1.0, 1.0]
+    b = "heterogeneous:3*weibull:scale=1,shape=2;3*weibull:scale=0.5,shape=2"
+    obs = read_log(synthetic_log(tmp_path / "run.jsonl", a=fixed, b=b, iterations=200))
+    fit = fit_log(obs, families=("weibull",))
+    assert fit.report["persistence"]["differ"]
+    assert isinstance(fit.model, Heterogeneous) and all(isinstance(p, FixedCost) for p in fit.model.laws)
+    assert np.allclose([p.fixed for p in fit.model.laws], fixed, atol=0.1)
+    assert np.allclose([p.rate.scale for p in fit.model.laws], [1, 1, 1, 0.5, 0.5, 0.5], atol=0.1)
+    again = parse_model(fit.spec)
+    assert again.spec == fit.spec
+    a, bb = again.sample_parts(50, 6, seed=0)
+    assert np.allclose(a + bb, again.sample(50, 6, seed=0)) and np.all(a[:, 3:] > a[:, :3])
+
+
+def test_predict_heterogeneous_fixed_cost_matches_monte_carlo():
+    law = parse_model("heterogeneous:2*affine:a=0.5;b=exponential:rate=1;2*affine:a=1;b=weibull:scale=1,shape=2")
+    a, b = law.sample_parts(20000, 4, seed=1)
+    observed = np.percentile(a + 0.5 * b, np.arange(10, 91))
+    assert np.max(np.abs(predicted_quantiles(law, 0.5)[9:90] / observed - 1)) < 0.01

@@ -88,8 +88,8 @@ def _fit_with_fixed_cost(family, work, t, c):
 def fit_log(obs, alpha: float = 0.01, source: str = "", families=tuple(FAMILIES)) -> FitResult:
     """Choose by AIC among: b alone (T(w) = b·w) and a constant fixed cost a plus b (when the log
     holds at least 2 distinct works), for every family; censored observations through S
-    (docs/fitting.md). Kruskal–Wallis on the seen times per unit of work across workers; if the
-    workers differ and the chosen law has no fixed cost, per-worker laws of that family."""
+    (docs/fitting.md). Kruskal–Wallis on the seen times at the smallest work across workers; if
+    the workers differ, per-worker laws of the chosen family and kind (a_n and b_n per worker)."""
     obs = np.asarray(obs, dtype=float)
     worker, work, t, c = obs[:, 0].astype(int), obs[:, 1], obs[:, 2], obs[:, 3].astype(bool)
     if (~c).sum() < 2:
@@ -115,8 +115,8 @@ def fit_log(obs, alpha: float = 0.01, source: str = "", families=tuple(FAMILIES)
     groups = [t[(worker == n) & first] for n in np.unique(worker)]
     test = _test(groups, alpha)
     model = best["law"] if best["kind"] == "plain" else FixedCost(best["a"], best["law"])
-    if test["differ"] and best["kind"] == "plain":
-        model = _per_worker(type(plain).name, worker, t / work, c) or model
+    if test["differ"]:
+        model = _per_worker(type(best["law"]).name, best["kind"], worker, work, t, c) or model
     u = (t - best["a"]) / work
     ks = ks_censored(best["law"].cdf, u[u > 0], c[u > 0])
     report = {"path": source, "observations": int(len(t)), "censored": int(c.sum()),
@@ -137,11 +137,17 @@ def _test(groups, alpha):
             "differ": bool(p < alpha), "note": "on the uncensored times at the smallest work"}
 
 
-def _per_worker(family, worker, u, c):
+def _per_worker(family, kind, worker, work, t, c):
+    """One law per worker, of the chosen family and kind (with a fixed cost a_n or without); None
+    when some worker has too few seen times (or, with a fixed cost, fewer than 2 distinct works)."""
     laws = []
     for n in range(int(worker.max()) + 1):
         mine = worker == n
-        if (~c[mine]).sum() < 2:
-            return None  # a worker with too few seen times: keep the pooled law
-        laws.append(mle(family, u[mine], c[mine]))
+        if (~c[mine]).sum() < 2 or (kind == "affine" and np.unique(work[mine]).size < 2):
+            return None  # keep the pooled law
+        if kind == "plain":
+            laws.append(mle(family, t[mine] / work[mine], c[mine]))
+        else:
+            a, law, _ = _fit_with_fixed_cost(family, work[mine], t[mine], c[mine])
+            laws.append(FixedCost(a, law))
     return Heterogeneous(tuple(laws))

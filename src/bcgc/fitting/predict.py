@@ -29,26 +29,44 @@ def _bisect(cdf, q, lo, hi, steps: int = 200):
     return hi
 
 
-def _fixed_cost(model: FixedCost, load: float, q):
-    a = model.fixed
-    b = model.rate
+def _points(a) -> np.ndarray:
+    """Equal-weight points of a's law: the number itself, the observed times, or 4096 quantiles."""
     if isinstance(a, float):
-        points = np.array([a])
-    elif isinstance(a, Empirical):
-        points = a.values
-    else:
-        points = np.asarray(a.ppf((np.arange(4096) + 0.5) / 4096), dtype=float)
+        return np.array([a])
+    if isinstance(a, Empirical):
+        return a.values
+    return np.asarray(a.ppf((np.arange(4096) + 0.5) / 4096), dtype=float)
+
+
+def _cdf(law, load: float, t):
+    """P(T(W) ≤ t) of one worker's law at load W > 0."""
+    t = np.asarray(t, dtype=float)
+    if isinstance(law, FixedCost):
+        points = _points(law.fixed)
+        return np.mean(law.rate.cdf((t[..., None] - points) / load), axis=-1)
+    return law.cdf(t / load)
+
+
+def _fixed_cost(model: FixedCost, load: float, q):
+    points, b = _points(model.fixed), model.rate
     if load == 0:
         return np.quantile(points, q, method="inverted_cdf")
     if not getattr(b, "iid", False) or not hasattr(b, "cdf"):
         raise ValueError(f"predict needs an i.i.d. law for b, got {b.spec!r}")
-
-    def cdf(t):
-        return np.mean(b.cdf((t[:, None] - points[None, :]) / load), axis=1)
-
     lo = points.min() + load * np.asarray(b.ppf(q / 2), dtype=float)
     hi = points.max() + load * np.asarray(b.isf((1 - q) / 2), dtype=float)
-    return _bisect(cdf, q, lo, hi)
+    return _bisect(lambda t: _cdf(model, load, t), q, lo, hi)
+
+
+def _heterogeneous(model: Heterogeneous, load: float, q):
+    """Quantiles of the mean of the per-worker CDFs, bracketed by the per-worker quantiles."""
+    per = np.array([_fixed_cost(law, load, q) if isinstance(law, FixedCost) else load * law.ppf(q)
+                    for law in model.laws])
+    if load == 0:  # the fixed costs alone: pool their points
+        pts = np.concatenate([_points(law.fixed) if isinstance(law, FixedCost) else [0.0] for law in model.laws])
+        return np.quantile(pts, q, method="inverted_cdf")
+    return _bisect(lambda t: np.mean([_cdf(law, load, t) for law in model.laws], axis=0), q,
+                   per.min(axis=0) * (1 - 1e-12), per.max(axis=0))
 
 
 def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:
@@ -63,13 +81,7 @@ def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:
     if isinstance(model, Trace):
         return load * np.quantile(model.samples.ravel(), q, method="inverted_cdf")
     if isinstance(model, Heterogeneous):
-        laws = model.laws
-
-        def cdf(t):
-            return np.mean([law.cdf(t) for law in laws], axis=0)
-
-        per = np.array([law.ppf(q) for law in laws])
-        return load * _bisect(cdf, q, per.min(axis=0) * (1 - 1e-12), per.max(axis=0))
+        return _heterogeneous(model, load, q)
     if getattr(model, "iid", False) and hasattr(model, "ppf"):
         return load * np.asarray(model.ppf(q), dtype=float)
     raise ValueError(f"predict cannot compute quantiles of the model {model.spec!r}")
