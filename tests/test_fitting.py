@@ -160,3 +160,10 @@ def test_predict_heterogeneous_fixed_cost_matches_monte_carlo():
     a, b = law.sample_parts(20000, 4, seed=1)
     observed = np.percentile(a + 0.5 * b, np.arange(10, 91))
     assert np.max(np.abs(predicted_quantiles(law, 0.5)[9:90] / observed - 1)) < 0.01
+
+
+def test_predict_a_mixture_with_a_full_straggler_worker_stays_finite_where_it_should():
+    law = parse_model("heterogeneous:3*exponential:rate=1;1*exponential:rate=1,full=0.5")
+    q = predicted_quantiles(law, 1.0)
+    # 12.5 % of a randomly picked worker's times are inf: the top 12 percentiles are inf, not the rest
+    assert np.all(np.isfinite(q[:87])) and np.all(np.isinf(q[88:])) and np.all(np.diff(q[:87]) > 0)

@@ -19,12 +19,24 @@ LEVELS = np.arange(1, 100) / 100.0
 
 def _bisect(cdf, q, lo, hi, steps: int = 200):
     """Smallest t in [lo, hi] with cdf(t) ≥ q, per level (cdf(lo) < q ≤ cdf(hi))."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an inf quantile doubles to inf: meant
+        return _bisect_quiet(cdf, q, lo, hi, steps)
+
+
+def _bisect_quiet(cdf, q, lo, hi, steps):
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    open_top = ~np.isfinite(hi)  # a full straggler's quantile is inf, not the mixture's: search up
+    hi = np.where(open_top, 2 * np.maximum(np.abs(lo), 1.0), hi)
+    for _ in range(1100):  # doubling reaches inf (the quantile really is inf) within 1100 steps
+        short = open_top & (cdf(hi) < q)
+        if not short.any():
+            break
+        hi = np.where(short, 2 * hi, hi)
     for _ in range(steps):
         mid = 0.5 * (lo + hi)
         below = cdf(mid) < q
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-        if np.all(hi - lo <= 1e-12 * np.maximum(np.abs(hi), 1e-300)):
+        if np.all(~np.isfinite(hi) | (hi - lo <= 1e-12 * np.maximum(np.abs(hi), 1e-300))):
             break
     return hi
 
