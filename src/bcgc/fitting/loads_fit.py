@@ -112,15 +112,27 @@ def _fit_b(family, a_points, data):
     diffs = diffs[diffs > 0]
     if diffs.size < 2:
         raise ValueError("the times at load > 0 are not larger than at load 0: no positive b to fit")
-    start = mle(family, diffs)
-
     grid = grid_of(a_points, data)
 
     def objective(law):
         return sum(convolution_loglik(law, grid, t, w) for w, t in data)
 
-    law = numeric_mle(type(start), start, objective)
+    # b's support must start below every (t − min a)/w: a start beyond it has likelihood 0
+    room = min((float(np.min(t)) - float(np.min(a_points))) / w for w, t in data)
+    candidates = [mle(family, diffs), *starts(family, diffs, np.zeros(diffs.size, bool))]
+    candidates += [_inside(law, room) for law in candidates]
+    start = max((law for law in candidates if law is not None), key=objective)
+    # the log-likelihood sums thousands of terms: 1e-3 of it is far below any AIC difference
+    law = numeric_mle(type(start), start, objective, fatol=1e-3, maxfev=3000)
     return law, objective(law)
+
+
+def _inside(law, room):
+    """The law with its support start (shift, or the Pareto scale) moved to half of ``room``."""
+    name = "shift" if "shift" in type(law).params() else "scale" if type(law).name == "pareto" else None
+    if name is None or room <= 0 or getattr(law, name) < room:
+        return None
+    return type(law)(**{**{k: getattr(law, k) for k in type(law).params()}, name: 0.5 * room})
 
 
 def fit_loads(traces, loads, sources=None, fixed="empirical", families=CANDIDATES) -> FitResult:
