@@ -18,7 +18,7 @@ import numpy as np
 from scipy import signal, special, stats
 
 from ..stragglers import Empirical, FixedCost
-from .likelihood import CANDIDATES, logpdf, mle, numeric_mle, starts
+from .likelihood import CANDIDATES, logpdf, mle, numeric_mle
 from .likelihood import choose as choose_family
 from .trace_fit import FitResult
 
@@ -117,13 +117,14 @@ def _fit_b(family, a_points, data):
     def objective(law):
         return sum(convolution_loglik(law, grid, t, w) for w, t in data)
 
-    # b's support must start below every (t − min a)/w: a start beyond it has likelihood 0
-    room = min((float(np.min(t)) - float(np.min(a_points))) / w for w, t in data)
-    candidates = [mle(family, diffs), *starts(family, diffs, np.zeros(diffs.size, bool))]
-    candidates += [_inside(law, room) for law in candidates]
-    start = max((law for law in candidates if law is not None), key=objective)
-    # the log-likelihood sums thousands of terms: 1e-3 of it is far below any AIC difference
-    law = numeric_mle(type(start), start, objective, fatol=1e-3, maxfev=3000)
+    start = mle(family, diffs)
+    candidates = [start]
+    if not objective(start) > -math.inf:
+        # b's support must start below every (t − min a)/w: a start beyond it has likelihood 0;
+        # the search from it may still find its way, so both searches run and the better is kept
+        room = min((float(np.min(t)) - float(np.min(a_points))) / w for w, t in data)
+        candidates += [law for law in (_inside(start, room),) if law is not None]
+    law = max((numeric_mle(type(s), s, objective) for s in candidates), key=objective)
     return law, objective(law)
 
 
