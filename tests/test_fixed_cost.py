@@ -31,3 +31,15 @@ def test_a_law_without_fixed_cost_has_zero_a():
 def test_bad_affine_laws_are_refused_by_name(text, words):
     with pytest.raises(ValueError, match=words):
         parse_model(text)
+
+
+def test_heterogeneous_accepts_fixed_cost_parts_and_stacks_their_parts():
+    from bcgc.stragglers import Heterogeneous
+    law = parse_model("heterogeneous:2*affine:a=0.5;b=exponential:rate=1;1*exponential:rate=2")
+    assert isinstance(law, Heterogeneous) and law.workers == 3
+    assert parse_model(law.spec).spec == law.spec == (
+        "heterogeneous:2*affine:a=0.5;b=exponential:rate=1;1*exponential:rate=2")
+    a, b = law.sample_parts(200, 3, seed=5)
+    assert np.all(a[:, :2] == 0.5) and np.all(a[:, 2] == 0) and np.array_equal(a + b, law.sample(200, 3, seed=5))
+    with pytest.raises(ValueError, match="affine needs both"):
+        parse_model("heterogeneous:2*affine:a=0.5;1*exponential:rate=2")

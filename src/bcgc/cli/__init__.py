@@ -21,7 +21,7 @@ import numpy as np
 from .. import __version__
 from .._args import Parser, UsageError
 from ..policy import RedesignImpossible
-from . import design_cmds, recommend_cmd, run_cmds
+from . import design_cmds, fit_cmd, recommend_cmd, run_cmds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +57,7 @@ def _ticker(label: str):
         print("\r" + " " * (len(label) + 14) + "\r", end="", file=sys.stderr, flush=True)
 
 
-MODULES = (design_cmds, run_cmds, recommend_cmd)
+MODULES = (design_cmds, run_cmds, recommend_cmd, fit_cmd)
 COMMANDS = {name: run for module in MODULES for name, run in module.COMMANDS.items()}
 
 

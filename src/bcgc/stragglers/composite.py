@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _validate as V
 from .base import IIDLaw, StragglerModel
+from .fixed_cost import FixedCost
 
 
 @dataclass(frozen=True, repr=False)
@@ -83,7 +84,8 @@ class FullStragglers(StragglerModel):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Heterogeneous(StragglerModel):
-    """Independent, not identical: worker n draws from ``laws[n]``. Monte Carlo only."""
+    """Independent, not identical: worker n draws from ``laws[n]``, an i.i.d. law or a fixed-cost
+    law a_n + b_n · w (docs/model.md, fixed costs). Monte Carlo only."""
 
     laws: tuple = ()
 
@@ -92,7 +94,7 @@ class Heterogeneous(StragglerModel):
         if not laws:
             raise ValueError("laws must name at least one per-worker law")
         for law in laws:
-            if not getattr(law, "iid", False):
+            if not (getattr(law, "iid", False) or (isinstance(law, FixedCost) and law.workers is None)):
                 raise ValueError(f"each per-worker law must be a single-worker law, got {law!r}")
         object.__setattr__(self, "laws", laws)
         object.__setattr__(self, "workers", len(laws))
@@ -102,12 +104,27 @@ class Heterogeneous(StragglerModel):
         # one column per worker, each from its own law, in worker order (seeded as one stream)
         return np.column_stack([law._sample(rng, iterations, 1)[:, 0] for law in self.laws])
 
+    def sample_parts(self, iterations, workers, seed=None):
+        """(a, b): each worker's parts side by side (a = 0 for a law without fixed cost); the same
+        draws as ``sample`` with the same seed, so a + b equals it."""
+        iterations = V.integer("iterations", iterations, minimum=1)
+        workers = self.check_workers(workers)
+        rng = V.as_rng(seed)
+        a, b = np.zeros((iterations, workers)), np.empty((iterations, workers))
+        for n, law in enumerate(self.laws):
+            if isinstance(law, FixedCost):
+                an, bn = law._parts(rng, iterations, 1)
+                a[:, n], b[:, n] = an[:, 0], bn[:, 0]
+            else:
+                b[:, n] = law._sample(rng, iterations, 1)[:, 0]
+        return a, b
+
     @property
     def spec(self) -> str:
         parts, i = [], 0
         while i < len(self.laws):
             j = i
-            while j < len(self.laws) and self.laws[j] == self.laws[i]:
+            while j < len(self.laws) and self.laws[j].spec == self.laws[i].spec:
                 j += 1
             parts.append(f"{j - i}*{self.laws[i].spec}")
             i = j

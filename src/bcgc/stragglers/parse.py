@@ -35,6 +35,7 @@ def parse_model(text: str) -> StragglerModel:
     * ``trace:path=times.csv`` (joint law, bootstrapped rows), ``empirical:path=times.csv`` (pooled i.i.d.);
       ``trace:name=alibaba-pai-job2``: a trace shipped with bcgc (:func:`shipped_names`)
     * ``heterogeneous:6*shifted-exponential:shift=1,rate=1;2*shifted-exponential:shift=3,rate=1``
+      (parts may be affine: ``heterogeneous:2*affine:a=0.5;b=exponential:rate=1;1*exponential:rate=2``)
     * ``affine:a=0.5;b=shifted-exponential:shift=1,rate=2``: time a + b · w for work w (a a number or a law)
     * any of them with ``full=P`` appended: each worker never answers with probability P.
     """
@@ -66,7 +67,7 @@ def parse_model(text: str) -> StragglerModel:
 def _parse_heterogeneous(text: str, rest: str) -> Heterogeneous:
     """``COUNT*LAW;COUNT*LAW;..`` (a bare LAW counts once) -> one law per worker, in order."""
     laws = []
-    for part in filter(None, (p.strip() for p in rest.split(";"))):
+    for part in _heterogeneous_parts(rest):
         count, star, law_text = part.partition("*")
         if not star:
             count, law_text = "1", part
@@ -75,13 +76,25 @@ def _parse_heterogeneous(text: str, rest: str) -> Heterogeneous:
             raise ValueError(f"model {text!r}: heterogeneous describes at most {MAX_WORKERS} workers, "
                              f"got {len(laws) + n} or more")
         law = parse_model(law_text)
-        if not law.iid:
+        if not (law.iid or (isinstance(law, FixedCost) and law.workers is None)):
             raise ValueError(f"model {text!r}: each part of heterogeneous must be an i.i.d. law "
-                             f"(not a trace or a nested heterogeneous), got {law_text.strip()!r}")
+                             f"or an affine one (not a trace or a nested heterogeneous), got {law_text.strip()!r}")
         laws.extend([law] * n)
     if not laws:
         raise ValueError(f"model {text!r}: heterogeneous needs parts COUNT*LAW separated by ';'")
     return Heterogeneous(tuple(laws))
+
+
+def _heterogeneous_parts(rest: str) -> list[str]:
+    """The parts of a heterogeneous law split on ';', an affine part kept whole: its own ';b=..'
+    joins it (``2*affine:a=0.5;b=exponential:rate=1;1*exponential:rate=2``)."""
+    parts = []
+    for part in filter(None, (p.strip() for p in rest.split(";"))):
+        if parts and part.lower().startswith("b=") and "affine:" in parts[-1].lower() and ";b=" not in parts[-1].lower():
+            parts[-1] += ";" + part
+        else:
+            parts.append(part)
+    return parts
 
 
 def _parse_affine(text: str, rest: str) -> FixedCost:
