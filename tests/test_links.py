@@ -155,3 +155,27 @@ def test_aware_design_never_worse_than_oblivious(bandwidth, latency):
 def test_design_refuses_a_deadline_under_links():
     with pytest.raises(ValueError, match="deadline objective under links"):
         design(SE, 4, 20, objective="deadline", deadline=3.0, bandwidth=10.0)
+
+
+def test_a_wide_ingress_changes_nothing_and_a_narrow_one_serialises():
+    rng = np.random.default_rng(6)
+    ready = rng.exponential(size=(50, 4, 3))
+    ready = np.cumsum(ready, axis=2)
+    sizes = np.array([3.0, 1.0, 2.0])
+    per_worker = arrivals(ready, sizes, Links(5.0, 0.1))
+    wide = arrivals(ready, sizes, Links(5.0, 0.1, 1e15))
+    assert np.allclose(wide, per_worker, rtol=1e-9)
+    narrow = arrivals(ready, sizes, Links(5.0, 0.1, 0.5))
+    # every message crosses the one link: the last arrival is at least all sizes / B_m after time 0
+    assert np.all(narrow >= per_worker - 1e-12)
+    assert np.all(narrow.reshape(50, -1).max(axis=1) >= 4 * sizes.sum() / 0.5 - 1e-9)
+
+
+def test_compare_and_design_with_a_shared_ingress():
+    rows = {r.name: r for r in compare(SE, 4, 40, samples=1000, seed=1, bandwidth=100.0, ingress=50.0)}
+    free = {r.name: r for r in compare(SE, 4, 40, samples=1000, seed=1, bandwidth=100.0)}
+    assert rows["uncoded"].evaluation.method == "monte-carlo"          # no closed form with a shared link
+    assert rows["uncoded"].expected_runtime > free["uncoded"].expected_runtime
+    assert rows["oracle"].expected_runtime >= 40 / 50.0
+    r = design(SE, 4, 40, seed=1, samples=200, eval_samples=2000, bandwidth=100.0, ingress=50.0)
+    assert r.diagnostics["links"]["margin_percent"] >= 0 and "saa-lp-links" not in r.diagnostics["links"]["candidate_sample_means"]

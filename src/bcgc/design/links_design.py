@@ -50,44 +50,45 @@ def pair_terms(td, z, coords: int, net: Links, levels=None) -> np.ndarray:
     return out
 
 
-def saa_lp_links(td_levels, levels, coords: int, net: Links, max_rounds: int = 40, tol: float = 1e-9):
+def saa_lp_links(td_levels, levels, coords: int, net: Links, z0=None, max_rounds: int = 40, tol: float = 1e-9,
+                 band: float = 0.02):
     """min (1/K) Σ τ_k s.t. τ_k ≥ each (j, s) term (module docstring), z ≥ 0, Σ z = 1, by row
-    generation. ``td_levels``: (K, m) = T_(N-s) at the allowed ``levels``. Returns z at the levels."""
+    generation from ``z0`` (default uniform): each round adds, for every sample whose τ_k is violated,
+    its terms within ``band`` of its largest. ``td_levels``: (K, m) = T_(N-s) at the allowed
+    ``levels``. Returns z at the levels."""
     scale = float(np.mean(td_levels))
     td = td_levels / scale
     unit = Links(net.bandwidth * scale, net.latency / scale)   # times in units of the mean time
     K, m = td.shape
-    lv = np.asarray(levels, dtype=float)
-    z = np.full(m, 1.0 / m)
-    rows = set()
+    lv = np.asarray(levels, dtype=np.int64)
+    z = np.full(m, 1.0 / m) if z0 is None else np.asarray(z0, dtype=float) / np.sum(z0)
+    rows = np.zeros((K, m * m), dtype=bool)
     cost = np.concatenate([np.zeros(m), np.full(K, 1.0 / K)])
     a_eq = np.concatenate([np.ones(m), np.zeros(K)])[None, :]
-    res = None
+    tau = np.full(K, -np.inf)
     for _ in range(max_rounds):
         terms = pair_terms(td, z, coords, unit, lv).reshape(K, m * m)
-        tau = res.x[m:] if res is not None else np.full(K, -np.inf)
-        worst = np.argmax(terms, axis=1)
-        new = {(k, int(w)) for k, w in enumerate(worst) if terms[k, w] > tau[k] + tol * max(1.0, abs(terms[k, w]))}
-        if not new - rows:
+        top = terms.max(axis=1)
+        violated = top > tau + tol * np.maximum(1.0, np.abs(top))
+        new = (terms >= top[:, None] - band * np.abs(top[:, None])) & violated[:, None] & ~rows
+        if not new.any():
             break
         rows |= new
-        res = _solve(rows, td, lv, coords, unit, cost, a_eq, m, K)
-        z = np.maximum(res.x[:m], 0.0)
+        res = _solve(np.nonzero(rows), td, lv.astype(float), coords, unit, cost, a_eq, m, K)
+        z, tau = np.maximum(res.x[:m], 0.0), res.x[m:]
         z /= z.sum()
     return z
 
 
 def _solve(rows, td, lv, coords, unit, cost, a_eq, m, K):
-    data, ri, ci, rhs = [], [], [], []
-    for r, (k, w) in enumerate(sorted(rows)):
-        j, s = divmod(w, m)
-        coef = td[k, s] * (lv + 1.0) * (np.arange(m) <= j) + coords / unit.bandwidth * \
-            ((np.arange(m) >= j) & (np.arange(m) <= s))
-        data += [*coef, -1.0]
-        ri += [r] * (m + 1)
-        ci += [*range(m), m + k]
-        rhs.append(-unit.latency * (s - j + 1))
-    a_ub = sparse.csr_matrix((data, (ri, ci)), shape=(len(rhs), m + K))
+    k, w = rows
+    j, s = np.divmod(w, m)
+    i = np.arange(m)[None, :]
+    coef = td[k, s][:, None] * (lv + 1.0)[None, :] * (i <= j[:, None]) + \
+        coords / unit.bandwidth * ((i >= j[:, None]) & (i <= s[:, None]))
+    a_ub = sparse.hstack([sparse.csr_matrix(coef), sparse.csr_matrix((-np.ones(k.size), (np.arange(k.size), k)),
+                                                                      shape=(k.size, K))]).tocsr()
+    rhs = -unit.latency * (s - j + 1.0)
     res = optimize.linprog(cost, A_ub=a_ub, b_ub=rhs, A_eq=a_eq, b_eq=[1.0],
                            bounds=[(0, None)] * m + [(None, None)] * K, method="highs")
     if res.status != 0:
@@ -107,7 +108,7 @@ def communication_aware(p, oblivious_blocks, coords: int, net: Links, eval_sampl
     if net.per_worker and not np.any(a) and p.levels.size <= lp_max_levels:
         td = descending(b)[:, p.levels]
         z = np.zeros(p.workers)
-        z[p.levels] = saa_lp_links(td, p.levels, coords, net)
+        z[p.levels] = saa_lp_links(td, p.levels, coords, net, z0=np.maximum(cands["oblivious"][p.levels], 1e-3))
         cands["saa-lp-links"] = round_blocks(z, coords, p.levels)
     for s in p.levels:
         x = np.zeros(p.workers, dtype=np.int64)
@@ -125,7 +126,7 @@ def communication_aware(p, oblivious_blocks, coords: int, net: Links, eval_sampl
 def _keep_better(p, x, x0, net, eval_samples, diag):
     """Score aware and oblivious on the same evaluation draws; keep the better (never worse)."""
     a, b = p.model.sample_parts(eval_samples, p.workers, streams.rng(p.seed, streams.EVALUATION))
-    tau, tau0 = block_runtime_samples(x, a, b, net), block_runtime_samples(x0, a, b, net)
+    tau, tau0 = _chunked(x, a, b, net), _chunked(x0, a, b, net)
     ev, ev0 = summarize(tau, p.deadline), summarize(tau0, p.deadline)
     if ev0.expected_runtime < ev.expected_runtime:
         x, ev, tau, diag["kept"] = x0, ev0, tau0, "oblivious"
@@ -136,6 +137,12 @@ def _keep_better(p, x, x0, net, eval_samples, diag):
                 margin_percent=100.0 * float(diff.mean()) / ev0.expected_runtime,
                 margin_stderr_percent=100.0 * float(diff.std(ddof=1) / np.sqrt(diff.size)) / ev0.expected_runtime)
     return x, ev, diag
+
+
+def _chunked(x, a, b, net, rows: int = 20_000):
+    """τ of blocks x on many draws, a slice of rows at a time (arrays K × N × blocks stay small)."""
+    return np.concatenate([block_runtime_samples(x, a[i:i + rows], b[i:i + rows], net)
+                           for i in range(0, a.shape[0], rows)])
 
 
 def _local_search(x, levels, score, best, max_evals: int = 400):
