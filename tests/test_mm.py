@@ -167,3 +167,16 @@ def test_compare_row_is_opt_in_and_evaluated_on_the_common_draws():
     T = law.sample(2000, 5, np.random.default_rng([0, 10]))   # compare's common draws (streams.COMMON_DRAWS)
     assert row.expected_runtime == pytest.approx(mm_samples(design, np.zeros_like(T), T, Links()).mean(), rel=1e-12)
     assert row.upload_per_worker == design.upload_per_worker and row.exact_gradient
+
+
+def test_cli_compare_shows_bcgc_mm_unless_asked_not_to(capsys):
+    import json
+
+    from bcgc.cli import main
+
+    args = ["compare", "-N", "5", "-L", "40", "-m", "shifted-exponential:shift=0.1,rate=1", "--samples", "1000", "--json"]
+    assert main(args) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["schemes"]}
+    assert rows["bcgc_mm"]["upload_per_worker"] >= 40 and rows["bcgc_mm"]["exact_gradient"]
+    assert main(args + ["--no-mm"]) == 0
+    assert "bcgc_mm" not in {r["name"] for r in json.loads(capsys.readouterr().out)["schemes"]}
