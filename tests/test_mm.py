@@ -15,7 +15,7 @@ from bcgc.mm_scheme import MMScheme
 from bcgc.model import block_runtime
 from bcgc.peers import ucmmc_samples
 from bcgc.peers_links import block_samples, ucmmc_links_all_r
-from bcgc.stragglers import ShiftedExponential
+from bcgc.stragglers import ShiftedExponential, parse_model
 from bcgc.timeline import runtime_samples as timeline_runtime
 
 
@@ -155,6 +155,8 @@ def test_design_arguments_are_checked():
         design_mm(ShiftedExponential(1, 1), 4, 10, max_evals=0)
     with pytest.raises(ValueError, match="bandwidth"):
         design_mm(ShiftedExponential(1, 1), 4, 10, bandwidth=-1)
+    with pytest.raises(ValueError, match="full stragglers"):
+        design_mm(parse_model("shifted-exponential:shift=1,rate=1,full=0.1"), 4, 10)
 
 
 def test_compare_row_is_opt_in_and_evaluated_on_the_common_draws():
