@@ -15,7 +15,7 @@ from bcgc.mm_scheme import MMScheme
 from bcgc.model import block_runtime
 from bcgc.peers import ucmmc_samples
 from bcgc.peers_links import block_samples, ucmmc_links_all_r
-from bcgc.stragglers import ShiftedExponential
+from bcgc.stragglers import ShiftedExponential, parse_model
 from bcgc.timeline import runtime_samples as timeline_runtime
 
 
@@ -155,6 +155,8 @@ def test_design_arguments_are_checked():
         design_mm(ShiftedExponential(1, 1), 4, 10, max_evals=0)
     with pytest.raises(ValueError, match="bandwidth"):
         design_mm(ShiftedExponential(1, 1), 4, 10, bandwidth=-1)
+    with pytest.raises(ValueError, match="full stragglers"):
+        design_mm(parse_model("shifted-exponential:shift=1,rate=1,full=0.1"), 4, 10)
 
 
 def test_compare_row_is_opt_in_and_evaluated_on_the_common_draws():
@@ -167,3 +169,16 @@ def test_compare_row_is_opt_in_and_evaluated_on_the_common_draws():
     T = law.sample(2000, 5, np.random.default_rng([0, 10]))   # compare's common draws (streams.COMMON_DRAWS)
     assert row.expected_runtime == pytest.approx(mm_samples(design, np.zeros_like(T), T, Links()).mean(), rel=1e-12)
     assert row.upload_per_worker == design.upload_per_worker and row.exact_gradient
+
+
+def test_cli_compare_shows_bcgc_mm_unless_asked_not_to(capsys):
+    import json
+
+    from bcgc.cli import main
+
+    args = ["compare", "-N", "5", "-L", "40", "-m", "shifted-exponential:shift=0.1,rate=1", "--samples", "1000", "--json"]
+    assert main(args) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["schemes"]}
+    assert rows["bcgc_mm"]["upload_per_worker"] >= 40 and rows["bcgc_mm"]["exact_gradient"]
+    assert main(args + ["--no-mm"]) == 0
+    assert "bcgc_mm" not in {r["name"] for r in json.loads(capsys.readouterr().out)["schemes"]}

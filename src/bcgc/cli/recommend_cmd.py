@@ -27,6 +27,8 @@ def register(sub):
     link_options(r)
     r.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=20_000,
                    help="common Monte Carlo draws on which every scheme is tuned and evaluated")
+    r.add_argument("--no-mm", action="store_true",
+                   help="leave out bcgc_mm (its design search takes seconds at N = 20, minutes at N = 256)")
     output(r)
 
 
@@ -44,7 +46,7 @@ def _tied(best, other) -> bool:
 
 
 def run_recommend(a):
-    rows = compare(a.model, a.workers, a.coords, samples=a.samples, seed=a.seed, mm=True, **link_args(a))
+    rows = compare(a.model, a.workers, a.coords, samples=a.samples, seed=a.seed, mm=not a.no_mm, **link_args(a))
     ranked, apart = ranking(rows)
     best = ranked[0]
     if a.json:

@@ -165,6 +165,9 @@ def design_mm(model, workers: int, coords: int, bandwidth: float = math.inf, lat
     """
     model = V.law(model)
     workers, coords = model.check_workers(workers), V.coords(coords)
+    if model.full_prob > 0:
+        raise ValueError("with full stragglers every expected runtime is inf: bcgc_mm minimises E[τ] and "
+                         "has nothing to compare")
     net = links(bandwidth, latency, ingress)
     samples = V.integer("samples", samples, minimum=10)
     seed = V.integer("seed", seed, minimum=0)
