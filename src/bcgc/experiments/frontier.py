@@ -60,8 +60,12 @@ def find_traces(folder=None) -> dict:
     return found
 
 
-def _trace_law(path) -> Trace:
+def _trace_law(path, workers: int | None = None) -> Trace:
+    """The trace divided by its median; only its first ``workers`` columns when given (a quick run:
+    bcgc_mm's design search on 256 workers takes minutes per bandwidth)."""
     samples = read_trace(path)
+    if workers is not None:
+        samples = samples[:, :workers]
     return Trace(samples / np.median(samples[np.isfinite(samples)]), source=str(path))
 
 
@@ -99,16 +103,20 @@ def frontier_margins(rows) -> list[dict]:
 
 
 def frontier(out: Path, named_workers: int, coords: int, samples: int, design_samples: int, seed: int,
-             traces=None, progress=None, factors=BANDWIDTH_FACTORS, trace_panels: bool = True):
-    """Every panel, ``frontier.csv``, ``frontier.png``; returns (rows, margins, notes)."""
+             traces=None, progress=None, factors=BANDWIDTH_FACTORS, trace_panels: bool = True,
+             trace_workers: int | None = None):
+    """Every panel, ``frontier.csv``, ``frontier.png``; returns (rows, margins, notes).
+    ``trace_workers``: keep only that many first workers (columns) of each trace panel."""
     panels = {f"shifted exponential (shift=1, rate=1), N={named_workers}": (ShiftedExponential(1.0, 1.0),
                                                                              named_workers)}
     found = find_traces(traces) if trace_panels else {}
     notes = [f"trace panel '{label}' skipped: {name} not found (give a folder with --traces)"
              for label, name in TRACE_FILES.items() if label not in found and trace_panels]
     for label, path in found.items():
-        law = _trace_law(path)
-        panels[f"{label}, N={law.workers}"] = (law, law.workers)
+        law = _trace_law(path, trace_workers)
+        whole = read_trace(path).shape[1]
+        shown = f"N={law.workers}" if law.workers == whole else f"its first {law.workers} of {whole} workers"
+        panels[f"{label}, {shown}"] = (law, law.workers)
     rows = []
     for label, (law, n) in panels.items():
         rows += frontier_panel(label, law, n, coords, samples, design_samples, seed, factors, progress)
