@@ -14,7 +14,7 @@ from bcgc.experiments.reproduce import Config, reproduce
 TINY = Config(samples=2000, design_samples=300, n_values=(4, 6), rates=(1e-3, 1e-2), l_values=(200, 400),
               base_n=5, base_l=300, prob_levels=(0.3, 0.9), prob_n_values=(4, 6), beyond_n=6,
               cost_n_values=(4, 8), subgradient_iterations=200, frontier_n=4, frontier_coords=40,
-              frontier_factors=(float("inf"), 1.0, 0.1), trace_panels=False,
+              frontier_factors=(float("inf"), 1.0, 0.1), trace_panels=False, frontier_samples=None,
               trace_names=("alibaba-pai-job2", "bytedance-se-dp32"), trace_samples=500, trace_design_samples=100)
 FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces",
            "frontier")

@@ -57,6 +57,7 @@ class Config:
     frontier_factors: tuple = BANDWIDTH_FACTORS   # B / L per unit of T, from inf down to 1/10
     trace_panels: bool = True             # frontier panels on the Lambda and PAI traces, where found
     frontier_trace_workers: int | None = 64   # first workers of each trace panel (None: all 256 of Lambda)
+    frontier_samples: int | None = 5_000  # common draws per frontier point (None: ``samples``)
     trace_names: tuple | None = None      # shipped traces of the real-traces page (None: every one)
     trace_samples: int = 2_000            # draws of a trace's training rows to tune the peers
     trace_design_samples: int = 200       # draws of the training rows for BCGC's sample-average design
@@ -64,7 +65,7 @@ class Config:
 
 QUICK = Config()
 FULL = Config(samples=200_000, design_samples=4_000, polish=4, cost_n_values=(10, 20, 50, 100, 200),
-              trace_samples=20_000, trace_design_samples=1_000, frontier_trace_workers=None)
+              trace_samples=20_000, trace_design_samples=1_000, frontier_trace_workers=None, frontier_samples=None)
 
 
 def paper_law(shift: float, rate: float, coords: int) -> ShiftedExponential:
@@ -289,7 +290,8 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     trace_rows = real_traces(cfg.trace_names, cfg.trace_samples, cfg.trace_design_samples, seed, progress)
     _write_csv(out / "traces.csv", TRACES_HEADER, trace_rows)
     plots.save(traces_figure(trace_rows), out / "traces.png")
-    _, frontier_margins, notes = frontier(out, cfg.frontier_n, cfg.frontier_coords, cfg.samples, cfg.design_samples,
+    _, frontier_margins, notes = frontier(out, cfg.frontier_n, cfg.frontier_coords, cfg.frontier_samples or cfg.samples,
+                                          cfg.design_samples,
                                           seed, traces, progress, cfg.frontier_factors, cfg.trace_panels,
                                           cfg.frontier_trace_workers)
     margins = margins_table(sweeps)
