@@ -144,3 +144,20 @@ def test_the_command_line_shows_and_takes_subset_sizes(capsys):
     assert ev["expected_runtime"] == pytest.approx(doc["expected_runtime"], rel=0.05)
     assert main(["evaluate", "-N", "4", "-m", law, "-x", "1,0,0,0", "--subset-sizes", "0.5,0.5"]) == 2
     assert "--subset-sizes must have 4 entries" in capsys.readouterr().err
+
+
+def test_the_allocation_travels_with_the_blocks_into_compare():
+    """Blocks designed for unequal subsets, shown with those subsets (compare's bcgc_subset_sizes):
+    the row agrees with the design's own evaluation; shown with equal subsets they are slower."""
+    from bcgc.design import design
+    from bcgc.peers import compare
+    from bcgc.stragglers import Heterogeneous, ShiftedExponential
+    law = Heterogeneous((ShiftedExponential(1, 1),) * 6 + (ShiftedExponential(3, 1),) * 2)
+    r = design(law, 8, 800, samples=300, eval_samples=20_000)
+    assert r.subset_sizes is not None
+    rows = {p.name: p for p in compare(law, 8, 800, samples=20_000, bcgc_blocks=r.blocks,
+                                       bcgc_subset_sizes=r.subset_sizes)}
+    equal = {p.name: p for p in compare(law, 8, 800, samples=20_000, bcgc_blocks=r.blocks)}
+    se = rows["bcgc"].expected_runtime_stderr + r.expected_runtime_stderr
+    assert abs(rows["bcgc"].expected_runtime - r.expected_runtime) < 4 * se
+    assert rows["bcgc"].expected_runtime < equal["bcgc"].expected_runtime - 4 * se

@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     result = design(law, n, coords)
     print(f"$ bcgc design --workers {n} --coords {coords} --model {law.spec}\n")
     print(render_design(result))
-    rows = compare(law, n, coords, samples=50_000, bcgc_blocks=result.blocks)
+    rows = compare(law, n, coords, samples=50_000, bcgc_blocks=result.blocks, bcgc_subset_sizes=result.subset_sizes)
     print(f"\n$ bcgc compare --workers {n} --coords {coords} --model {law.spec} --samples 50000\n")
     print(render_compare(rows))
     path = out / "demo.png"

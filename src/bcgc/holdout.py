@@ -79,14 +79,15 @@ def split_trace(model, holdout: float) -> HoldoutSplit:
 
 def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: float | None = None,
                     samples: int = 100_000, seed: int = 0, bcgc_blocks=None,
-                    alpha: float = 6.0) -> tuple[list[PeerResult], HoldoutSplit]:
+                    alpha: float = 6.0, bcgc_subset_sizes=None) -> tuple[list[PeerResult], HoldoutSplit]:
     """:func:`bcgc.peers.compare` designed and tuned on the training rows of a trace, every scheme
     evaluated on the held-out rows (module doc). ``samples``: draws of the training rows' joint law
-    for the tuning; ``bcgc_blocks`` pins the BCGC row (else designed on the training rows).
+    for the tuning; ``bcgc_blocks`` pins the BCGC row (else designed on the training rows), with its
+    ``bcgc_subset_sizes`` (None: equal subsets).
     Returns the rows (evaluations on the held-out rows) and the split."""
     split = split_trace(model, holdout)
     tuned = compare(split.train, workers, coords, deadline=deadline, samples=samples, seed=seed,
-                    bcgc_blocks=bcgc_blocks, alpha=alpha, method="monte-carlo")
+                    bcgc_blocks=bcgc_blocks, alpha=alpha, method="monte-carlo", bcgc_subset_sizes=bcgc_subset_sizes)
     T = split.test
     Td = descending(T)
     out = []

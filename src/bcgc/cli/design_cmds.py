@@ -93,10 +93,10 @@ def run_compare(a):
         rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed,
                        bcgc_blocks=blocks, bcgc_subset_sizes=sizes, mm=not a.no_mm, **link_args(a))
         return report.compare_json(rows) if a.json else report.render_compare(rows)
-    if not links(**link_args(a)).free or sizes is not None:
-        raise UsageError("--holdout works with free communication and equal subsets only (for now)")
+    if not links(**link_args(a)).free:
+        raise UsageError("--holdout works with free communication only (for now)")
     rows, split = compare_holdout(a.model, a.workers, a.coords, a.holdout, deadline=a.deadline, samples=a.samples,
-                                  seed=a.seed, bcgc_blocks=blocks)
+                                  seed=a.seed, bcgc_blocks=blocks, bcgc_subset_sizes=sizes)
     if a.json:
         return {**report.compare_json(rows), "holdout": split.as_json()}
     return split.describe + "\n" + report.render_compare(rows)

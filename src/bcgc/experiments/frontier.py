@@ -74,10 +74,10 @@ def frontier_panel(label, law, workers, coords, samples, design_samples, seed, f
     """Rows (panel, bandwidth factor, scheme, E[τ], stderr, upload time, parameter) at each bandwidth."""
     rows = []
     for f, B in zip(factors, bandwidths(coords, factors)):
-        x = design(law, workers, coords, seed=seed, samples=design_samples, eval_samples=samples,
-                   bandwidth=B).blocks
-        for r in compare(law, workers, coords, samples=samples, seed=seed, bcgc_blocks=x, bandwidth=B,
-                         mm=True):
+        made = design(law, workers, coords, seed=seed, samples=design_samples, eval_samples=samples, bandwidth=B)
+        # with free links BCGC may hold unequal subsets (workers that differ); under links they stay equal
+        for r in compare(law, workers, coords, samples=samples, seed=seed, bcgc_blocks=made.blocks, bandwidth=B,
+                         mm=True, bcgc_subset_sizes=made.subset_sizes):
             if r.name in FRONTIER_SCHEMES or r.name in PEERS:
                 param = {k: v for k, v in r.parameters.items() if k != "blocks"}
                 rows.append((label, f, r.name, r.expected_runtime, r.expected_runtime_stderr or 0.0,

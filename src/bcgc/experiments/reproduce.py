@@ -101,7 +101,8 @@ def _paper_point(n, coords, shift, rate, cfg, seed):
     for m in ("jensen", "inverse"):
         r = design(law, n, coords, method=m, seed=seed, eval_samples=cfg.samples)
         rows[m] = (r.expected_runtime, r.expected_runtime_stderr or 0.0, coords)
-    for p in compare(law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks):
+    for p in compare(law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks,
+                     bcgc_subset_sizes=opt.subset_sizes):
         if p.name in PAPER_SCHEMES:
             rows[p.name] = (p.expected_runtime, p.expected_runtime_stderr or 0.0,
                             0 if p.upload_per_worker is None else p.upload_per_worker)
@@ -182,7 +183,8 @@ def _beyond(out, cfg, seed, progress=None):
     rows = []
     for label, law in _scenarios(n, out, seed).items():
         opt = design(law, n, coords, seed=seed, samples=cfg.design_samples, eval_samples=cfg.samples)
-        for p in compare(law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks):
+        for p in compare(law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks,
+                         bcgc_subset_sizes=opt.subset_sizes):   # the allocation chosen for workers that differ
             if p.name in BEYOND_SCHEMES:
                 rows.append((label, p.name, p.expected_runtime, p.expected_runtime_stderr or 0.0,
                              0 if p.upload_per_worker is None else p.upload_per_worker // coords))

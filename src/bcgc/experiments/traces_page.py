@@ -32,10 +32,9 @@ def real_traces(names, samples: int, design_samples: int, seed: int, progress=No
     for name in shipped_names() if names is None else names:
         law = shipped_trace(name)
         split = split_trace(law, TRACE_HOLDOUT)
-        blocks = design(split.train, law.workers, TRACE_COORDS, samples=design_samples, seed=seed,
-                        eval_samples=2000).blocks
+        made = design(split.train, law.workers, TRACE_COORDS, samples=design_samples, seed=seed, eval_samples=2000)
         results, split = compare_holdout(law, law.workers, TRACE_COORDS, TRACE_HOLDOUT, samples=samples, seed=seed,
-                                         bcgc_blocks=blocks)
+                                         bcgc_blocks=made.blocks, bcgc_subset_sizes=made.subset_sizes)
         base = next(r.expected_runtime for r in results if r.name == "bcgc")
         k_train, k_test = split.train.samples.shape[0], split.test.shape[0]
         for r in results:
