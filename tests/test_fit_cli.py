@@ -93,3 +93,10 @@ def test_loads_without_zero_is_refused(tmp_path, capsys):
     two = write_trace(tmp_path / "b.csv", np.full((3, 2), 3.0))
     code, _, err = run(["fit", "--loads", "0.5,1", one, two], capsys)
     assert code == 2 and "loads must include 0" in err
+
+
+def test_a_shipped_trace_is_fitted_by_its_name(capsys):
+    from bcgc.cli import main
+    assert main(["fit", "trace:name=bytedance-se-dp32", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert parse_model(out["model"]).sample(2, 32, seed=0).shape == (2, 32)

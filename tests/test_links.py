@@ -179,3 +179,14 @@ def test_compare_and_design_with_a_shared_ingress():
     assert rows["oracle"].expected_runtime >= 40 / 50.0
     r = design(SE, 4, 40, seed=1, samples=200, eval_samples=2000, bandwidth=100.0, ingress=50.0)
     assert r.diagnostics["links"]["margin_percent"] >= 0 and "saa-lp-links" not in r.diagnostics["links"]["candidate_sample_means"]
+
+
+def test_a_fast_link_changes_nothing_under_a_fixed_cost_law():
+    """The link path (B = 1e12) against the free path, for a law with a fixed cost: the same draws,
+    so the oracle (the best split of a + b·w) and the one-message rows agree to 1e-9."""
+    from bcgc.stragglers import parse_model
+    law = parse_model("affine:a=1;b=exponential:rate=1")
+    free = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000)}
+    fast = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000, bandwidth=1e12)}
+    for name in ("oracle", "uncoded", "gc_best"):
+        assert fast[name] == pytest.approx(free[name], rel=1e-9), name

@@ -240,3 +240,19 @@ def test_the_document_names_its_law(tmp_path, capsys):
     doc = load_design(path)
     assert code == 0 and doc.model == "trace:name=alibaba-pai-job1"
     assert np.array_equal(doc.law().samples, shipped_trace("alibaba-pai-job1").samples)
+
+
+def test_a_document_made_under_links_is_evaluated_under_them(tmp_path, capsys):
+    path = tmp_path / "links.json"
+    law = "pareto:scale=1,shape=2.5"
+    code, out, _ = run(["design", "-N", "6", "-L", "200", "-m", law, "--bandwidth", "50", "--latency", "0.1",
+                        "--json"], capsys)
+    assert code == 0
+    path.write_text(out)
+    code, out, _ = run(["evaluate", "--design", str(path), "-N", "6", "-m", law, "--samples", "20000", "--json"],
+                       capsys)
+    ev = json.loads(out)
+    assert code == 0 and ev["links"]["bandwidth"] == 50
+    assert ev["expected_runtime"] == pytest.approx(json.loads(path.read_text())["expected_runtime"], rel=0.02)
+    code, _, err = run(["evaluate", "--design", str(path), "-N", "6", "-m", law, "--bandwidth", "10"], capsys)
+    assert code == 2 and "was made for the links" in err

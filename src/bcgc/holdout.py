@@ -48,7 +48,7 @@ class HoldoutSplit:
         k = self.train.samples.shape[0]
         return (f"out of sample: designed and tuned on rows 1-{k} of {self.model.spec}, evaluated on the "
                 f"held-out rows {k + 1}-{k + self.test.shape[0]} (holdout {self.fraction:g}); '±' is the standard "
-                "error over those rows")
+                "error over those rows; bcgc_mm is not evaluated out of sample (compare without --holdout shows it)")
 
     def as_json(self) -> dict:
         k = self.train.samples.shape[0]

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .links import Links, arrivals, block_runtime_samples, order_decode
 from .analysis import oracle_samples
+from .analysis.general import oracle_affine_samples
+from .links import Links, arrivals, block_runtime_samples, order_decode
 
 __all__ = ["one_message", "one_message_levels", "tandon_blocks", "ucmmc_links_all_r", "ucmmc_r_candidates",
            "oracle_links", "block_samples", "upload_seconds", "level_candidates"]
@@ -111,7 +112,8 @@ def _ucmmc_one_r(a, b, coords, net, r):
 def oracle_links(a, b, coords: int, net: Links) -> np.ndarray:
     """The oracle lower bound under links (module docstring), shape (K,)."""
     workers = a.shape[1]
-    bound = np.maximum(oracle_samples(a + b), coords / (workers * net.bandwidth))
+    compute = oracle_affine_samples(a, b) if np.any(a) else oracle_samples(b)   # the fixed cost's best split
+    bound = np.maximum(compute, coords / (workers * net.bandwidth))
     if net.ingress is not None:
         bound = np.maximum(bound, coords / net.ingress)
     return bound + net.latency

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import _validate as V
 from .. import report
 from .._args import UsageError, fraction_list, int_list, whole
 from ..analysis import EVALUATION_METHODS, evaluate
 from ..compare_links import evaluate_links
-from ..links import links
 from ..design import design
 from ..design.document import load_design
 from ..holdout import compare_holdout
+from ..links import links
 from ..peers import compare
 from ..scheme import BlockScheme
-from .options import common, design_file, design_options, fraction, link_args, link_options, need_coords
+from .options import (
+    common,
+    design_file,
+    design_options,
+    fraction,
+    link_args,
+    link_options,
+    need_coords,
+)
 
 
 def register(sub) -> dict:
@@ -94,7 +104,7 @@ def run_compare(a):
                        bcgc_blocks=blocks, bcgc_subset_sizes=sizes, mm=not a.no_mm, **link_args(a))
         return report.compare_json(rows) if a.json else report.render_compare(rows)
     if not links(**link_args(a)).free:
-        raise UsageError("--holdout works with free communication only (for now)")
+        raise UsageError("--holdout works with free communication only (for now): drop --bandwidth/--latency/--ingress")
     rows, split = compare_holdout(a.model, a.workers, a.coords, a.holdout, deadline=a.deadline, samples=a.samples,
                                   seed=a.seed, bcgc_blocks=blocks, bcgc_subset_sizes=sizes)
     if a.json:
@@ -103,9 +113,20 @@ def run_compare(a):
 
 
 def _document(a):
-    """The --design document, checked against --workers."""
+    """The --design document, checked against --workers; its links apply unless others are given
+    (then they must agree: a design made for one network is not silently evaluated on another)."""
     doc = load_design(a.design)
     doc.check_workers(a.workers)
+    made = doc.raw.get("links") or {}
+    made = {"bandwidth": math.inf if made.get("bandwidth") is None else float(made["bandwidth"]),
+            "latency": float(made.get("latency") or 0.0),
+            "ingress": None if made.get("ingress") is None else float(made["ingress"])}
+    given = link_args(a)
+    if given == {"bandwidth": math.inf, "latency": 0.0, "ingress": None}:
+        a.bandwidth, a.latency, a.ingress = made["bandwidth"], made["latency"], made["ingress"]
+    elif given != made:
+        raise UsageError(f"--design {a.design}: the design was made for the links {made}, but "
+                         f"--bandwidth/--latency/--ingress give {given}; drop them to use the document's")
     return doc
 
 

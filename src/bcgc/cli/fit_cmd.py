@@ -42,7 +42,8 @@ def _level(text):
 def register(sub) -> None:
     p = sub.add_parser("fit", help="fit a straggler law to traces or a training log; print its --model text")
     p.add_argument("traces", nargs="*", metavar="TRACE.csv",
-                   help="trace files: one row per iteration, one column per worker, '#' comments")
+                   help="trace files (one row per iteration, one column per worker, '#' comments) or shipped "
+                        "traces trace:name=NAME (docs/traces.md)")
     p.add_argument("--loads", type=_loads, help="the load w of each trace, in order (one must be 0): "
                    "fit the fixed-cost law T(w) = a + b·w, e.g. --loads 0,1 A.csv B.csv")
     p.add_argument("--log", metavar="RUN.jsonl", help="fit the observations of a training log "
@@ -57,9 +58,19 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
 
+def _paths(traces) -> list[str]:
+    """Trace files as given; a shipped trace ``trace:name=NAME`` (as ``--model`` takes it) becomes
+    its file, so that the fitted law's text names a file that exists."""
+    from ..stragglers.shipped import shipped_path
+
+    return [str(shipped_path(t.partition("=")[2])) if t.startswith("trace:name=") else t for t in traces]
+
+
 def _fit(a):
     from ..fitting import fit_log, fit_loads, fit_trace, read_log
     from ..stragglers import read_trace
+
+    a.traces = _paths(a.traces)
 
     if a.log is not None:
         if a.traces or a.loads is not None:

@@ -11,7 +11,7 @@ import math
 
 from .. import _validate as V
 from .. import report
-from .._args import whole
+from .._args import UsageError, whole
 from ..peers import compare
 from .options import link_args, link_options, output, workers_and_model
 
@@ -46,6 +46,9 @@ def _tied(best, other) -> bool:
 
 
 def run_recommend(a):
+    if a.model.full_prob > 0:   # every E[τ] is infinite: there is nothing to rank by
+        raise UsageError("recommend ranks schemes by E[τ], which is infinite with full stragglers (full=P): "
+                         "use bcgc compare --deadline t to rank them by P(τ ≤ t)")
     rows = compare(a.model, a.workers, a.coords, samples=a.samples, seed=a.seed, mm=not a.no_mm, **link_args(a))
     ranked, apart = ranking(rows)
     best = ranked[0]

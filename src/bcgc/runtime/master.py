@@ -94,7 +94,9 @@ class Master:
         if self.experience.has_fixed_cost and mode != "emulate":
             raise ValueError(f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only "
                              "(mode emulate)")
-        self.policy = policy if policy is not None else DesignPolicy(seed=seed, **({} if links is None else {"links": links}))
+        if policy is None:   # the runtime keeps equal subsets (allocate=False)
+            policy = DesignPolicy(seed=seed, allocate=False, **({} if links is None else {"links": links}))
+        self.policy = policy
         self.net = self.policy.links if links is None else links
         if adapt is not None and self.policy.scheme not in ("bcgc", "gc", "uncoded"):
             raise ValueError(f"adapt re-designs block schemes only (bcgc, gc, uncoded), not {self.policy.scheme}")

@@ -81,9 +81,8 @@ class Plan:
         return block_runtime_samples(self.scheme.blocks, fixed, rate, self.net, getattr(self.scheme, "shares", None))
 
     def tau_quantile(self, law, q: float, rng, samples: int = 2000) -> float:
-        """The q-quantile of τ under ``law`` (T = a + b, a = 0) and the links, over decodable draws."""
-        T = law.sample(samples, self.workers, rng)
-        tau = self.runtime(np.zeros_like(T), T)
+        """The q-quantile of τ under ``law`` (its fixed cost a and rate b) and the links, over decodable draws."""
+        tau = self.runtime(*law.sample_parts(samples, self.workers, rng))
         tau = tau[np.isfinite(tau)]
         return float(np.quantile(tau, q)) if tau.size else float("inf")
 

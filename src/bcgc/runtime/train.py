@@ -78,6 +78,8 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         from .ray_backend import require_ray
         require_ray(address)
     net = make_links(bandwidth, latency)
+    if adapt is not None and not net.free:   # its gain estimate and its refitted law (seconds) assume free links
+        raise ValueError("adapt works with free communication only (for now): drop bandwidth/latency or adapt")
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
                              allowed_levels=allowed_levels, samples=samples, seed=seed, links=net, allocate=False)
                 for name in schemes]
