@@ -38,12 +38,8 @@ def compare_links(model, workers: int, coords: int, net: Links, deadline=None, s
                   mm: bool = False) -> list[PeerResult]:
     """Every scheme under the links ``net``: the rows of :func:`bcgc.peers.compare`, each with its
     upload time. Common draws of (a, b); exact rows as in the module docstring."""
-    model = V.law(model)
-    workers = model.check_workers(workers)
-    inputs = CompareInputs(model, workers, V.coords(coords),
-                           None if deadline is None else V.positive("deadline", deadline),
-                           V.integer("samples", samples, minimum=2), V.integer("seed", seed, minimum=0),
-                           V.positive("alpha", alpha), method)
+    inputs = CompareInputs.checked(model, workers, coords, deadline, samples, seed, alpha, method)
+    model, workers = inputs.model, inputs.workers
     exact = use_exact(model, workers, method)
     V.memory(f"comparing on {inputs.samples} common draws of {workers} workers under links",
              8.0 * inputs.samples * workers, "lower --samples or --workers")

@@ -162,6 +162,15 @@ class CompareInputs:
     alpha: float
     method: str
 
+    @classmethod
+    def checked(cls, model, workers, coords, deadline, samples, seed, alpha, method) -> "CompareInputs":
+        """The arguments of :func:`compare` (and ``compare_links``), each validated by name."""
+        model = V.law(model)
+        return cls(model, model.check_workers(workers), V.coords(coords),
+                   None if deadline is None else V.positive("deadline", deadline),
+                   V.integer("samples", samples, minimum=2), V.integer("seed", seed, minimum=0),
+                   V.positive("alpha", alpha), method)
+
     @property
     def objective(self) -> str:
         """What every tunable row is tuned for: P(τ ≤ deadline) when a deadline is given."""
@@ -215,12 +224,8 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
             raise ValueError("bcgc_subset_sizes: unequal subsets under upload links are not supported; "
                              "compare with free communication, or with equal subsets")
         return compare_links(model, workers, coords, net, deadline, samples, seed, bcgc_blocks, alpha, method, mm)
-    model = V.law(model)
-    workers = model.check_workers(workers)
-    inputs = CompareInputs(model, workers, V.coords(coords),
-                           None if deadline is None else V.positive("deadline", deadline),
-                           V.integer("samples", samples, minimum=2), V.integer("seed", seed, minimum=0),
-                           V.positive("alpha", alpha), method)
+    inputs = CompareInputs.checked(model, workers, coords, deadline, samples, seed, alpha, method)
+    model, workers = inputs.model, inputs.workers
     exact = use_exact(model, workers, method)
     V.memory(f"comparing on {inputs.samples} common draws of {workers} workers", 5.0 * inputs.samples * workers,
              "lower --samples or --workers")
