@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as V
-from .timeline import decode_times, ready_times
+from .timeline import decode_times, order_decode, ready_times  # order_decode: re-exported
 
-__all__ = ["Links", "FREE", "links", "departures", "arrivals", "order_decode", "block_arrivals", "block_runtime_samples"]
+__all__ = ["Links", "FREE", "links", "departure", "departures", "arrivals", "order_decode", "block_arrivals", "block_runtime_samples"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,15 @@ def links(bandwidth=math.inf, latency=0.0, ingress=None) -> Links:
     return Links(float(bandwidth), float(latency), ingress)
 
 
+def departure(previous, ready, cost, net: Links):
+    """One step of the recursion: F(j) = max(R(j), F(j-1)) + c_j with c_j = λ + m_j / B (``cost``,
+    :meth:`Links.message_time`); free links send at once: F(j) = R(j). ``previous`` = F(j-1)
+    (-inf before the first message)."""
+    if math.isinf(net.bandwidth) and net.latency == 0.0:
+        return ready
+    return np.maximum(ready, previous) + cost
+
+
 def departures(ready, sizes, net: Links) -> np.ndarray:
     """F_n(j) = max(R_n(j), F_n(j-1)) + λ + m_j / B: when each message has left its worker.
     ``ready`` (K, N, M), returns the same shape."""
@@ -100,7 +109,7 @@ def departures(ready, sizes, net: Links) -> np.ndarray:
     out = np.empty_like(ready)
     previous = np.full(ready.shape[:2], -np.inf)
     for j in range(ready.shape[2]):
-        previous = np.maximum(ready[:, :, j], previous) + cost[:, j]
+        previous = departure(previous, ready[:, :, j], cost[:, j], net)
         out[:, :, j] = previous
     return out
 
@@ -125,14 +134,6 @@ def arrivals(ready, sizes, net: Links) -> np.ndarray:
     out = np.empty_like(flat)
     np.put_along_axis(out, order, done, axis=1)
     return out.reshape(K, N, M)
-
-
-def order_decode(arrival, needed) -> np.ndarray:
-    """Decoding time of each message slot j: the ``needed[j]``-th smallest arrival over workers,
-    shape (K, M). (BCGC: needed = N - s for block s, as ``bcgc.timeline.decode_times``.)"""
-    needed = np.asarray(needed, dtype=np.int64)
-    ordered = np.sort(arrival, axis=1)
-    return np.take_along_axis(ordered, (needed - 1)[None, None, :], axis=1)[:, 0, :]
 
 
 def block_arrivals(x, fixed, rate, net: Links, shares=None) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "PATIENCE", "CODES",
            "SCENARIOS", "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times",
-           "decodable_times", "iteration_parts", "decodable_parts"]
+           "decodable_times", "iteration_parts", "decodable_parts", "first_decodable"]
 
 DESIGN_SAMPLES = 0    #: the samples a design method optimises on (= default_rng(seed), kept for continuity)
 EVALUATION = 1        #: Monte Carlo evaluation of a design (design()'s own and evaluate()'s: the same draws)
@@ -63,21 +63,31 @@ def decodable_times(model, workers: int, seed: int, iteration: int, runtime, dea
     ``dead`` never answer (T = inf). A draw in which too many workers never answer (full
     stragglers) cannot be decoded: the iteration is redrawn, in the simulator and the runtime
     alike. Raises ValueError when ``max_attempts`` draws all fail (e.g. a trace of ``inf``)."""
+    (T,), attempt = first_decodable(lambda k: (iteration_times(model, workers, seed, iteration, k),), runtime,
+                                    dead, first_attempt, max_attempts, f"iteration {iteration}: none of "
+                                    f"{max_attempts} draws of T can be decoded (too many workers never "
+                                    "answer): the scheme cannot run under this law")
+    return T, attempt
+
+
+def first_decodable(draw, runtime, dead=(), first_attempt: int = 0, max_attempts: int = 1000,
+                    failure: str = "no draw can be decoded"):
+    """The redraw rule, once: the first ``draw(attempt)`` (a tuple of arrays, its last one the times
+    or rates, set to inf for the ``dead`` workers) whose ``runtime(*draw)`` is finite, and the
+    attempt; ValueError(``failure``) after ``max_attempts`` draws."""
     for attempt in range(first_attempt, first_attempt + max_attempts):
-        T = iteration_times(model, workers, seed, iteration, attempt)
-        T[list(dead)] = np.inf
-        if np.isfinite(runtime(T)):
-            return T, attempt
-    raise ValueError(f"iteration {iteration}: none of {max_attempts} draws of T can be decoded (too many "
-                     "workers never answer): the scheme cannot run under this law")
+        *rest, rate = draw(attempt)
+        rate = np.array(rate, dtype=float)
+        rate[list(dead)] = np.inf
+        if np.isfinite(runtime(*rest, rate)):
+            return (*rest, rate), attempt
+    raise ValueError(failure)
 
 
 def decodable_parts(model, workers: int, seed: int, iteration: int, runtime, max_attempts: int = 1000):
     """:func:`decodable_times` for the general model: the first (a, b) of iteration k whose
     ``runtime(a, b)`` is finite, and the attempt."""
-    for attempt in range(max_attempts):
-        a, b = iteration_parts(model, workers, seed, iteration, attempt)
-        if np.isfinite(runtime(a, b)):
-            return (a, b), attempt
-    raise ValueError(f"iteration {iteration}: none of {max_attempts} draws of T can be decoded (too many "
-                     "workers never answer): the scheme cannot run under this law")
+    return first_decodable(lambda k: iteration_parts(model, workers, seed, iteration, k), runtime,
+                           max_attempts=max_attempts, failure=f"iteration {iteration}: none of {max_attempts} "
+                           "draws of T can be decoded (too many workers never answer): the scheme cannot run "
+                           "under this law")

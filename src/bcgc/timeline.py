@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "cumulative_work", "ready_times", "decode_times",
+__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "cumulative_work", "ready_times", "order_decode", "decode_times",
            "runtime_samples", "ready_at"]
 
 
@@ -72,13 +72,18 @@ def ready_times(x, fixed, rate, shares=None) -> np.ndarray:
         return fixed[:, :, None] + rate[:, :, None] * work[None, :, :]
 
 
+def order_decode(arrival, needed) -> np.ndarray:
+    """Decoding time of each message slot j: the ``needed[j]``-th smallest arrival over workers,
+    ``arrival`` (K, N, M), shape (K, M)."""
+    needed = np.asarray(needed, dtype=np.int64)
+    ordered = np.sort(arrival, axis=1)
+    return np.take_along_axis(ordered, (needed - 1)[None, None, :], axis=1)[:, 0, :]
+
+
 def decode_times(x, arrivals) -> np.ndarray:
     """D(s) = (N − s)-th smallest arrival of block s, for the non-empty blocks: shape (K, #non-empty).
     ``arrivals`` is (K, N, #non-empty), e.g. :func:`ready_times`, or the ready times after uploads."""
-    used = np.flatnonzero(np.asarray(x) > 0)
-    workers = arrivals.shape[1]
-    ordered = np.sort(arrivals, axis=1)
-    return np.take_along_axis(ordered, (workers - 1 - used)[None, None, :], axis=1)[:, 0, :]
+    return order_decode(arrivals, arrivals.shape[1] - np.flatnonzero(np.asarray(x) > 0))
 
 
 def runtime_samples(x, fixed, rate, shares=None) -> np.ndarray:

@@ -52,6 +52,11 @@ def applies(model, method: str, objective: str, allocate: bool = True, workers: 
             raise ValueError(f"method {method!r} is derived from formula (2), which a fixed cost breaks "
                              f"({model.spec}); use one of {', '.join(GENERAL_METHODS)}")
         return True
+    return _searches_allocation(model, method, objective, allocate, workers)
+
+
+def _searches_allocation(model, method, objective, allocate, workers) -> bool:
+    """Unequal subsets are searched for the runtime by ``optimal`` when workers differ (N ≤ the cap)."""
     return (allocate and method == "optimal" and objective == "runtime" and workers <= ALLOCATION_MAX_WORKERS
             and workers_differ(model))
 
@@ -63,8 +68,7 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     if fixed and getattr(p, "options", None):
         raise ValueError(f"options {sorted(p.options)} apply to formula (2)'s methods, not to the local search "
                          "under a fixed cost: leave them out")
-    allocate = (allocate and method == "optimal" and objective == "runtime" and workers_differ(p.model)
-                and n <= ALLOCATION_MAX_WORKERS)
+    allocate = _searches_allocation(p.model, method, objective, allocate, n)
     samples = int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n))))
     draws = G.Draws(p.model, n, samples, p.seed, streams.DESIGN_SAMPLES)
     diag = {"general_model": "fixed cost" if fixed else "unequal subsets", "design_draws": samples}

@@ -23,6 +23,7 @@ from ..design import design
 from ..peers import compare
 from ..stragglers import ShiftedExponential, Trace
 from ..stragglers.empirical import read_trace
+from ..stragglers.shipped import shipped_path
 
 __all__ = ["FRONTIER_SCHEMES", "BCGC_FAMILY", "PEERS", "TRACE_FILES", "bandwidths", "find_traces", "frontier",
            "frontier_panel", "frontier_margins"]
@@ -46,17 +47,14 @@ def bandwidths(coords: int, factors=BANDWIDTH_FACTORS) -> list[float]:
 
 
 def find_traces(folder=None) -> dict:
-    """label -> path of each trace panel found: in ``folder`` when given, else in the folders a
-    release ships traces in (``traces/`` or ``data/traces/`` at the repository root, or the
-    package's ``bcgc/data/traces``). Missing panels are left out (the index says so)."""
-    here = Path(__file__).resolve()
-    folders = [Path(folder)] if folder is not None else \
-        [here.parents[3] / "traces", here.parents[3] / "data" / "traces", here.parents[1] / "data" / "traces"]
+    """label -> path of each trace panel: the shipped traces (``bcgc.stragglers.shipped``), or those
+    found in ``folder`` when given (missing panels are left out; the index says so)."""
+    if folder is None:
+        return {label: shipped_path(name) for label, name in TRACE_FILES.items()}
     found = {}
     for label, name in TRACE_FILES.items():
-        path = next((d / name for d in folders if (d / name).is_file()), None)
-        if path is not None:
-            found[label] = path
+        if (Path(folder) / name).is_file():
+            found[label] = Path(folder) / name
     return found
 
 

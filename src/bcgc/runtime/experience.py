@@ -134,11 +134,8 @@ def decodable_parts(experience: Experience, workers: int, seed: int, iteration: 
     """The first (a, b, attempt) of iteration k whose runtime ``runtime(a, b)`` is finite: a draw
     with more full stragglers than the design tolerates is redrawn (``streams.decodable_times``'s
     rule, the simulator's). Dead workers never answer (b = inf)."""
-    for attempt in range(first_attempt, first_attempt + max_attempts):
-        a, b = experience.parts(workers, seed, iteration, attempt)
-        b = np.array(b, dtype=float)
-        b[list(dead)] = np.inf
-        if np.isfinite(runtime(a, b)):
-            return a, b, attempt
-    raise ValueError(f"iteration {iteration}: none of {max_attempts} draws can be decoded (too many workers "
-                     "never answer): the scheme cannot run under these stragglers")
+    (a, b), attempt = streams.first_decodable(
+        lambda k: experience.parts(workers, seed, iteration, k), runtime, dead, first_attempt, max_attempts,
+        f"iteration {iteration}: none of {max_attempts} draws can be decoded (too many workers never answer): "
+        "the scheme cannot run under these stragglers")
+    return a, b, attempt

@@ -1,7 +1,7 @@
 """A worker's emulated upload link (docs/runtime.md, "Schemes and links").
 
 The worker computes its messages in one thread and uploads them in another, in order and one at a
-time, so computing and uploading overlap. Message j leaves when ``bcgc.links.departures`` says:
+time, so computing and uploading overlap. Message j leaves when ``bcgc.links.departure`` says:
 F(j) = max(R(j), F(j−1)) + λ + m_j / B in the unit of T, R(j) the time the message was actually
 ready (its time stamp) and m_j its real size (the coordinates of the vector sent); the link holds it
 until start + F(j) · unit. The recursion is the core's: this module only waits on it.
@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ..links import departures
+from ..links import departure
 
 __all__ = ["uploads"]
 
@@ -35,7 +35,7 @@ def uploads(core, iteration: int, produced, plan, unit: float, start: float):
         box.put(None)
 
     threading.Thread(target=compute, daemon=True).start()
-    ready, sizes = [], []
+    leave = -np.inf   # F(j-1): one step of the core's recursion per message, not the whole history again
     while True:
         item = box.get()   # the computation always ends with None, an exception, or on cancel
         if item is None:
@@ -43,9 +43,8 @@ def uploads(core, iteration: int, produced, plan, unit: float, start: float):
         if isinstance(item, Exception):
             raise item
         key, vec, spent, stamp = item
-        ready.append(stamp / unit if unit > 0 else 0.0)
-        sizes.append(float(np.size(vec)))
-        leave = departures(np.array(ready)[None, None, :], np.array(sizes), plan.net)[0, 0, -1]
+        ready = stamp / unit if unit > 0 else 0.0
+        leave = float(departure(leave, ready, plan.net.message_time(float(np.size(vec))), plan.net))
         if not core._sleep_until(start + leave * unit, iteration):
             return   # cancelled while on the link: the master no longer needs it
         yield key, vec, spent, stamp
