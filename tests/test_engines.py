@@ -147,7 +147,7 @@ def test_a_fixed_cost_reaches_the_workers_and_adapt_ships_only_missing_subsets(e
     finally:
         backend.shutdown()
     assert res.summary()["max_gradient_error"] <= 1e-9 and res.redesigns >= 1
-    assert any(len(master.held[w]) > 1 for w in range(N))   # subsets were shipped
+    assert any(len(master.data.held[w]) > 1 for w in range(N))   # subsets were shipped
     for rec in res.logs:
         assert rec["injected"]["a"] == [0.2] * N
         assert all(o[3] in (0, 1) and o[2] >= 0 for o in rec["observations"]) and rec["observations"]
@@ -176,3 +176,23 @@ def test_mm_schemes_under_links_are_exact_and_predicted_by_the_core_model(engine
         for rec in res.logs:
             a, b = np.array(rec["injected"]["a"])[None], np.array(rec["injected"]["b"])[None]
             assert rec["predicted_seconds"] == pytest.approx(float(mm.runtime_samples(design, a, b, net)[0]) * 0.01)
+
+
+def test_unequal_subsets_are_exact_and_survive_a_death(engine, problem):
+    """Workers hold the rows a design's subset sizes give; a death re-designs the blocks for the
+    same sizes and ships each worker only the subsets it lacks (docs/runtime.md, data on the workers)."""
+    from bcgc.policy import DesignPolicy
+    d = np.array([0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
+    blocks = design(LAW, N, problem.L, subset_sizes=d, samples=300).blocks
+    views = worker_views(problem, BlockScheme(blocks, N, subset_sizes=d))
+    master, backend = run_master(engine, problem, blocks=blocks, views=views, subset_sizes=d,
+                                 policy=DesignPolicy(samples=300))
+    try:
+        master.run(1)
+        engine.kill(backend, 0)
+        res = master.run(3)
+    finally:
+        backend.shutdown()
+    assert res.summary()["max_gradient_error"] <= 1e-9 and res.redesigns >= 1
+    assert np.allclose(master.data.sizes, d) and all(int(s) >= 1 for s in master.plan.levels)
+    assert all(np.allclose(r["subset_sizes"], d) for r in res.logs)

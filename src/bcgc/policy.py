@@ -63,17 +63,19 @@ class DesignPolicy:
         """How many full stragglers a design must tolerate when ``dead`` workers are known dead."""
         return max(self.tolerate, dead)
 
-    def blocks(self, model, workers: int, coords: int, dead: int = 0) -> np.ndarray:
+    def blocks(self, model, workers: int, coords: int, dead: int = 0, subset_sizes=None) -> np.ndarray:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
         ``dead`` full stragglers (the workers known to be dead); for bcgc_mm and UC-MMC, their
         :class:`bcgc.mm.MMDesign` (``mm_policy_design``). Under ``links`` BCGC's design is the
         communication-aware one; GC's and uncoded's are not changed by links (one message of L each:
         every level pays the same λ + L / B)."""
-        return self.plan(model, workers, coords, dead)[0]
+        return self.plan(model, workers, coords, dead, subset_sizes)[0]
 
-    def plan(self, model, workers: int, coords: int, dead: int = 0):
+    def plan(self, model, workers: int, coords: int, dead: int = 0, subset_sizes=None):
         """(:meth:`blocks`, subset sizes or None): the data allocation BCGC's design chose for
-        workers that differ (docs/model.md, "Unequal subsets"); the other schemes keep equal subsets."""
+        workers that differ (docs/model.md, "Unequal subsets"); the other schemes keep equal subsets.
+        ``subset_sizes``: a given allocation (the data stay where they are, e.g. after deaths): BCGC's
+        blocks are designed for it and it is returned unchanged."""
         if self.tolerate >= workers:
             raise ValueError(f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
                              f"got {self.tolerate}")
@@ -81,6 +83,8 @@ class DesignPolicy:
             raise ValueError(f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
                              f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers")
         tolerate = self.tolerance(dead)
+        if subset_sizes is not None and self.scheme != "bcgc":
+            raise ValueError(f"subset_sizes (a data allocation) is designed by the bcgc scheme only, not {self.scheme}")
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
         if self.scheme in MM_SCHEMES:
@@ -90,7 +94,7 @@ class DesignPolicy:
             r = design(model, workers, coords, objective=self.objective, deadline=self.deadline,
                        method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
                        samples=self.samples, seed=self.seed, eval_samples=self.eval_samples,
-                       allocate=self.allocate, **net)
+                       allocate=self.allocate, subset_sizes=subset_sizes, **net)
             return r.blocks, r.subset_sizes
         if self.scheme == "gc":
             level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate,

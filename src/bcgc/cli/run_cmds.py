@@ -113,7 +113,7 @@ def run_simulate(a):
     problem = make_problem(a.problem, data, a.workers)
     schemes = SCHEMES if a.scheme == "all" else (a.scheme,)
     results = simulate_all(problem, a.model, schemes, iterations=a.iterations, seed=a.seed, code_kind=a.code,
-                           design_args=design_args(a), designs=_fixed_designs(a, problem, schemes, "bcgc simulate"))
+                           design_args=design_args(a), designs=_fixed_designs(a, problem, schemes))
     if a.plot:
         title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
         plots.save(plots.simulate_figure(results, title), a.plot)
@@ -144,7 +144,7 @@ def run_train(a):
         results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
                         backend=a.backend, address=a.address, cpus_per_worker=a.cpus_per_worker, seed=a.seed,
                         log=log if a.log else None, stragglers=stragglers, adapt=adapt,
-                        designs=_fixed_designs(a, problem, schemes, "bcgc train"),
+                        designs=_fixed_designs(a, problem, schemes),
                         progress=progress, bandwidth=a.bandwidth, latency=a.latency, **design_args(a))
     if progress:
         print(file=sys.stderr)
@@ -193,19 +193,17 @@ def _experience(a):
     return stragglers, None if a.adapt is None else AdaptConfig(every=a.adapt, window=a.window)
 
 
-def _fixed_designs(a, problem, schemes, where) -> dict:
-    """{"bcgc": blocks} from --design (checked against N, the problem's L and the scheme), else {};
-    for simulate {"bcgc": (blocks, subset sizes)}: the runtime keeps equal subsets (for now)."""
+def _fixed_designs(a, problem, schemes) -> dict:
+    """{"bcgc": (blocks, subset sizes)} from --design (checked against N, the problem's L and the
+    scheme), else {}."""
     if a.design is None:
         return {}
     if "bcgc" not in schemes:
         raise UsageError("--design applies to the bcgc scheme: use --scheme bcgc or all")
     doc = load_design(a.design)
     doc.check_workers(a.workers)
-    if a.command != "simulate":
-        doc.require_equal_subsets(where)
     doc.check_coords(problem.L, f"L ({a.problem} on {a.dataset}: its number of coordinates)")
-    return {"bcgc": (doc.blocks, doc.subset_sizes) if a.command == "simulate" else doc.blocks}
+    return {"bcgc": (doc.blocks, doc.subset_sizes)}
 
 
 @contextlib.contextmanager

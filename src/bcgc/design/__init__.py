@@ -33,6 +33,8 @@ import math
 import time
 from dataclasses import replace
 
+import numpy as np
+
 from .. import _validate as V
 from .. import streams
 from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, general_monte_carlo, needs_general
@@ -42,6 +44,7 @@ from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
 from ..links import links
+from ..timeline import check_subset_sizes
 from .links_design import communication_aware
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
 from .result import DesignInputs, DesignResult
@@ -71,7 +74,8 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
            deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
            allowed_levels=None, samples: int | None = None, seed: int = 0,
            eval_samples: int | None = None, options: dict | None = None, allocate: bool = True,
-           bandwidth: float = math.inf, latency: float = 0.0, ingress: float | None = None) -> DesignResult:
+           bandwidth: float = math.inf, latency: float = 0.0, ingress: float | None = None,
+           subset_sizes=None) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
     Parameters
@@ -92,6 +96,10 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     bandwidth, latency, ingress : upload links (``bcgc.links``; default free communication). Under
         links the result minimises E[τ] including uploads (``design.links_design``), evaluated by
         Monte Carlo; runtime objective only.
+    subset_sizes : a given data allocation d (N numbers ≥ 0 summing to 1; None: equal subsets, or
+        the design's choice with ``allocate``): the blocks are designed for it by local search on the
+        general model (methods optimal, subgradient, brute-force; free links) — e.g. a re-design after
+        deaths, when the data stay where they are (docs/algorithms.md, "Fixed costs and unequal subsets").
     """
     t_start = time.perf_counter()
     p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
@@ -100,8 +108,16 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     if not net.free and objective != "runtime":
         raise ValueError("a deadline objective under links is not supported: use objective 'runtime'")
     chosen = _chosen(method, objective)
-    d = None
-    if allocation.applies(p.model, method, objective, allocate and net.free, p.workers):   # a fixed cost or workers that differ
+    d = check_subset_sizes(subset_sizes, p.workers)
+    if d is not None and np.allclose(d, 1.0 / p.workers, rtol=0, atol=1e-15):
+        d, allocate = None, False   # given equal subsets: today's design, exactly
+    if d is not None and not net.free:
+        raise ValueError("subset_sizes (a given allocation) is for free links: drop bandwidth/latency/ingress")
+    if d is not None:
+        p.options = dict(inputs.options)
+        x, z, d, diagnostics = allocation.solve_given(p, inputs.coords, objective, method, lambda: _solve(
+            p, inputs.coords, objective, method, chosen, dict(inputs.options)), d)
+    elif allocation.applies(p.model, method, objective, allocate and net.free, p.workers):   # a fixed cost or workers that differ
         p.options = dict(inputs.options)
         x, z, d, diagnostics = allocation.solve(p, inputs.coords, objective, method, lambda: _solve(
             p, inputs.coords, objective, method, chosen, dict(inputs.options)), allocate and net.free)

@@ -105,6 +105,34 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     return equal_x, z_today, None, {**diag, "start": name, "allocation": choice}
 
 
+def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d):
+    """(x, z, d, diagnostics): the blocks for a GIVEN allocation d (the data stay where they are, e.g.
+    after deaths), by local search on the general model from the formula (2) design (``today()``, or
+    the fixed-cost starts) and from the lowest allowed level alone."""
+    if method not in GENERAL_METHODS:
+        raise ValueError(f"method {method!r} is derived from formula (2), which unequal subset_sizes break; "
+                         f"use one of {', '.join(GENERAL_METHODS)}")
+    n = p.workers
+    samples = int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n))))
+    draws = G.Draws(p.model, n, samples, p.seed, streams.DESIGN_SAMPLES)
+    diag = {"general_model": "given subset sizes", "design_draws": samples}
+    if method == "brute-force":
+        x = _brute_force(draws, coords, p.levels, objective, p.deadline, d)
+        return x, x / coords, d, {**diag, "nit": 0}
+    if has_fixed_cost(p.model):
+        starts = _fixed_cost_starts(p, method, objective)
+    else:
+        starts = {"formula-2": today()[1], "single": _single(p.levels[0], n)}
+    iterations = _iterations(n)
+    best = {name: G.local_search(z0, d, p.levels, draws, objective, p.deadline, iterations)[:2]
+            for name, z0 in starts.items() if z0 is not None}
+    name = min(best, key=lambda k: best[k][0])
+    z = best[name][1]
+    x = _round(z, d, coords, p, draws, objective)
+    return x, z, d, {**diag, "start": name, "starts": {k: v for k, (v, _) in best.items()},
+                     "nit": len(best) * iterations}
+
+
 def _fixed_cost_starts(p, method, objective) -> dict:
     """Starts computed on T(1) = a + b: A4 (and for ``optimal`` A3's LP for the runtime, A7 for a
     deadline), and uncoded. A start whose closed form does not exist (infinite moments) is left out."""
@@ -166,9 +194,9 @@ def _round(z, d, coords, p, draws, objective):
     return _local_moves(x, p.levels, _score(draws, d, objective, p.deadline), max_evals=4 * p.levels.size + 4)[0]
 
 
-def _brute_force(draws, coords, levels, objective, deadline):
+def _brute_force(draws, coords, levels, objective, deadline, d=None):
     """A1 on the general model: every composition of L into the allowed levels, scored on draws."""
-    score = _score(draws, None, objective, deadline)
+    score = _score(draws, d, objective, deadline)
     best, best_val = None, np.inf
     for comp in _compositions(coords, levels.size):
         x = np.zeros(draws.workers, dtype=np.int64)

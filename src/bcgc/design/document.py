@@ -45,12 +45,6 @@ class DesignDocument:
     method: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def equal_subsets(self) -> bool:
-        """True when every subset holds 1/N of the data (no allocation, or an equal one)."""
-        return self.subset_sizes is None or bool(np.allclose(self.subset_sizes, 1.0 / self.workers,
-                                                             rtol=0, atol=SUBSET_SUM_TOLERANCE))
-
     def law(self):
         """The law the design was made for, parsed from ``model`` (a trace path is read relative to
         the current folder, as on the command line)."""
@@ -68,13 +62,6 @@ class DesignDocument:
             raise ValueError(f"{what} is {coords}, but the design document {self.path!r} was made for "
                              f"L = {self.coords} coordinates")
         return self.coords
-
-    def require_equal_subsets(self, where: str) -> None:
-        """Refuse a document with unequal subset sizes where ``where`` can only run equal subsets
-        (never ignore the allocation silently)."""
-        if not self.equal_subsets:
-            raise ValueError(f"the design document {self.path!r} has unequal subset_sizes, which {where} "
-                             "cannot use yet: design with equal subsets for it")
 
 
 def load_design(path) -> DesignDocument:

@@ -24,14 +24,14 @@ shipment is measured, then the last measured one.
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..analysis import evaluate
+from ..analysis import general_monte_carlo
+from ..fitting.trace_fit import persistence_test
 from ..scheme import BlockScheme
 from ..stragglers import Trace, parse_model
 from .engine import Death
@@ -77,7 +77,6 @@ class Adapter:
         self.rows: deque = deque(maxlen=config.window)   # (T̂, lower bound, a) per iteration, seconds
         self.bandwidth = config.bandwidth
         self.law = None   # the last refitted law (seconds), once there is one
-        self._sizes: dict = {}
 
     def record(self, obs, a, b, dead=()) -> None:
         """One iteration's observations and per-worker fitted (a, b) (NaN: not identified)."""
@@ -116,22 +115,12 @@ class Adapter:
         rows = np.where(np.isnan(est), rows, np.maximum(rows, low))
         return Trace(np.maximum(rows, 1e-9))
 
-    def subset_bytes(self, problem, k: int) -> int:
-        """The bytes of one data subset: its per-subset arrays (``_per_subset``), else its whole
-        pickled view; cached."""
-        if k not in self._sizes:
-            view = problem.restrict([k])
-            parts = [getattr(view, name, None) for name in getattr(view, "_per_subset", ())]
-            parts = [p[k] for p in parts if isinstance(p, dict)]
-            self._sizes[k] = (sum(int(np.asarray(p).nbytes) for p in parts) if parts
-                              else len(pickle.dumps(view, protocol=5)))
-        return self._sizes[k]
-
-    def decide(self, law, old_blocks, new_blocks, missing_bytes: int, horizon: int) -> dict:
-        """Predicted E[τ] of both designs on the same draws of ``law``, the shipping cost, the
-        verdict (module doc). Seconds throughout."""
-        ev = [evaluate(law, self.N, x, samples=self.config.samples, seed=self.seed).expected_runtime
-              for x in (old_blocks, new_blocks)]
+    def decide(self, law, old, new, missing_bytes: int, horizon: int) -> dict:
+        """Predicted E[τ] of both designs ((blocks, subset sizes or None) each) on the same draws of
+        ``law`` (``bcgc.analysis.general_monte_carlo``: common random numbers), the shipping cost,
+        the verdict (module doc). Seconds throughout."""
+        ev = [general_monte_carlo(law, self.N, x, d, self.config.samples, self.seed).expected_runtime
+              for x, d in (old, new)]
         gain = (ev[0] - ev[1]) * horizon
         cost = missing_bytes / self.bandwidth
         apply = bool(gain > cost and ev[1] < (1 - self.config.min_gain) * ev[0])
@@ -144,30 +133,39 @@ class Adapter:
             self.bandwidth = nbytes / seconds
 
 
+def _sizes(d):
+    return None if d is None else np.asarray(d, dtype=float).tolist()
+
+
 def adapt_step(master, iteration: int) -> dict:
-    """Refit, re-design, decide, ship what changed and log it all (event ``adapt``). The policy
-    designs the blocks; hook: when designs carry subset sizes (an allocation), ship by the new
-    placement's subsets the same way (``Master._ship`` compares held and needed subsets)."""
-    ad = master.adapter
+    """Refit, re-design the blocks and the data allocation, decide, ship what changed and log it all
+    (event ``adapt``): the data a worker must newly hold are the subsets of the new placement whose
+    rows it does not hold yet (:class:`.holdings.Holdings`)."""
+    ad, data = master.adapter, master.data
     t0 = time.perf_counter()
     law = ad.fitted_law()
-    old = master.scheme.blocks
-    new = np.asarray(master.policy.blocks(law, master.N, master.scheme.coords, dead=len(master.dead)))
+    old = (master.scheme.blocks, data.sizes)
+    # unequal subsets only for differences the window shows to persist (else they fit noise)
+    differ = persistence_test(law.samples)
+    policy = replace(master.policy, allocate=master.policy.allocate and differ["differ"])
+    blocks, sizes = policy.plan(law, master.N, master.scheme.coords, dead=len(master.dead))
+    scheme = BlockScheme(blocks, master.N, kind=master.code_kind, seed=master.seed, subset_sizes=sizes)
+    new = (scheme.blocks, scheme.subset_sizes)
     planned = master.iterations_planned or iteration + 1 + ad.config.window
     rec = {"event": "adapt", "scheme": master.name, "iteration": iteration, "window": len(ad.rows),
-           "old_blocks": old.tolist(), "new_blocks": new.tolist()}
+           "old_blocks": old[0].tolist(), "new_blocks": new[0].tolist(),
+           "old_subset_sizes": _sizes(old[1]), "new_subset_sizes": _sizes(new[1]),
+           "workers_differ": {"p_value": differ["p_value"], "differ": differ["differ"]}}
     ad.law = master.model = law   # re-designs after deaths assume it too
-    if np.array_equal(new, old):
+    if np.array_equal(new[0], old[0]) and _sizes(new[1]) == _sizes(old[1]):
         rec.update(applied=False, reason="same design")
     else:
-        scheme = BlockScheme(new, master.N, kind=master.code_kind, seed=master.seed)
-        missing = {w: sorted(set(scheme.subsets_of(w).tolist()) - master.held[w])
-                   for w in range(master.N) if w not in master.dead}
-        nbytes = sum(ad.subset_bytes(master.problem, k) for ks in missing.values() for k in ks)
+        missing = data.missing(scheme, new[1], master.dead)
+        nbytes = sum(data.nbytes(k, new[1]) for ks in missing.values() for k in ks)
         rec.update(ad.decide(law, old, new, nbytes, min(ad.config.window, planned - iteration - 1)))
         rec["shipped_subsets"] = {str(w): ks for w, ks in missing.items() if ks} if rec["applied"] else {}
     if rec.get("applied"):
-        master._set_design(new)
+        master._set_design(*new)
         shipped, seconds, found_dead = master._ship()
         ad.measured_shipment(shipped, seconds)
         rec["shipping_seconds"] = seconds

@@ -38,6 +38,7 @@ from ..policy import DesignPolicy
 from . import adapt as A
 from .experience import decodable_parts, parse_experience
 from .observe import fill_parts, fit_parts, observations
+from .holdings import Holdings, can_allocate
 from .plan import Plan, make_scheme
 from .engine import Arrival, Backend, Death, Failure, check_mode
 from .result import TrainResult
@@ -74,6 +75,8 @@ class Master:
     the workers experience (an :class:`~.experience.Experience` or its text; default: ``model``'s
     draws); ``model``: the law the design assumes (None with ``adapt``: the adapter's prior);
     ``adapt``: an :class:`~.adapt.AdaptConfig` to refit and re-design during the run.
+    ``subset_sizes``: the data allocation of the given ``blocks`` (None: equal subsets); the
+    backend's workers must hold the data split that way (:class:`~.holdings.Holdings`).
     """
 
     def __init__(self, backend: Backend, problem, model, blocks=None, policy: DesignPolicy | None = None,
@@ -81,7 +84,7 @@ class Master:
                  seed: int = 0, code_kind: str = "auto", verify: bool = True, log=None,
                  iteration_timeout: float = 120.0, redesign: bool = True, patience_factor: float = 3.0,
                  min_patience: float = 1.0, max_attempts: int = 50, strikes: int = 2, stragglers=None,
-                 adapt: A.AdaptConfig | None = None, links: Links | None = None):
+                 adapt: A.AdaptConfig | None = None, links: Links | None = None, subset_sizes=None):
         if model is None and adapt is None:
             raise ValueError("model must be a straggler law (the law the design assumes) unless adapt is on")
         self.experience = parse_experience(model if stragglers is None else stragglers)
@@ -94,8 +97,9 @@ class Master:
         if self.experience.has_fixed_cost and mode != "emulate":
             raise ValueError(f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only "
                              "(mode emulate)")
-        if policy is None:   # the runtime keeps equal subsets (allocate=False)
-            policy = DesignPolicy(seed=seed, allocate=False, **({} if links is None else {"links": links}))
+        if policy is None:   # unequal subsets need a problem that can split its data by sizes
+            policy = DesignPolicy(seed=seed, allocate=can_allocate(problem),
+                                  **({} if links is None else {"links": links}))
         self.policy = policy
         self.net = self.policy.links if links is None else links
         if adapt is not None and self.policy.scheme not in ("bcgc", "gc", "uncoded"):
@@ -115,14 +119,17 @@ class Master:
         self.theta = problem.init()
         self.result = TrainResult(self.name, initial_loss=problem.loss(self.theta))
         if blocks is None:
-            blocks = self.policy.blocks(self.model, self.N, problem.L)
-        self._set_design(blocks if isinstance(blocks, MMDesign) else V.blocks(blocks, self.N, problem.L))
-        self.held = {w: set(self.scheme.subsets_of(w).tolist()) for w in range(self.N)}
+            blocks, subset_sizes = self.policy.plan(self.model, self.N, problem.L)
+        self.data = Holdings(problem, self.N, subset_sizes)
+        self._set_design(blocks if isinstance(blocks, MMDesign) else V.blocks(blocks, self.N, problem.L),
+                         subset_sizes)
+        self.data.mark_loaded(self.scheme)
 
     # -- design ------------------------------------------------------------------------------
-    def _set_design(self, blocks):
-        """A block vector or an MMDesign; ``self.plan`` adds the links (what workers run)."""
-        self.scheme = make_scheme(blocks, self.N, self.code_kind, self.seed)
+    def _set_design(self, blocks, subset_sizes=None):
+        """A block vector (with its subset sizes) or an MMDesign; ``self.plan`` adds the links."""
+        self.scheme = make_scheme(blocks, self.N, self.code_kind, self.seed, subset_sizes)
+        self.data.set_sizes(getattr(self.scheme, "subset_sizes", None))
         self.plan = Plan(self.scheme, self.net)
         self._set_patience()
 
@@ -135,7 +142,7 @@ class Master:
         rng = streams.rng(self.seed, streams.PATIENCE)
         if law is None:
             self._tau99 = math.inf
-        elif self.plan.kind == "block" and self.net.free:   # formula (2): as before links existed
+        elif self.plan.kind == "block" and self.net.free and self.scheme.subset_sizes is None:   # formula (2)
             self._tau99 = float(runtime_quantiles(law, self.N, self.scheme.blocks, [0.99], rng)[0])
         else:
             self._tau99 = self.plan.tau_quantile(law, 0.99, rng)
@@ -143,18 +150,7 @@ class Master:
     def _ship(self):
         """Ship each live worker the subsets the design needs that it does not hold yet (it keeps
         what it has): (bytes, seconds, workers found dead)."""
-        nbytes, found_dead, t0 = 0, [], time.perf_counter()
-        for w in range(self.N):
-            missing = sorted(set(self.scheme.subsets_of(w).tolist()) - self.held[w])
-            if w in self.dead or not missing:
-                continue
-            if not self.backend.extend(w, self.problem.restrict(missing)):
-                found_dead.append(w)
-                continue
-            self.held[w].update(missing)
-            if self.adapter is not None:
-                nbytes += sum(self.adapter.subset_bytes(self.problem, k) for k in missing)
-        return nbytes, time.perf_counter() - t0, found_dead
+        return self.data.ship(self.backend, self.scheme, self.dead)
 
     def _tolerates_dead(self) -> bool:
         return self.plan.tolerates(len(self.dead))
@@ -166,12 +162,14 @@ class Master:
         if not self.allow_redesign:
             raise RuntimeError(f"{f} dead workers exceed what the design tolerates and re-design is off")
         old = self.plan.design
-        self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f))
+        # the data stay where they are: BCGC's blocks are designed for the current subset sizes
+        self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f,
+                                            subset_sizes=self.data.sizes), self.data.sizes)
         found_dead = self._ship()[2]
         self.result.redesigns += 1
         self._emit({"event": "redesign", "iteration": iteration, "scheme": self.name, "policy": self.policy.scheme,
                     "dead": sorted(self.dead), "tolerate": self.policy.tolerance(f),
-                    "old_blocks": old, "new_blocks": self.plan.design})
+                    "old_blocks": old, "new_blocks": self.plan.design, **self._sizes_record()})
         if found_dead:  # a worker died unnoticed: the new design must tolerate it too
             self.dead.update(found_dead)
             for w in found_dead:
@@ -287,6 +285,7 @@ class Master:
                "attempts": attempt + 1, "measured_seconds": measured,
                "predicted_seconds": self._predicted(r, obs, est_a, est_b),
                "T": _json_list(r.T) if self.mode != "natural" else None, "design": self.plan.design,
+               **self._sizes_record(),
                "blocks": {str(s): r.dec.info[s] for s in sorted(r.dec.info)},
                "master_overhead_seconds": overhead, "loss": self.problem.loss(self.theta),
                "gradient_error": err, "dead": sorted(self.dead), "observations": obs,
@@ -300,6 +299,10 @@ class Master:
             if self.adapter.due(iteration):
                 A.adapt_step(self, iteration)
         return rec
+
+    def _sizes_record(self) -> dict:
+        """The design's data allocation for a log line (nothing with equal subsets)."""
+        return {} if self.data.sizes is None else {"subset_sizes": self.data.sizes.tolist()}
 
     def _seconds_per_unit(self):
         return self.unit if self.mode == "emulate" else self._unit_estimate

@@ -23,12 +23,15 @@ from ..timeline import cumulative_work, ready_at
 __all__ = ["Plan", "make_scheme", "BlockDecoder", "MMDecoder"]
 
 
-def make_scheme(design, workers: int, code_kind: str = "auto", seed: int = 0):
-    """The scheme object of a design: a block vector (BlockScheme) or an MMDesign (MMScheme, whose
-    codes are cyclic: ``code_kind`` applies to block schemes only)."""
+def make_scheme(design, workers: int, code_kind: str = "auto", seed: int = 0, subset_sizes=None):
+    """The scheme object of a design: a block vector (BlockScheme, with its subset sizes) or an
+    MMDesign (MMScheme, whose codes are cyclic and subsets equal: ``code_kind`` and ``subset_sizes``
+    apply to block schemes only)."""
     if isinstance(design, MMDesign):
+        if subset_sizes is not None:
+            raise ValueError("subset_sizes apply to block designs only, not to an MMDesign")
         return MMScheme(design, seed=seed)
-    return BlockScheme(design, workers, kind=code_kind, seed=seed)
+    return BlockScheme(design, workers, kind=code_kind, seed=seed, subset_sizes=subset_sizes)
 
 
 class Plan:

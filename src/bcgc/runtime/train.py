@@ -10,6 +10,7 @@ from ..policy import DesignPolicy
 from .adapt import AdaptConfig
 from .engine import ThreadBackend, check_mode
 from .experience import parse_experience
+from .holdings import Holdings, can_allocate
 from .master import Master, TrainResult
 from .plan import make_scheme
 
@@ -19,8 +20,9 @@ BACKENDS = ("ray", "threads")
 
 
 def worker_views(problem, scheme):
-    """What each worker stores: the data of the subsets its design needs."""
-    return [problem.restrict(scheme.subsets_of(w)) for w in range(scheme.workers)]
+    """What each worker stores: the data of the subsets its design needs, the problem's rows split
+    by the scheme's subset sizes (:class:`.holdings.Holdings`)."""
+    return Holdings(problem, scheme.workers, getattr(scheme, "subset_sizes", None)).views(scheme)
 
 
 def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0):
@@ -65,9 +67,11 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     ``bandwidth`` B (coordinates per unit of T) and ``latency`` λ (unit of T): every worker's
     emulated upload link (``bcgc.links``; seconds = unit of T × ``unit``); each scheme is designed
     for them and each iteration's prediction includes them (docs/runtime.md, schemes and links).
-    ``designs``: fixed starting block vectors by scheme name (e.g. a design document's for ``bcgc``),
-    used instead of the first design; re-designs after deaths still follow the policy. The runtime
-    keeps equal subsets: its designs are made with ``allocate=False`` (docs/runtime.md).
+    ``designs``: fixed starting designs by scheme name, (blocks, subset sizes or None) (e.g. a design
+    document's for ``bcgc``), used instead of the first design; re-designs after deaths still follow
+    the policy. For workers that differ BCGC's design may give them unequal data subsets (the
+    problem's rows split by the sizes, :mod:`.holdings`) when the problem can split its data
+    (``with_subset_sizes``; docs/runtime.md, "Data on the workers").
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
@@ -81,18 +85,20 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     if adapt is not None and not net.free:   # its gain estimate and its refitted law (seconds) assume free links
         raise ValueError("adapt works with free communication only (for now): drop bandwidth/latency or adapt")
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
-                             allowed_levels=allowed_levels, samples=samples, seed=seed, links=net, allocate=False)
+                             allowed_levels=allowed_levels, samples=samples, seed=seed, links=net,
+                             allocate=can_allocate(problem))
                 for name in schemes]
-    fixed = {s: V.blocks(x, problem.workers, problem.L) for s, x in (designs or {}).items()}
-    designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.blocks(model, problem.workers, problem.L))
+    fixed = {s: (V.blocks(x, problem.workers, problem.L), d) for s, (x, d) in (designs or {}).items()}
+    designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.plan(model, problem.workers, problem.L))
                for p in policies]
     results = []
-    for policy, blocks in designs:
-        scheme = make_scheme(blocks, problem.workers, code_kind, seed)
+    for policy, (blocks, sizes) in designs:
+        scheme = make_scheme(blocks, problem.workers, code_kind, seed, sizes)
         be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
         try:
             m = Master(be, problem, model, blocks, policy=policy, mode=mode, unit=unit, seed=seed, log=log,
-                       code_kind=code_kind, stragglers=experience, adapt=adapt, links=net, **master_kw)
+                       code_kind=code_kind, stragglers=experience, adapt=adapt, links=net,
+                       subset_sizes=getattr(scheme, "subset_sizes", None), **master_kw)
             results.append(m.run(iterations, progress))
         finally:
             be.shutdown()

@@ -1,0 +1,122 @@
+"""Unequal data subsets on the runtime (docs/runtime.md, "Data on the workers"): a design's
+allocation reaches the workers (the problem's rows split by the sizes), survives deaths (the data
+stay where they are, the blocks are re-designed for them), and --adapt moves it, shipping only the
+subsets whose rows a worker does not hold. Thread engine (the conformance suite runs Ray)."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from bcgc.design import design
+from bcgc.policy import DesignPolicy
+from bcgc.problems import load_dataset, make_problem, split_rows
+from bcgc.runtime import AdaptConfig, Master, ThreadBackend, train, worker_views
+from bcgc.runtime.holdings import Holdings
+from bcgc.scheme import BlockScheme
+from bcgc.stragglers import parse_model
+from bcgc.timeline import cyclic_shares, runtime_samples
+
+N = 6
+#: two workers three times slower than the others, persistently
+SLOW2 = parse_model("heterogeneous:4*shifted-exponential:shift=1,rate=5;2*shifted-exponential:shift=3,rate=5")
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return make_problem("least-squares", load_dataset("synthetic", samples=300, seed=0, features=10), N)
+
+
+def _events(log, kind):
+    return [r for r in map(json.loads, log.getvalue().splitlines()) if r["event"] == kind]
+
+
+def test_a_run_holds_its_designs_allocation_and_predicts_with_it(problem):
+    log = io.StringIO()
+    res = train(problem, SLOW2, schemes=("bcgc",), iterations=4, backend="threads", unit=0.005, log=log, seed=1)[0]
+    its = _events(log, "iteration")
+    d = np.asarray(its[0]["subset_sizes"])
+    assert d[4:].max() < d[:4].min()   # the slow workers' subsets are the small ones
+    assert res.summary()["max_gradient_error"] <= 1e-9
+    for r in its:   # the prediction is the timeline model with the allocation's shares
+        a, b = np.asarray(r["injected"]["a"]), np.asarray(r["injected"]["b"])
+        tau = runtime_samples(np.asarray(r["design"]), a[None], b[None], cyclic_shares(d))[0]
+        assert r["predicted_seconds"] == pytest.approx(tau * 0.005)
+        equal = runtime_samples(np.asarray(r["design"]), a[None], b[None])[0]
+        assert not np.isclose(tau, equal)
+
+
+def test_workers_hold_the_rows_the_sizes_give(problem):
+    d = np.array([0.3, 0.1, 0.2, 0.1, 0.2, 0.1])
+    scheme = BlockScheme([40, 30, 0, 0, 0, 0], N, subset_sizes=d)
+    views = worker_views(problem, scheme)
+    rows = [len(p) for p in split_rows(problem.n, N, d)]
+    split = problem.with_subset_sizes(d)
+    for w, view in enumerate(views):
+        assert sorted(view.gram) == sorted(scheme.subsets_of(w).tolist())
+        for k in view.gram:
+            assert np.array_equal(view.gram[k], split.gram[k])
+    assert rows == [90, 30, 60, 30, 60, 30]
+
+
+def test_a_death_keeps_the_allocation_and_redesigns_the_blocks_for_it(problem):
+    d = np.array([0.25, 0.25, 0.2, 0.2, 0.05, 0.05])
+    blocks = design(SLOW2, N, problem.L, subset_sizes=d, samples=300).blocks
+    backend = ThreadBackend(worker_views(problem, BlockScheme(blocks, N, subset_sizes=d)))
+    log = io.StringIO()
+    master = Master(backend, problem, SLOW2, blocks, unit=0.005, log=log, subset_sizes=d,
+                    policy=DesignPolicy(samples=300), iteration_timeout=60)
+    master.run(1)
+    held = {w: set(master.data.held[w]) for w in range(N)}
+    backend.kill(2)
+    res = master.run(3)
+    (ev,) = _events(log, "redesign")
+    assert np.allclose(ev["subset_sizes"], d) and ev["tolerate"] == 1
+    assert all(int(s) >= 1 for s in np.flatnonzero(ev["new_blocks"]))
+    assert res.summary()["max_gradient_error"] <= 1e-9
+    for w in range(N):   # a worker only gained subsets: the rows of the ones it held did not move
+        assert held[w] <= master.data.held[w]
+
+
+def test_changed_sizes_make_only_moved_subsets_missing(problem):
+    d = np.array([0.3, 0.1, 0.2, 0.1, 0.2, 0.1])
+    scheme = BlockScheme([40, 30, 0, 0, 0, 0], N, subset_sizes=d)
+    data = Holdings(problem, N, d)
+    data.mark_loaded(scheme)
+    assert all(not ks for ks in data.missing(scheme, d).values())
+    wider = BlockScheme([0, 40, 30, 0, 0, 0], N, subset_sizes=d)
+    assert all(len(ks) == 1 for ks in data.missing(wider, d).values())   # one more subset each
+    e = np.array([0.3, 0.1, 0.2, 0.1, 0.1, 0.2])   # subsets 0-3 keep their rows, 4 and 5 move
+    moved = data.missing(BlockScheme([40, 30, 0, 0, 0, 0], N, subset_sizes=e), e)
+    assert {k for ks in moved.values() for k in ks} == {4, 5}
+
+
+def test_adapt_moves_the_data_to_persistent_differences(problem, tmp_path):
+    """Replayed workers 4 and 5 take three times longer, always: the refit sees it (Kruskal-Wallis),
+    re-designs blocks AND sizes, ships the subsets whose rows moved; every gradient exact."""
+    F = np.where(np.arange(N) >= 4, 3.0, 1.0) * (1 + 0.05 * np.random.default_rng(0).random((40, N)))
+    path = tmp_path / "slow2.csv"
+    np.savetxt(path, F, delimiter=",", header="synthetic: workers 4 and 5 three times slower")
+    log = io.StringIO()
+    res = train(problem, None, schemes=("bcgc",), iterations=12, backend="threads", unit=0.01, log=log, seed=0,
+                stragglers=f"replay:path={path}", adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12),
+                samples=300)[0]
+    applied = [e for e in _events(log, "adapt") if e["applied"]]
+    assert applied and applied[0]["workers_differ"]["differ"]
+    d = np.asarray(applied[0]["new_subset_sizes"])
+    assert applied[0]["old_subset_sizes"] is None and d[4:].mean() < d[:4].mean() / 2
+    assert applied[0]["shipped_subsets"] and applied[0]["shipping_bytes"] > 0
+    assert applied[0]["predicted_seconds_new"] < applied[0]["predicted_seconds_old"]
+    assert res.summary()["max_gradient_error"] <= 1e-9
+    last = _events(log, "iteration")[-1]   # the run goes on with the last applied allocation
+    assert np.allclose(last["subset_sizes"], applied[-1]["new_subset_sizes"])
+
+
+def test_adapt_keeps_equal_subsets_when_workers_do_not_differ(problem):
+    log = io.StringIO()
+    train(problem, None, schemes=("bcgc",), iterations=10, backend="threads", unit=0.004, log=log, seed=0,
+          stragglers="exponential:rate=1", adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12),
+          samples=300)
+    for e in _events(log, "adapt"):
+        assert e["new_subset_sizes"] is None or not e["workers_differ"]["differ"]
