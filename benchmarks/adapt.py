@@ -7,7 +7,8 @@ lambda-sydney-b256-load1.000.csv (default: ../shared/traces). Each run is one ``
 (N = 10, least squares on 400 synthetic rows with 40 features, --unit 0.05, under a minute):
 
 1. replay alibaba-pai-job2 (workers differ persistently), 60 iterations: --adapt 5 --window 10
-   against --model trace:path=<the trace> and against a wrong i.i.d. law (exponential:rate=1);
+   against --model trace:path=<the trace> (its design with unequal subsets, and with
+   --equal-subsets) and against a wrong i.i.d. law (exponential:rate=1);
    mean iteration seconds over the second half, measured and predicted;
 2. a law changing half-way: 40 rows of the Sydney load-1 trace (10 of its workers a row) then 40 of
    alibaba-pai-job2, each part divided by its median (written to a temporary folder): --adapt against
@@ -78,6 +79,7 @@ def main():
         base = ["-N", "10", "--iterations", "60", "--stragglers", f"replay:path={job2}"]
         out = {tag: run(base + extra, a.backend, tmp, tag) for tag, extra in (
             ("adapt", ["--adapt", "5", "--window", "10"]), ("trace", ["--model", f"trace:path={job2}"]),
+            ("equal", ["--model", f"trace:path={job2}", "--equal-subsets"]),
             ("wrong", ["--model", "exponential:rate=1"]))}
         for tag, recs in out.items():
             print(f"  {tag:<6} second half: measured {col(recs, 'measured_seconds', 30):.4f} s, predicted "

@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 
 from bcgc.analysis import general_runtime, oracle_affine_samples, oracle_samples
 from bcgc.design import design
-from bcgc.stragglers import FixedCost, Trace, parse_model, read_trace
+from bcgc.stragglers import Trace, parse_model, read_trace
 
 HETEROGENEOUS = "heterogeneous:6*shifted-exponential:shift=1,rate=1;2*shifted-exponential:shift=3,rate=0.3"
 AFFINE = "affine:a=exponential:rate=0.5;b=shifted-exponential:shift=1,rate=1"

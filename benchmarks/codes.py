@@ -60,7 +60,7 @@ def main():
                 cells.append(f"{wc:.1e} / {we:.1e}")
             print(f"| {n} | {s} | " + " | ".join(cells) + f" | {make_code(n, s).kind} |", flush=True)
     print("\n## Default code over every level s\n")
-    largest_ok = None
+    largest_ok = prev = None
     for n in (8, 12, 16, 20, 24, 28, 32, 40, 48, 64, 96, 128):
         errs = [worst(make_code(n, s), n, s, rng, with_cond=False)[1] for s in range(n)]
         worst_s = int(np.argmax(errs))

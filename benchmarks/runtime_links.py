@@ -19,7 +19,6 @@ import math
 import os
 import time
 
-import numpy as np
 
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime.train import train

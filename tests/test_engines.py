@@ -164,9 +164,9 @@ def test_mm_schemes_under_links_are_exact_and_predicted_by_the_core_model(engine
     net = links(bandwidth=problem.L / 0.5, latency=0.1)
     mixed = MMDesign(N, (MMBlock(20, 2, "coded"), MMBlock(15, 3, "multi"), MMBlock(15, 3, "layered"),
                          MMBlock(problem.L - 50, 1, "coded")))
-    for design in (mm.ucmmc(N, problem.L, 3), mixed):
-        backend = engine.make(worker_views(problem, make_scheme(design, N)))
-        master = Master(backend, problem, LAW, design, policy=DesignPolicy("bcgc_mm", links=net), links=net,
+    for mm_design in (mm.ucmmc(N, problem.L, 3), mixed):
+        backend = engine.make(worker_views(problem, make_scheme(mm_design, N)))
+        master = Master(backend, problem, LAW, mm_design, policy=DesignPolicy("bcgc_mm", links=net), links=net,
                         unit=0.01, seed=1, iteration_timeout=60.0)
         try:
             res = master.run(2)

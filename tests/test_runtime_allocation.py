@@ -120,3 +120,18 @@ def test_adapt_keeps_equal_subsets_when_workers_do_not_differ(problem):
           samples=300)
     for e in _events(log, "adapt"):
         assert e["new_subset_sizes"] is None or not e["workers_differ"]["differ"]
+
+
+def test_equal_subsets_flag_keeps_the_data_equal(tmp_path, capsys):
+    from bcgc.cli import main
+    assert main(["design", "-N", "10", "-L", "1000", "-m", "trace:name=alibaba-pai-job2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["subset_sizes"] is not None
+    assert main(["design", "-N", "10", "-L", "1000", "-m", "trace:name=alibaba-pai-job2", "--json",
+                 "--equal-subsets"]) == 0
+    assert json.loads(capsys.readouterr().out).get("subset_sizes") is None
+    for flag, unequal in (([], True), (["--equal-subsets"], False)):
+        log = tmp_path / f"run{len(flag)}.jsonl"
+        assert main(["train", "-N", "6", "-m", SLOW2.spec, "--scheme", "bcgc", "-k", "2", "--backend", "threads",
+                     "--unit", "0.005", "--samples", "300", "--log", str(log), "--json", *flag]) == 0
+        its = [r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "iteration"]
+        assert ("subset_sizes" in its[0]) == unequal

@@ -163,7 +163,7 @@ def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: in
     """Every requested scheme on the same draws and the same data (a fair comparison).
 
     ``design_args``: the design arguments of every block scheme's :class:`DesignPolicy` (objective,
-    deadline, method, tolerate, allowed_levels, samples); uncoded ignores a tolerance it cannot meet
+    deadline, method, tolerate, allowed_levels, samples, allocate); uncoded ignores a tolerance it cannot meet
     only if none is asked for. ``designs``: fixed (blocks, subset sizes or None) by scheme name
     (e.g. a design document's for ``bcgc``), used instead of designing. Every policy designs before any scheme runs."""
     args = dict(design_args or {})

@@ -60,7 +60,8 @@ def register(sub) -> dict:
 def run_design(a):
     need_coords(a)
     r = design(a.model, a.workers, a.coords, objective=a.objective, deadline=a.deadline, method=a.method,
-               tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed, **link_args(a))
+               tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed,
+               allocate=not a.equal_subsets, **link_args(a))
     if not a.json:
         return report.render_design(r)
     return report.design_json(r, BlockScheme(r.blocks, a.workers, seed=a.seed, subset_sizes=r.subset_sizes))

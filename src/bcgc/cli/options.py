@@ -72,6 +72,9 @@ def design_options(p, samples_help="draws of T for sample-based methods"):
                    help="full stragglers to tolerate: x_s = 0 for s < f")
     p.add_argument("--allowed-levels", type=int_list("--allowed-levels"), help="only these levels may be used, e.g. 0,2,5 (default: all)")
     p.add_argument("--samples", type=whole("--samples", 10, V.MAX_SAMPLES), help=samples_help + " (default: 1000 for the runtime, 20000 for a deadline)")
+    p.add_argument("--equal-subsets", action="store_true",
+                   help="keep equal data subsets (default: for workers that differ, the optimal method also "
+                        "chooses the subset sizes; docs/model.md, unequal subsets)")
 
 
 def data_options(p):
@@ -92,7 +95,7 @@ def data_options(p):
 
 def design_args(a) -> dict:
     return {"objective": a.objective, "deadline": a.deadline, "method": a.method, "tolerate": a.tolerate,
-            "allowed_levels": a.allowed_levels, "samples": a.samples}
+            "allowed_levels": a.allowed_levels, "samples": a.samples, "allocate": not a.equal_subsets}
 
 
 def design_file(p, text="a design document (the output of bcgc design ... --json) instead of --blocks"):

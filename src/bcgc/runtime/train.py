@@ -53,7 +53,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
           objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
           allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
           stragglers=None, adapt: AdaptConfig | None = None, bandwidth: float = math.inf, latency: float = 0.0,
-          designs=None, **master_kw) -> list[TrainResult]:
+          designs=None, allocate: bool = True, **master_kw) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
@@ -71,7 +71,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     document's for ``bcgc``), used instead of the first design; re-designs after deaths still follow
     the policy. For workers that differ BCGC's design may give them unequal data subsets (the
     problem's rows split by the sizes, :mod:`.holdings`) when the problem can split its data
-    (``with_subset_sizes``; docs/runtime.md, "Data on the workers").
+    (``with_subset_sizes``; docs/runtime.md, "Data on the workers") and ``allocate`` is on.
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
@@ -86,7 +86,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
         raise ValueError("adapt works with free communication only (for now): drop bandwidth/latency or adapt")
     policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
                              allowed_levels=allowed_levels, samples=samples, seed=seed, links=net,
-                             allocate=can_allocate(problem))
+                             allocate=allocate and can_allocate(problem))
                 for name in schemes]
     fixed = {s: (V.blocks(x, problem.workers, problem.L), d) for s, (x, d) in (designs or {}).items()}
     designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.plan(model, problem.workers, problem.L))
