@@ -46,6 +46,13 @@ def test_replay_takes_row_k_mod_rows_over_the_median_and_splits_a_fixed_cost(per
     assert np.allclose(a, 0) and np.allclose(b, F[3] / np.median(F))
 
 
+def test_replay_takes_a_shipped_trace_by_name():
+    from bcgc.stragglers import shipped_path, read_trace
+    F = read_trace(shipped_path("alibaba-pai-job2"))
+    a, b = parse_experience("replay:name=alibaba-pai-job2").parts(10, seed=0, iteration=3)
+    assert np.all(a == 0) and np.allclose(b, F[3] / np.median(F))
+
+
 def test_a_law_experience_draws_the_simulators_stream():
     law = parse_model("affine:a=0.5;b=exponential:rate=2")
     a, b = parse_experience(law).parts(N, seed=4, iteration=7)
@@ -57,7 +64,9 @@ def test_a_law_experience_draws_the_simulators_stream():
 
 @pytest.mark.parametrize("text, match", [("replay:fixed=0.1", "needs path"), ("replay:path=x.csv,fixed=1", "fixed must"),
                                          ("replay:path=x.csv,speed=2", "replay takes"), ("", "stragglers must"),
-                                         ("natural:x=1", "unknown law")])
+                                         ("natural:x=1", "unknown law"),
+                                         ("replay:path=x.csv,name=alibaba-pai-job2", "one of them"),
+                                         ("replay:name=no-such-trace", "not a shipped trace")])
 def test_bad_stragglers_are_refused_naming_the_parameter(text, match):
     with pytest.raises(ValueError, match=match):
         parse_experience(text)

@@ -95,7 +95,8 @@ def _train_parser(sub):
 def _experience_options(t):
     """--stragglers, --adapt, --window of ``bcgc train`` (docs/runtime.md)."""
     t.add_argument("--stragglers", metavar="WHAT", help="what the workers experience: a straggler law (emulated, "
-                   "the default: --model), replay:path=F.csv[,fixed=P] (worker n in iteration k takes F[k mod rows, n] "
+                   "the default: --model), replay:path=F.csv[,fixed=P] or replay:name=NAME (a shipped trace) (worker n in "
+                   "iteration k takes F[k mod rows, n] "
                    "/ median(F) · unit; P of it a fixed cost) or natural (no injected delay) (docs/runtime.md)")
     t.add_argument("--adapt", nargs="?", const=5, metavar="K", type=whole("--adapt", 1, V.MAX_ITERATIONS),
                    help="learn the law during the run: refit from the last --window iterations every K "

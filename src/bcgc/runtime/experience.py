@@ -5,8 +5,8 @@ Three kinds, each giving worker n in iteration k a fixed cost a_n and a rate b_n
 
 * ``law`` (the default): the straggler law's draws, the simulator's stream
   (``streams.iteration_parts``); a law without a fixed cost has a_n = 0, b_n = T_n;
-* ``replay:path=F`` — worker n in iteration k takes F[k mod rows, n] divided by the trace's
-  median; ``replay:path=F,fixed=P`` splits each time as a fixed cost a = P · t and a rate
+* ``replay:path=F`` (or ``replay:name=NAME``, a shipped trace) — worker n in iteration k takes
+  F[k mod rows, n] divided by the trace's median; ``replay:path=F,fixed=P`` splits each time as a fixed cost a = P · t and a rate
   b = (1 − P) · t (a trace of full-subset times split the way a fixed-cost law splits T(1) = a + b);
   a retry (attempt r) of iteration k takes row (k + r) mod rows;
 * ``natural`` — no injected delay: the workers' real computation only (a = b = 0).
@@ -22,6 +22,7 @@ from .. import _validate as V
 from .. import streams
 from ..stragglers import StragglerModel, Trace, parse_model
 from ..stragglers.empirical import read_trace
+from ..stragglers.shipped import shipped_path
 
 __all__ = ["Experience", "parse_experience", "decodable_parts"]
 
@@ -104,19 +105,20 @@ def parse_experience(text) -> Experience:
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
         key = key.strip().lower()
-        if not eq or key not in ("path", "fixed") or key in params:
-            raise ValueError(f"stragglers {text!r}: replay takes path=FILE.csv and optionally fixed=P "
-                             f"(each once), got {item!r}")
+        if not eq or key not in ("path", "name", "fixed") or key in params:
+            raise ValueError(f"stragglers {text!r}: replay takes path=FILE.csv or name=NAME (a shipped trace) "
+                             f"and optionally fixed=P (each once), got {item!r}")
         params[key] = value.strip()
-    if "path" not in params:
+    if ("path" in params) == ("name" in params):
         raise ValueError(f"stragglers {text!r}: replay needs path=FILE.csv (one row per iteration, one column "
-                         "per worker)")
+                         "per worker) or name=NAME (a shipped trace), one of them")
     fixed = _fraction(text, params.get("fixed", "0"))
-    F = read_trace(params["path"])
+    path = params["path"] if "path" in params else str(shipped_path(params["name"]))
+    F = read_trace(path)
     finite = F[np.isfinite(F)]
     if finite.size == 0:
         raise ValueError(f"stragglers {text!r}: the trace holds no finite time")
-    return Experience("replay", samples=F / float(np.median(finite)), fixed=fixed, source=params["path"])
+    return Experience("replay", samples=F / float(np.median(finite)), fixed=fixed, source=path)
 
 
 def _fraction(text: str, value: str) -> float:
