@@ -159,8 +159,9 @@ def test_train_runs_a_document_with_unequal_subsets(tmp_path, capsys):
     path.write_text(json.dumps({"workers": 6, "coords": 650, "model": SE, "blocks": [600, 50, 0, 0, 0, 0],
                                 "subset_sizes": sizes}))
     code, out, err = run(["train", "-N", "6", "-m", SE, "--design", str(path), "--scheme", "bcgc", "-k", "3",
-                          "--backend", "threads", "--unit", "0.01", "--log", str(log), "--json"], capsys)
+                          "--backend", "threads", "--unit", "0.01", "--log", str(log)], capsys)
     assert code == 0, err
+    assert "bcgc: unequal data subsets at the end, d = [0.300, 0.100, 0.200," in out
     its = [r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "iteration"]
     assert len(its) == 3 and all(r["design"] == [600, 50, 0, 0, 0, 0] for r in its)
     assert all(np.allclose(r["subset_sizes"], sizes) for r in its)

@@ -261,6 +261,10 @@ def render_train(results, title) -> str:
     out.append(f"target loss {target:.6g} (reached by every scheme); predicted = the model (formula (2), or "
                "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.links) for the "
                "same draws; redesigns include --adapt's.")
+    for r in results:   # an allocation the run ended with (docs/runtime.md, data on the workers)
+        d = r.logs[-1].get("subset_sizes") if r.logs else None
+        if d is not None:
+            out.append(f"{r.name}: unequal data subsets at the end, d = [{', '.join(f'{v:.3f}' for v in d)}]")
     return "\n".join(out)
 
 
