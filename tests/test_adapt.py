@@ -172,7 +172,7 @@ def test_adapt_ships_only_the_missing_subsets(problem):
     for w, held, sent in shipped:
         assert sent and not sent & held   # nothing a worker holds is shipped again
     for w, core in enumerate(backend.cores):
-        assert set(master.scheme.subsets_of(w).tolist()) <= set(core.problem.gram) == {k for k, *_ in master.data.held[w]}
+        assert set(master.scheme.subsets_of(w).tolist()) <= set(core.problem.gram) == set(master.data.held[w])
 
 
 def test_cli_requires_a_design_law_for_replay_unless_adapt(capsys, persistent):

@@ -175,7 +175,7 @@ def test_mm_schemes_under_links_are_exact_and_predicted_by_the_core_model(engine
         assert res.summary()["max_gradient_error"] <= 1e-9
         for rec in res.logs:
             a, b = np.array(rec["injected"]["a"])[None], np.array(rec["injected"]["b"])[None]
-            assert rec["predicted_seconds"] == pytest.approx(float(mm.runtime_samples(design, a, b, net)[0]) * 0.01)
+            assert rec["predicted_seconds"] == pytest.approx(float(mm.runtime_samples(mm_design, a, b, net)[0]) * 0.01)
 
 
 def test_unequal_subsets_are_exact_and_survive_a_death(engine, problem):

@@ -68,7 +68,7 @@ def test_a_death_keeps_the_allocation_and_redesigns_the_blocks_for_it(problem):
     master = Master(backend, problem, SLOW2, blocks, unit=0.005, log=log, subset_sizes=d,
                     policy=DesignPolicy(samples=300), iteration_timeout=60)
     master.run(1)
-    held = {w: set(master.data.held[w]) for w in range(N)}
+    held = {w: dict(master.data.held[w]) for w in range(N)}
     backend.kill(2)
     res = master.run(3)
     (ev,) = _events(log, "redesign")
@@ -76,7 +76,33 @@ def test_a_death_keeps_the_allocation_and_redesigns_the_blocks_for_it(problem):
     assert all(int(s) >= 1 for s in np.flatnonzero(ev["new_blocks"]))
     assert res.summary()["max_gradient_error"] <= 1e-9
     for w in range(N):   # a worker only gained subsets: the rows of the ones it held did not move
-        assert held[w] <= master.data.held[w]
+        assert held[w].items() <= master.data.held[w].items()
+
+
+def test_a_death_with_equal_subsets_keeps_them_equal(problem):
+    """The policy allocates for workers that differ, but a re-design after deaths keeps the data where
+    they are: equal subsets stay equal, and the blocks are the equal-subset design's."""
+    policy = DesignPolicy(samples=300)
+    blocks = policy.blocks(SLOW2, N, problem.L, subset_sizes=np.full(N, 1 / N))
+    backend = ThreadBackend(worker_views(problem, BlockScheme(blocks, N)))
+    master = Master(backend, problem, SLOW2, blocks, unit=0.005, policy=policy, iteration_timeout=60)
+    master.run(1)
+    backend.kill(1)
+    res = master.run(2)
+    assert res.redesigns == 1 and master.data.sizes is None and master.scheme.subset_sizes is None
+    expected = design(SLOW2, N, problem.L, tolerate=1, samples=300, allocate=False).blocks
+    assert np.array_equal(master.scheme.blocks, expected)
+    assert res.summary()["max_gradient_error"] <= 1e-9
+
+
+def test_unequal_subsets_are_refused_where_deaths_could_not_keep_them(problem):
+    d = [0.3, 0.1, 0.2, 0.1, 0.2, 0.1]
+    blocks = np.array([problem.L, 0, 0, 0, 0, 0])
+    for kw, match in (({"bandwidth": 1e6}, "free links only"), ({"method": "jensen"}, "method must be one of")):
+        with pytest.raises(ValueError, match=match):
+            train(problem, SLOW2, schemes=("bcgc",), iterations=1, backend="threads", designs={"bcgc": (blocks, d)}, **kw)
+    with pytest.raises(ValueError, match="designs must map a scheme name to"):
+        train(problem, SLOW2, schemes=("bcgc",), iterations=1, backend="threads", designs={"bcgc": blocks})
 
 
 def test_changed_sizes_make_only_moved_subsets_missing(problem):
@@ -90,6 +116,26 @@ def test_changed_sizes_make_only_moved_subsets_missing(problem):
     e = np.array([0.3, 0.1, 0.2, 0.1, 0.1, 0.2])   # subsets 0-3 keep their rows, 4 and 5 move
     moved = data.missing(BlockScheme([40, 30, 0, 0, 0, 0], N, subset_sizes=e), e)
     assert {k for ks in moved.values() for k in ks} == {4, 5}
+
+
+def test_sizes_that_come_back_ship_the_rows_again(problem):
+    """d → e → d: a worker that received e's version of a subset must get d's back (it holds one
+    version of each subset); afterwards every worker holds exactly the data of d's split."""
+    d, e = np.array([0.3, 0.1, 0.2, 0.1, 0.2, 0.1]), np.array([0.3, 0.1, 0.2, 0.1, 0.1, 0.2])
+    blocks = [40, 30, 0, 0, 0, 0]
+    first = BlockScheme(blocks, N, subset_sizes=d)
+    backend = ThreadBackend(worker_views(problem, first))
+    data = Holdings(problem, N, d)
+    data.mark_loaded(first)
+    for sizes, moved in ((e, {4, 5}), (d, {4, 5})):
+        data.set_sizes(sizes)
+        scheme = BlockScheme(blocks, N, subset_sizes=sizes)
+        assert {k for ks in data.missing(scheme, sizes).values() for k in ks} == moved
+        assert data.ship(backend, scheme)[0] > 0
+    split = problem.with_subset_sizes(d)
+    for w, core in enumerate(backend.cores):
+        for k in first.subsets_of(w).tolist():
+            assert np.array_equal(core.problem.gram[k], split.gram[k])
 
 
 def test_adapt_moves_the_data_to_persistent_differences(problem, tmp_path):
@@ -113,13 +159,19 @@ def test_adapt_moves_the_data_to_persistent_differences(problem, tmp_path):
     assert np.allclose(last["subset_sizes"], applied[-1]["new_subset_sizes"])
 
 
-def test_adapt_keeps_equal_subsets_when_workers_do_not_differ(problem):
+def test_adapt_keeps_equal_subsets_unless_the_window_shows_persistent_differences(problem, monkeypatch):
+    """The gate: with the test saying "no persistent differences", even workers that do differ
+    (SLOW2's emulated draws) keep equal subsets; with i.i.d. workers the test does not reject."""
+    import bcgc.runtime.adapt as A
+    real = A.persistence_test
+    monkeypatch.setattr(A, "persistence_test", lambda rows: {**real(rows), "differ": False})
     log = io.StringIO()
     train(problem, None, schemes=("bcgc",), iterations=10, backend="threads", unit=0.004, log=log, seed=0,
-          stragglers="exponential:rate=1", adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12),
-          samples=300)
-    for e in _events(log, "adapt"):
-        assert e["new_subset_sizes"] is None or not e["workers_differ"]["differ"]
+          stragglers=SLOW2, adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12), samples=300)
+    events = _events(log, "adapt")
+    assert len(events) == 2 and all(e["new_subset_sizes"] is None for e in events)
+    assert real(SLOW2.sample(5, N, seed=0))["differ"]   # the gate was needed: the test would have said yes
+    assert not real(parse_model("exponential:rate=1").sample(20, N, seed=0))["differ"]
 
 
 def test_equal_subsets_flag_keeps_the_data_equal(tmp_path, capsys):

@@ -19,7 +19,7 @@ from .links import FREE, Links
 from .model import single_level_blocks
 from .peers import best_gc_level
 
-__all__ = ["DesignPolicy", "BLOCK_SCHEMES", "MM_SCHEMES", "RUNTIME_SCHEMES", "RedesignImpossible"]
+__all__ = ["DesignPolicy", "BLOCK_SCHEMES", "MM_SCHEMES", "RUNTIME_SCHEMES", "RedesignImpossible", "fixed_designs"]
 
 #: schemes whose data path is a block vector (BCGC and the single-level baselines)
 BLOCK_SCHEMES = ("bcgc", "gc", "uncoded")
@@ -58,6 +58,20 @@ class DesignPolicy:
         object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
         if self.allowed_levels is not None:
             object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
+
+    def check_given_sizes(self) -> None:
+        """A run that holds unequal subsets re-designs its blocks for them after deaths
+        (``design(..., subset_sizes=d)``): that needs the bcgc scheme, free links and a method of
+        the general model. Refused before the run starts rather than at the first death."""
+        from .design.allocation import GENERAL_METHODS
+        if self.scheme != "bcgc":
+            raise ValueError(f"unequal subset_sizes are run by the bcgc scheme only, not {self.scheme}")
+        if not self.links.free:
+            raise ValueError("unequal subset_sizes run on free links only: drop bandwidth/latency, or use a design "
+                             "with equal subsets")
+        if self.method not in GENERAL_METHODS:
+            raise ValueError(f"method must be one of {', '.join(GENERAL_METHODS)} for a run with unequal subset_sizes "
+                             f"(its re-designs after deaths keep them), got {self.method!r}")
 
     def tolerance(self, dead: int = 0) -> int:
         """How many full stragglers a design must tolerate when ``dead`` workers are known dead."""
@@ -104,6 +118,18 @@ class DesignPolicy:
             raise RedesignImpossible(f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "
                                      "worker(s): the run stops (use the gc or bcgc scheme to survive deaths)")
         return single_level_blocks(workers, coords, 0), None
+
+
+def fixed_designs(designs, workers: int, coords: int) -> dict:
+    """{scheme: (blocks, subset sizes or None)} checked: the fixed starting designs of ``train`` and
+    ``simulate`` (e.g. a design document's for ``bcgc``)."""
+    out = {}
+    for name, value in (designs or {}).items():
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise ValueError(f"designs must map a scheme name to (blocks, subset sizes or None), got {value!r} "
+                             f"for {name!r}")
+        out[name] = (V.blocks(value[0], workers, coords), value[1])
+    return out
 
 
 def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tolerate: int):

@@ -17,7 +17,7 @@ from . import _validate as V
 from .codes import GradientCode, make_code
 from . import timeline
 from .model import block_of_coordinates, normalized_load
-from .timeline import check_subset_sizes, cyclic_shares
+from .timeline import cyclic_shares, unequal_sizes
 
 __all__ = ["BlockScheme"]
 
@@ -28,10 +28,9 @@ class BlockScheme:
     def __init__(self, blocks, workers: int, kind: str = "auto", seed: int = 0, subset_sizes=None):
         workers = V.integer("workers", workers, minimum=1)
         self.blocks = V.blocks(blocks, workers)
-        d = check_subset_sizes(subset_sizes, workers)
         #: the data allocation d (None: equal subsets); unequal subsets keep cyclic placement
         #: (docs/model.md, "Unequal subsets"), so group placement (fractional codes) is not used
-        self.subset_sizes = None if d is None or np.allclose(d, 1.0 / workers, rtol=0, atol=1e-15) else d
+        self.subset_sizes = unequal_sizes(subset_sizes, workers)
         if self.subset_sizes is not None:
             if kind == "fractional":
                 raise ValueError("kind 'fractional' (group placement) cannot hold unequal subset_sizes: "

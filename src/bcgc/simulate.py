@@ -25,7 +25,7 @@ from .model import block_runtime
 from .peers import best_ucmmc_r, ucmmc_all_r
 from .peers_affine import ucmmc_all_r_affine
 from .problems import with_subset_sizes
-from .policy import BLOCK_SCHEMES, DesignPolicy
+from .policy import BLOCK_SCHEMES, DesignPolicy, fixed_designs
 from .scheme import BlockScheme
 from .stragglers import StragglerModel
 
@@ -168,7 +168,7 @@ def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: in
     (e.g. a design document's for ``bcgc``), used instead of designing. Every policy designs before any scheme runs."""
     args = dict(design_args or {})
     model = V.law(model)
-    fixed = {s: (V.blocks(x, problem.workers, problem.L), d) for s, (x, d) in (designs or {}).items()}
+    fixed = fixed_designs(designs, problem.workers, problem.L)
     policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES and s not in fixed}
     plans = {**{s: p.plan(model, problem.workers, problem.L) for s, p in policies.items()}, **fixed}
     return [simulate(problem, model, s, iterations=iterations, seed=seed, blocks=plans.get(s, (None,))[0],

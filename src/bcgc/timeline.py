@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "cumulative_work", "ready_times", "order_decode", "decode_times",
+__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "unequal_sizes", "cumulative_work", "ready_times", "order_decode", "decode_times",
            "runtime_samples", "ready_at"]
 
 
@@ -43,6 +43,13 @@ def check_subset_sizes(sizes, workers: int):
         raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1 (one per data subset), "
                          f"got {sizes!r}")
     return d / d.sum()
+
+
+def unequal_sizes(sizes, workers: int):
+    """The validated sizes when they are unequal, else None: equal subsets (d_k = 1/N to 1e-15) are
+    no allocation, and every consumer then takes formula (2)'s path."""
+    d = check_subset_sizes(sizes, workers)
+    return None if d is None or np.allclose(d, 1.0 / workers, rtol=0, atol=1e-15) else d
 
 
 def cyclic_shares(sizes) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _validate as V
 from ..stragglers import FixedCost, FullStragglers, Heterogeneous
-from ..timeline import check_subset_sizes, cyclic_shares, runtime_samples
+from ..timeline import check_subset_sizes, cyclic_shares, runtime_samples, unequal_sizes
 from .result import Evaluation, summarize
 
 __all__ = ["has_fixed_cost", "needs_general", "general_runtime", "general_monte_carlo", "oracle_affine_samples",
@@ -30,7 +30,7 @@ def has_fixed_cost(model) -> bool:
 
 def needs_general(model, subset_sizes=None) -> bool:
     """True when the runtime must be computed worker by worker: a fixed cost, or unequal subsets."""
-    if subset_sizes is not None and not np.allclose(subset_sizes, 1.0 / len(subset_sizes), rtol=0, atol=1e-15):
+    if subset_sizes is not None and unequal_sizes(subset_sizes, len(subset_sizes)) is not None:
         return True
     return model is not None and has_fixed_cost(model)
 

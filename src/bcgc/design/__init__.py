@@ -33,8 +33,6 @@ import math
 import time
 from dataclasses import replace
 
-import numpy as np
-
 from .. import _validate as V
 from .. import streams
 from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, general_monte_carlo, needs_general
@@ -44,7 +42,7 @@ from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
 from ..links import links
-from ..timeline import check_subset_sizes
+from ..timeline import unequal_sizes
 from .links_design import communication_aware
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
 from .result import DesignInputs, DesignResult
@@ -108,9 +106,9 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
     if not net.free and objective != "runtime":
         raise ValueError("a deadline objective under links is not supported: use objective 'runtime'")
     chosen = _chosen(method, objective)
-    d = check_subset_sizes(subset_sizes, p.workers)
-    if d is not None and np.allclose(d, 1.0 / p.workers, rtol=0, atol=1e-15):
-        d, allocate = None, False   # given equal subsets: today's design, exactly
+    d = unequal_sizes(subset_sizes, p.workers)
+    if subset_sizes is not None and d is None:
+        allocate = False   # given equal subsets: today's design, exactly
     if d is not None and not net.free:
         raise ValueError("subset_sizes (a given allocation) is for free links: drop bandwidth/latency/ingress")
     if d is not None:

@@ -6,9 +6,10 @@ workers that differ, chooses the subsets' sizes d (docs/model.md, "Unequal subse
 problem's rows are then split by d (``bcgc.problems.with_subset_sizes``). A subset's data is
 named by its index AND its rows (``parts``: first row and count), so that when a re-design changes
 the sizes only the subsets whose rows moved count as new; a problem without ``parts`` names a
-subset by its index and the sizes (any change of sizes makes every subset new). A worker keeps
-what it holds; the master ships each live worker exactly the subsets of the new design it does
-not hold yet (``Backend.extend``).
+subset by its index and the sizes (any change of sizes makes every subset new). A worker holds at
+most one version of subset k (shipping k replaces it: ``WorkerCore.extend``), so the master keeps,
+per worker, the name of the version of each index it holds; it ships each live worker exactly the
+subsets of the new design whose name differs from the one it holds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 import numpy as np
 
 from ..problems import with_subset_sizes
+from ..timeline import unequal_sizes
 
 __all__ = ["Holdings", "can_allocate"]
 
@@ -29,41 +31,40 @@ def can_allocate(problem) -> bool:
     return callable(getattr(problem, "with_subset_sizes", None))
 
 
-def _same(d, e) -> bool:
-    return (d is None and e is None) or (d is not None and e is not None and np.array_equal(d, e))
+def _tag(d):
+    return None if d is None else tuple(np.round(d, 12).tolist())
 
 
 class Holdings:
-    """The problem split by the current subset sizes, and the subsets each worker holds."""
+    """The problem split by the current subset sizes, and, per worker, the version of each subset
+    it holds ({index: name})."""
 
     def __init__(self, problem, workers: int, subset_sizes=None):
         self.base, self.workers = problem, workers
-        self.sizes, self.problem = None, problem
-        self.held: dict[int, set] = {w: set() for w in range(workers)}
+        self.held: dict[int, dict] = {w: {} for w in range(workers)}
+        self._splits: dict = {None: problem}   # one split per size vector (re-splitting costs a pass)
         self._bytes: dict = {}
+        self.sizes, self.problem = None, problem
         self.set_sizes(subset_sizes)
 
     def split(self, subset_sizes):
-        """The problem with its rows split by ``subset_sizes`` (None: as given, equal subsets)."""
-        if subset_sizes is None:
-            return self.base
-        if _same(np.asarray(subset_sizes, dtype=float), self.sizes):
-            return self.problem
-        return with_subset_sizes(self.base, subset_sizes)
+        """(sizes or None, the problem with its rows split by them): None for equal subsets."""
+        d = unequal_sizes(subset_sizes, self.workers)
+        if _tag(d) not in self._splits:
+            self._splits[_tag(d)] = with_subset_sizes(self.base, d)
+        return d, self._splits[_tag(d)]
 
     def set_sizes(self, subset_sizes) -> None:
-        d = None if subset_sizes is None else np.asarray(subset_sizes, dtype=float)
-        if not _same(d, self.sizes):
-            self.problem, self.sizes = self.split(d), d
+        self.sizes, self.problem = self.split(subset_sizes)
 
-    @staticmethod
-    def key(problem, sizes, k: int):
+    def name(self, k: int, subset_sizes=None):
         """The name of subset k's data under a split (module doc)."""
+        d, problem = self.split(subset_sizes)
         parts = getattr(problem, "parts", None)
         if parts is not None:
             p = parts[k]
-            return (int(k), int(p[0]) if len(p) else -1, len(p))
-        return (int(k), None if sizes is None else tuple(np.round(sizes, 12).tolist()))
+            return (int(p[0]) if len(p) else -1, len(p))
+        return _tag(d)
 
     def views(self, scheme) -> list:
         """Each worker's view of the data the design needs (what an engine starts with)."""
@@ -72,27 +73,25 @@ class Holdings:
     def mark_loaded(self, scheme) -> None:
         """Every worker holds exactly what ``scheme`` needs (it was started with :meth:`views`)."""
         for w in range(self.workers):
-            self.held[w] = {self.key(self.problem, self.sizes, k) for k in scheme.subsets_of(w).tolist()}
+            self.held[w] = {k: self.name(k, self.sizes) for k in scheme.subsets_of(w).tolist()}
 
     def missing(self, scheme, subset_sizes=None, dead=()) -> dict[int, list[int]]:
-        """Per live worker, the subsets of ``scheme`` (split by ``subset_sizes``) it does not hold."""
-        problem = self.split(subset_sizes)
-        d = None if subset_sizes is None else np.asarray(subset_sizes, dtype=float)
-        return {w: [k for k in scheme.subsets_of(w).tolist() if self.key(problem, d, k) not in self.held[w]]
+        """Per live worker, the subsets of ``scheme`` (split by ``subset_sizes``) whose version it
+        does not hold."""
+        return {w: [k for k in scheme.subsets_of(w).tolist() if self.held[w].get(k) != self.name(k, subset_sizes)]
                 for w in range(self.workers) if w not in dead}
 
     def nbytes(self, k: int, subset_sizes=None) -> int:
         """The bytes of subset k: its per-subset arrays (``_per_subset``), else its pickled view."""
-        problem = self.split(subset_sizes)
-        d = None if subset_sizes is None else np.asarray(subset_sizes, dtype=float)
-        name = self.key(problem, d, k)
-        if name not in self._bytes:
+        d, problem = self.split(subset_sizes)
+        key = (k, self.name(k, d), _tag(d) if getattr(problem, "parts", None) is None else None)
+        if key not in self._bytes:
             view = problem.restrict([k])
             parts = [getattr(view, a, None) for a in getattr(view, "_per_subset", ())]
             parts = [p[k] for p in parts if isinstance(p, dict)]
-            self._bytes[name] = (sum(int(np.asarray(p).nbytes) for p in parts) if parts
-                                 else len(pickle.dumps(view, protocol=5)))
-        return self._bytes[name]
+            self._bytes[key] = (sum(int(np.asarray(p).nbytes) for p in parts) if parts
+                                else len(pickle.dumps(view, protocol=5)))
+        return self._bytes[key]
 
     def ship(self, backend, scheme, dead=()):
         """Ship every live worker what the current design needs and it lacks: (bytes, seconds,
@@ -104,6 +103,6 @@ class Holdings:
             if not backend.extend(w, self.problem.restrict(ks)):
                 found_dead.append(w)
                 continue
-            self.held[w].update(self.key(self.problem, self.sizes, k) for k in ks)
+            self.held[w].update({k: self.name(k, self.sizes) for k in ks})
             nbytes += sum(self.nbytes(k, self.sizes) for k in ks)
         return nbytes, time.perf_counter() - t0, found_dead

@@ -121,6 +121,8 @@ class Master:
         if blocks is None:
             blocks, subset_sizes = self.policy.plan(self.model, self.N, problem.L)
         self.data = Holdings(problem, self.N, subset_sizes)
+        if self.data.sizes is not None:
+            self.policy.check_given_sizes()
         self._set_design(blocks if isinstance(blocks, MMDesign) else V.blocks(blocks, self.N, problem.L),
                          subset_sizes)
         self.data.mark_loaded(self.scheme)
@@ -163,8 +165,9 @@ class Master:
             raise RuntimeError(f"{f} dead workers exceed what the design tolerates and re-design is off")
         old = self.plan.design
         # the data stay where they are: BCGC's blocks are designed for the current subset sizes
-        self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f,
-                                            subset_sizes=self.data.sizes), self.data.sizes)
+        sizes = self.data.sizes
+        given = np.full(self.N, 1.0 / self.N) if sizes is None and self.policy.scheme == "bcgc" else sizes
+        self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f, subset_sizes=given), sizes)
         found_dead = self._ship()[2]
         self.result.redesigns += 1
         self._emit({"event": "redesign", "iteration": iteration, "scheme": self.name, "policy": self.policy.scheme,

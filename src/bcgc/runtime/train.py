@@ -6,7 +6,7 @@ import math
 
 from .. import _validate as V
 from ..links import links as make_links
-from ..policy import DesignPolicy
+from ..policy import DesignPolicy, fixed_designs
 from .adapt import AdaptConfig
 from .engine import ThreadBackend, check_mode
 from .experience import parse_experience
@@ -88,7 +88,7 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
                              allowed_levels=allowed_levels, samples=samples, seed=seed, links=net,
                              allocate=allocate and can_allocate(problem))
                 for name in schemes]
-    fixed = {s: (V.blocks(x, problem.workers, problem.L), d) for s, (x, d) in (designs or {}).items()}
+    fixed = fixed_designs(designs, problem.workers, problem.L)
     designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.plan(model, problem.workers, problem.L))
                for p in policies]
     results = []
