@@ -270,3 +270,15 @@ def test_a_document_made_under_links_is_evaluated_under_them(tmp_path, capsys):
     assert ev["expected_runtime"] == pytest.approx(json.loads(path.read_text())["expected_runtime"], rel=0.02)
     code, _, err = run(["evaluate", "--design", str(path), "-N", "6", "-m", law, "--bandwidth", "10"], capsys)
     assert code == 2 and "was made for the links" in err
+
+
+def test_a_document_with_rounded_sizes_is_renormalised(tmp_path, capsys):
+    """Sizes summing to 1 within the document's tolerance (1e-6) are renormalised, so evaluate (which
+    checks to 1e-9) takes them; further off they are refused naming the key."""
+    path = tmp_path / "doc.json"
+    for sizes, ok in (([0.5, 0.1, 0.1, 0.1, 0.1, 0.1000005], True), ([0.5, 0.1, 0.1, 0.1, 0.1, 0.11], False)):
+        path.write_text(json.dumps({"workers": 6, "coords": 60, "model": SE, "blocks": [0, 60, 0, 0, 0, 0],
+                                    "subset_sizes": sizes}))
+        code, out, err = run(["evaluate", "-N", "6", "-m", SE, "--design", str(path), "--samples", "500", "--json"],
+                             capsys)
+        assert (code == 0) == ok and (ok or "subset_sizes must sum to 1" in err)

@@ -130,4 +130,4 @@ def _subset_sizes(value, workers: int, where: str) -> np.ndarray | None:
     d = np.asarray(value, dtype=float)
     if abs(d.sum() - 1.0) > SUBSET_SUM_TOLERANCE:
         raise ValueError(f"{where}: subset_sizes must sum to 1 (fractions of the data), got {d.sum():.9g}")
-    return d
+    return d / d.sum()   # rounded fractions, renormalised: every later check (to 1e-9) then holds
