@@ -282,3 +282,31 @@ def test_a_document_with_rounded_sizes_is_renormalised(tmp_path, capsys):
         code, out, err = run(["evaluate", "-N", "6", "-m", SE, "--design", str(path), "--samples", "500", "--json"],
                              capsys)
         assert (code == 0) == ok and (ok or "subset_sizes must sum to 1" in err)
+
+
+def test_evaluate_and_compare_take_n_and_the_law_from_the_document(document, capsys):
+    code, out, _ = run(["evaluate", "--design", str(document), "--samples", "2000", "--json"], capsys)
+    code_full, out_full, _ = run(["evaluate", "-N", "6", "-m", SE, "--design", str(document), "--samples", "2000",
+                                  "--json"], capsys)
+    assert code == code_full == 0 and json.loads(out) == json.loads(out_full)
+    code, out, _ = run(["compare", "--design", str(document), "--samples", "2000", "--no-mm", "--json"], capsys)
+    assert code == 0 and json.loads(out)["schemes"][0]["name"] == "bcgc"
+    code, _, err = run(["evaluate", "-x", "120,0,0,0,0,0", "-m", SE], capsys)
+    assert code == 2 and "--workers is required for evaluate (or --design FILE" in err
+    code, _, err = run(["compare", "-N", "6", "-L", "120"], capsys)
+    assert code == 2 and "--model is required for compare" in err
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(monkeypatch):
+    """`bcgc ... | head`: a closed pipe ends the command quietly (exit 0), never with a traceback."""
+    import sys
+
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["evaluate", "-N", "4", "-L", "8", "-m", SE, "-x", "8,0,0,0"]) == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -98,7 +99,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("bcgc: interrupted", file=sys.stderr)
         return 2
-    print(json.dumps(result, allow_nan=False) if isinstance(result, dict) else result)
+    try:
+        print(json.dumps(result, allow_nan=False) if isinstance(result, dict) else result)
+        sys.stdout.flush()
+    except BrokenPipeError:   # `bcgc ... | head`: the reader left; no traceback
+        sys.stdout = open(os.devnull, "w")   # the interpreter's final flush must not fail again
     return 0
 
 

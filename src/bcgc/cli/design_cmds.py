@@ -23,6 +23,7 @@ from .options import (
     link_args,
     link_options,
     need_coords,
+    need_workers_and_model,
 )
 
 
@@ -33,7 +34,7 @@ def register(sub) -> dict:
     design_options(d)
     link_options(d)
     e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks")
-    common(e)
+    common(e, from_design=True)
     given = e.add_mutually_exclusive_group(required=True)
     given.add_argument("--blocks", "-x", type=int_list("--blocks"),
                        help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
@@ -46,7 +47,7 @@ def register(sub) -> dict:
     e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
     link_options(e)
     c = sub.add_parser("compare", help="BCGC, bcgc_mm and every peer scheme side by side")
-    common(c)
+    common(c, from_design=True)
     c.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=100_000, help="Monte Carlo draws")
     link_options(c)
     design_file(c, "pin the bcgc row to this design document's blocks (and subset sizes) instead of designing")
@@ -75,6 +76,7 @@ def run_evaluate(a):
             raise UsageError("--subset-sizes and --design: the document carries its own subset sizes")
         a.coords, x, sizes = doc.check_coords(a.coords), doc.blocks, doc.subset_sizes
     else:
+        need_workers_and_model(a)
         x = V.blocks(a.blocks, a.workers, a.coords)
     if sizes is not None and len(sizes) != a.workers:
         raise UsageError(f"--subset-sizes must have {a.workers} entries (one per worker), got {len(sizes)}")
@@ -99,6 +101,7 @@ def run_compare(a):
     if a.design is not None:
         doc = _document(a)
         a.coords, blocks, sizes = doc.check_coords(a.coords), doc.blocks, doc.subset_sizes
+    need_workers_and_model(a)
     need_coords(a)
     if a.holdout is None:
         rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed,
@@ -117,7 +120,11 @@ def _document(a):
     """The --design document, checked against --workers; its links apply unless others are given
     (then they must agree: a design made for one network is not silently evaluated on another)."""
     doc = load_design(a.design)
+    if a.workers is None:
+        a.workers = doc.workers
     doc.check_workers(a.workers)
+    if a.model is None:
+        a.model = doc.law()
     made = doc.raw.get("links") or {}
     made = {"bandwidth": math.inf if made.get("bandwidth") is None else float(made["bandwidth"]),
             "latency": float(made.get("latency") or 0.0),

@@ -11,8 +11,9 @@ from ..design import METHODS, OBJECTIVES
 from ..problems import DATASETS, PROBLEMS
 
 
-def workers_and_model(p, model_required=True, model_help=""):
-    p.add_argument("--workers", "-N", required=True, type=whole("--workers", 1), help="number of workers N (>= 1)")
+def workers_and_model(p, model_required=True, model_help="", workers_required=True):
+    p.add_argument("--workers", "-N", required=workers_required, type=whole("--workers", 1),
+                   help="number of workers N (>= 1)" + ("" if workers_required else "; default: the --design document's"))
     p.add_argument("--model", "-m", required=model_required, type=model,
                    help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)" + model_help)
 
@@ -22,8 +23,10 @@ def output(p, seed_help="seed of every random draw"):
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
 
-def common(p):
-    workers_and_model(p)
+def common(p, from_design=False):
+    """N, the law, L, a deadline, seed and --json; ``from_design``: N and the law may come from --design."""
+    workers_and_model(p, model_required=not from_design, workers_required=not from_design,
+                      model_help="; default: the --design document's" if from_design else "")
     p.add_argument("--coords", "-L", type=whole("--coords", 1), help="number of coordinates L (>= 1)")
     p.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for P(τ ≤ t), in the unit of T")
     output(p)
@@ -112,6 +115,13 @@ def fraction(name):
             raise UsageError(f"{name} must be a fraction in (0, 1), got {text!r}")
         return value
     return conv
+
+
+def need_workers_and_model(a):
+    """--workers and --model, required unless a --design document gave them."""
+    for option, value in (("--workers", a.workers), ("--model", a.model)):
+        if value is None:
+            raise UsageError(f"{option} is required for {a.command} (or --design FILE, which carries it)")
 
 
 def need_coords(a):
