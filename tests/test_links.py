@@ -108,10 +108,16 @@ def test_compare_with_free_links_is_todays_compare():
         [(r.name, r.expected_runtime, r.parameters) for r in same]
     # the link code itself, run with free links, reproduces every row (to rounding)
     mine = compare_links(SE, 5, 50, FREE, samples=2000, seed=2, bcgc_blocks=ref[0].parameters["blocks"])
+    checked = 0
     for r, m in zip(ref, mine):
         assert r.name == m.name and r.parameters == m.parameters
-        if m.evaluation.method == "monte-carlo" and r.evaluation.method == "monte-carlo":
+        if m.evaluation.method == r.evaluation.method:   # the same method: the same number
             assert m.expected_runtime == pytest.approx(r.expected_runtime, rel=1e-12)
+        else:   # an exact row against the link code's Monte Carlo: within 4 standard errors
+            se = m.evaluation.expected_runtime_stderr
+            assert se is not None and abs(m.expected_runtime - r.expected_runtime) <= 4 * se
+        checked += 1
+    assert checked == len(ref) >= 6
 
 
 def test_peer_runtimes_under_free_links_match_their_formulas():
@@ -143,13 +149,16 @@ def test_design_with_free_links_is_todays_design():
     assert np.array_equal(ref.blocks, same.blocks) and ref.expected_runtime == same.expected_runtime
 
 
-@pytest.mark.parametrize("bandwidth,latency", [(2000.0, 0.0), (200.0, 0.0), (50.0, 0.05)])
-def test_aware_design_never_worse_than_oblivious(bandwidth, latency):
+@pytest.mark.parametrize("bandwidth,latency,gain", [(2000.0, 0.0, 0.0), (200.0, 0.0, 0.03), (50.0, 0.05, 0.10)])
+def test_aware_design_never_worse_than_oblivious(bandwidth, latency, gain):
+    """On fresh draws (a seed the design never saw): never worse beyond noise, and on slow links
+    faster by the margin the upload time leaves (measured: 4.4 % at B = 200, 14 % at B = 50)."""
     r = design(SE, 5, 200, seed=1, samples=300, eval_samples=4000, bandwidth=bandwidth, latency=latency)
     d = r.diagnostics["links"]
-    oblivious = evaluate_links(SE, 5, d["oblivious_blocks"], Links(bandwidth, latency), samples=4000, seed=1)
-    assert r.expected_runtime <= oblivious.expected_runtime
-    assert d["margin_percent"] >= 0.0 and r.inputs.links == Links(bandwidth, latency)
+    net = Links(bandwidth, latency)
+    aware, oblivious = (evaluate_links(SE, 5, x, net, samples=20000, seed=7) for x in (r.blocks, d["oblivious_blocks"]))
+    assert aware.expected_runtime <= (1 - gain) * oblivious.expected_runtime + 3 * aware.expected_runtime_stderr
+    assert d["margin_percent"] >= 0.0 and r.inputs.links == net
 
 
 def test_design_refuses_a_deadline_under_links():
