@@ -9,7 +9,6 @@ from bcgc.analysis import evaluate, general_monte_carlo, general_runtime, has_fi
 from bcgc.analysis import oracle_samples
 from bcgc.design import design
 from bcgc.peers import classic_gc, compare, tandon_partial, ucmmc_all_r, uncoded
-from bcgc.peers_affine import ucmmc_all_r_affine
 from bcgc.stragglers import Exponential, FixedCost, ShiftedExponential, parse_model
 
 SE = ShiftedExponential(1.0, 1.0)
@@ -71,11 +70,10 @@ def test_peers_pay_the_fixed_cost_once_and_the_work_linearly():
     t = tandon_partial(2).affine_samples(a, b)
     k = 3 / 8
     assert np.allclose(t, np.maximum(np.sort(a + 6 * k * b, axis=1)[:, 3], (a + k * b).max(axis=1)))
-    uc = ucmmc_all_r_affine(a, b, 6)
+    uc = ucmmc_all_r(b, 6, fixed=a)
     for r in range(1, 7):   # subset m is first ready at min_j a_{m-j} + (j+1) b_{m-j}
         ready = [np.min([a[:, (m - j) % 6] + (j + 1) * b[:, (m - j) % 6] for j in range(r)], axis=0) for m in range(6)]
         assert np.allclose(uc[:, r - 1], np.max(ready, axis=0))
-    assert np.array_equal(ucmmc_all_r_affine(0 * b, b, 6), ucmmc_all_r(b, 6))
 
 
 def test_the_oracle_with_a_fixed_cost_is_the_best_split_of_the_work():

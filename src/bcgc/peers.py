@@ -97,14 +97,17 @@ def ucmmc_samples(T: np.ndarray, r: int) -> np.ndarray:
     return ucmmc_all_r(T, r)[:, -1]
 
 
-def ucmmc_all_r(T: np.ndarray, r_max: int) -> np.ndarray:
-    """τ of UC-MMC for r = 1..r_max at once, shape (K, r_max): a running minimum over j."""
+def ucmmc_all_r(T: np.ndarray, r_max: int, fixed=None) -> np.ndarray:
+    """τ of UC-MMC for r = 1..r_max at once, shape (K, r_max): a running minimum over j. Worker
+    k − j reaches its j-th subset (subset k) at a_{k−j} + (j + 1) T_{k−j} (``fixed`` a: a fixed
+    cost, docs/model.md; None: a = 0); the master needs every subset once."""
     T = np.asarray(T, dtype=float)
-    ready = T.copy()  # j = 0: worker k does subset k first
+    a = np.zeros_like(T) if fixed is None else np.asarray(fixed, dtype=float)
+    ready = a + T  # j = 0: worker k does subset k first
     out = np.empty((T.shape[0], r_max))
     out[:, 0] = ready.max(axis=1)
     for j in range(1, r_max):
-        np.minimum(ready, (j + 1.0) * np.roll(T, j, axis=1), out=ready)  # worker k-j, position j
+        np.minimum(ready, np.roll(a, j, axis=1) + (j + 1.0) * np.roll(T, j, axis=1), out=ready)  # worker k-j, position j
         out[:, j] = ready.max(axis=1)
     return out
 
@@ -143,9 +146,8 @@ def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, sam
                  deadline=None) -> int:
     """UC-MMC's best r on common draws (Monte Carlo: its runtime depends on who is slow)."""
     if T is None and has_fixed_cost(model):
-        from .peers_affine import ucmmc_all_r_affine
         a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.COMMON_DRAWS))
-        return _pick(ucmmc_all_r_affine(a, b, workers), deadline) + 1
+        return _pick(ucmmc_all_r(b, workers, fixed=a), deadline) + 1
     return _pick(ucmmc_all_r(_common_draws(model, workers, T, seed, samples), workers), deadline) + 1
 
 

@@ -17,27 +17,7 @@ from . import streams
 from .analysis import general_runtime, oracle_affine_samples, summarize
 from .model import OrderStatMax
 
-__all__ = ["ucmmc_all_r_affine", "affine_rows"]
-
-
-def ucmmc_all_r_affine(fixed: np.ndarray, rate: np.ndarray, r_max: int) -> np.ndarray:
-    """τ of UC-MMC for r = 1..r_max under a fixed cost, shape (K, r_max): worker k − j reaches
-    its j-th subset (subset k) at a + (j+1) b; the master needs every subset once."""
-    a, b = np.asarray(fixed, dtype=float), np.asarray(rate, dtype=float)
-    ready = a + b
-    out = np.empty((b.shape[0], r_max))
-    out[:, 0] = ready.max(axis=1)
-    for j in range(1, r_max):
-        np.minimum(ready, np.roll(a, j, axis=1) + (j + 1.0) * np.roll(b, j, axis=1), out=ready)
-        out[:, j] = ready.max(axis=1)
-    return out
-
-
-def _best(matrix: np.ndarray, deadline) -> int:
-    """Column with the lowest mean, or the highest P(τ ≤ deadline) when a deadline is given."""
-    if deadline is not None:
-        return int(np.argmax(np.mean(matrix <= deadline, axis=0)))
-    return int(np.argmin(matrix.mean(axis=0)))
+__all__ = ["affine_rows"]
 
 
 def affine_rows(inputs, bcgc_blocks, subset_sizes) -> list:
@@ -51,12 +31,15 @@ def affine_rows(inputs, bcgc_blocks, subset_sizes) -> list:
     def ev(rt):
         return summarize(rt.affine_samples(a, b) if isinstance(rt, OrderStatMax) else rt, deadline)
 
+    def best(matrix):   # tuned for P(τ ≤ t) when a deadline is given, else for E[τ]
+        return peers._pick(matrix, deadline, by_probability=deadline is not None)
+
     gc = np.stack([peers.classic_gc(s).affine_samples(a, b) for s in range(n)], axis=1)
-    gc_s = _best(gc, deadline)
+    gc_s = best(gc)
     tandon = np.stack([peers.tandon_partial(s, inputs.alpha).affine_samples(a, b) for s in range(n)], axis=1)
-    tandon_s = _best(tandon, deadline)
-    uc = ucmmc_all_r_affine(a, b, n)
-    uc_r = _best(uc, deadline) + 1
+    tandon_s = best(tandon)
+    uc = peers.ucmmc_all_r(b, n, fixed=a)
+    uc_r = best(uc) + 1
     params = {"blocks": bcgc_blocks.tolist()}
     if subset_sizes is not None:
         params["subset_sizes"] = np.asarray(subset_sizes).tolist()

@@ -23,7 +23,6 @@ from . import streams
 from .analysis import general_runtime, needs_general
 from .model import block_runtime
 from .peers import best_ucmmc_r, ucmmc_all_r
-from .peers_affine import ucmmc_all_r_affine
 from .problems import with_subset_sizes
 from .policy import BLOCK_SCHEMES, DesignPolicy, fixed_designs
 from .scheme import BlockScheme
@@ -154,7 +153,7 @@ def _general_timing(bs, r):
         return runtime, step
 
     def runtime(a, b):
-        return float(ucmmc_all_r_affine(a[None, :], b[None, :], r)[0, -1])
+        return float(ucmmc_all_r(b[None, :], r, fixed=a[None, :])[0, -1])
     return runtime, lambda G, draw: (G.sum(axis=0), runtime(*draw))
 
 
