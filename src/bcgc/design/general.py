@@ -23,13 +23,20 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..timeline import cyclic_shares, equal_shares
+from ..stragglers import Trace
 from .common import _project_simplex
 
 
 class Draws:
-    """Seeded draws of (a, b) for a design (``stream``: streams.DESIGN_SAMPLES or CANDIDATES)."""
+    """Seeded draws of (a, b) for a design (``stream``: streams.DESIGN_SAMPLES or CANDIDATES). A
+    trace with no more rows than ``samples`` is its rows, each once, for the design's own draws:
+    the sample objective is then exact for that law, not a resample of it (and cheaper)."""
 
     def __init__(self, model, workers: int, samples: int, seed: int, stream: int):
+        rows = model.samples if isinstance(model, Trace) and stream == streams.DESIGN_SAMPLES else None
+        if rows is not None and rows.shape[0] <= samples:
+            self.a, self.b, self.workers = np.zeros_like(rows), rows.copy(), workers
+            return
         V.memory(f"drawing {samples} samples of {workers} workers for the general model",
                  6.0 * samples * workers * workers, "lower --samples or --workers")
         self.a, self.b = model.sample_parts(samples, workers, streams.rng(seed, stream))
