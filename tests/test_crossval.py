@@ -1,6 +1,8 @@
 """Cross-validated choice of BCGC's design procedure on a short trace (bcgc.design.crossval) and its use
 by the out-of-sample comparison (bcgc.holdout)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -137,3 +139,29 @@ def test_bad_rows_and_procedures_are_refused():
     with pytest.raises(ValueError, match="folds"):
         compare_holdout(_outlier_trace(), N, L, 0.5, samples=500, folds=11)
     assert PROCEDURES[0] == "uncoded"
+
+
+def _cli(args, capsys):
+    from bcgc.cli import main
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_folds_on_the_command_line(tmp_path, capsys):
+    path = tmp_path / "persistent.csv"
+    np.savetxt(path, _persistent_trace().samples, delimiter=",")
+    base = ["compare", "-N", str(N), "-L", str(L), "-m", f"trace:path={path}", "--samples", "500", "--no-mm"]
+    code, out, err = _cli(base + ["--holdout", "0.5", "--folds", "3", "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    cv = d["holdout"]["cross_validation"]
+    assert cv["folds"] == 3 and cv["rows"] == 10 and set(cv["scores"]) == set(PROCEDURES)
+    bcgc = next(s for s in d["schemes"] if s["name"] == "bcgc")
+    assert bcgc["parameters"]["design"] == f"cross-validated: {cv['chosen']}"
+    code, out, err = _cli(base + ["--holdout", "0.5", "--folds", "11"], capsys)
+    assert code == 2 and "folds must be an integer in [2, 10]" in err and err.count("\n") == 1, err
+    code, out, err = _cli(base + ["--folds", "3"], capsys)
+    assert code == 2 and "--folds needs --holdout" in err, err
+    code, out, err = _cli(base + ["--holdout", "0.5", "--folds", "1"], capsys)
+    assert code == 2 and "--folds" in err, err
