@@ -1,5 +1,5 @@
 """Cross-validated choice of the design procedure on a short trace (docs/traces.md, "Cross-validated
-design").
+design on a short trace").
 
 A design fitted to a few measured rows can over-fit them: one outlier row may drive most coordinates
 to a higher level, which costs extra work on every later row and helps none. Which *procedure* to
