@@ -214,7 +214,9 @@ def test_compare_holdout_on_the_command_line_says_so(capsys):
     code, out, _ = run(["compare", "-N", "10", "-L", "1000", "-m", "trace:name=alibaba-pai-job2", "--holdout", "0.25",
                         "--samples", "2000", "--json"], capsys)
     d = json.loads(out)
-    assert d["holdout"] == {"fraction": 0.25, "train_rows": [1, 178], "test_rows": [179, 238]}
+    assert d["holdout"] == {"fraction": 0.25, "train_rows": [1, 178], "test_rows": [179, 238], "cross_validation": None}
+    bcgc = next(s for s in d["schemes"] if s["name"] == "bcgc")   # 178 design rows: no cross-validation by default
+    assert bcgc["parameters"]["design"] == "optimal, not cross-validated (178 design rows > 100)"
 
 
 @pytest.mark.parametrize("args, fragment", [

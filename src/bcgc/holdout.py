@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .analysis import oracle_samples, summarize
-from .analysis.general import general_runtime
-from .model import OrderStatMax, descending
+from .design import design
+from .design.crossval import AUTO_MAX_ROWS, cross_validate, design_runtime
+from .model import descending
 from .peers import (
+    CompareInputs,
     PeerResult,
     classic_gc,
     compare,
@@ -42,17 +44,22 @@ class HoldoutSplit:
     fraction: float       # F, the held-out share of the rows
     train: Trace
     test: np.ndarray      # held-out rows, shape (K_h, N)
+    #: how BCGC's design procedure was chosen on the training rows (``bcgc.design.crossval``); None: not
+    cross_validation: object = None
 
     @property
     def describe(self) -> str:
         k = self.train.samples.shape[0]
         return (f"out of sample: designed and tuned on rows 1-{k} of {self.model.spec}, evaluated on the "
                 f"held-out rows {k + 1}-{k + self.test.shape[0]} (holdout {self.fraction:g}); '±' is the standard "
-                "error over those rows; bcgc_mm is not evaluated out of sample (compare without --holdout shows it)")
+                "error over those rows; bcgc_mm is not evaluated out of sample (compare without --holdout shows it)"
+                + ("" if self.cross_validation is None else "\n" + self.cross_validation.describe))
 
     def as_json(self) -> dict:
         k = self.train.samples.shape[0]
-        return {"fraction": self.fraction, "train_rows": [1, k], "test_rows": [k + 1, k + self.test.shape[0]]}
+        cv = None if self.cross_validation is None else self.cross_validation.as_json()
+        return {"fraction": self.fraction, "train_rows": [1, k], "test_rows": [k + 1, k + self.test.shape[0]],
+                "cross_validation": cv}
 
 
 def split_trace(model, holdout: float) -> HoldoutSplit:
@@ -79,13 +86,32 @@ def split_trace(model, holdout: float) -> HoldoutSplit:
 
 def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: float | None = None,
                     samples: int = 100_000, seed: int = 0, bcgc_blocks=None,
-                    alpha: float = 6.0, bcgc_subset_sizes=None) -> tuple[list[PeerResult], HoldoutSplit]:
+                    alpha: float = 6.0, bcgc_subset_sizes=None, folds: int | None = None,
+                    design_samples: int | None = None) -> tuple[list[PeerResult], HoldoutSplit]:
     """:func:`bcgc.peers.compare` designed and tuned on the training rows of a trace, every scheme
     evaluated on the held-out rows (module doc). ``samples``: draws of the training rows' joint law
-    for the tuning; ``bcgc_blocks`` pins the BCGC row (else designed on the training rows), with its
-    ``bcgc_subset_sizes`` (None: equal subsets).
-    Returns the rows (evaluations on the held-out rows) and the split."""
+    for the tuning; ``bcgc_blocks`` pins the BCGC row, with its ``bcgc_subset_sizes`` (None: equal
+    subsets). Else BCGC's design procedure is chosen by cross-validation over the training rows
+    (:func:`bcgc.design.crossval.cross_validate`) and refitted on all of them: ``folds`` K (None:
+    leave-one-out up to 10 training rows, 10 folds up to :data:`~bcgc.design.crossval.AUTO_MAX_ROWS`,
+    above that the optimal design without cross-validation); ``design_samples``: the design's draws
+    (None: its default). Returns the rows (evaluations on the held-out rows) and the split."""
     split = split_trace(model, holdout)
+    CompareInputs.checked(split.train, workers, coords, deadline, samples, seed, alpha, "monte-carlo")
+    k = split.train.samples.shape[0]
+    design_label = "given"
+    if bcgc_blocks is not None and folds is not None:
+        raise ValueError("folds: a pinned BCGC design (bcgc_blocks, --design) is not cross-validated; give one or the other")
+    if bcgc_blocks is None and (folds is not None or 2 <= k <= AUTO_MAX_ROWS):
+        cv = cross_validate(split.train, coords, folds=folds, seed=seed, deadline=deadline, samples=design_samples)
+        split = replace(split, cross_validation=cv)
+        bcgc_blocks, bcgc_subset_sizes, design_label = cv.blocks, cv.subset_sizes, cv.label
+    elif bcgc_blocks is None:
+        design_label = (f"optimal, not cross-validated ({k} design rows > {AUTO_MAX_ROWS})" if k > 1 else
+                        "optimal, not cross-validated (one design row)")
+        made = design(split.train, workers, coords, objective="runtime" if deadline is None else "deadline",
+                      deadline=deadline, samples=design_samples, seed=seed)
+        bcgc_blocks, bcgc_subset_sizes = made.blocks, made.subset_sizes
     tuned = compare(split.train, workers, coords, deadline=deadline, samples=samples, seed=seed,
                     bcgc_blocks=bcgc_blocks, alpha=alpha, method="monte-carlo", bcgc_subset_sizes=bcgc_subset_sizes)
     T = split.test
@@ -93,12 +119,17 @@ def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: 
     out = []
     for row in tuned:
         ev = replace(summarize(_runtime_on(row, T, Td), row.inputs.deadline), method="held-out rows")
-        out.append(replace(row, evaluation=ev, inputs=replace(row.inputs, model=model)))
+        row = replace(row, evaluation=ev, inputs=replace(row.inputs, model=model))
+        if row.name == "bcgc" and design_label != "given":   # designed here, not pinned by the caller
+            row = replace(row, parameters={**row.parameters, "design": design_label},
+                          tuned_for=row.inputs.objective)
+        out.append(row)
     return out, split
 
 
-#: the parameters of compare()'s rows that fix each scheme's runtime on a row of T
-_KNOWN_PARAMETERS = {"blocks", "level", "alpha", "layers", "r", "subset_sizes"}
+#: the parameters of compare()'s rows that fix each scheme's runtime on a row of T ("design" only
+#: says how BCGC's blocks were chosen)
+_KNOWN_PARAMETERS = {"blocks", "level", "alpha", "layers", "r", "subset_sizes", "design"}
 
 
 def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
@@ -111,10 +142,8 @@ def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
         return oracle_samples(T)
     if row.name == "ucmmc_best":
         return ucmmc_samples(T, int(p["r"]))
-    if p.get("subset_sizes") is not None:   # an allocation: the general model on the rows (a = 0)
-        return general_runtime(np.asarray(p["blocks"], dtype=np.int64), np.zeros_like(T), T, p["subset_sizes"])
-    if "blocks" in p:
-        return OrderStatMax.from_blocks(np.asarray(p["blocks"], dtype=np.int64)).samples(Td)
+    if "blocks" in p:   # formula (2), or the general model for an allocation (a = 0)
+        return design_runtime(p["blocks"], p.get("subset_sizes"), T, Td)
     single = {"uncoded": lambda: uncoded(), "gc_best": lambda: classic_gc(p["level"]),
               "ignore_stragglers": lambda: ignore_stragglers(p["level"]),
               "tandon_partial": lambda: tandon_partial(p["level"], p["alpha"])}

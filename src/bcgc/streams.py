@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "PATIENCE", "CODES",
+__all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "PATIENCE", "CODES", "FOLDS",
            "SCENARIOS", "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times",
            "decodable_times", "iteration_parts", "decodable_parts", "first_decodable"]
 
@@ -22,6 +22,7 @@ CANDIDATES = 3        #: common draws on which ``optimal`` picks among candidate
 COMMON_DRAWS = 10     #: common draws of ``compare`` and of the peers' parameter choice
 PATIENCE = 12         #: the runtime's estimate of how long an attempt may take
 CODES = 20            #: random code constructions (Gaussian draws, random probe sets)
+FOLDS = 30            #: the folds of a cross-validated design (bcgc.design.crossval)
 SCENARIOS = 55        #: the synthetic trace of ``bcgc reproduce``
 SYNTHETIC_DATA = 77   #: the ``synthetic`` data set
 DATA_SUBSET = 78      #: the seeded subset of rows kept by ``max_samples``

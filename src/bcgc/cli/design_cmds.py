@@ -54,6 +54,10 @@ def register(sub) -> dict:
     c.add_argument("--holdout", type=fraction("--holdout"), metavar="F",
                    help="with a trace law: design and tune on the first 1-F of its rows, evaluate every scheme "
                         "on the remaining F (out of sample, docs/traces.md)")
+    c.add_argument("--folds", type=whole("--folds", 2, V.MAX_SAMPLES), metavar="K",
+                   help="with --holdout: choose BCGC's design procedure (uncoded, one level, optimal) by K-fold "
+                        "cross-validation over the design rows (default: leave-one-out up to 10 design rows, 10 "
+                        "folds up to 100, none above; docs/traces.md)")
     c.add_argument("--no-mm", action="store_true",
                    help="leave out the bcgc_mm row (its design search takes seconds at N = 20, minutes at N = 256)")
 
@@ -103,6 +107,8 @@ def run_compare(a):
         a.coords, blocks, sizes = doc.check_coords(a.coords), doc.blocks, doc.subset_sizes
     need_workers_and_model(a)
     need_coords(a)
+    if a.holdout is None and a.folds is not None:
+        raise UsageError("--folds needs --holdout (it cross-validates the design over the design rows)")
     if a.holdout is None:
         rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed,
                        bcgc_blocks=blocks, bcgc_subset_sizes=sizes, mm=not a.no_mm, **link_args(a))
@@ -110,7 +116,7 @@ def run_compare(a):
     if not links(**link_args(a)).free:
         raise UsageError("--holdout works with free communication only (for now): drop --bandwidth/--latency/--ingress")
     rows, split = compare_holdout(a.model, a.workers, a.coords, a.holdout, deadline=a.deadline, samples=a.samples,
-                                  seed=a.seed, bcgc_blocks=blocks, bcgc_subset_sizes=sizes)
+                                  seed=a.seed, bcgc_blocks=blocks, bcgc_subset_sizes=sizes, folds=a.folds)
     if a.json:
         return {**report.compare_json(rows), "holdout": split.as_json()}
     return split.describe + "\n" + report.render_compare(rows)
