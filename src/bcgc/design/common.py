@@ -11,6 +11,7 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..model import OrderStatMax, descending
+from ..stragglers import Trace
 
 
 def allowed_level_set(workers: int, tolerate: int = 0, allowed_levels=None) -> np.ndarray:
@@ -29,6 +30,14 @@ def allowed_level_set(workers: int, tolerate: int = 0, allowed_levels=None) -> n
     return levels
 
 
+def trace_rows(model, samples: int):
+    """A trace's rows when it has no more than ``samples`` of them, else None. A design then works
+    on the rows themselves, each once — the exact sample objective of that law (its draws are its
+    rows with equal weights) — rather than on ``samples`` rows resampled from them."""
+    rows = getattr(model, "samples", None) if isinstance(model, Trace) else None
+    return rows if rows is not None and rows.shape[0] <= samples else None
+
+
 class _Problem:
     """Everything a method needs: law, N, allowed levels, samples (lazily drawn, seeded)."""
 
@@ -39,7 +48,10 @@ class _Problem:
 
     @property
     def td(self) -> np.ndarray:
-        """Design samples, sorted descending (column s = T_(N-s)); seed stream 0."""
+        """Design samples, sorted descending (column s = T_(N-s)); seed stream 0; a short trace's
+        own rows (:func:`trace_rows`)."""
+        if self._td is None and trace_rows(self.model, self.n_samples) is not None:
+            self._td = descending(trace_rows(self.model, self.n_samples))
         if self._td is None:
             V.memory(f"drawing {self.n_samples} samples of {self.workers} workers", 3.0 * self.n_samples * self.workers,
                      "lower --samples or --workers, or use a closed form (--method jensen)")

@@ -23,8 +23,7 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..timeline import cyclic_shares, equal_shares
-from ..stragglers import Trace
-from .common import _project_simplex
+from .common import _project_simplex, trace_rows
 
 
 class Draws:
@@ -33,8 +32,8 @@ class Draws:
     the sample objective is then exact for that law, not a resample of it (and cheaper)."""
 
     def __init__(self, model, workers: int, samples: int, seed: int, stream: int):
-        rows = model.samples if isinstance(model, Trace) and stream == streams.DESIGN_SAMPLES else None
-        if rows is not None and rows.shape[0] <= samples:
+        rows = trace_rows(model, samples) if stream == streams.DESIGN_SAMPLES else None
+        if rows is not None:
             self.a, self.b, self.workers = np.zeros_like(rows), rows.copy(), workers
             return
         V.memory(f"drawing {samples} samples of {workers} workers for the general model",
