@@ -77,8 +77,9 @@ def index_traces(rows, samples: int, design_samples: int) -> list[str]:
     """The section of index.md: per trace, BCGC against every equal-upload peer and the oracle."""
     lines = ["## Real traces (out of sample)", "", "![real traces](traces.png)", "",
              f"Every trace shipped with bcgc (docs/traces.md), L = {TRACE_COORDS}: BCGC is designed "
-             f"({design_samples} draws of the training rows; its procedure — uncoded, one level or optimal — chosen by "
-             "cross-validation over those rows when they are at most 100) and every peer tuned ({samples} draws) on the first "
+             f"on the training rows (each once when there are at most {design_samples}, else {design_samples} draws of them; "
+             "its procedure — uncoded, one level or optimal — chosen by cross-validation over those rows when they "
+             f"are at most 100) and every peer tuned ({samples} draws) on the first "
              f"{1 - TRACE_HOLDOUT:g} of the trace's rows; every number is the mean over the held-out rows "
              "(`traces.csv`, with its standard error). Ratios are E[τ] / E[τ of BCGC]: above 1 BCGC is faster.", ""]
     for name in dict.fromkeys(r[0] for r in rows):
