@@ -167,3 +167,9 @@ def test_output_name_taken_by_a_folder_is_refused(tmp_path, no_work):
     (tmp_path / "run" / "index.md").mkdir(parents=True)
     with pytest.raises(ValueError, match="index.md"):
         reproduce(tmp_path / "run", TINY)
+
+
+def test_the_traces_page_text_has_no_unformatted_field():
+    from bcgc.experiments.traces_page import index_traces
+    text = "\n".join(index_traces([], 2000, 200))
+    assert "{" not in text and "2000 draws" in text and "at most 200" in text
