@@ -1,5 +1,5 @@
 """Cross-validated choice of BCGC's design procedure on a short trace (bcgc.design.crossval) and its use
-by the out-of-sample comparison (bcgc.holdout)."""
+by the out-of-sample comparison (bcgc.peers.holdout)."""
 
 import json
 
@@ -8,7 +8,7 @@ import pytest
 
 from bcgc.design import design
 from bcgc.design.crossval import PROCEDURES, cross_validate, design_runtime
-from bcgc.holdout import compare_holdout, split_trace
+from bcgc.peers.holdout import compare_holdout, split_trace
 from bcgc.model import single_level_blocks
 from bcgc.stragglers import Trace
 

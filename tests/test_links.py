@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bcgc.compare_links import common_parts, compare_links, evaluate_links
+from bcgc.peers.compare_links import common_parts, compare_links, evaluate_links
 from bcgc.design import design
 from bcgc.design.links_design import pair_terms
 from bcgc.links import FREE, Links, arrivals, block_runtime_samples, departures, links
 from bcgc.model import block_runtime, descending
 from bcgc.peers import compare, tandon_all_levels, ucmmc_all_r
-from bcgc.peers_links import _ucmmc_one_r, block_samples, tandon_blocks, ucmmc_links_all_r
+from bcgc.peers.links import _ucmmc_one_r, block_samples, tandon_blocks, ucmmc_links_all_r
 from bcgc.stragglers import ShiftedExponential
 
 SE = ShiftedExponential(shift=1.0, rate=1.0)
@@ -88,7 +88,7 @@ def test_closed_forms_hold_within_monte_carlo_error():
     means = [(s + 1) * (0.5 + (h[workers] - h[s]) / 2.0) for s in range(workers)]
     best = int(np.argmin(means))
     a, b = common_parts(law, workers, 40_000, 7)
-    from bcgc.peers_links import one_message_levels
+    from bcgc.peers.links import one_message_levels
     mc = one_message_levels(a, b, coords, net, lambda s: s + 1.0)
     for s, expected in ((0, means[0]), (best, means[best])):
         tau = mc[:, s]

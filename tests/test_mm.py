@@ -14,7 +14,7 @@ from bcgc.mm import MMBlock, MMDesign
 from bcgc.mm_scheme import MMScheme
 from bcgc.model import block_runtime
 from bcgc.peers import ucmmc_samples
-from bcgc.peers_links import block_samples, ucmmc_links_all_r
+from bcgc.peers.links import block_samples, ucmmc_links_all_r
 from bcgc.stragglers import ShiftedExponential, parse_model
 from bcgc.timeline import runtime_samples as timeline_runtime
 

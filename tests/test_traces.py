@@ -10,7 +10,7 @@ import pytest
 
 from bcgc.cli import main
 from bcgc.design.document import load_design
-from bcgc.holdout import compare_holdout, split_trace
+from bcgc.peers.holdout import compare_holdout, split_trace
 from bcgc.model import OrderStatMax, descending
 from bcgc.peers import compare
 from bcgc.stragglers import Trace, parse_model, read_trace, shipped_names, shipped_path, shipped_trace

@@ -21,7 +21,7 @@ from . import plots
 from .design import design
 from .report import render_compare, render_design, render_train
 from .peers import compare
-from .holdout import compare_holdout
+from .peers.holdout import compare_holdout
 from .stragglers import ShiftedExponential, shipped_trace
 
 

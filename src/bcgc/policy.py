@@ -134,11 +134,11 @@ def fixed_designs(designs, workers: int, coords: int) -> dict:
 
 def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tolerate: int):
     """UC-MMC: the r in tolerate+1..N with the least sample mean of τ under the links (one multi
-    block, ``bcgc.peers_links.ucmmc_links_all_r``); bcgc_mm: ``bcgc.design.design_mm`` under the
+    block, ``bcgc.peers.links.ucmmc_links_all_r``); bcgc_mm: ``bcgc.design.design_mm`` under the
     links, which has no tolerance (a run that needs one stops, saying so)."""
     from . import streams
     from .mm import ucmmc
-    from .peers_links import ucmmc_links_all_r
+    from .peers.links import ucmmc_links_all_r
     if policy.objective != "runtime" or policy.method != "optimal" or policy.allowed_levels is not None:
         raise ValueError(f"scheme {policy.scheme} is designed for the runtime objective only: objective "
                          "'runtime', method 'optimal' and no allowed_levels")

@@ -8,10 +8,10 @@ from .. import _validate as V
 from .. import report
 from .._args import UsageError, fraction_list, int_list, whole
 from ..analysis import EVALUATION_METHODS, evaluate
-from ..compare_links import evaluate_links
+from ..peers.compare_links import evaluate_links
 from ..design import design
 from ..design.document import load_design
-from ..holdout import compare_holdout
+from ..peers.holdout import compare_holdout
 from ..links import links
 from ..peers import compare
 from ..scheme import BlockScheme

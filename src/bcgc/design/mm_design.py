@@ -138,7 +138,7 @@ def _integer(design: MMDesign, coords: int) -> MMDesign:
 def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     """The named points of the space the search may start from: BCGC, UC-MMC's best r, layered's best r."""
     from . import design as _design   # the package's design(): BCGC, aware of the links
-    from ..peers_links import ucmmc_links_all_r, ucmmc_r_candidates
+    from ..peers.links import ucmmc_links_all_r, ucmmc_r_candidates
 
     if bcgc_blocks is None:
         bcgc_blocks = _design(model, workers, coords, seed=seed, bandwidth=net.bandwidth, latency=net.latency,

@@ -1,13 +1,13 @@
 """The "real traces" page of ``bcgc reproduce``: every scheme on every trace shipped with bcgc, out of
 sample (docs/traces.md). For each trace the BCGC design and every peer's parameter come from the first
-half of its rows only, and every scheme is evaluated on the other half (:mod:`bcgc.holdout`)."""
+half of its rows only, and every scheme is evaluated on the other half (:mod:`bcgc.peers.holdout`)."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..holdout import compare_holdout
+from ..peers.holdout import compare_holdout
 from ..plots import LABELS, SCHEME_STYLE
 from ..stragglers import shipped_names, shipped_trace
 

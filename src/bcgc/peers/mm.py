@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import summarize
-from .links import Links
+from ..analysis import summarize
+from ..links import Links
 
 __all__ = ["MM_COMPARE_EVALS", "mm_row"]
 
@@ -24,8 +24,8 @@ MM_COMPARE_EVALS = 1000
 def mm_row(inputs, net: Links, bcgc_blocks, a, b):
     """The ``PeerResult`` of bcgc_mm for a comparison (``inputs``: ``peers.CompareInputs``) on the
     common draws (a, b); None when the law has full stragglers."""
-    from .design.mm_design import design_mm, mm_samples   # late import: design sits above the peers
-    from .peers import PeerResult
+    from ..design.mm_design import design_mm, mm_samples   # late import: design sits above the peers
+    from . import PeerResult
 
     if inputs.model.full_prob > 0:
         return None

@@ -15,13 +15,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import _validate as V
-from . import streams
-from .analysis import evaluate, evaluate_runtime, summarize, use_exact
-from .links import Links, block_runtime_samples
-from .peers import (CompareInputs, PeerResult, _pick, classic_gc, ferdinand_blocks, ignore_stragglers,
+from .. import _validate as V
+from .. import streams
+from ..analysis import evaluate, evaluate_runtime, summarize, use_exact
+from ..links import Links, block_runtime_samples
+from . import (CompareInputs, PeerResult, _pick, classic_gc, ferdinand_blocks, ignore_stragglers,
                     uncoded)
-from .peers_links import (block_samples, level_candidates, one_message_levels, oracle_links, tandon_blocks, ucmmc_links_all_r,
+from .links import (block_samples, level_candidates, one_message_levels, oracle_links, tandon_blocks, ucmmc_links_all_r,
                           ucmmc_r_candidates, upload_seconds)
 
 __all__ = ["compare_links", "common_parts", "evaluate_links"]
@@ -48,7 +48,7 @@ def compare_links(model, workers: int, coords: int, net: Links, deadline=None, s
         if inputs.deadline is not None:
             raise ValueError("a deadline under links is not supported: the deadline design does not model "
                              "uploads; drop the deadline, or give the BCGC blocks")
-        from .design import design   # late import: design sits above the peers
+        from ..design import design   # late import: design sits above the peers
         bcgc_blocks = design(model, workers, inputs.coords, seed=inputs.seed, bandwidth=net.bandwidth,
                              latency=net.latency, ingress=net.ingress).blocks
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
@@ -64,7 +64,7 @@ def compare_links(model, workers: int, coords: int, net: Links, deadline=None, s
         rows.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned,
                                upload_seconds(net, upload, messages), net))
     if mm:   # the frontier scheme under the same links (bcgc.peers_mm)
-        from .peers_mm import mm_row
+        from .mm import mm_row
         rows += [r for r in [mm_row(inputs, net, bcgc_blocks, a, b)] if r is not None]
     return rows
 

@@ -9,6 +9,10 @@ evaluates every scheme on it (common random numbers), then re-evaluates exactly 
 
 Upload per worker is counted in values per iteration (L for every scheme that sends one value per
 coordinate; r·L for UC-MMC, which sends a full gradient per finished subset).
+
+The package: this module (the peers and :func:`compare`); :mod:`.affine` (every peer under a fixed
+cost); :mod:`.links` and :mod:`.compare_links` (every peer under upload links); :mod:`.mm` (the
+bcgc_mm row); :mod:`.holdout` (designed and tuned on a trace's first rows, evaluated on the rest).
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as V
-from . import streams
-from .analysis import (Evaluation, completion_probability_exact, evaluate_runtime, general_runtime, has_fixed_cost,
+from .. import _validate as V
+from .. import streams
+from ..analysis import (Evaluation, completion_probability_exact, evaluate_runtime, general_runtime, has_fixed_cost,
                        needs_general, oracle_samples, summarize, use_exact)
-from .model import OrderStatMax
-from .timeline import check_subset_sizes
-from .model import descending
-from .stragglers import StragglerModel
+from ..model import OrderStatMax
+from ..timeline import check_subset_sizes
+from ..model import descending
+from ..stragglers import StragglerModel
 
 __all__ = ["best_gc_level", "best_ucmmc_r", "CompareInputs", "tandon_all_levels", "uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
            "ferdinand_blocks", "ucmmc_samples", "ucmmc_all_r", "PeerResult", "compare"]
@@ -218,7 +222,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     ``mm``: add the ``bcgc_mm`` row (the frontier scheme designed for the same links, ``bcgc.peers_mm``;
     it runs a design search, hence off by default in the library and on in ``bcgc compare``).
     """
-    from .links import links as _links
+    from ..links import links as _links
     net = _links(bandwidth, latency, ingress)
     if not net.free:
         from .compare_links import compare_links
@@ -239,7 +243,7 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     if sizes is not None and not needs_general(None, sizes):
         sizes = None   # equal subsets given explicitly: formula (2), today's numbers
     if has_fixed_cost(model):
-        from . import peers_affine
+        from . import affine as peers_affine
         return [PeerResult(name, ev, upload, params, exact_grad, inputs, tuned.get(name, inputs.objective
                            if name in _TUNED else "-"))
                 for name, ev, upload, params, exact_grad in peers_affine.affine_rows(inputs, bcgc_blocks, sizes)]
@@ -263,14 +267,14 @@ def _rows(inputs: CompareInputs, bcgc_blocks, sizes, exact: bool, tuned: dict, m
         tuned_for = tuned.get(name, inputs.objective if name in _TUNED else "-")
         out.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned_for, None if upload is None else 0.0))
     if mm:
-        from .links import FREE
-        from .peers_mm import mm_row
+        from ..links import FREE
+        from .mm import mm_row
         out += [r for r in [mm_row(inputs, FREE, bcgc_blocks, np.zeros_like(T), T)] if r is not None]
     return out
 
 
 def _default_design(inputs: CompareInputs) -> np.ndarray:
-    from .design import design  # late import: design sits above analysis, like peers
+    from ..design import design  # late import: design sits above analysis, like peers
 
     full = inputs.model.full_prob > 0
     if full and inputs.deadline is None:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .analysis import oracle_samples, summarize
-from .design import design
-from .design.crossval import AUTO_MAX_ROWS, cross_validate, design_runtime
-from .model import descending
-from .peers import (
+from ..analysis import oracle_samples, summarize
+from ..design import design
+from ..design.crossval import AUTO_MAX_ROWS, cross_validate, design_runtime
+from ..model import descending
+from . import (
     CompareInputs,
     PeerResult,
     classic_gc,
@@ -31,7 +31,7 @@ from .peers import (
     ucmmc_samples,
     uncoded,
 )
-from .stragglers import Trace
+from ..stragglers import Trace
 
 __all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import oracle_samples
-from .analysis.general import oracle_affine_samples
-from .links import Links, arrivals, block_runtime_samples, order_decode
+from ..analysis import oracle_samples
+from ..analysis.general import oracle_affine_samples
+from ..links import Links, arrivals, block_runtime_samples, order_decode
 
 __all__ = ["one_message", "one_message_levels", "tandon_blocks", "ucmmc_links_all_r", "ucmmc_r_candidates",
            "oracle_links", "block_samples", "upload_seconds", "level_candidates"]

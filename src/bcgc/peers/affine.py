@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import streams
-from .analysis import general_runtime, oracle_affine_samples, summarize
-from .model import OrderStatMax
+from .. import streams
+from ..analysis import general_runtime, oracle_affine_samples, summarize
+from ..model import OrderStatMax
 
 __all__ = ["affine_rows"]
 
@@ -23,7 +23,7 @@ __all__ = ["affine_rows"]
 def affine_rows(inputs, bcgc_blocks, subset_sizes) -> list:
     """(name, Evaluation, upload, parameters, exact gradient) of every scheme on common draws of
     (a, b); ``inputs`` is a :class:`bcgc.peers.CompareInputs`."""
-    from . import peers  # peers calls this module; the peers' runtimes are defined there, once
+    from .. import peers  # peers calls this module; the peers' runtimes are defined there, once
 
     n, L, deadline = inputs.workers, inputs.coords, inputs.deadline
     a, b = inputs.model.sample_parts(inputs.samples, n, streams.rng(inputs.seed, streams.COMMON_DRAWS))
