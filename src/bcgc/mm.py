@@ -88,7 +88,17 @@ class MMDesign:
         return int(sum(b.messages for b in self.blocks))
 
     def layout(self):
-        """Every worker's messages in the order sent: (work W, size, block index, position j), each (M,)."""
+        """Every worker's messages in the order sent: (work W, size, block index, position j), each (M,).
+        Computed once per design (the runtime's decoder asks on every arrival); read-only arrays."""
+        cached = self.__dict__.get("_layout")
+        if cached is None:
+            cached = self._build_layout()
+            for arr in cached:
+                arr.setflags(write=False)
+            object.__setattr__(self, "_layout", cached)   # frozen: not a field, not compared
+        return cached
+
+    def _build_layout(self):
         L = self.coords
         work, size, block, position = [], [], [], []
         done = 0.0

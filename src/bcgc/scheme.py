@@ -11,6 +11,8 @@ The distributed runtime and the virtual-time simulator both use this one object.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from . import _validate as V
@@ -43,10 +45,11 @@ class BlockScheme:
         self.loads = normalized_load(self.blocks)  # c_s = y_s / L
         self.codes: dict[int, GradientCode] = {int(s): make_code(workers, int(s), kind, seed) for s in self.levels}
 
-    @property
+    @cached_property
     def shares(self) -> np.ndarray:
         """w_n(j): the data worker n holds for level j, in units of a subset of size 1/N, from the
-        codes' supports: N · Σ_{k ∈ support} d_k (j + 1 with equal subsets); (N, N), docs/model.md."""
+        codes' supports: N · Σ_{k ∈ support} d_k (j + 1 with equal subsets); (N, N), docs/model.md.
+        Computed once (the runtime reads it every iteration)."""
         n = self.workers
         d = np.full(n, 1.0 / n) if self.subset_sizes is None else self.subset_sizes
         w = cyclic_shares(d)

@@ -13,8 +13,7 @@ from ..stragglers import FixedCost, FullStragglers, Heterogeneous
 from ..timeline import check_subset_sizes, cyclic_shares, runtime_samples, unequal_sizes
 from .result import Evaluation, summarize
 
-__all__ = ["has_fixed_cost", "needs_general", "general_runtime", "general_monte_carlo", "oracle_affine_samples",
-           "draw_parts"]
+__all__ = ["has_fixed_cost", "needs_general", "general_runtime", "general_monte_carlo", "oracle_affine_samples"]
 
 
 def has_fixed_cost(model) -> bool:
@@ -42,11 +41,6 @@ def general_runtime(x, fixed, rate, subset_sizes=None) -> np.ndarray:
     return runtime_samples(x, fixed, rate, shares)
 
 
-def draw_parts(model, workers: int, samples: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b) for ``samples`` iterations from the seeded generator ``rng``."""
-    return model.sample_parts(samples, workers, rng)
-
-
 def general_monte_carlo(model, workers: int, x, subset_sizes=None, samples: int = 200_000, seed=None,
                         deadline=None, chunk_values: int = 4_000_000) -> Evaluation:
     """E[τ] and P(τ ≤ deadline) with standard errors from ``samples`` draws of (a, b), in chunks
@@ -58,7 +52,7 @@ def general_monte_carlo(model, workers: int, x, subset_sizes=None, samples: int 
     taus, done = [], 0
     while done < samples:
         k = min(rows, samples - done)
-        a, b = draw_parts(model, workers, k, rng)
+        a, b = model.sample_parts(k, workers, rng)
         taus.append(general_runtime(x, a, b, d))
         done += k
     return summarize(np.concatenate(taus), deadline)

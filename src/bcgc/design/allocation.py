@@ -69,9 +69,8 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
         raise ValueError(f"options {sorted(p.options)} apply to formula (2)'s methods, not to the local search "
                          "under a fixed cost: leave them out")
     allocate = _searches_allocation(p.model, method, objective, allocate, n)
-    samples = int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n))))
-    draws = G.Draws(p.model, n, samples, p.seed, streams.DESIGN_SAMPLES)
-    diag = {"general_model": "fixed cost" if fixed else "unequal subsets", "design_draws": samples}
+    draws = _design_draws(p)
+    diag = {"general_model": "fixed cost" if fixed else "unequal subsets", "design_draws": draws.b.shape[0]}
     if method == "brute-force":
         x = _brute_force(draws, coords, p.levels, objective, p.deadline)
         return x, x / coords, None, {**diag, "nit": 0}
@@ -105,6 +104,14 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     return equal_x, z_today, None, {**diag, "start": name, "allocation": choice}
 
 
+def _design_draws(p: _Problem) -> G.Draws:
+    """The draws the local search works on: at most the design's samples, fewer at large N (its
+    objective costs K·N² per step)."""
+    n = p.workers
+    return G.Draws(p.model, n, int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n)))), p.seed,
+                   streams.DESIGN_SAMPLES)
+
+
 def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d):
     """(x, z, d, diagnostics): the blocks for a GIVEN allocation d (the data stay where they are, e.g.
     after deaths), by local search on the general model from the formula (2) design (``today()``, or
@@ -113,9 +120,8 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
         raise ValueError(f"method {method!r} is derived from formula (2), which unequal subset_sizes break; "
                          f"use one of {', '.join(GENERAL_METHODS)}")
     n = p.workers
-    samples = int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n))))
-    draws = G.Draws(p.model, n, samples, p.seed, streams.DESIGN_SAMPLES)
-    diag = {"general_model": "given subset sizes", "design_draws": samples}
+    draws = _design_draws(p)
+    diag = {"general_model": "given subset sizes", "design_draws": draws.b.shape[0]}
     if method == "brute-force":
         x = _brute_force(draws, coords, p.levels, objective, p.deadline, d)
         return x, x / coords, d, {**diag, "nit": 0}

@@ -37,7 +37,8 @@ from ..analysis.general import general_runtime
 from ..model import OrderStatMax, descending, single_level_blocks
 from ..stragglers import Trace
 
-__all__ = ["PROCEDURES", "DEFAULT_FOLDS", "AUTO_MAX_ROWS", "CrossValidation", "cross_validate", "design_runtime"]
+__all__ = ["PROCEDURES", "DEFAULT_FOLDS", "AUTO_MAX_ROWS", "CrossValidation", "cross_validate", "design_runtime",
+           "fit_procedure"]
 
 #: the candidate procedures, simplest first (a tie goes to the earlier one)
 PROCEDURES = ("uncoded", "single level", "optimal")
@@ -103,8 +104,10 @@ def design_runtime(blocks, subset_sizes, T: np.ndarray, Td: np.ndarray | None = 
     return OrderStatMax.from_blocks(x).samples(descending(T) if Td is None else Td)
 
 
-def _fit(procedure: str, rows: np.ndarray, coords: int, deadline, seed: int, samples, eval_samples: int):
-    """(blocks, subset_sizes, level) of one procedure fitted on ``rows`` (module doc)."""
+def fit_procedure(procedure: str, rows: np.ndarray, coords: int, deadline=None, seed: int = 0, samples=None,
+                  eval_samples: int = _FOLD_EVAL_SAMPLES):
+    """(blocks, subset_sizes, level) of one procedure fitted on ``rows`` (module doc); only the
+    blocks are kept, so the design's own evaluation gets few draws."""
     workers = rows.shape[1]
     if procedure == "uncoded":
         return single_level_blocks(workers, coords, 0), None, 0
@@ -159,12 +162,12 @@ def cross_validate(rows, coords: int, folds: int | None = None, seed: int = 0, d
     for k in range(folds):
         train, test = T[fold_of != k], T[fold_of == k]
         for p in procedures:
-            blocks, sizes, _ = _fit(p, train, coords, deadline, seed, samples, _FOLD_EVAL_SAMPLES)
+            blocks, sizes, _ = fit_procedure(p, train, coords, deadline, seed, samples)
             values[p][k] = _value(blocks, sizes, test, deadline)
     scores = {p: float(v.mean()) for p, v in values.items()}
     stderrs = {p: float(v.std(ddof=1) / np.sqrt(folds)) for p, v in values.items()}
     chosen = _choose(scores, procedures, deadline is not None)
-    blocks, sizes, level = _fit(chosen, T, coords, deadline, seed, samples, _FOLD_EVAL_SAMPLES)
+    blocks, sizes, level = fit_procedure(chosen, T, coords, deadline, seed, samples)
     return CrossValidation(chosen, blocks, sizes, level, scores, stderrs, folds, T.shape[0], seed,
                            "runtime" if deadline is None else "deadline", fold_of)
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
-from ..timeline import cyclic_shares, equal_shares
+from ..timeline import cyclic_shares, equal_shares, ready_times
 from .common import _project_simplex, trace_rows
 
 
@@ -50,9 +50,7 @@ def critical(z, d, draws: Draws):
     """Per draw: τ, the worst non-empty block s*, and its critical worker n* (shape (K,) each)."""
     n = draws.workers
     used = np.flatnonzero(z > 0)
-    work = np.cumsum(_shares(d, n) * (z / z.sum()), axis=1)[:, used]          # (N, U)
-    with np.errstate(invalid="ignore"):
-        ready = draws.a[:, :, None] + draws.b[:, :, None] * work[None]          # (K, N, U)
+    ready = ready_times(z, draws.a, draws.b, _shares(d, n))                   # (K, N, U)
     rank = np.argsort(ready, axis=1, kind="stable")
     crit = np.take_along_axis(rank, (n - 1 - used)[None, None, :], axis=1)[:, 0, :]    # (K, U)
     times = np.take_along_axis(ready, crit[:, None, :], axis=1)[:, 0, :]              # (K, U)

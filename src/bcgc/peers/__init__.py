@@ -24,9 +24,9 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..analysis import (Evaluation, completion_probability_exact, evaluate_runtime, general_runtime, has_fixed_cost,
-                       needs_general, oracle_samples, summarize, use_exact)
+                       oracle_samples, summarize, use_exact)
 from ..model import OrderStatMax
-from ..timeline import check_subset_sizes
+from ..timeline import unequal_sizes
 from ..model import descending
 from ..stragglers import StragglerModel
 
@@ -216,10 +216,10 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     rest keep their Monte Carlo estimate and stderr.
     ``bcgc_blocks``: the BCGC design to show (default: ``design(..., method="optimal")``, with its
     data allocation); ``bcgc_subset_sizes`` its subset sizes (None: equal). Under a law with a fixed
-    cost every scheme is evaluated under a + b·w on common draws (:mod:`bcgc.peers_affine`).
+    cost every scheme is evaluated under a + b·w on common draws (:mod:`bcgc.peers.affine`).
     ``bandwidth``, ``latency``, ``ingress``: upload links (``bcgc.links``); anything but free
-    communication is evaluated by ``bcgc.compare_links`` (docs/peers.md, "Under upload links").
-    ``mm``: add the ``bcgc_mm`` row (the frontier scheme designed for the same links, ``bcgc.peers_mm``;
+    communication is evaluated by ``bcgc.peers.compare_links`` (docs/peers.md, "Under upload links").
+    ``mm``: add the ``bcgc_mm`` row (the frontier scheme designed for the same links, ``bcgc.peers.mm``;
     it runs a design search, hence off by default in the library and on in ``bcgc compare``).
     """
     from ..links import links as _links
@@ -239,14 +239,12 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     if bcgc_blocks is None:
         bcgc_blocks, bcgc_subset_sizes = _default_design(inputs)
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
-    sizes = check_subset_sizes(bcgc_subset_sizes, workers)
-    if sizes is not None and not needs_general(None, sizes):
-        sizes = None   # equal subsets given explicitly: formula (2), today's numbers
+    sizes = unequal_sizes(bcgc_subset_sizes, workers)   # equal ones: formula (2), today's numbers
     if has_fixed_cost(model):
-        from . import affine as peers_affine
+        from . import affine
         return [PeerResult(name, ev, upload, params, exact_grad, inputs, tuned.get(name, inputs.objective
                            if name in _TUNED else "-"))
-                for name, ev, upload, params, exact_grad in peers_affine.affine_rows(inputs, bcgc_blocks, sizes)]
+                for name, ev, upload, params, exact_grad in affine.affine_rows(inputs, bcgc_blocks, sizes)]
     return _rows(inputs, bcgc_blocks, sizes, exact, tuned, mm)
 
 

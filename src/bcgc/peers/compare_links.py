@@ -63,7 +63,7 @@ def compare_links(model, workers: int, coords: int, net: Links, deadline=None, s
         tuned = "given" if name == "bcgc" and given else (inputs.objective if name in _TUNED else "-")
         rows.append(PeerResult(name, ev, upload, params, exact_grad, inputs, tuned,
                                upload_seconds(net, upload, messages), net))
-    if mm:   # the frontier scheme under the same links (bcgc.peers_mm)
+    if mm:   # the frontier scheme under the same links (bcgc.peers.mm)
         from .mm import mm_row
         rows += [r for r in [mm_row(inputs, net, bcgc_blocks, a, b)] if r is not None]
     return rows

@@ -18,8 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..analysis import oracle_samples, summarize
-from ..design import design
-from ..design.crossval import AUTO_MAX_ROWS, cross_validate, design_runtime
+from ..design.crossval import AUTO_MAX_ROWS, cross_validate, design_runtime, fit_procedure
 from ..model import descending
 from . import (
     CompareInputs,
@@ -109,9 +108,8 @@ def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: 
     elif bcgc_blocks is None:
         design_label = (f"optimal, not cross-validated ({k} design rows > {AUTO_MAX_ROWS})" if k > 1 else
                         "optimal, not cross-validated (one design row)")
-        made = design(split.train, workers, coords, objective="runtime" if deadline is None else "deadline",
-                      deadline=deadline, samples=design_samples, seed=seed)
-        bcgc_blocks, bcgc_subset_sizes = made.blocks, made.subset_sizes
+        bcgc_blocks, bcgc_subset_sizes, _ = fit_procedure("optimal", split.train.samples, coords, deadline, seed,
+                                                          design_samples)
     tuned = compare(split.train, workers, coords, deadline=deadline, samples=samples, seed=seed,
                     bcgc_blocks=bcgc_blocks, alpha=alpha, method="monte-carlo", bcgc_subset_sizes=bcgc_subset_sizes)
     T = split.test

@@ -36,6 +36,7 @@ from ..fitting.trace_fit import persistence_test
 from ..scheme import BlockScheme
 from ..stragglers import Trace, parse_model
 from .engine import Death
+from .holdings import sizes_list
 
 __all__ = ["AdaptConfig", "Adapter", "PRIOR", "adapt_step"]
 
@@ -134,10 +135,6 @@ class Adapter:
             self.bandwidth = nbytes / seconds
 
 
-def _sizes(d):
-    return None if d is None else np.asarray(d, dtype=float).tolist()
-
-
 def adapt_step(master, iteration: int) -> dict:
     """Refit, re-design the blocks and the data allocation, decide, ship what changed and log it all
     (event ``adapt``): the data a worker must newly hold are the subsets of the new placement whose
@@ -155,10 +152,10 @@ def adapt_step(master, iteration: int) -> dict:
     planned = master.iterations_planned or iteration + 1 + ad.config.window
     rec = {"event": "adapt", "scheme": master.name, "iteration": iteration, "window": len(ad.rows),
            "old_blocks": old[0].tolist(), "new_blocks": new[0].tolist(),
-           "old_subset_sizes": _sizes(old[1]), "new_subset_sizes": _sizes(new[1]),
+           "old_subset_sizes": sizes_list(old[1]), "new_subset_sizes": sizes_list(new[1]),
            "workers_differ": {"p_value": differ["p_value"], "differ": differ["differ"]}}
     ad.law = master.model = law   # re-designs after deaths assume it too
-    if np.array_equal(new[0], old[0]) and _sizes(new[1]) == _sizes(old[1]):
+    if np.array_equal(new[0], old[0]) and sizes_list(new[1]) == sizes_list(old[1]):
         rec.update(applied=False, reason="same design")
     else:
         missing = data.missing(scheme, new[1], master.dead)

@@ -22,13 +22,18 @@ import numpy as np
 from ..problems import with_subset_sizes
 from ..timeline import unequal_sizes
 
-__all__ = ["Holdings", "can_allocate"]
+__all__ = ["Holdings", "can_allocate", "sizes_list"]
 
 
 def can_allocate(problem) -> bool:
     """Whether the problem can split its data by subset sizes (``with_subset_sizes``; docs/problems.md):
     only then may a run's design choose unequal subsets."""
     return callable(getattr(problem, "with_subset_sizes", None))
+
+
+def sizes_list(d):
+    """Subset sizes as a log writes them: a list of floats, or None for equal subsets."""
+    return None if d is None else np.asarray(d, dtype=float).tolist()
 
 
 def _tag(d):
@@ -57,14 +62,13 @@ class Holdings:
     def set_sizes(self, subset_sizes) -> None:
         self.sizes, self.problem = self.split(subset_sizes)
 
-    def name(self, k: int, subset_sizes=None):
-        """The name of subset k's data under a split (module doc)."""
+    def names(self, subset_sizes=None) -> list:
+        """The name of every subset's data under a split (module doc), index by index."""
         d, problem = self.split(subset_sizes)
         parts = getattr(problem, "parts", None)
-        if parts is not None:
-            p = parts[k]
-            return (int(p[0]) if len(p) else -1, len(p))
-        return _tag(d)
+        if parts is None:
+            return [_tag(d)] * self.workers
+        return [(int(p[0]) if len(p) else -1, len(p)) for p in parts]
 
     def views(self, scheme) -> list:
         """Each worker's view of the data the design needs (what an engine starts with)."""
@@ -72,19 +76,21 @@ class Holdings:
 
     def mark_loaded(self, scheme) -> None:
         """Every worker holds exactly what ``scheme`` needs (it was started with :meth:`views`)."""
+        names = self.names(self.sizes)
         for w in range(self.workers):
-            self.held[w] = {k: self.name(k, self.sizes) for k in scheme.subsets_of(w).tolist()}
+            self.held[w] = {k: names[k] for k in scheme.subsets_of(w).tolist()}
 
     def missing(self, scheme, subset_sizes=None, dead=()) -> dict[int, list[int]]:
         """Per live worker, the subsets of ``scheme`` (split by ``subset_sizes``) whose version it
         does not hold."""
-        return {w: [k for k in scheme.subsets_of(w).tolist() if self.held[w].get(k) != self.name(k, subset_sizes)]
+        names = self.names(subset_sizes)
+        return {w: [k for k in scheme.subsets_of(w).tolist() if self.held[w].get(k) != names[k]]
                 for w in range(self.workers) if w not in dead}
 
     def nbytes(self, k: int, subset_sizes=None) -> int:
         """The bytes of subset k: its per-subset arrays (``_per_subset``), else its pickled view."""
         d, problem = self.split(subset_sizes)
-        key = (k, self.name(k, d), _tag(d) if getattr(problem, "parts", None) is None else None)
+        key = (k, self.names(d)[k])
         if key not in self._bytes:
             view = problem.restrict([k])
             parts = [getattr(view, a, None) for a in getattr(view, "_per_subset", ())]
@@ -97,12 +103,13 @@ class Holdings:
         """Ship every live worker what the current design needs and it lacks: (bytes, seconds,
         workers found dead). Call :meth:`set_sizes` with the design's sizes first."""
         nbytes, found_dead, t0 = 0, [], time.perf_counter()
+        names = self.names(self.sizes)
         for w, ks in self.missing(scheme, self.sizes, dead).items():
             if not ks:
                 continue
             if not backend.extend(w, self.problem.restrict(ks)):
                 found_dead.append(w)
                 continue
-            self.held[w].update({k: self.name(k, self.sizes) for k in ks})
+            self.held[w].update({k: names[k] for k in ks})
             nbytes += sum(self.nbytes(k, self.sizes) for k in ks)
         return nbytes, time.perf_counter() - t0, found_dead

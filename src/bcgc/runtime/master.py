@@ -38,7 +38,7 @@ from ..policy import DesignPolicy
 from . import adapt as A
 from .experience import decodable_parts, parse_experience
 from .observe import fill_parts, fit_parts, observations
-from .holdings import Holdings, can_allocate
+from .holdings import Holdings, can_allocate, sizes_list
 from .plan import Plan, make_scheme
 from .engine import Arrival, Backend, Death, Failure, check_mode
 from .result import TrainResult
@@ -305,7 +305,7 @@ class Master:
 
     def _sizes_record(self) -> dict:
         """The design's data allocation for a log line (nothing with equal subsets)."""
-        return {} if self.data.sizes is None else {"subset_sizes": self.data.sizes.tolist()}
+        return {} if self.data.sizes is None else {"subset_sizes": sizes_list(self.data.sizes)}
 
     def _seconds_per_unit(self):
         return self.unit if self.mode == "emulate" else self._unit_estimate
