@@ -30,8 +30,19 @@ import numpy as np
 
 from bcgc.stragglers.empirical import read_trace
 
-COMMON = ["--dataset", "synthetic", "--max-samples", "400", "--features", "40", "--scheme", "bcgc",
-          "--unit", "0.05", "--json"]
+COMMON = [
+    "--dataset",
+    "synthetic",
+    "--max-samples",
+    "400",
+    "--features",
+    "40",
+    "--scheme",
+    "bcgc",
+    "--unit",
+    "0.05",
+    "--json",
+]
 
 
 def run(args, backend, tmp, tag):
@@ -65,8 +76,10 @@ def fit_errors(recs):
                 ea.append(x), eb.append(y), ta.append(r["injected"]["a"][n] * u), tb.append(r["injected"]["b"][n] * u)
     ea, ta, eb, tb = map(np.array, (ea, ta, eb, tb))
     da, db = np.abs(ea - ta) * 1e3, np.abs(eb - tb) / tb
-    return (f"{len(ea)} worker-iterations fitted; |a error| median {np.median(da):.2f} ms (p95 {np.percentile(da, 95):.2f}),"
-            f" |b error|/b median {np.median(db):.4f} (p95 {np.percentile(db, 95):.4f})")
+    return (
+        f"{len(ea)} worker-iterations fitted; |a error| median {np.median(da):.2f} ms (p95 {np.percentile(da, 95):.2f}),"
+        f" |b error|/b median {np.median(db):.4f} (p95 {np.percentile(db, 95):.4f})"
+    )
 
 
 def main():
@@ -77,25 +90,43 @@ def main():
     job2, job1 = (os.path.join(a.traces, f"alibaba-pai-job{k}.csv") for k in (2, 1))
     with tempfile.TemporaryDirectory() as tmp:
         base = ["-N", "10", "--iterations", "60", "--stragglers", f"replay:path={job2}"]
-        out = {tag: run(base + extra, a.backend, tmp, tag) for tag, extra in (
-            ("adapt", ["--adapt", "5", "--window", "10"]), ("trace", ["--model", f"trace:path={job2}"]),
-            ("equal", ["--model", f"trace:path={job2}", "--equal-subsets"]),
-            ("wrong", ["--model", "exponential:rate=1"]))}
+        out = {
+            tag: run(base + extra, a.backend, tmp, tag)
+            for tag, extra in (
+                ("adapt", ["--adapt", "5", "--window", "10"]),
+                ("trace", ["--model", f"trace:path={job2}"]),
+                ("equal", ["--model", f"trace:path={job2}", "--equal-subsets"]),
+                ("wrong", ["--model", "exponential:rate=1"]),
+            )
+        }
         for tag, recs in out.items():
-            print(f"  {tag:<6} second half: measured {col(recs, 'measured_seconds', 30):.4f} s, predicted "
-                  f"{col(recs, 'predicted_seconds', 30):.4f} s, max gradient error "
-                  f"{max(r['gradient_error'] for r in recs):.2g}")
+            print(
+                f"  {tag:<6} second half: measured {col(recs, 'measured_seconds', 30):.4f} s, predicted "
+                f"{col(recs, 'predicted_seconds', 30):.4f} s, max gradient error "
+                f"{max(r['gradient_error'] for r in recs):.2g}"
+            )
         first, second, both = stacked(a.traces, tmp)
         base = ["-N", "10", "--iterations", "80", "--stragglers", f"replay:path={both}"]
-        out = {tag: run(base + extra, a.backend, tmp, tag) for tag, extra in (
-            ("adapt", ["--adapt", "5", "--window", "10"]), ("first", ["--model", f"trace:path={first}"]),
-            ("second", ["--model", f"trace:path={second}"]))}
+        out = {
+            tag: run(base + extra, a.backend, tmp, tag)
+            for tag, extra in (
+                ("adapt", ["--adapt", "5", "--window", "10"]),
+                ("first", ["--model", f"trace:path={first}"]),
+                ("second", ["--model", f"trace:path={second}"]),
+            )
+        }
         for tag, recs in out.items():
-            print(f"  {tag:<6} iterations 50-79: measured {col(recs, 'measured_seconds', 50):.4f} s, predicted "
-                  f"{col(recs, 'predicted_seconds', 50):.4f} s")
-        for tag, extra in (("affine", ["-N", "8", "--stragglers", "affine:a=0.5;b=shifted-exponential:shift=1,rate=2"]),
-                           ("split", ["-N", "10", "--stragglers", f"replay:path={job1},fixed=0.3"])):
-            recs = run(extra + ["--iterations", "30", "--model", "shifted-exponential:shift=1,rate=1"], a.backend, tmp, tag)
+            print(
+                f"  {tag:<6} iterations 50-79: measured {col(recs, 'measured_seconds', 50):.4f} s, predicted "
+                f"{col(recs, 'predicted_seconds', 50):.4f} s"
+            )
+        for tag, extra in (
+            ("affine", ["-N", "8", "--stragglers", "affine:a=0.5;b=shifted-exponential:shift=1,rate=2"]),
+            ("split", ["-N", "10", "--stragglers", f"replay:path={job1},fixed=0.3"]),
+        ):
+            recs = run(
+                extra + ["--iterations", "30", "--model", "shifted-exponential:shift=1,rate=1"], a.backend, tmp, tag
+            )
             print(f"  {tag}: {fit_errors(recs)}")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
 from bcgc.analysis import general_runtime, oracle_affine_samples, oracle_samples
 from bcgc.design import design
 from bcgc.stragglers import Trace, parse_model, read_trace
@@ -35,11 +34,19 @@ def trace_rows(path: Path):
     rows = read_trace(path)
     n = rows.shape[1]
     out = []
-    for label, train, test in (("in sample", rows, rows), ("holdout 0.5", rows[: len(rows) // 2], rows[len(rows) // 2:])):
+    for label, train, test in (
+        ("in sample", rows, rows),
+        ("holdout 0.5", rows[: len(rows) // 2], rows[len(rows) // 2 :]),
+    ):
         law = Trace(train, source=str(path))
         alloc, equal = design(law, n, 100 * n), design(law, n, 100 * n, allocate=False)
-        out.append((f"{path.stem} ({label})", alloc.subset_sizes,
-                    *_on_rows(test, (alloc.blocks, alloc.subset_sizes), (equal.blocks, None))))
+        out.append(
+            (
+                f"{path.stem} ({label})",
+                alloc.subset_sizes,
+                *_on_rows(test, (alloc.blocks, alloc.subset_sizes), (equal.blocks, None)),
+            )
+        )
     return out
 
 
@@ -69,8 +76,10 @@ def main():
     rows += law_row(HETEROGENEOUS) + fixed_cost_row(AFFINE)
     print(f"{'case':<64} {'allocation':>10} {'equal':>10} {'gain':>7} {'oracle':>9} {'vs oracle':>9}")
     for case, sizes, alloc, equal, oracle in rows:
-        print(f"{case[:64]:<64} {alloc:>10.4g} {equal:>10.4g} {100 * (1 - alloc / equal):>6.2f}% {oracle:>9.4g} "
-              f"{alloc / oracle:>8.3f}x")
+        print(
+            f"{case[:64]:<64} {alloc:>10.4g} {equal:>10.4g} {100 * (1 - alloc / equal):>6.2f}% {oracle:>9.4g} "
+            f"{alloc / oracle:>8.3f}x"
+        )
         if sizes is not None:
             print(f"{'':<4}subset sizes: {', '.join(f'{v:.3f}' for v in sizes)}")
 

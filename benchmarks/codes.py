@@ -67,8 +67,11 @@ def main():
         ok = max(errs) <= 1e-9
         largest_ok = n if ok and (largest_ok is None or largest_ok == prev) else largest_ok
         prev = n
-        print(f"- N = {n}: worst error {max(errs):.1e} at s = {worst_s} ({make_code(n, worst_s).kind}); "
-              f"levels above 1e-9: {sum(e > 1e-9 for e in errs)} of {n}", flush=True)
+        print(
+            f"- N = {n}: worst error {max(errs):.1e} at s = {worst_s} ({make_code(n, worst_s).kind}); "
+            f"levels above 1e-9: {sum(e > 1e-9 for e in errs)} of {n}",
+            flush=True,
+        )
     print(f"\nLargest N (from N = 8 upwards, all levels) within 1e-9: {largest_ok}")
 
     print("\n## Master cost per iteration, L = 10^5, N = 16 (BCGC design, shifted-exponential 0.1/1)\n")
@@ -90,7 +93,7 @@ def main():
     def master(T, msgs):
         g = np.empty(L)
         for s in scheme.levels:
-            F = scheme.first_responders(int(s), T)       # ordering the arrivals
+            F = scheme.first_responders(int(s), T)  # ordering the arrivals
             g[scheme.slices[s]] = scheme.decode(int(s), F, msgs[int(s)][1])
         return g
 
@@ -101,10 +104,14 @@ def main():
     for T, msgs in per_iter[1:]:
         master(T, msgs)
     warm = (time.perf_counter() - t) / (len(per_iter) - 1)
-    print(f"- {scheme.levels.size} non-empty blocks; first iteration (decoding vectors solved): {cold * 1e3:.2f} ms; "
-          f"later iterations (cached per responder set where repeated): {warm * 1e3:.2f} ms")
-    print(f"- for scale: summing 16 uncoded gradients of length 1e5 takes "
-          f"{min(_timeit(lambda: G.sum(axis=0)) for _ in range(5)) * 1e3:.2f} ms")
+    print(
+        f"- {scheme.levels.size} non-empty blocks; first iteration (decoding vectors solved): {cold * 1e3:.2f} ms; "
+        f"later iterations (cached per responder set where repeated): {warm * 1e3:.2f} ms"
+    )
+    print(
+        f"- for scale: summing 16 uncoded gradients of length 1e5 takes "
+        f"{min(_timeit(lambda: G.sum(axis=0)) for _ in range(5)) * 1e3:.2f} ms"
+    )
 
 
 def _timeit(fn):

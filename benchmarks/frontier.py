@@ -22,9 +22,17 @@ def main(out: str, traces: str | None = None):
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    _, margins, notes = frontier(path, QUICK.frontier_n, QUICK.frontier_coords, QUICK.samples, QUICK.design_samples,
-                                 0, traces, lambda m: print(f"[{time.perf_counter() - t0:6.0f}s] {m}", flush=True),
-                                 QUICK.frontier_factors)
+    _, margins, notes = frontier(
+        path,
+        QUICK.frontier_n,
+        QUICK.frontier_coords,
+        QUICK.samples,
+        QUICK.design_samples,
+        0,
+        traces,
+        lambda m: print(f"[{time.perf_counter() - t0:6.0f}s] {m}", flush=True),
+        QUICK.frontier_factors,
+    )
     (path / "margins.json").write_text(json.dumps({"margins": margins, "notes": notes}, indent=1))
     print("\n".join(index_lines(margins, notes)))
 

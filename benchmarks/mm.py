@@ -26,6 +26,7 @@ from bcgc.stragglers import Pareto, ShiftedExponential, Trace
 
 LAMBDA = "/work/shared/traces/lambda-sydney-b256-load1.000.csv"
 
+
 def _law(name):
     if name == "se1":
         return ShiftedExponential(1.0, 1.0), 20
@@ -33,13 +34,14 @@ def _law(name):
         return ShiftedExponential(0.1, 1.0), 20
     if name == "pareto":
         return Pareto(scale=1.0, shape=2.0), 20
-    if name.startswith("lambda"):   # "lambda:64": the first 64 workers (columns) of the trace only
+    if name.startswith("lambda"):  # "lambda:64": the first 64 workers (columns) of the trace only
         law = _trace_law(LAMBDA)
         if ":" in name:
-            law = Trace(law.samples[:, :int(name.split(":")[1])], source=f"{LAMBDA} (first columns)")
+            law = Trace(law.samples[:, : int(name.split(":")[1])], source=f"{LAMBDA} (first columns)")
         return law, law.workers
     law = _trace_law(name)
     return law, law.workers
+
 
 def free(max_evals: int = 3000, names=("se1", "se01", "pareto", "lambda")):
     L = 1000
@@ -48,15 +50,20 @@ def free(max_evals: int = 3000, names=("se1", "se01", "pareto", "lambda")):
         law, n = _law(name)
         t0 = time.perf_counter()
         samples = 1000 if n <= 64 else 300
-        r = design_mm(law, n, L, samples=samples, seed=0, eval_samples=20_000 if n <= 64 else 4_000,
-                      max_evals=max_evals)
+        r = design_mm(
+            law, n, L, samples=samples, seed=0, eval_samples=20_000 if n <= 64 else 4_000, max_evals=max_evals
+        )
         uc = r.diagnostics["ucmmc_r"]
         ref = r.reference
-        print(f"{name:>7} N={n}: bcgc_mm {r.expected_runtime:.4f} ± {r.expected_runtime_stderr:.4f} "
-              f"(upload {r.upload_per_worker / L:.2f} L, {r.messages_per_worker} msgs) | BCGC {ref['bcgc']:.4f} "
-              f"(1 L) | UC-MMC r={uc} {ref['ucmmc']:.4f} ({uc} L) | bcgc_mm vs best "
-              f"{100 * (r.expected_runtime / min(ref.values()) - 1):+.2f}% | chosen {r.chosen} from {r.start} | "
-              f"{r.design.describe()} | {time.perf_counter() - t0:.0f} s", flush=True)
+        print(
+            f"{name:>7} N={n}: bcgc_mm {r.expected_runtime:.4f} ± {r.expected_runtime_stderr:.4f} "
+            f"(upload {r.upload_per_worker / L:.2f} L, {r.messages_per_worker} msgs) | BCGC {ref['bcgc']:.4f} "
+            f"(1 L) | UC-MMC r={uc} {ref['ucmmc']:.4f} ({uc} L) | bcgc_mm vs best "
+            f"{100 * (r.expected_runtime / min(ref.values()) - 1):+.2f}% | chosen {r.chosen} from {r.start} | "
+            f"{r.design.describe()} | {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+
 
 def frontier(name: str, workers=None, coords: int = 1000, samples: int = 20_000):
     law, n = _law(name)
@@ -69,12 +76,16 @@ def frontier(name: str, workers=None, coords: int = 1000, samples: int = 20_000)
         peer = min((rows[k] for k in PEERS if k in rows), key=lambda r: r.expected_runtime)
         se = math.hypot(fam.expected_runtime_stderr or 0, peer.expected_runtime_stderr or 0)
         mm = rows["bcgc_mm"]
-        print(f"B/L={f:>5g}: bcgc {rows['bcgc'].expected_runtime:.4f} bcgc_mm {mm.expected_runtime:.4f} "
-              f"(upload {mm.upload_per_worker / coords:.2f} L) | best peer {peer.name} "
-              f"{ {k: v for k, v in peer.parameters.items() if k != 'blocks'} } {peer.expected_runtime:.4f} | "
-              f"family vs peer {100 * (fam.expected_runtime / peer.expected_runtime - 1):+.2f}% "
-              f"± {100 * se / peer.expected_runtime:.2f}% | {mm.parameters['design']} | "
-              f"{time.perf_counter() - t0:.0f} s", flush=True)
+        print(
+            f"B/L={f:>5g}: bcgc {rows['bcgc'].expected_runtime:.4f} bcgc_mm {mm.expected_runtime:.4f} "
+            f"(upload {mm.upload_per_worker / coords:.2f} L) | best peer {peer.name} "
+            f"{ {k: v for k, v in peer.parameters.items() if k != 'blocks'} } {peer.expected_runtime:.4f} | "
+            f"family vs peer {100 * (fam.expected_runtime / peer.expected_runtime - 1):+.2f}% "
+            f"± {100 * se / peer.expected_runtime:.2f}% | {mm.parameters['design']} | "
+            f"{time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+
 
 if __name__ == "__main__":
     if sys.argv[1] == "free":

@@ -67,17 +67,30 @@ def main(argv=None):
         td_eval = descending(LAW.sample(20_000, n, seed=12345)) if n > 100 else None
         rows = []
         for method in ("jensen", "inverse", "large-deadline", "subgradient", "saa-lp", "optimal"):
-            sec, r = solve(repeat=3 if method in ("jensen", "inverse", "large-deadline") else 1,
-                           workers=n, coords=COORDS, method=method, seed=0)
+            sec, r = solve(
+                repeat=3 if method in ("jensen", "inverse", "large-deadline") else 1,
+                workers=n,
+                coords=COORDS,
+                method=method,
+                seed=0,
+            )
             rows.append((method, sec, quality(n, r.relaxed, td_eval), ""))
         # reference optimum: the LP with 8x the samples
         sec_ref, ref = solve(workers=n, coords=COORDS, method="saa-lp", samples=8000 if n <= 100 else 3000, seed=7)
         rows.append(("saa-lp (reference, 8x/3x samples)", sec_ref, quality(n, ref.relaxed, td_eval), ""))
         if n <= a.skip_stationary_above:
-            t_med = float(np.median(OrderStatMax.from_blocks(ref.relaxed).samples(descending(LAW.sample(4000, n, seed=3)))))
+            t_med = float(
+                np.median(OrderStatMax.from_blocks(ref.relaxed).samples(descending(LAW.sample(4000, n, seed=3))))
+            )
             sec, r = solve(workers=n, coords=COORDS, objective="deadline", deadline=t_med, method="stationary")
-            rows.append(("stationary (P2, t = median τ)", sec, quality(n, r.relaxed, td_eval),
-                         f"P={r.completion_probability:.4f}"))
+            rows.append(
+                (
+                    "stationary (P2, t = median τ)",
+                    sec,
+                    quality(n, r.relaxed, td_eval),
+                    f"P={r.completion_probability:.4f}",
+                )
+            )
         best = min(v for _, _, v, _ in rows)
         for method, sec, val, note in rows:
             gap = (val / best - 1) * 100
@@ -103,8 +116,10 @@ def main(argv=None):
         print(f"- P(τ ≤ t) at N = {n2}: {sec2 * 1000:.1f} ms")
     print("\n## Monte Carlo throughput (draw T, sort, evaluate τ), N = 100\n")
     sec, est = timed(lambda: monte_carlo(LAW, n, rt.samples, 200_000, seed=1))
-    print(f"- {200_000 / sec:,.0f} realisations/s ({200_000 * n / sec:,.0f} worker draws/s); "
-          f"E[τ] = {est.expected_runtime:.5f} ± {est.expected_runtime_stderr:.5f} (exact {e:.5f})")
+    print(
+        f"- {200_000 / sec:,.0f} realisations/s ({200_000 * n / sec:,.0f} worker draws/s); "
+        f"E[τ] = {est.expected_runtime:.5f} ± {est.expected_runtime_stderr:.5f} (exact {e:.5f})"
+    )
 
 
 if __name__ == "__main__":

@@ -35,13 +35,17 @@ LAW = ShiftedExponential(0.1, 1.0)
 def _row(name, r):
     s = r.summary()
     excess = np.median(r.column("measured_seconds") - r.column("predicted_seconds"))
-    return (f"| {name} | {s['mean_iteration_seconds']:.4f} | {s['mean_predicted_seconds']:.4f} | "
-            f"{s['median_measured_over_predicted']:.3f} | {s['p90_measured_over_predicted']:.3f} | "
-            f"{excess * 1e3:.1f} | {s['max_gradient_error']:.1e} |")
+    return (
+        f"| {name} | {s['mean_iteration_seconds']:.4f} | {s['mean_predicted_seconds']:.4f} | "
+        f"{s['median_measured_over_predicted']:.3f} | {s['p90_measured_over_predicted']:.3f} | "
+        f"{excess * 1e3:.1f} | {s['max_gradient_error']:.1e} |"
+    )
 
 
-HEAD = ("| scheme | mean measured s | mean predicted s | median meas/pred | p90 meas/pred | median excess ms "
-        "| max grad err |\n|---|---|---|---|---|---|---|")
+HEAD = (
+    "| scheme | mean measured s | mean predicted s | median meas/pred | p90 meas/pred | median excess ms "
+    "| max grad err |\n|---|---|---|---|---|---|---|"
+)
 
 
 def fidelity():
@@ -60,9 +64,11 @@ def fidelity():
     print(f"\nBCGC at unit 0.05 s (30 iterations):\n\n{HEAD}\n{_row('bcgc', r)}\n")
     cpu = _compute_per_iteration(problem, np.array(r.logs[0]["design"]))
     cores = os.cpu_count()
-    print(f"- the workers' real computation: {cpu * 1e3:.0f} ms of CPU per iteration in all, at least "
-          f"{cpu / cores * 1e3:.0f} ms on this machine's {cores} cores, against a mean predicted iteration of "
-          f"{r.column('predicted_seconds').mean() * 1e3:.0f} ms")
+    print(
+        f"- the workers' real computation: {cpu * 1e3:.0f} ms of CPU per iteration in all, at least "
+        f"{cpu / cores * 1e3:.0f} ms on this machine's {cores} cores, against a mean predicted iteration of "
+        f"{r.column('predicted_seconds').mean() * 1e3:.0f} ms"
+    )
 
 
 def _compute_per_iteration(problem, blocks, repeats=3):
@@ -80,8 +86,10 @@ def _compute_per_iteration(problem, blocks, repeats=3):
 
 def engine_overhead():
     print("\n## 2. Engine overhead per iteration against N (BCGC, L = 260, 10 samples per worker, 20 iterations)\n")
-    print("| N | unit s | median meas/pred | p90 meas/pred | median excess ms | median master overhead ms | "
-          "mean predicted ms | workers' computation, CPU ms |")
+    print(
+        "| N | unit s | median meas/pred | p90 meas/pred | median excess ms | median master overhead ms | "
+        "mean predicted ms | workers' computation, CPU ms |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for n in (8, 32, 64):
         problem = make_problem("softmax", load_dataset("synthetic", features=64, samples=10 * n, seed=0), n)
@@ -89,9 +97,12 @@ def engine_overhead():
             r = train(problem, LAW, ("bcgc",), iterations=20, unit=unit, seed=0)[0]
             excess = np.median(r.column("measured_seconds") - r.column("predicted_seconds"))
             cpu = _compute_per_iteration(problem, np.array(r.logs[0]["design"]))
-            print(f"| {n} | {unit:g} | {np.median(r.ratios):.3f} | {np.percentile(r.ratios, 90):.3f} | "
-                  f"{excess * 1e3:.1f} | {np.median(r.column('master_overhead_seconds')) * 1e3:.1f} | "
-                  f"{r.column('predicted_seconds').mean() * 1e3:.0f} | {cpu * 1e3:.0f} |", flush=True)
+            print(
+                f"| {n} | {unit:g} | {np.median(r.ratios):.3f} | {np.percentile(r.ratios, 90):.3f} | "
+                f"{excess * 1e3:.1f} | {np.median(r.column('master_overhead_seconds')) * 1e3:.1f} | "
+                f"{r.column('predicted_seconds').mean() * 1e3:.0f} | {cpu * 1e3:.0f} |",
+                flush=True,
+            )
 
 
 def master_overhead():
@@ -100,13 +111,16 @@ def master_overhead():
         problem = make_problem("softmax", load_dataset("synthetic", features=features, samples=samples, seed=0), 8)
         r = train(problem, LAW, ("bcgc",), iterations=10, unit=0.02, seed=0)[0]
         o = r.column("master_overhead_seconds")
-        print(f"- L = {problem.L}: median {np.median(o) * 1e3:.2f} ms, max {o.max() * 1e3:.2f} ms "
-              f"(mean iteration {r.column('measured_seconds').mean() * 1e3:.1f} ms)")
+        print(
+            f"- L = {problem.L}: median {np.median(o) * 1e3:.2f} ms, max {o.max() * 1e3:.2f} ms "
+            f"(mean iteration {r.column('measured_seconds').mean() * 1e3:.1f} ms)"
+        )
 
 
 def cancellation():
     print("\n## 4. Cancellation latency (Ray actor, next block due in an hour)\n")
     from bcgc.runtime.ray_backend import RayBackend
+
     problem = make_problem("logistic", load_dataset("digits", samples=400), 4)
     scheme = BlockScheme([20, 20, problem.L - 40, 0], 4)
     be = RayBackend([problem.restrict(scheme.subsets_of(w)) for w in range(4)])
@@ -116,16 +130,19 @@ def cancellation():
         time.sleep(0.05)
         t0 = time.perf_counter()
         be.cancel(i)
-        while be.pending and time.perf_counter() - t0 < 5.0:   # "ended" messages empty it, without an event
+        while be.pending and time.perf_counter() - t0 < 5.0:  # "ended" messages empty it, without an event
             be.next_event(timeout=0.001)
         lat.append(time.perf_counter() - t0)
     be.shutdown()
-    print(f"- median {np.median(lat) * 1e3:.1f} ms, max {np.max(lat) * 1e3:.1f} ms over 20 cancels of 4 workers "
-          "(until every abandoned round has ended at the master)")
+    print(
+        f"- median {np.median(lat) * 1e3:.1f} ms, max {np.max(lat) * 1e3:.1f} ms over 20 cancels of 4 workers "
+        "(until every abandoned round has ended at the master)"
+    )
 
 
 def main():
     import ray
+
     ray.init(include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     fidelity()
     engine_overhead()

@@ -1,7 +1,6 @@
 import os
 
 import pytest
-
 from hypothesis import settings
 
 # Derandomised so that CI runs are reproducible; the Monte Carlo draws inside tests are seeded too.

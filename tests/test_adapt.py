@@ -42,12 +42,13 @@ def test_replay_takes_row_k_mod_rows_over_the_median_and_splits_a_fixed_cost(per
     a, b = exp.parts(N, seed=0, iteration=31)
     t = F[31 % 30] / np.median(F)
     assert np.allclose(a, 0.25 * t) and np.allclose(b, 0.75 * t) and exp.has_fixed_cost
-    a, b = parse_experience(f"replay:path={path}").parts(N, 0, 2, attempt=1)   # a retry takes the next row
+    a, b = parse_experience(f"replay:path={path}").parts(N, 0, 2, attempt=1)  # a retry takes the next row
     assert np.allclose(a, 0) and np.allclose(b, F[3] / np.median(F))
 
 
 def test_replay_takes_a_shipped_trace_by_name():
-    from bcgc.stragglers import shipped_path, read_trace
+    from bcgc.stragglers import read_trace, shipped_path
+
     F = read_trace(shipped_path("alibaba-pai-job2"))
     a, b = parse_experience("replay:name=alibaba-pai-job2").parts(10, seed=0, iteration=3)
     assert np.all(a == 0) and np.allclose(b, F[3] / np.median(F))
@@ -62,11 +63,18 @@ def test_a_law_experience_draws_the_simulators_stream():
     assert np.all(a == 0) and np.array_equal(b, streams.iteration_times(plain, N, 4, 7))
 
 
-@pytest.mark.parametrize("text, match", [("replay:fixed=0.1", "needs path"), ("replay:path=x.csv,fixed=1", "fixed must"),
-                                         ("replay:path=x.csv,speed=2", "replay takes"), ("", "stragglers must"),
-                                         ("natural:x=1", "unknown law"),
-                                         ("replay:path=x.csv,name=alibaba-pai-job2", "one of them"),
-                                         ("replay:name=no-such-trace", "not a shipped trace")])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("replay:fixed=0.1", "needs path"),
+        ("replay:path=x.csv,fixed=1", "fixed must"),
+        ("replay:path=x.csv,speed=2", "replay takes"),
+        ("", "stragglers must"),
+        ("natural:x=1", "unknown law"),
+        ("replay:path=x.csv,name=alibaba-pai-job2", "one of them"),
+        ("replay:name=no-such-trace", "not a shipped trace"),
+    ],
+)
 def test_bad_stragglers_are_refused_naming_the_parameter(text, match):
     with pytest.raises(ValueError, match=match):
         parse_experience(text)
@@ -84,8 +92,8 @@ def test_observations_and_fits_recover_fixed_cost_and_rate_exactly():
     assert [o for o in obs if o[3] == 1] == [[N - 1, W[N - 1, 1], pytest.approx(2.99), 1]]
     est_a, est_b = fit_parts(obs, N)
     assert np.allclose(est_a[:-1], a[:-1]) and np.allclose(est_b[:-1], b[:-1])
-    assert np.isnan(est_a[-1])   # one block and a bound: not identified
-    bad = [[0, 0.5, 1.0, 0], [0, 1.0, 1.5, 0], [0, 2.0, 4.0, 1]]   # the line says 2.5 at W = 2, the bound 4
+    assert np.isnan(est_a[-1])  # one block and a bound: not identified
+    bad = [[0, 0.5, 1.0, 0], [0, 1.0, 1.5, 0], [0, 2.0, 4.0, 1]]  # the line says 2.5 at W = 2, the bound 4
     fa, fb = fit_parts(bad, 1)
     assert fa[0] + fb[0] * 2.0 > 2.5
 
@@ -103,7 +111,7 @@ def test_the_adapter_imputes_censored_workers_no_faster_than_their_bound():
 def test_worker_extend_adds_subsets_without_dropping_any(problem):
     core = WorkerCore(0, problem.restrict([0, 1]))
     core.extend(problem.restrict([4]))
-    assert sorted(core.problem.gram) == [0, 1, 4] and core.problem.X is None   # least squares ships Gram matrices
+    assert sorted(core.problem.gram) == [0, 1, 4] and core.problem.X is None  # least squares ships Gram matrices
     assert np.array_equal(core.problem.gram[4], problem.gram[4])
 
 
@@ -127,8 +135,9 @@ def test_the_log_holds_observations_fits_and_the_timeline_prediction(problem):
 
 def test_natural_injects_nothing_and_predicts_from_the_fitted_parts(problem):
     log = io.StringIO()
-    res = train(problem, "exponential:rate=1", ("bcgc",), iterations=2, backend="threads", stragglers="natural",
-                log=log)[0]
+    res = train(
+        problem, "exponential:rate=1", ("bcgc",), iterations=2, backend="threads", stragglers="natural", log=log
+    )[0]
     recs = [json.loads(line) for line in log.getvalue().splitlines()]
     assert all("injected" not in r for r in recs) and res.summary()["max_gradient_error"] <= 1e-9
     assert all(np.isfinite(r["predicted_seconds"]) for r in recs)
@@ -137,8 +146,17 @@ def test_natural_injects_nothing_and_predicts_from_the_fitted_parts(problem):
 def test_adapt_learns_a_persistent_trace_and_logs_each_redesign(problem, persistent):
     path, _ = persistent
     log = io.StringIO()
-    res = train(problem, None, ("bcgc",), iterations=8, unit=0.004, backend="threads", log=log,
-                stragglers=f"replay:path={path}", adapt=AdaptConfig(every=3, window=4, samples=500))[0]
+    res = train(
+        problem,
+        None,
+        ("bcgc",),
+        iterations=8,
+        unit=0.004,
+        backend="threads",
+        log=log,
+        stragglers=f"replay:path={path}",
+        adapt=AdaptConfig(every=3, window=4, samples=500),
+    )[0]
     events = [json.loads(line) for line in log.getvalue().splitlines()]
     adapts = [e for e in events if e["event"] == "adapt"]
     assert [e["iteration"] for e in adapts] == [2, 5]
@@ -163,14 +181,23 @@ def test_adapt_ships_only_the_missing_subsets(problem):
     blocks = np.array([problem.L, 0, 0, 0, 0, 0])
     backend = Recording(worker_views(problem, BlockScheme(blocks, N)))
     log = io.StringIO()
-    master = Master(backend, problem, calm, blocks, unit=0.004, log=log, stragglers="exponential:rate=1",
-                    adapt=AdaptConfig(every=4, window=4, samples=500, bandwidth=1e12), iteration_timeout=60)
+    master = Master(
+        backend,
+        problem,
+        calm,
+        blocks,
+        unit=0.004,
+        log=log,
+        stragglers="exponential:rate=1",
+        adapt=AdaptConfig(every=4, window=4, samples=500, bandwidth=1e12),
+        iteration_timeout=60,
+    )
     res = master.run(8)
     applied = [e for e in map(json.loads, log.getvalue().splitlines()) if e["event"] == "adapt" and e["applied"]]
     assert applied and shipped and res.summary()["max_gradient_error"] <= 1e-9
     assert applied[0]["shipped_subsets"] and applied[0]["shipping_bytes"] > 0
     for w, held, sent in shipped:
-        assert sent and not sent & held   # nothing a worker holds is shipped again
+        assert sent and not sent & held  # nothing a worker holds is shipped again
     for w, core in enumerate(backend.cores):
         assert set(master.scheme.subsets_of(w).tolist()) <= set(core.problem.gram) == set(master.data.held[w])
 
@@ -182,7 +209,26 @@ def test_cli_requires_a_design_law_for_replay_unless_adapt(capsys, persistent):
     assert "--model (the law the design assumes) is required" in capsys.readouterr().err
     assert main(base + ["-m", "exponential:rate=1", "--window", "5"]) == 2
     assert "--window applies to --adapt only" in capsys.readouterr().err
-    assert main(base + ["--stragglers", f"replay:path={path}", "--adapt", "2", "--window", "3", "--iterations", "3",
-                        "--unit", "0.002", "--scheme", "bcgc", "--json"]) == 0
+    assert (
+        main(
+            base
+            + [
+                "--stragglers",
+                f"replay:path={path}",
+                "--adapt",
+                "2",
+                "--window",
+                "3",
+                "--iterations",
+                "3",
+                "--unit",
+                "0.002",
+                "--scheme",
+                "bcgc",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["adapt"] == 2 and out["model"] is None and out["schemes"][0]["max_gradient_error"] <= 1e-9

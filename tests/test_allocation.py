@@ -6,7 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bcgc import report
 from bcgc.analysis import evaluate, general_runtime
@@ -20,7 +21,7 @@ from bcgc.timeline import cyclic_shares, equal_shares
 
 SE = ShiftedExponential(1.0, 1.0)
 SLOW = ShiftedExponential(3.0, 1 / 3)
-MIXED = Heterogeneous((SE,) * 4 + (SLOW,) * 2)     # 4 fast, 2 three times slower
+MIXED = Heterogeneous((SE,) * 4 + (SLOW,) * 2)  # 4 fast, 2 three times slower
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_cyclic_shares_hold_the_window_of_subsets():
 
 
 def _without_allocation(monkeypatch, *args, **kw):
-    with monkeypatch.context() as m:   # today's design: the allocation machinery never entered
+    with monkeypatch.context() as m:  # today's design: the allocation machinery never entered
         m.setattr(allocation, "applies", lambda *a: False)
         return design(*args, **kw)
 
@@ -138,8 +139,25 @@ def test_the_command_line_shows_and_takes_subset_sizes(capsys):
     assert main(["design", "-N", "4", "-L", "40", "-m", law, "--samples", "200", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["subset_sizes"]) == 4 and doc["subset_sizes"][3] < min(doc["subset_sizes"][:3])
-    assert main(["evaluate", "-N", "4", "-m", law, "-x", ",".join(map(str, doc["blocks"])), "--json",
-                 "--subset-sizes", ",".join(map(str, doc["subset_sizes"])), "--samples", "2000"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "-N",
+                "4",
+                "-m",
+                law,
+                "-x",
+                ",".join(map(str, doc["blocks"])),
+                "--json",
+                "--subset-sizes",
+                ",".join(map(str, doc["subset_sizes"])),
+                "--samples",
+                "2000",
+            ]
+        )
+        == 0
+    )
     ev = json.loads(capsys.readouterr().out)
     assert ev["expected_runtime"] == pytest.approx(doc["expected_runtime"], rel=0.05)
     assert main(["evaluate", "-N", "4", "-m", law, "-x", "1,0,0,0", "--subset-sizes", "0.5,0.5"]) == 2
@@ -152,11 +170,13 @@ def test_the_allocation_travels_with_the_blocks_into_compare():
     from bcgc.design import design
     from bcgc.peers import compare
     from bcgc.stragglers import Heterogeneous, ShiftedExponential
+
     law = Heterogeneous((ShiftedExponential(1, 1),) * 6 + (ShiftedExponential(3, 1),) * 2)
     r = design(law, 8, 800, samples=300, eval_samples=20_000)
     assert r.subset_sizes is not None
-    rows = {p.name: p for p in compare(law, 8, 800, samples=20_000, bcgc_blocks=r.blocks,
-                                       bcgc_subset_sizes=r.subset_sizes)}
+    rows = {
+        p.name: p for p in compare(law, 8, 800, samples=20_000, bcgc_blocks=r.blocks, bcgc_subset_sizes=r.subset_sizes)
+    }
     equal = {p.name: p for p in compare(law, 8, 800, samples=20_000, bcgc_blocks=r.blocks)}
     se = rows["bcgc"].expected_runtime_stderr + r.expected_runtime_stderr
     assert abs(rows["bcgc"].expected_runtime - r.expected_runtime) < 4 * se

@@ -2,28 +2,30 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bcgc.analysis import (OrderStatMax, completion_probability_exact, evaluate, expected_runtime_exact,
-                           oracle_samples)
-from bcgc.stragglers import (Bimodal, Exponential, FullStragglers, LogNormal, Pareto, ShiftedExponential,
-                             Weibull)
+from bcgc.analysis import OrderStatMax, completion_probability_exact, evaluate, expected_runtime_exact, oracle_samples
+from bcgc.stragglers import Bimodal, Exponential, FullStragglers, LogNormal, Pareto, ShiftedExponential, Weibull
 
 SE = ShiftedExponential(1, 1)
 
 
-@pytest.mark.parametrize("blocks, runtime, prob", [
-    ((1, 0, 0), 2.83333, None),
-    ((0, 1, 0), 3.66667, None),
-    ((0, 0, 1), 4.00000, None),
-    ((0.68217, 0.18605, 0.13178), 2.33093, 0.84273),
-    ((0.6761, 0.1454, 0.1785), 2.31824, None),
-    ((0.6137, 0.1583, 0.2280), None, 0.86092),
-])
+@pytest.mark.parametrize(
+    "blocks, runtime, prob",
+    [
+        ((1, 0, 0), 2.83333, None),
+        ((0, 1, 0), 3.66667, None),
+        ((0, 0, 1), 4.00000, None),
+        ((0.68217, 0.18605, 0.13178), 2.33093, 0.84273),
+        ((0.6761, 0.1454, 0.1785), 2.31824, None),
+        ((0.6137, 0.1583, 0.2280), None, 0.86092),
+    ],
+)
 def test_worked_example_of_spec_4_1(blocks, runtime, prob):
     ev = evaluate(SE, 3, blocks, deadline=3.0, method="exact")
     if runtime is not None:
-        assert ev.expected_runtime == pytest.approx(runtime, rel=5e-5)   # 4 significant digits
+        assert ev.expected_runtime == pytest.approx(runtime, rel=5e-5)  # 4 significant digits
     if prob is not None:
         assert ev.completion_probability == pytest.approx(prob, rel=5e-5)
     assert ev.expected_runtime_stderr is None and ev.method == "exact"
@@ -32,6 +34,7 @@ def test_worked_example_of_spec_4_1(blocks, runtime, prob):
 def test_exact_probability_of_single_order_statistic_is_binomial_tail():
     # P(T_(N-s) ≤ u) = P(Bin(N, F(u)) ≥ N - s)
     from scipy import stats
+
     n, s, u = 7, 2, 1.6
     p = completion_probability_exact(SE, n, OrderStatMax(np.array([1.0]), np.array([s])), u)[0][0]
     assert p == pytest.approx(stats.binom.sf(n - s - 1, n, SE.cdf(u)), rel=1e-12)
@@ -45,8 +48,15 @@ def test_complement_stays_accurate_for_tiny_tail_probabilities():
     assert 0 < q[0] < 1e-24
 
 
-NAMED = [ShiftedExponential(1, 1), ShiftedExponential(0.1, 1), Exponential(1.5), Pareto(1, 3.5),
-         Weibull(1, 1.5), LogNormal(0, 0.5), Bimodal(1, 1, 4, 0.15)]
+NAMED = [
+    ShiftedExponential(1, 1),
+    ShiftedExponential(0.1, 1),
+    Exponential(1.5),
+    Pareto(1, 3.5),
+    Weibull(1, 1.5),
+    LogNormal(0, 0.5),
+    Bimodal(1, 1, 4, 0.15),
+]
 
 
 @given(law=st.sampled_from(NAMED), n=st.integers(2, 6), data=st.data())
@@ -85,6 +95,7 @@ def test_oracle_is_below_every_design_per_realisation():
 
 def test_exact_evaluation_refuses_laws_it_cannot_handle():
     from bcgc.stragglers import Heterogeneous
+
     with pytest.raises(ValueError, match="exact evaluation needs an i.i.d. named law"):
         evaluate(Heterogeneous((SE, SE)), 2, [1, 1], method="exact")
     with pytest.raises(ValueError, match="blocks must be 3 non-negative"):
@@ -98,18 +109,34 @@ def test_expected_runtime_exact_matches_closed_form_for_classic_gc():
     assert e == pytest.approx((s + 1) * SE.order_stat_mean(n)[n - s - 1], rel=1e-9)
 
 
-@pytest.mark.parametrize("law, n, t", [(SE, 5, 4.0), (SE, 5, 40.0), (ShiftedExponential(0.1, 1), 12, 1.5),
-                                       (Weibull(1, 1.5), 6, 1.2), (Bimodal(1, 1, 5, 0.1), 7, 8.0),
-                                       (LogNormal(0, 0.5), 6, 2.0)])
+@pytest.mark.parametrize(
+    "law, n, t",
+    [
+        (SE, 5, 4.0),
+        (SE, 5, 40.0),
+        (ShiftedExponential(0.1, 1), 12, 1.5),
+        (Weibull(1, 1.5), 6, 1.2),
+        (Bimodal(1, 1, 5, 0.1), 7, 8.0),
+        (LogNormal(0, 0.5), 6, 2.0),
+    ],
+)
 def test_adjoint_gradient_of_the_tail_matches_finite_differences(law, n, t):
     from bcgc.analysis import tail_probability_and_gradient
+
     x = np.random.default_rng(1).random(n) + 0.05
     x /= x.sum()
     q, g = tail_probability_and_gradient(law, n, x, t)
     h = 1e-6
-    fd = np.array([(completion_probability_exact(law, n, OrderStatMax.from_blocks(x + h * e), t)[1][0]
-                    - completion_probability_exact(law, n, OrderStatMax.from_blocks(x - h * e), t)[1][0]) / (2 * h)
-                   for e in np.eye(n)])
+    fd = np.array(
+        [
+            (
+                completion_probability_exact(law, n, OrderStatMax.from_blocks(x + h * e), t)[1][0]
+                - completion_probability_exact(law, n, OrderStatMax.from_blocks(x - h * e), t)[1][0]
+            )
+            / (2 * h)
+            for e in np.eye(n)
+        ]
+    )
     assert q == pytest.approx(completion_probability_exact(law, n, OrderStatMax.from_blocks(x), t)[1][0], rel=1e-12)
     # at t = 40 the tail is 2e-28 and central differences themselves are only good to ~1e-4
     assert np.max(np.abs(g - fd)) <= (2e-4 if q < 1e-20 else 1e-7) * np.max(np.abs(fd))

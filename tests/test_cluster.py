@@ -25,10 +25,14 @@ import pytest
 
 WORKERS = 4
 ITERATIONS = 40
-CASES = {"tolerated": 1, "redesign": 0}   # case -> --tolerate
+CASES = {"tolerated": 1, "redesign": 0}  # case -> --tolerate
 # a lost node is declared dead within ~1 s instead of Ray's default tens of seconds
-FAST_DEATH = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 200,
-              "health_check_timeout_ms": 500, "health_check_failure_threshold": 3}
+FAST_DEATH = {
+    "health_check_initial_delay_ms": 0,
+    "health_check_period_ms": 200,
+    "health_check_timeout_ms": 500,
+    "health_check_failure_threshold": 3,
+}
 
 
 def _events(path: Path) -> list:
@@ -40,6 +44,7 @@ def _events(path: Path) -> list:
 def _remove_node_mid_run(cluster, node, log: Path, seen: dict):
     """Once two iterations are logged, note how the workers are placed, then remove ``node``."""
     import ray
+
     deadline = time.monotonic() + 120
     while sum(e["event"] == "iteration" for e in _events(log)) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -51,28 +56,76 @@ def _remove_node_mid_run(cluster, node, log: Path, seen: dict):
 
 def _train(cluster, node, address: str, log: Path, tolerate: int) -> dict:
     from bcgc.cli import main
+
     seen: dict = {}
     watcher = threading.Thread(target=_remove_node_mid_run, args=(cluster, node, log, seen), daemon=True)
     watcher.start()
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["train", "-N", str(WORKERS), "-m", "shifted-exponential:shift=0.1,rate=1", "--dataset",
-                     "synthetic", "--max-samples", "400", "--scheme", "bcgc", "--iterations", str(ITERATIONS), "--unit",
-                     "0.1", "--tolerate", str(tolerate), "--backend", "ray", "--address", address,
-                     "--cpus-per-worker", "1", "--log", str(log), "--json"])
+        code = main(
+            [
+                "train",
+                "-N",
+                str(WORKERS),
+                "-m",
+                "shifted-exponential:shift=0.1,rate=1",
+                "--dataset",
+                "synthetic",
+                "--max-samples",
+                "400",
+                "--scheme",
+                "bcgc",
+                "--iterations",
+                str(ITERATIONS),
+                "--unit",
+                "0.1",
+                "--tolerate",
+                str(tolerate),
+                "--backend",
+                "ray",
+                "--address",
+                address,
+                "--cpus-per-worker",
+                "1",
+                "--log",
+                str(log),
+                "--json",
+            ]
+        )
     watcher.join(timeout=30)
     # Ray's driver may print a lost raylet's last log lines to sys.stdout too: keep the JSON line
     lines = [line for line in out.getvalue().splitlines() if line.startswith('{"workers"')]
-    return {"code": code, "summary": json.loads(lines[-1])["schemes"][0] if lines else None,
-            "events": [e for e in _events(log) if e["event"] != "iteration"], **seen}
+    return {
+        "code": code,
+        "summary": json.loads(lines[-1])["schemes"][0] if lines else None,
+        "events": [e for e in _events(log) if e["event"] != "iteration"],
+        **seen,
+    }
 
 
 def _train_without_token(address: str) -> dict:
     """`bcgc train --address HOST:PORT` from a process without RAY_AUTH_MODE=token."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}
-    run = subprocess.run([sys.executable, "-m", "bcgc.cli", "train", "-N", str(WORKERS), "-m",
-                          "shifted-exponential:shift=1,rate=1", "--iterations", "1", "--address", address],
-                         env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bcgc.cli",
+            "train",
+            "-N",
+            str(WORKERS),
+            "-m",
+            "shifted-exponential:shift=1,rate=1",
+            "--iterations",
+            "1",
+            "--address",
+            address,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return {"code": run.returncode, "stderr": run.stderr}
 
 
@@ -81,6 +134,7 @@ def cluster_main(out_dir: Path) -> None:
     one worker's node mid-run, then adds a fresh node for the next case."""
     import ray
     from ray.cluster_utils import Cluster
+
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "_system_config": FAST_DEATH})
     try:
         nodes = [cluster.add_node(num_cpus=1) for _ in range(WORKERS)]
@@ -105,8 +159,14 @@ def cluster_results(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     env |= {"RAY_TMPDIR": ray_tmp, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     # its own session: on a timeout the whole process group (every Ray process it started) is killed
-    proc = subprocess.Popen([sys.executable, __file__, str(out)], start_new_session=True, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, str(out)],
+        start_new_session=True,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     try:
         output, _ = proc.communicate(timeout=240)
     except subprocess.TimeoutExpired:
@@ -121,11 +181,11 @@ def cluster_results(tmp_path_factory):
 
 def test_one_worker_per_node_and_a_lost_node_the_design_tolerates(cluster_results):
     r = cluster_results["tolerated"]
-    assert r["code"] == 0 and r["cpus"] == WORKERS and r["free_cpus_before"] == 0   # one worker on each 1-CPU node
+    assert r["code"] == 0 and r["cpus"] == WORKERS and r["free_cpus_before"] == 0  # one worker on each 1-CPU node
     s = r["summary"]
     assert s["iterations"] == ITERATIONS and s["redesigns"] == 0 and s["max_gradient_error"] <= 1e-9
     deaths = [e for e in r["events"] if e["event"] == "death"]
-    assert len(deaths) == 1 and r["removed_after"] < ITERATIONS   # the node went mid-run and its worker is dead
+    assert len(deaths) == 1 and r["removed_after"] < ITERATIONS  # the node went mid-run and its worker is dead
 
 
 def test_a_lost_node_the_design_does_not_tolerate_forces_a_redesign(cluster_results):
@@ -146,6 +206,7 @@ def test_without_the_token_the_cluster_refuses_in_one_clear_line(cluster_results
 
 def test_cpus_per_worker_must_be_a_finite_number_at_least_zero(capsys):
     from bcgc.cli import main
+
     for bad in ("-1", "inf", "two"):
         code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--cpus-per-worker", bad])
         assert code == 2 and "--cpus-per-worker must be a finite number >= 0" in capsys.readouterr().err

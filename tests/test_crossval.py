@@ -8,8 +8,8 @@ import pytest
 
 from bcgc.design import design
 from bcgc.design.crossval import PROCEDURES, cross_validate, design_runtime
-from bcgc.peers.holdout import compare_holdout, split_trace
 from bcgc.model import single_level_blocks
+from bcgc.peers.holdout import compare_holdout, split_trace
 from bcgc.stragglers import Trace
 
 N, L = 8, 240
@@ -61,10 +61,10 @@ def test_one_outlier_row_is_not_fitted(outlier):
     law, rows, split = outlier
     plain = design(split.train, N, L, seed=0, samples=200)
     uncoded_held_out = split.test.max(axis=1).mean()
-    assert _held_out(law, plain) > 1.05 * uncoded_held_out   # the in-sample design over-fits the outlier row
+    assert _held_out(law, plain) > 1.05 * uncoded_held_out  # the in-sample design over-fits the outlier row
     cv = split.cross_validation
     assert cv.chosen == "uncoded" and cv.level == 0 and np.array_equal(cv.blocks, single_level_blocks(N, L, 0))
-    assert cv.folds == cv.rows == 10   # leave-one-out
+    assert cv.folds == cv.rows == 10  # leave-one-out
     r = _by_name(rows)
     assert r["bcgc"].expected_runtime <= r["uncoded"].expected_runtime * (1 + 1e-12)
     assert r["bcgc"].expected_runtime <= r["gc_best"].expected_runtime * (1 + 1e-12)
@@ -77,7 +77,7 @@ def test_recurring_structure_keeps_the_optimal_design():
     law = _persistent_trace()
     rows, split = compare_holdout(law, N, L, 0.5, samples=2000, seed=0, design_samples=200)
     cv = split.cross_validation
-    assert cv.chosen == "optimal" and cv.level is None and cv.subset_sizes is not None   # with its allocation
+    assert cv.chosen == "optimal" and cv.level is None and cv.subset_sizes is not None  # with its allocation
     assert cv.scores["optimal"] < min(cv.scores["uncoded"], cv.scores["single level"])
     r = _by_name(rows)
     assert r["bcgc"].expected_runtime < 0.5 * r["uncoded"].expected_runtime
@@ -143,6 +143,7 @@ def test_bad_rows_and_procedures_are_refused():
 
 def _cli(args, capsys):
     from bcgc.cli import main
+
     code = main(args)
     out, err = capsys.readouterr()
     return code, out, err

@@ -65,7 +65,7 @@ def test_files_train_exactly_as_the_builtin_digits_on_the_command_line(files, ca
     for path in files.values():
         mine = run_json(capsys, RUN + ["--problem", problem, "--dataset", str(path)])
         assert mine["coords"] == builtin["coords"] and mine["samples"] == builtin["samples"] == 700
-        assert mine["dataset_note"] is None   # labels 0..9 are used as they are: nothing to report
+        assert mine["dataset_note"] is None  # labels 0..9 are used as they are: nothing to report
         for a, b in zip(mine["schemes"], builtin["schemes"], strict=True):
             assert a["name"] == b["name"] and a["final_loss"] == pytest.approx(b["final_loss"], rel=1e-9)
 
@@ -82,8 +82,25 @@ def test_files_give_the_same_loss_trajectory_in_python(files, kind):
 
 
 def test_train_reads_a_file_too(files, capsys):
-    args = ["train", "-N", "4", "-m", LAW, "--backend", "threads", "--scheme", "bcgc", "--iterations", "3",
-            "--unit", "0.001", "--max-samples", "300", "--json", "--dataset"]
+    args = [
+        "train",
+        "-N",
+        "4",
+        "-m",
+        LAW,
+        "--backend",
+        "threads",
+        "--scheme",
+        "bcgc",
+        "--iterations",
+        "3",
+        "--unit",
+        "0.001",
+        "--max-samples",
+        "300",
+        "--json",
+        "--dataset",
+    ]
     builtin, mine = run_json(capsys, args + ["digits"]), run_json(capsys, args + [str(files["npz"])])
     assert mine["dataset"] == str(files["npz"]) and mine["coords"] == builtin["coords"]
     assert mine["schemes"][0]["final_loss"] == pytest.approx(builtin["schemes"][0]["final_loss"], rel=1e-9)
@@ -95,8 +112,11 @@ def test_the_worked_example_in_the_docs_runs_as_written(tmp_path, monkeypatch, c
     python = re.search(r"<<'EOF'\n(.*?)\nEOF\n", script, flags=re.S).group(1)
     monkeypatch.chdir(tmp_path)
     exec(compile(python, str(DOC), "exec"), {})
-    losses = [run_json(capsys, shlex.split(line)[1:])["schemes"][0]["final_loss"]
-              for line in script.splitlines() if line.startswith("bcgc ")]
+    losses = [
+        run_json(capsys, shlex.split(line)[1:])["schemes"][0]["final_loss"]
+        for line in script.splitlines()
+        if line.startswith("bcgc ")
+    ]
     assert len(losses) == 4 and losses == pytest.approx([losses[0]] * 4, rel=1e-9)
 
 
@@ -121,8 +141,9 @@ def test_csv_names_and_a_label_column_elsewhere(tmp_path):
     assert ds.labels == ("bird", "cat", "dog") and list(ds.y) == [2, 1, 2, 0]
     assert ds.X.tolist() == [[1, 2], [3, 4], [5, 6], [0, 1]] and "bird→0" in ds.note
     d = load_digits()
-    mine = load_dataset(write_csv(tmp_path / "first.csv", d.data / 16.0, d.target, label="digit", first=True),
-                        label="digit")
+    mine = load_dataset(
+        write_csv(tmp_path / "first.csv", d.data / 16.0, d.target, label="digit", first=True), label="digit"
+    )
     assert np.array_equal(mine.X, d.data / 16.0) and np.array_equal(mine.y, d.target) and mine.note == ""
 
 
@@ -133,7 +154,7 @@ def test_labels_from_one_are_mapped_not_taken_as_classes(tmp_path):
 
 def test_builtin_sets_keep_their_logistic_split_but_arrays_need_two_classes():
     digits = load_dataset("digits", samples=200)
-    assert make_problem("logistic", digits, 4).t[0].mean() > 0   # label < 5 is positive, as before
+    assert make_problem("logistic", digits, 4).t[0].mean() > 0  # label < 5 is positive, as before
     mine = Dataset.from_arrays(digits.X, digits.y, name="mine")
     with pytest.raises(ValueError, match=r"mine: logistic regression needs exactly 2 classes, found 10 \(0, 1"):
         make_problem("logistic", mine, 4)
@@ -157,6 +178,7 @@ GOOD_X, GOOD_Y = np.arange(40.0).reshape(20, 2), np.arange(20) % 3
 
 def bad_files(folder):
     """(file, extra arguments, words the message must hold) for every bad file the issue names."""
+
     def csv(name, text):
         (folder / name).write_text(text)
         return folder / name
@@ -184,8 +206,11 @@ def bad_files(folder):
         (csv("half.csv", "a,label\n1,0\n2,0.5\n"), [], ["labels must be classes", "0.5", "line 3"]),
         (_npz(folder / "nanlabel.npz", X=GOOD_X, y=np.where(GOOD_Y == 1, np.nan, GOOD_Y)), [], ["label at row 1"]),
         (csv("blank.csv", "a,label\n1,cat\n2, \n"), [], ["empty label", "line 3"]),
-        (_npz(folder / "three.npz", X=GOOD_X, y=GOOD_Y), ["--problem", "logistic"],
-         ["logistic regression needs exactly 2 classes", "found 3 (0, 1, 2)"]),
+        (
+            _npz(folder / "three.npz", X=GOOD_X, y=GOOD_Y),
+            ["--problem", "logistic"],
+            ["logistic regression needs exactly 2 classes", "found 3 (0, 1, 2)"],
+        ),
         (_npz(folder / "few.npz", X=GOOD_X[:4], y=GOOD_Y[:4]), [], ["workers", "4 rows", "got 6"]),
         (_npz(folder / "ok2.npz", X=GOOD_X, y=GOOD_Y), ["--max-samples", "5"], ["workers", "5 rows"]),
         (csv("junk.npz", "not a zip"), [], ["not an .npz archive"]),

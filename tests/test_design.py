@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from bcgc.analysis import OrderStatMax, evaluate
+from bcgc.analysis import OrderStatMax, evaluate, general_runtime
 from bcgc.design import allowed_level_set, brute_force_blocks, design, round_blocks
 from bcgc.model import coordinate_runtime, descending, levels_to_blocks, normalized_load
-from bcgc.analysis import general_runtime
-from bcgc.stragglers import (Bimodal, FullStragglers, Heterogeneous, Pareto, ShiftedExponential, Trace,
-                             parse_model)
+from bcgc.stragglers import Bimodal, FullStragglers, Heterogeneous, Pareto, ShiftedExponential, Trace, parse_model
 
 SE = ShiftedExponential(1, 1)
 
@@ -65,8 +63,9 @@ def test_jensen_reproduces_the_worked_example():
     assert r.expected_runtime == pytest.approx(2.33093, abs=2e-4)  # integer rounding of L = 1e5
 
 
-@pytest.mark.parametrize("law, n", [(SE, 5), (ShiftedExponential(0.1, 1), 8), (Pareto(1, 3.0), 6)],
-                         ids=["se-1-1", "se-0.1-1", "pareto"])
+@pytest.mark.parametrize(
+    "law, n", [(SE, 5), (ShiftedExponential(0.1, 1), 8), (Pareto(1, 3.0), 6)], ids=["se-1-1", "se-0.1-1", "pareto"]
+)
 def test_optimal_methods_agree_within_half_a_percent(law, n):
     values = {}
     for method in ("optimal", "saa-lp", "subgradient"):
@@ -131,8 +130,14 @@ def test_closed_forms_solve_their_min_max_problem(method):
     # LP over (z, θ): min θ s.t. w_s c_s(z) ≤ θ, Σ z = 1, z ≥ 0 with c = lower-triangular map
     tri = np.tril(np.ones((n, n))) * (np.arange(n) + 1.0)[None, :]
     a_ub = np.hstack([w[:, None] * tri, -np.ones((n, 1))])
-    res = optimize.linprog(np.r_[np.zeros(n), 1], A_ub=a_ub, b_ub=np.zeros(n),
-                           A_eq=np.r_[np.ones(n), 0][None, :], b_eq=[1], bounds=[(0, None)] * (n + 1))
+    res = optimize.linprog(
+        np.r_[np.zeros(n), 1],
+        A_ub=a_ub,
+        b_ub=np.zeros(n),
+        A_eq=np.r_[np.ones(n), 0][None, :],
+        b_eq=[1],
+        bounds=[(0, None)] * (n + 1),
+    )
     assert np.max(w * normalized_load(z)) == pytest.approx(res.fun, rel=1e-9)
 
 
@@ -144,8 +149,7 @@ def test_tolerate_and_allowed_levels_are_respected():
     # with f = 1 a single dead worker never blocks an iteration
     T = SE.sample(100, 6, seed=0)
     T[:, 0] = np.inf
-    assert np.all(np.isfinite(OrderStatMax.from_blocks(design(SE, 6, 1000, tolerate=1).blocks)
-                              .samples(descending(T))))
+    assert np.all(np.isfinite(OrderStatMax.from_blocks(design(SE, 6, 1000, tolerate=1).blocks).samples(descending(T))))
     with pytest.raises(ValueError, match="no level is left"):
         allowed_level_set(4, 3, [0, 1])
 
@@ -160,13 +164,16 @@ def test_same_seed_same_design_for_sample_based_methods():
 def test_heterogeneous_workers_get_a_sample_based_optimum():
     """With equal subsets (saa-lp) the LP's optimum; ``optimal`` also allocates the data and is
     better still (docs/algorithms.md, "Fixed costs and unequal subsets")."""
-    law = Heterogeneous((SE,) * 6 + (ShiftedExponential(3, 1 / 3),) * 2)   # a quarter 3x slower
+    law = Heterogeneous((SE,) * 6 + (ShiftedExponential(3, 1 / 3),) * 2)  # a quarter 3x slower
     n, coords = 8, 10_000
     lp = design(law, n, coords, seed=2, method="saa-lp")
     assert lp.diagnostics["converged"] and lp.evaluation.method == "monte-carlo" and lp.subset_sizes is None
     T = law.sample(100_000, n, seed=99)
     td = descending(T)
-    mean = lambda x: OrderStatMax.from_blocks(x).samples(td).mean()
+
+    def mean(x):
+        return OrderStatMax.from_blocks(x).samples(td).mean()
+
     rivals = [design(law, n, coords, method="jensen").blocks] + [np.eye(n)[s] * coords for s in range(n)]
     assert mean(lp.blocks) <= min(mean(x) for x in rivals)
     opt = design(law, n, coords, seed=2)
@@ -226,18 +233,21 @@ def test_designs_do_not_depend_on_the_unit_of_time():
         assert b.expected_runtime == pytest.approx(2e5 * a.expected_runtime, rel=1e-6)
 
 
-@pytest.mark.parametrize("method, options, fragment", [
-    ("jensen", {"iterations": 10}, "allowed: none"),
-    ("optimal", {"polish": 2}, "allowed: max_rounds, tol, band"),      # runtime: options of saa-lp
-    ("subgradient", {"batchsize": 8}, "allowed: iterations, batch"),
-])
+@pytest.mark.parametrize(
+    "method, options, fragment",
+    [
+        ("jensen", {"iterations": 10}, "allowed: none"),
+        ("optimal", {"polish": 2}, "allowed: max_rounds, tol, band"),  # runtime: options of saa-lp
+        ("subgradient", {"batchsize": 8}, "allowed: iterations, batch"),
+    ],
+)
 def test_unknown_design_options_are_refused_not_ignored(method, options, fragment):
     with pytest.raises(ValueError, match=fragment):
         design(SE, 4, 100, method=method, options=options)
 
 
 def test_success_and_message_tell_the_same_story():
-    r = design(SE, 6, 500, seed=2)                               # optimal: several candidates
+    r = design(SE, 6, 500, seed=2)  # optimal: several candidates
     kept = r.diagnostics["candidates"]["chosen"]
     assert r.success and f"kept {kept}" in r.message
     stuck = design(SE, 6, 500, method="saa-lp", options={"max_rounds": 1, "band": 0.0})
@@ -252,8 +262,13 @@ def test_a_runtime_method_is_refused_for_the_deadline_objective(method):
         design(SE, 4, 40, method=method, objective="deadline", deadline=3)
 
 
-@pytest.mark.parametrize("law", [FullStragglers(__import__("bcgc.stragglers", fromlist=["E"]).Exponential(1), 0.2),
-                                 Trace(np.array([[1, np.inf, 2], [3, 1, np.inf], [2, 2, 2]], dtype=float))])
+@pytest.mark.parametrize(
+    "law",
+    [
+        FullStragglers(__import__("bcgc.stragglers", fromlist=["E"]).Exponential(1), 0.2),
+        Trace(np.array([[1, np.inf, 2], [3, 1, np.inf], [2, 2, 2]], dtype=float)),
+    ],
+)
 def test_the_deadline_design_is_never_worse_than_its_best_start(law):
     """A6 with full stragglers used to keep a polished point worse than its own single-level start
     (P = 0.405 against 0.888 for classic GC at level N-1)."""

@@ -24,6 +24,6 @@ def test_relative_links_and_images_resolve(page):
 
 def _anchors(page: Path) -> set:
     """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)   # comments in code are not headings
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)  # comments in code are not headings
     heads = re.findall(r"^#+\s+(.*)$", text, flags=re.M)
     return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}

@@ -38,6 +38,7 @@ class ThreadEngine:
 class RayEngine:
     def make(self, views):
         from bcgc.runtime.ray_backend import RayBackend
+
         return RayBackend(views)
 
     def kill(self, backend, worker):
@@ -88,7 +89,7 @@ def test_a_dead_worker_the_design_tolerates_does_not_stop_the_run(engine, proble
 
 
 def test_too_many_dead_workers_force_a_redesign_and_the_run_completes(engine, problem):
-    master, backend = run_master(engine, problem, unit=0.2)   # the optimal design uses level 0
+    master, backend = run_master(engine, problem, unit=0.2)  # the optimal design uses level 0
     try:
         master.run(1)
         for w in (0, 5):
@@ -97,7 +98,7 @@ def test_too_many_dead_workers_force_a_redesign_and_the_run_completes(engine, pr
     finally:
         backend.shutdown()
     assert master.dead == {0, 5} and res.redesigns >= 1
-    assert np.all(master.scheme.blocks[:2] == 0)          # every block now tolerates 2 dead workers
+    assert np.all(master.scheme.blocks[:2] == 0)  # every block now tolerates 2 dead workers
     assert res.summary()["max_gradient_error"] <= 1e-9 and len(res.logs) == 4
 
 
@@ -105,7 +106,7 @@ def failing_views(problem, scheme, bad_worker):
     """Worker views whose ``forward`` raises on one worker: a bug in worker code."""
     views = worker_views(problem, scheme)
 
-    class Broken(type(views[bad_worker])):   # defined here: pickled by value for Ray
+    class Broken(type(views[bad_worker])):  # defined here: pickled by value for Ray
         def forward(self, theta, k):
             raise ZeroDivisionError("injected bug in forward")
 
@@ -116,7 +117,7 @@ def failing_views(problem, scheme, bad_worker):
 
 
 def test_a_worker_exception_is_an_error_with_its_traceback_not_a_death(engine, problem):
-    blocks = design(LAW, N, problem.L, tolerate=1).blocks   # a death would be tolerated silently
+    blocks = design(LAW, N, problem.L, tolerate=1).blocks  # a death would be tolerated silently
     views = failing_views(problem, BlockScheme(blocks, N), 4)
     master, backend = run_master(engine, problem, blocks=blocks, views=views)
     try:
@@ -136,18 +137,24 @@ def test_a_fixed_cost_reaches_the_workers_and_adapt_ships_only_missing_subsets(e
     uncoded under heavy stragglers ships subsets and stays exact."""
     from bcgc.runtime import AdaptConfig
     from bcgc.stragglers import parse_model
+
     blocks = np.array([problem.L, 0, 0, 0, 0, 0])
     calm = parse_model("shifted-exponential:shift=1,rate=1000")
-    master, backend = run_master(engine, problem, blocks=blocks, unit=0.005,
-                                 stragglers="affine:a=0.2;b=exponential:rate=1",
-                                 adapt=AdaptConfig(every=3, window=3, samples=300, bandwidth=1e12))
-    master.model = calm   # the design assumed nearly deterministic times
+    master, backend = run_master(
+        engine,
+        problem,
+        blocks=blocks,
+        unit=0.005,
+        stragglers="affine:a=0.2;b=exponential:rate=1",
+        adapt=AdaptConfig(every=3, window=3, samples=300, bandwidth=1e12),
+    )
+    master.model = calm  # the design assumed nearly deterministic times
     try:
         res = master.run(6)
     finally:
         backend.shutdown()
     assert res.summary()["max_gradient_error"] <= 1e-9 and res.redesigns >= 1
-    assert any(len(master.data.held[w]) > 1 for w in range(N))   # subsets were shipped
+    assert any(len(master.data.held[w]) > 1 for w in range(N))  # subsets were shipped
     for rec in res.logs:
         assert rec["injected"]["a"] == [0.2] * N
         assert all(o[3] in (0, 1) and o[2] >= 0 for o in rec["observations"]) and rec["observations"]
@@ -161,13 +168,30 @@ def test_mm_schemes_under_links_are_exact_and_predicted_by_the_core_model(engine
     from bcgc.mm import MMBlock, MMDesign
     from bcgc.policy import DesignPolicy
     from bcgc.runtime.plan import make_scheme
+
     net = links(bandwidth=problem.L / 0.5, latency=0.1)
-    mixed = MMDesign(N, (MMBlock(20, 2, "coded"), MMBlock(15, 3, "multi"), MMBlock(15, 3, "layered"),
-                         MMBlock(problem.L - 50, 1, "coded")))
+    mixed = MMDesign(
+        N,
+        (
+            MMBlock(20, 2, "coded"),
+            MMBlock(15, 3, "multi"),
+            MMBlock(15, 3, "layered"),
+            MMBlock(problem.L - 50, 1, "coded"),
+        ),
+    )
     for mm_design in (mm.ucmmc(N, problem.L, 3), mixed):
         backend = engine.make(worker_views(problem, make_scheme(mm_design, N)))
-        master = Master(backend, problem, LAW, mm_design, policy=DesignPolicy("bcgc_mm", links=net), links=net,
-                        unit=0.01, seed=1, iteration_timeout=60.0)
+        master = Master(
+            backend,
+            problem,
+            LAW,
+            mm_design,
+            policy=DesignPolicy("bcgc_mm", links=net),
+            links=net,
+            unit=0.01,
+            seed=1,
+            iteration_timeout=60.0,
+        )
         try:
             res = master.run(2)
         finally:
@@ -182,11 +206,13 @@ def test_unequal_subsets_are_exact_and_survive_a_death(engine, problem):
     """Workers hold the rows a design's subset sizes give; a death re-designs the blocks for the
     same sizes and ships each worker only the subsets it lacks (docs/runtime.md, data on the workers)."""
     from bcgc.policy import DesignPolicy
+
     d = np.array([0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
     blocks = design(LAW, N, problem.L, subset_sizes=d, samples=300).blocks
     views = worker_views(problem, BlockScheme(blocks, N, subset_sizes=d))
-    master, backend = run_master(engine, problem, blocks=blocks, views=views, subset_sizes=d,
-                                 policy=DesignPolicy(samples=300))
+    master, backend = run_master(
+        engine, problem, blocks=blocks, views=views, subset_sizes=d, policy=DesignPolicy(samples=300)
+    )
     try:
         master.run(1)
         engine.kill(backend, 0)

@@ -7,18 +7,31 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bcgc.analysis import evaluate, mean_is_finite
 from bcgc.model import OrderStatMax
 from bcgc.stragglers import Bimodal, Exponential, LogNormal, Pareto, ShiftedExponential, Weibull
 
 EXTREME = [
-    Pareto(1, 0.8), Pareto(1, 1.05), Pareto(1, 2.2), Pareto(1, 40),
-    Weibull(1, 0.1), Weibull(1, 0.3), Weibull(1, 800), Weibull(1e-6, 2),
-    LogNormal(0, 0.001), LogNormal(0, 3), LogNormal(0, 10), LogNormal(50, 0.5),
-    ShiftedExponential(1000, 100), ShiftedExponential(0, 1e-6), Exponential(1e6),
-    Bimodal(1, 1, 100, 0.01), Bimodal(1, 0.01, 2, 0.5),
+    Pareto(1, 0.8),
+    Pareto(1, 1.05),
+    Pareto(1, 2.2),
+    Pareto(1, 40),
+    Weibull(1, 0.1),
+    Weibull(1, 0.3),
+    Weibull(1, 800),
+    Weibull(1e-6, 2),
+    LogNormal(0, 0.001),
+    LogNormal(0, 3),
+    LogNormal(0, 10),
+    LogNormal(50, 0.5),
+    ShiftedExponential(1000, 100),
+    ShiftedExponential(0, 1e-6),
+    Exponential(1e6),
+    Bimodal(1, 1, 100, 0.01),
+    Bimodal(1, 0.01, 2, 0.5),
 ]
 
 
@@ -30,11 +43,14 @@ def _reference_means(law, n):
     if len(law.kinks) <= 1:
         return law.order_stat_mean(n)[::-1]
     from scipy import integrate, special
+
     pts = sorted(law.kinks)
     out = []
     for s in range(n):
+
         def tail(t):
             return 1.0 - special.betainc(n - s, s + 1, law.cdf(t))
+
         edges = [0.0, *pts]
         total = sum(integrate.quad(tail, a, b, limit=200, epsabs=0, epsrel=1e-13)[0] for a, b in zip(edges, edges[1:]))
         out.append(total + integrate.quad(tail, pts[-1], np.inf, limit=400, epsabs=0, epsrel=1e-11)[0])
@@ -75,34 +91,43 @@ def test_single_level_designs_match_an_independent_quadrature(law):
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(law=st.sampled_from(EXTREME), n=st.integers(2, 6), data=st.data())
 def test_exact_and_monte_carlo_agree_on_extreme_laws(law, n, data):
-    x = np.array(data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n).filter(lambda v: sum(v) > 0)),
-                 dtype=float)
+    x = np.array(
+        data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n).filter(lambda v: sum(v) > 0)), dtype=float
+    )
     rt = OrderStatMax.from_blocks(x)
     draws = law.sample(4000, n, seed=11)
     t = float(np.median(rt.samples(-np.sort(-draws))))
     ev = evaluate(law, n, x, deadline=t, method="auto")
     mc = evaluate(law, n, x, deadline=t, method="monte-carlo", samples=60_000, seed=5)
     assert ev.method in ("exact", "monte-carlo")
-    if ev.method == "monte-carlo":                       # the exact path declined: it must say so
+    if ev.method == "monte-carlo":  # the exact path declined: it must say so
         assert "declined" in ev.note
         return
     assert abs(ev.completion_probability - mc.completion_probability) <= 5 * mc.completion_probability_stderr + 1e-12
     finite, _ = mean_is_finite(law, rt.chain()[1])
     assert math.isfinite(ev.expected_runtime) == finite
     if finite and _mc_mean_is_reliable(law, rt.chain()[1]):
-        assert abs(ev.expected_runtime - mc.expected_runtime) <= 5 * mc.expected_runtime_stderr + 1e-9 * ev.expected_runtime
+        assert (
+            abs(ev.expected_runtime - mc.expected_runtime)
+            <= 5 * mc.expected_runtime_stderr + 1e-9 * ev.expected_runtime
+        )
 
 
-@pytest.mark.parametrize("text, blocks, infinite", [
-    ("pareto:scale=1,shape=0.8", "100,0,0,0,0", True),
-    ("pareto:scale=1,shape=0.5", "10,0,0,0,0,0,0,0,0,0", True),
-    ("pareto:scale=1,shape=0.8", "0,0,50,50,0", False),
-    ("lognormal:mu=0,sigma=10", "100,0,0,0,0", False),
-    ("weibull:scale=1,shape=0.1", "100,0,0,0,0", False),
-])
+@pytest.mark.parametrize(
+    "text, blocks, infinite",
+    [
+        ("pareto:scale=1,shape=0.8", "100,0,0,0,0", True),
+        ("pareto:scale=1,shape=0.5", "10,0,0,0,0,0,0,0,0,0", True),
+        ("pareto:scale=1,shape=0.8", "0,0,50,50,0", False),
+        ("lognormal:mu=0,sigma=10", "100,0,0,0,0", False),
+        ("weibull:scale=1,shape=0.1", "100,0,0,0,0", False),
+    ],
+)
 def test_cli_reports_an_infinite_mean_as_null_with_a_note(capsys, text, blocks, infinite):
     import json
+
     from bcgc.cli import main
+
     n = len(blocks.split(","))
     assert main(["evaluate", "-N", str(n), "-m", text, "--blocks", blocks, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

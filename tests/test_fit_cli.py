@@ -8,7 +8,6 @@ import pytest
 
 from bcgc.cli import main
 from bcgc.stragglers import parse_model
-
 from test_fitting import synthetic_log
 
 
@@ -19,8 +18,11 @@ def run(args, capsys):
 
 
 def write_trace(path, samples):
-    path.write_text("# synthetic trace, seeded: bcgc tests\n" + "\n".join(",".join(f"{v:.6g}" for v in row)
-                                                                        for row in samples) + "\n")
+    path.write_text(
+        "# synthetic trace, seeded: bcgc tests\n"
+        + "\n".join(",".join(f"{v:.6g}" for v in row) for row in samples)
+        + "\n"
+    )
     return str(path)
 
 
@@ -72,17 +74,20 @@ def test_fit_log(tmp_path, capsys):
     assert parse_model(d["model"]).spec == d["model"]
 
 
-@pytest.mark.parametrize("args, words", [
-    (["fit"], "give a trace file"),
-    (["fit", "nope.csv"], "not a readable file"),
-    (["fit", "A", "B"], "need --loads"),
-    (["fit", "--loads", "0,x", "A", "B"], "--loads must be"),
-    (["fit", "--loads", "0", "A", "B"], "one load per file"),
-    (["fit", "--alpha", "2", "A"], "--alpha must be"),
-    (["fit", "--predict", "-1", "A"], "--predict must be"),
-    (["fit", "--log", "run.jsonl", "A"], "--log takes no trace"),
-    (["fit", "--log", "missing.jsonl"], "not a readable file"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["fit"], "give a trace file"),
+        (["fit", "nope.csv"], "not a readable file"),
+        (["fit", "A", "B"], "need --loads"),
+        (["fit", "--loads", "0,x", "A", "B"], "--loads must be"),
+        (["fit", "--loads", "0", "A", "B"], "one load per file"),
+        (["fit", "--alpha", "2", "A"], "--alpha must be"),
+        (["fit", "--predict", "-1", "A"], "--predict must be"),
+        (["fit", "--log", "run.jsonl", "A"], "--log takes no trace"),
+        (["fit", "--log", "missing.jsonl"], "not a readable file"),
+    ],
+)
 def test_bad_input_is_refused_by_name(args, words, capsys):
     code, out, err = run(args, capsys)
     assert code == 2 and out == "" and words in err and len(err.strip().splitlines()) == 1
@@ -97,6 +102,7 @@ def test_loads_without_zero_is_refused(tmp_path, capsys):
 
 def test_a_shipped_trace_is_fitted_by_its_name(capsys):
     from bcgc.cli import main
+
     assert main(["fit", "trace:name=bytedance-se-dp32", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert parse_model(out["model"]).sample(2, 32, seed=0).shape == (2, 32)

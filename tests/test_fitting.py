@@ -12,8 +12,14 @@ from bcgc.stragglers import FixedCost, Heterogeneous, parse_model
 FAST = ("shifted-exponential", "lognormal", "weibull")
 
 
-@pytest.mark.parametrize("text, tol", [("weibull:scale=2,shape=3", 0.05), ("lognormal:mu=0.5,sigma=0.3", 0.05),
-                                       ("shifted-exponential:shift=1,rate=2", 0.06)])
+@pytest.mark.parametrize(
+    "text, tol",
+    [
+        ("weibull:scale=2,shape=3", 0.05),
+        ("lognormal:mu=0.5,sigma=0.3", 0.05),
+        ("shifted-exponential:shift=1,rate=2", 0.06),
+    ],
+)
 def test_maximum_likelihood_recovers_known_parameters(text, tol):
     law = parse_model(text)
     fitted = mle(law.name, law.sample(4000, 1, seed=3))
@@ -22,9 +28,16 @@ def test_maximum_likelihood_recovers_known_parameters(text, tol):
         assert abs(got - truth) <= tol * max(abs(truth), 0.1), (name, truth, got)
 
 
-@pytest.mark.parametrize("text", ["shifted-exponential:shift=1,rate=2", "lognormal:mu=0.5,sigma=0.3",
-                                  "weibull:scale=2,shape=3", "pareto:scale=1,shape=2.5",
-                                  "bimodal:shift=1,rate=4,factor=3,prob=0.2"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "shifted-exponential:shift=1,rate=2",
+        "lognormal:mu=0.5,sigma=0.3",
+        "weibull:scale=2,shape=3",
+        "pareto:scale=1,shape=2.5",
+        "bimodal:shift=1,rate=4,factor=3,prob=0.2",
+    ],
+)
 def test_aic_picks_the_true_family(text):
     law = parse_model(text)
     chosen, table = choose(law.sample(1500, 1, seed=11))
@@ -82,8 +95,15 @@ def test_fixed_cost_fit_refuses_bad_loads_by_name():
         fit_loads([x, np.ones((3, 3))], [0, 1])
 
 
-@pytest.mark.parametrize("law", ["weibull:scale=1,shape=2", "heterogeneous:2*lognormal:mu=0,sigma=0.3;1*pareto:scale=1,shape=3",
-                                 "affine:a=0.5;b=exponential:rate=2", "shifted-exponential:shift=1,rate=1,full=0.001"])
+@pytest.mark.parametrize(
+    "law",
+    [
+        "weibull:scale=1,shape=2",
+        "heterogeneous:2*lognormal:mu=0,sigma=0.3;1*pareto:scale=1,shape=3",
+        "affine:a=0.5;b=exponential:rate=2",
+        "shifted-exponential:shift=1,rate=1,full=0.001",
+    ],
+)
 def test_predict_gives_99_increasing_quantiles(law):
     q = predicted_quantiles(parse_model(law), 2.0)
     assert q.shape == (99,) and np.all(np.diff(q) > 0) and np.all(np.isfinite(q))
@@ -129,10 +149,16 @@ def test_log_fit_recovers_the_fixed_cost_and_b(tmp_path):
     assert abs(naive.model.rate.scale - 1) > 2 * abs(fit.model.rate.scale - 1)
 
 
-@pytest.mark.parametrize("line, words", [('{"observations": [[0, 1, -2, 0]]}', "observation must be"),
-                                         ('{"observations": [[0, 1, 2]]}', "observation must be"),
-                                         ('{"observations": [[0.5, 1, 2, 0]]}', "observation must be"),
-                                         ("not json", "is not JSON"), ('{"loss": 1}', "holds no observations")])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ('{"observations": [[0, 1, -2, 0]]}', "observation must be"),
+        ('{"observations": [[0, 1, 2]]}', "observation must be"),
+        ('{"observations": [[0.5, 1, 2, 0]]}', "observation must be"),
+        ("not json", "is not JSON"),
+        ('{"loss": 1}', "holds no observations"),
+    ],
+)
 def test_bad_logs_are_refused_by_name(tmp_path, line, words):
     path = tmp_path / "bad.jsonl"
     path.write_text(line + "\n")

@@ -5,14 +5,20 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from bcgc.analysis import evaluate, general_monte_carlo, general_runtime, has_fixed_cost, oracle_affine_samples
-from bcgc.analysis import oracle_samples
+from bcgc.analysis import (
+    evaluate,
+    general_monte_carlo,
+    general_runtime,
+    has_fixed_cost,
+    oracle_affine_samples,
+    oracle_samples,
+)
 from bcgc.design import design
 from bcgc.peers import classic_gc, compare, tandon_partial, ucmmc_all_r, uncoded
 from bcgc.stragglers import Exponential, FixedCost, ShiftedExponential, parse_model
 
 SE = ShiftedExponential(1.0, 1.0)
-AFFINE = FixedCost(Exponential(0.5), SE)     # a random start-up cost, mean 2: bigger than the work
+AFFINE = FixedCost(Exponential(0.5), SE)  # a random start-up cost, mean 2: bigger than the work
 
 
 def slow_runtime(x, a, b, d=None):
@@ -44,8 +50,9 @@ def test_a_zero_fixed_cost_gives_exactly_todays_numbers():
     zero = FixedCost(0.0, SE)
     assert not has_fixed_cost(zero) and has_fixed_cost(AFFINE) and not has_fixed_cost(SE)
     x = [50, 20, 0, 30]
-    assert evaluate(zero, 4, x, method="monte-carlo", samples=5000) == evaluate(SE, 4, x, method="monte-carlo",
-                                                                                 samples=5000)
+    assert evaluate(zero, 4, x, method="monte-carlo", samples=5000) == evaluate(
+        SE, 4, x, method="monte-carlo", samples=5000
+    )
     rows = compare(zero, 4, 100, samples=3000, bcgc_blocks=x)
     today = compare(SE, 4, 100, samples=3000, bcgc_blocks=x, method="monte-carlo")
     assert [(r.name, r.expected_runtime) for r in rows] == [(r.name, r.expected_runtime) for r in today]
@@ -71,7 +78,7 @@ def test_peers_pay_the_fixed_cost_once_and_the_work_linearly():
     k = 3 / 8
     assert np.allclose(t, np.maximum(np.sort(a + 6 * k * b, axis=1)[:, 3], (a + k * b).max(axis=1)))
     uc = ucmmc_all_r(b, 6, fixed=a)
-    for r in range(1, 7):   # subset m is first ready at min_j a_{m-j} + (j+1) b_{m-j}
+    for r in range(1, 7):  # subset m is first ready at min_j a_{m-j} + (j+1) b_{m-j}
         ready = [np.min([a[:, (m - j) % 6] + (j + 1) * b[:, (m - j) % 6] for j in range(r)], axis=0) for m in range(6)]
         assert np.allclose(uc[:, r - 1], np.max(ready, axis=0))
 
@@ -80,7 +87,7 @@ def test_the_oracle_with_a_fixed_cost_is_the_best_split_of_the_work():
     rng = np.random.default_rng(1)
     a, b = 3 * rng.exponential(size=(20, 7)), 0.5 + rng.exponential(size=(20, 7))
     t = oracle_affine_samples(a, b)
-    for k in range(20):   # the root of Σ_n max(0, (t - a_n)/b_n) = N: every unit of work once
+    for k in range(20):  # the root of Σ_n max(0, (t - a_n)/b_n) = N: every unit of work once
         root = optimize.brentq(lambda u: np.maximum(0, (u - a[k]) / b[k]).sum() - 7, 0, 1e4, xtol=1e-13)
         assert t[k] == pytest.approx(root, rel=1e-10)
     assert np.allclose(oracle_affine_samples(0 * b, b), oracle_samples(b), rtol=1e-13)
@@ -96,8 +103,11 @@ def test_the_fixed_cost_design_beats_the_design_that_ignores_it():
     n, coords = 6, 600
     r = design(AFFINE, n, coords, samples=400, seed=0)
     assert r.evaluation.method == "monte-carlo" and "fixed cost" in r.message
-    ignoring = design(SE, n, coords).blocks          # designed as if a were 0
-    run = lambda x: general_monte_carlo(AFFINE, n, x, samples=20_000, seed=9).expected_runtime
+    ignoring = design(SE, n, coords).blocks  # designed as if a were 0
+
+    def run(x):
+        return general_monte_carlo(AFFINE, n, x, samples=20_000, seed=9).expected_runtime
+
     assert run(r.blocks) < run(ignoring) - 0.01
     assert run(r.blocks) < compare(AFFINE, n, coords, samples=20_000, bcgc_blocks=r.blocks)[2].expected_runtime
 
@@ -106,8 +116,9 @@ def test_brute_force_and_deadline_designs_take_a_fixed_cost():
     law = parse_model("affine:a=exponential:rate=1;b=shifted-exponential:shift=1,rate=1")
     x = design(law, 3, 5, method="brute-force", samples=300).blocks
     a, b = law.sample_parts(300, 3, seed=np.random.default_rng([0, 0]))
-    best = min(slow_runtime(np.array(c), a, b).mean() for c in
-               ([i, j, 5 - i - j] for i in range(6) for j in range(6 - i)))
+    best = min(
+        slow_runtime(np.array(c), a, b).mean() for c in ([i, j, 5 - i - j] for i in range(6) for j in range(6 - i))
+    )
     assert slow_runtime(x, a, b).mean() == pytest.approx(best, rel=1e-12)
     r = design(law, 4, 400, objective="deadline", deadline=6.0, samples=500)
     uncoded_p = evaluate(law, 4, [400, 0, 0, 0], deadline=6.0, samples=20_000).completion_probability

@@ -75,15 +75,29 @@ def test_laws_at_the_edges_of_their_ranges_compute_without_overflow_or_nan(text)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow warning here is a silent inf
         draws = law.sample(2000, 5, seed=1)
-        values = [law.cdf(t), law.sf(t), law.pdf(t), law.ppf(u), law.isf(u),
-                  law.order_stat_mean(5), law.order_stat_inv_mean(5)]
+        values = [
+            law.cdf(t),
+            law.sf(t),
+            law.pdf(t),
+            law.ppf(u),
+            law.isf(u),
+            law.order_stat_mean(5),
+            law.order_stat_inv_mean(5),
+        ]
     assert np.all(np.isfinite(draws)) and np.all(draws > 0), "a finite law drew inf (a full straggler) or 0"
     assert not any(np.isnan(v).any() for v in values)
     assert np.all(np.diff(law.cdf(np.sort(draws.ravel()))) >= 0)
 
 
-@pytest.mark.parametrize("make", [lambda s: ShiftedExponential(s, 1 / s), lambda s: Weibull(s, 1.5),
-                                  lambda s: Pareto(s, 1.2), lambda s: LogNormal(np.log(s), 10)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: ShiftedExponential(s, 1 / s),
+        lambda s: Weibull(s, 1.5),
+        lambda s: Pareto(s, 1.2),
+        lambda s: LogNormal(np.log(s), 10),
+    ],
+)
 def test_order_statistics_scale_with_the_time_unit_up_to_the_range_ends(make):
     ref_mean, ref_inv = make(1.0).order_stat_mean(5), make(1.0).order_stat_inv_mean(5)
     for s in (1e-49, 1e49):  # exp(mu) spans [1e-50, 1e50] only to within a factor 1.14
@@ -92,10 +106,15 @@ def test_order_statistics_scale_with_the_time_unit_up_to_the_range_ends(make):
 
 
 def test_the_cli_designs_at_the_edges_of_the_ranges_without_a_warning():
-    for text in ("lognormal:mu=115,sigma=10", "weibull:scale=1e-50,shape=1e300",
-                 "lognormal:mu=-115,sigma=1e-100", "exponential:rate=1e50"):
-        proc = subprocess.run([*BCGC, "design", "-N", "5", "-L", "100", "--model", text],
-                              capture_output=True, text=True, timeout=300)
+    for text in (
+        "lognormal:mu=115,sigma=10",
+        "weibull:scale=1e-50,shape=1e300",
+        "lognormal:mu=-115,sigma=1e-100",
+        "exponential:rate=1e50",
+    ):
+        proc = subprocess.run(
+            [*BCGC, "design", "-N", "5", "-L", "100", "--model", text], capture_output=True, text=True, timeout=300
+        )
         assert proc.returncode == 0 and proc.stderr == "", (text, proc.stderr)
 
 
@@ -127,10 +146,8 @@ TEXT_CASES = [
     ("heterogeneous:-2*exponential:rate=1", ["count must be an integer in [1, 100000]", "got -2"]),
     ("heterogeneous:2.5*exponential:rate=1", ["count must be an integer in [1, 100000]", "got '2.5'"]),
     ("heterogeneous:*exponential:rate=1", ["count must be an integer in [1, 100000]", "got ''"]),
-    ("heterogeneous:99999999999*exponential:rate=1", ["count must be an integer in [1, 100000]",
-                                                      "99999999999"]),
-    ("heterogeneous:60000*exponential:rate=1;60000*exponential:rate=2",
-     ["at most 100000 workers", "120000"]),
+    ("heterogeneous:99999999999*exponential:rate=1", ["count must be an integer in [1, 100000]", "99999999999"]),
+    ("heterogeneous:60000*exponential:rate=1;60000*exponential:rate=2", ["at most 100000 workers", "120000"]),
     ("heterogeneous:2*heterogeneous:1*exponential:rate=1", ["must be an i.i.d. law"]),
     ("heterogeneous:2*heterogeneous:1*exponential:rate=1;1*exponential:rate=1", ["must be an i.i.d. law"]),
 ]
@@ -148,8 +165,12 @@ def test_a_heterogeneous_law_of_exactly_the_limit_is_built_quickly():
 
 
 def test_the_installed_command_reports_a_bad_model_in_one_line():
-    proc = subprocess.run([*BCGC, "design", "-N", "5", "-L", "100", "--model", "lognormal:mu=1000,sigma=1"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [*BCGC, "design", "-N", "5", "-L", "100", "--model", "lognormal:mu=1000,sigma=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "mu must be a number in" in proc.stderr
 
 
@@ -196,6 +217,7 @@ def test_a_directory_or_unreadable_trace_is_refused(tmp_path, monkeypatch, capsy
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
+
     monkeypatch.setattr(Path, "open", denied)
     refused(f"trace:path={path}", "trace path", "cannot be read", "Permission denied")
 

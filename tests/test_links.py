@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bcgc.peers.compare_links import common_parts, compare_links, evaluate_links
 from bcgc.design import design
 from bcgc.design.links_design import pair_terms
 from bcgc.links import FREE, Links, arrivals, block_runtime_samples, departures, links
 from bcgc.model import block_runtime, descending
 from bcgc.peers import compare, tandon_all_levels, ucmmc_all_r
+from bcgc.peers.compare_links import common_parts, compare_links, evaluate_links
 from bcgc.peers.links import _ucmmc_one_r, block_samples, tandon_blocks, ucmmc_links_all_r
 from bcgc.stragglers import ShiftedExponential
 
@@ -59,8 +59,14 @@ def test_uploads_only_delay():
 
 
 def test_links_validation():
-    for bad in ({"bandwidth": 0}, {"bandwidth": -1}, {"latency": -0.1}, {"latency": math.nan},
-                {"latency": True}, {"ingress": 0}):
+    for bad in (
+        {"bandwidth": 0},
+        {"bandwidth": -1},
+        {"latency": -0.1},
+        {"latency": math.nan},
+        {"latency": True},
+        {"ingress": 0},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             links(**bad)
     assert links().free and links(ingress=math.inf).free
@@ -89,13 +95,18 @@ def test_closed_forms_hold_within_monte_carlo_error():
     best = int(np.argmin(means))
     a, b = common_parts(law, workers, 40_000, 7)
     from bcgc.peers.links import one_message_levels
+
     mc = one_message_levels(a, b, coords, net, lambda s: s + 1.0)
     for s, expected in ((0, means[0]), (best, means[best])):
         tau = mc[:, s]
         se = tau.std(ddof=1) / math.sqrt(tau.size)
         assert abs(tau.mean() - (expected + 0.2 + 4.0)) < 4 * se
-    rows = {r.name: r for r in compare_links(law, workers, coords, net, samples=5000, seed=7,
-                                             bcgc_blocks=[coords] + [0] * (workers - 1))}
+    rows = {
+        r.name: r
+        for r in compare_links(
+            law, workers, coords, net, samples=5000, seed=7, bcgc_blocks=[coords] + [0] * (workers - 1)
+        )
+    }
     assert rows["uncoded"].expected_runtime == pytest.approx(means[0] + 4.2, rel=1e-9)
     assert rows["gc_best"].parameters["level"] == best
     assert rows["gc_best"].expected_runtime == pytest.approx(means[best] + 4.2, rel=1e-9)
@@ -104,16 +115,17 @@ def test_closed_forms_hold_within_monte_carlo_error():
 def test_compare_with_free_links_is_todays_compare():
     ref = compare(SE, 5, 50, samples=2000, seed=2)
     same = compare(SE, 5, 50, samples=2000, seed=2, bandwidth=math.inf, latency=0.0)
-    assert [(r.name, r.expected_runtime, r.parameters) for r in ref] == \
-        [(r.name, r.expected_runtime, r.parameters) for r in same]
+    assert [(r.name, r.expected_runtime, r.parameters) for r in ref] == [
+        (r.name, r.expected_runtime, r.parameters) for r in same
+    ]
     # the link code itself, run with free links, reproduces every row (to rounding)
     mine = compare_links(SE, 5, 50, FREE, samples=2000, seed=2, bcgc_blocks=ref[0].parameters["blocks"])
     checked = 0
     for r, m in zip(ref, mine):
         assert r.name == m.name and r.parameters == m.parameters
-        if m.evaluation.method == r.evaluation.method:   # the same method: the same number
+        if m.evaluation.method == r.evaluation.method:  # the same method: the same number
             assert m.expected_runtime == pytest.approx(r.expected_runtime, rel=1e-12)
-        else:   # an exact row against the link code's Monte Carlo: within 4 standard errors
+        else:  # an exact row against the link code's Monte Carlo: within 4 standard errors
             se = m.evaluation.expected_runtime_stderr
             assert se is not None and abs(m.expected_runtime - r.expected_runtime) <= 4 * se
         checked += 1
@@ -127,7 +139,7 @@ def test_peer_runtimes_under_free_links_match_their_formulas():
     tandon = np.stack([block_samples(tandon_blocks(6, 60, s, 6.0), zero, T, FREE) for s in range(6)], axis=1)
     assert np.allclose(tandon, tandon_all_levels(descending(T)), rtol=1e-12)
     assert np.allclose(ucmmc_links_all_r(zero, T, 60, FREE, np.arange(1, 7)), ucmmc_all_r(T, 6), rtol=1e-12)
-    net = Links(20.0, 0.1)   # the one-pass UC-MMC equals message-by-message arrivals
+    net = Links(20.0, 0.1)  # the one-pass UC-MMC equals message-by-message arrivals
     one_pass = ucmmc_links_all_r(zero, T, 60, net, np.arange(1, 7))
     direct = np.stack([_ucmmc_one_r(zero, T, 60, net, r) for r in range(1, 7)], axis=1)
     assert np.allclose(one_pass, direct, rtol=1e-12)
@@ -183,17 +195,21 @@ def test_a_wide_ingress_changes_nothing_and_a_narrow_one_serialises():
 def test_compare_and_design_with_a_shared_ingress():
     rows = {r.name: r for r in compare(SE, 4, 40, samples=1000, seed=1, bandwidth=100.0, ingress=50.0)}
     free = {r.name: r for r in compare(SE, 4, 40, samples=1000, seed=1, bandwidth=100.0)}
-    assert rows["uncoded"].evaluation.method == "monte-carlo"          # no closed form with a shared link
+    assert rows["uncoded"].evaluation.method == "monte-carlo"  # no closed form with a shared link
     assert rows["uncoded"].expected_runtime > free["uncoded"].expected_runtime
     assert rows["oracle"].expected_runtime >= 40 / 50.0
     r = design(SE, 4, 40, seed=1, samples=200, eval_samples=2000, bandwidth=100.0, ingress=50.0)
-    assert r.diagnostics["links"]["margin_percent"] >= 0 and "saa-lp-links" not in r.diagnostics["links"]["candidate_sample_means"]
+    assert (
+        r.diagnostics["links"]["margin_percent"] >= 0
+        and "saa-lp-links" not in r.diagnostics["links"]["candidate_sample_means"]
+    )
 
 
 def test_a_fast_link_changes_nothing_under_a_fixed_cost_law():
     """The link path (B = 1e12) against the free path, for a law with a fixed cost: the same draws,
     so the oracle (the best split of a + b·w) and the one-message rows agree to 1e-9."""
     from bcgc.stragglers import parse_model
+
     law = parse_model("affine:a=1;b=exponential:rate=1")
     free = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000)}
     fast = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000, bandwidth=1e12)}

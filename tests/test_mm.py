@@ -39,7 +39,7 @@ def test_ucmmc_is_the_one_multi_block_special_case(r):
 
 def test_bcgc_with_fixed_costs_is_the_general_model():
     a, T = _draws(k=200)
-    a = a + np.random.default_rng(5).exponential(size=a.shape)   # per-worker fixed costs a_n
+    a = a + np.random.default_rng(5).exponential(size=a.shape)  # per-worker fixed costs a_n
     x = np.zeros(12)
     x[[0, 3, 7]] = [50, 30, 20]
     assert np.allclose(mm.runtime_samples(mm.from_bcgc(x), a, T), timeline_runtime(x, a, T), rtol=1e-12)
@@ -51,8 +51,9 @@ def test_special_cases_match_the_peers_under_links():
     x = np.zeros(12)
     x[[1, 4]] = [60, 40]
     assert np.allclose(mm.runtime_samples(mm.from_bcgc(x), a, T, net), block_samples(x, a, T, net))
-    assert np.allclose(mm.runtime_samples(mm.ucmmc(12, 100, 3), a, T, net),
-                       ucmmc_links_all_r(a, T, 100, net, [3])[:, 0])
+    assert np.allclose(
+        mm.runtime_samples(mm.ucmmc(12, 100, 3), a, T, net), ucmmc_links_all_r(a, T, 100, net, [3])[:, 0]
+    )
 
 
 def test_layered_block_is_the_best_gc_level_per_draw():
@@ -73,9 +74,16 @@ def test_upload_and_messages_count_each_message():
     assert size.tolist() == [10, 20, 20, 20, 5, 5, 7]
 
 
-@pytest.mark.parametrize("bad, word", [((MMBlock(1, 0),), "redundancy"), ((MMBlock(1, 2, "x"),), "mode"),
-                                       ((MMBlock(0, 2),), "coords"), ((MMBlock(1, 1, "multi"),), "redundancy 1"),
-                                       ((), "at least one")])
+@pytest.mark.parametrize(
+    "bad, word",
+    [
+        ((MMBlock(1, 0),), "redundancy"),
+        ((MMBlock(1, 2, "x"),), "mode"),
+        ((MMBlock(0, 2),), "coords"),
+        ((MMBlock(1, 1, "multi"),), "redundancy 1"),
+        ((), "at least one"),
+    ],
+)
 def test_invalid_designs_are_refused(bad, word):
     with pytest.raises(ValueError, match=word):
         MMDesign(4, bad)
@@ -91,10 +99,10 @@ def test_any_arrivals_decode_the_exact_gradient_at_the_modelled_time(workers, sp
     design = MMDesign(workers, blocks)
     scheme = MMScheme(design, seed=seed % 7)
     rng = np.random.default_rng(seed)
-    G = rng.normal(size=(workers, scheme.coords))     # ∂f_k of subset k on every coordinate
+    G = rng.normal(size=(workers, scheme.coords))  # ∂f_k of subset k on every coordinate
     M = design.messages_per_worker
     arrival = rng.exponential(size=(workers, M))
-    arrival[rng.random((workers, M)) < 0.2] = math.inf   # lost messages
+    arrival[rng.random((workers, M)) < 0.2] = math.inf  # lost messages
     msgs = [scheme.worker_messages(n, lambda k, c: G[k, c]) for n in range(workers)]
     model_times = mm.decode_times(design, arrival[None])[0]
     if not np.all(np.isfinite(model_times)):
@@ -117,8 +125,8 @@ def test_messages_use_only_subsets_computed_before_them():
 
 
 # ---------------------------------------------------------------------------- design and compare row
-from bcgc.design.mm_design import design_mm, mm_samples  # noqa: E402
 from bcgc.design import design  # noqa: E402
+from bcgc.design.mm_design import design_mm, mm_samples  # noqa: E402
 from bcgc.peers import compare  # noqa: E402
 
 _SMALL = dict(samples=300, eval_samples=4000, max_evals=150)
@@ -137,13 +145,13 @@ def test_design_is_reproducible_and_integer():
     r1, r2 = design_mm(law, 6, 50, seed=3, **_SMALL), design_mm(law, 6, 50, seed=3, **_SMALL)
     assert r1.design == r2.design and r1.expected_runtime == r2.expected_runtime
     assert sum(b.coords for b in r1.design.blocks) == 50 and all(float(b.coords).is_integer() for b in r1.design.blocks)
-    MMScheme(r1.design)   # an integer design runs
+    MMScheme(r1.design)  # an integer design runs
 
 
 def test_design_under_a_slow_link_sends_less_and_reports_its_upload_time():
     law, L = ShiftedExponential(0.1, 1.0), 80
     free = design_mm(law, 8, L, seed=1, **_SMALL)
-    x = design(law, 8, L, seed=1).blocks   # BCGC's free design as the coded start: keeps the test fast
+    x = design(law, 8, L, seed=1).blocks  # BCGC's free design as the coded start: keeps the test fast
     slow = design_mm(law, 8, L, bandwidth=L / 10, latency=0.01, seed=1, bcgc_blocks=x, **_SMALL)
     assert slow.upload_per_worker < free.upload_per_worker
     assert slow.expected_runtime <= slow.reference["bcgc"] + 3 * slow.expected_runtime_stderr
@@ -166,7 +174,7 @@ def test_compare_row_is_opt_in_and_evaluated_on_the_common_draws():
     assert "bcgc_mm" not in plain and set(plain) | {"bcgc_mm"} == set(rows)
     row = rows["bcgc_mm"]
     design = MMDesign(5, tuple(MMBlock(c, r, m) for c, r, m in row.parameters["blocks"]))
-    T = law.sample(2000, 5, np.random.default_rng([0, 10]))   # compare's common draws (streams.COMMON_DRAWS)
+    T = law.sample(2000, 5, np.random.default_rng([0, 10]))  # compare's common draws (streams.COMMON_DRAWS)
     assert row.expected_runtime == pytest.approx(mm_samples(design, np.zeros_like(T), T, Links()).mean(), rel=1e-12)
     assert row.upload_per_worker == design.upload_per_worker and row.exact_gradient
 
@@ -176,7 +184,18 @@ def test_cli_compare_shows_bcgc_mm_unless_asked_not_to(capsys):
 
     from bcgc.cli import main
 
-    args = ["compare", "-N", "5", "-L", "40", "-m", "shifted-exponential:shift=0.1,rate=1", "--samples", "1000", "--json"]
+    args = [
+        "compare",
+        "-N",
+        "5",
+        "-L",
+        "40",
+        "-m",
+        "shifted-exponential:shift=0.1,rate=1",
+        "--samples",
+        "1000",
+        "--json",
+    ]
     assert main(args) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["schemes"]}
     assert rows["bcgc_mm"]["upload_per_worker"] >= 40 and rows["bcgc_mm"]["exact_gradient"]

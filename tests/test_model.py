@@ -1,11 +1,18 @@
 """Runtime model (docs/model.md): formulas (1) and (2), special cases, the reordering property."""
 
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bcgc.model import (block_runtime, blocks_to_levels, coordinate_runtime, cumulative_load,
-                        levels_to_blocks, worker_load)
+from bcgc.model import (
+    block_runtime,
+    blocks_to_levels,
+    coordinate_runtime,
+    cumulative_load,
+    levels_to_blocks,
+    worker_load,
+)
 
 
 def test_cumulative_load_counts_units_of_work():
@@ -15,8 +22,8 @@ def test_cumulative_load_counts_units_of_work():
 
 def test_special_cases_uncoded_and_classic_gc():
     T = np.array([[3.0, 1.0, 2.0, 5.0]])
-    assert block_runtime([7, 0, 0, 0], T)[0] == 5.0            # uncoded: T_(N)
-    assert block_runtime([0, 0, 7, 0], T)[0] == 3 * 2.0        # GC s=2: (s+1) T_(N-s)
+    assert block_runtime([7, 0, 0, 0], T)[0] == 5.0  # uncoded: T_(N)
+    assert block_runtime([0, 0, 7, 0], T)[0] == 3 * 2.0  # GC s=2: (s+1) T_(N-s)
 
 
 def test_block_runtime_worked_by_hand():

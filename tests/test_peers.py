@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from bcgc.model import descending
-from bcgc.peers import (classic_gc, compare, ferdinand_blocks, ferdinand_levels, tandon_partial,
-                        ucmmc_all_r, ucmmc_samples)
+from bcgc.peers import (
+    classic_gc,
+    compare,
+    ferdinand_blocks,
+    ferdinand_levels,
+    tandon_partial,
+    ucmmc_all_r,
+    ucmmc_samples,
+)
 from bcgc.stragglers import Heterogeneous, ShiftedExponential
 
 SE = ShiftedExponential(1, 1)
@@ -64,15 +71,19 @@ def test_compare_uses_monte_carlo_for_non_iid_laws():
     assert all(0 <= r.completion_probability <= 1 for r in rows)
 
 
-@pytest.mark.parametrize("law, n, coords, deadline", [
-    (ShiftedExponential(shift=40000, rate=2.5e-6), 20, 40000, 501187.0),   # the issue's example
-    (ShiftedExponential(shift=1, rate=1), 8, 800, 3.2),
-    (__import__("bcgc.stragglers", fromlist=["Pareto"]).Pareto(1, 2.5), 10, 1000, 6.0),
-])
+@pytest.mark.parametrize(
+    "law, n, coords, deadline",
+    [
+        (ShiftedExponential(shift=40000, rate=2.5e-6), 20, 40000, 501187.0),  # the issue's example
+        (ShiftedExponential(shift=1, rate=1), 8, 800, 3.2),
+        (__import__("bcgc.stragglers", fromlist=["Pareto"]).Pareto(1, 2.5), 10, 1000, 6.0),
+    ],
+)
 def test_with_a_deadline_every_row_is_tuned_for_the_completion_probability(law, n, coords, deadline):
     """Exhaustive search over each peer's parameter: its chosen value maximises P(τ ≤ t)."""
     from bcgc.analysis import completion_probability_exact
     from bcgc.peers import _common_draws, ucmmc_all_r
+
     rows = {r.name: r for r in compare(law, n, coords, deadline=deadline, samples=20_000, seed=4)}
     assert rows["bcgc"].tuned_for == "deadline" and rows["bcgc"].inputs.objective == "deadline"
     for name, family in (("gc_best", classic_gc), ("tandon_partial", lambda s: tandon_partial(s, 6.0))):

@@ -25,19 +25,19 @@ def test_the_documented_problem_trains_exactly_in_the_simulator_and_on_threads()
     ns = doc_namespace()
     virtual, real = ns["virtual"], ns["real"]
     assert virtual.max_gradient_error <= 1e-9 and real.summary()["max_gradient_error"] <= 1e-9
-    assert virtual.losses[-1] < 0.5 * virtual.losses[0]          # it learns
+    assert virtual.losses[-1] < 0.5 * virtual.losses[0]  # it learns
     assert np.allclose(real.column("loss"), virtual.losses[1:], rtol=1e-9)
 
 
 def test_the_documented_problem_runs_on_ray(ray_session):
     from bcgc.runtime import train
+
     ns: dict = {}
     exec(compile(re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)[0], str(DOC), "exec"), ns)
     rng = np.random.default_rng(0)
     A = rng.normal(size=(300, 20))
-    problem = ns["LinearRegression"](A, A @ rng.normal(size=20), workers=4)   # pickled by value to Ray
-    res = train(problem, ShiftedExponential(0.1, 1.0), ("bcgc",), iterations=3, unit=0.01, backend="ray",
-                seed=2)[0]
+    problem = ns["LinearRegression"](A, A @ rng.normal(size=20), workers=4)  # pickled by value to Ray
+    res = train(problem, ShiftedExponential(0.1, 1.0), ("bcgc",), iterations=3, unit=0.01, backend="ray", seed=2)[0]
     assert res.summary()["max_gradient_error"] <= 1e-9 and len(res.logs) == 3
 
 

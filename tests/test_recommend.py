@@ -15,17 +15,20 @@ def run(args, capsys):
     return code, out, err
 
 
-@pytest.mark.parametrize("option,value,message", [
-    ("--bandwidth", "0", "--bandwidth must be a number in (1e-09, inf]"),
-    ("--bandwidth", "-3", "--bandwidth must be a number in (1e-09, inf]"),
-    ("--bandwidth", "fast", "--bandwidth must be a number"),
-    ("--latency", "-1", "--latency must be a number in [0, 1e+09]"),
-    ("--latency", "inf", "--latency must be a number in [0, 1e+09]"),
-    ("--latency", "nan", "--latency must be a number"),
-    ("--ingress", "0", "--ingress must be a number"),
-    ("--ingress", "inf", "--ingress must be a number"),
-    ("--bandwidth", "1_000", "ASCII digits only"),
-])
+@pytest.mark.parametrize(
+    "option,value,message",
+    [
+        ("--bandwidth", "0", "--bandwidth must be a number in (1e-09, inf]"),
+        ("--bandwidth", "-3", "--bandwidth must be a number in (1e-09, inf]"),
+        ("--bandwidth", "fast", "--bandwidth must be a number"),
+        ("--latency", "-1", "--latency must be a number in [0, 1e+09]"),
+        ("--latency", "inf", "--latency must be a number in [0, 1e+09]"),
+        ("--latency", "nan", "--latency must be a number"),
+        ("--ingress", "0", "--ingress must be a number"),
+        ("--ingress", "inf", "--ingress must be a number"),
+        ("--bandwidth", "1_000", "ASCII digits only"),
+    ],
+)
 @pytest.mark.parametrize("command", ["compare", "design", "evaluate", "recommend"])
 def test_link_options_out_of_range_exit_2(command, option, value, message, capsys):
     extra = ["-x", "1,1,1"] if command == "evaluate" else ["-L", "3"]
@@ -34,8 +37,25 @@ def test_link_options_out_of_range_exit_2(command, option, value, message, capsy
 
 
 def test_compare_shows_upload_time_in_every_row(capsys):
-    code, out, _ = run(["compare", "-N", "4", "-L", "40", "-m", SE, "--samples", "500", "--bandwidth", "20",
-                        "--latency", "0.1", "--json"], capsys)
+    code, out, _ = run(
+        [
+            "compare",
+            "-N",
+            "4",
+            "-L",
+            "40",
+            "-m",
+            SE,
+            "--samples",
+            "500",
+            "--bandwidth",
+            "20",
+            "--latency",
+            "0.1",
+            "--json",
+        ],
+        capsys,
+    )
     doc = json.loads(out)
     assert code == 0 and doc["links"] == {"bandwidth": 20.0, "latency": 0.1, "ingress": None}
     times = {r["name"]: r["upload_time"] for r in doc["schemes"]}
@@ -54,12 +74,14 @@ def test_compare_refuses_a_deadline_under_links(capsys):
 def test_evaluate_under_links_is_slower_and_says_so(capsys):
     code, out, _ = run(["evaluate", "-N", "3", "-m", SE, "-x", "2,1,1", "--samples", "2000", "--json"], capsys)
     free = json.loads(out)["expected_runtime"]
-    code, out, _ = run(["evaluate", "-N", "3", "-m", SE, "-x", "2,1,1", "--samples", "2000", "--bandwidth", "2",
-                        "--json"], capsys)
+    code, out, _ = run(
+        ["evaluate", "-N", "3", "-m", SE, "-x", "2,1,1", "--samples", "2000", "--bandwidth", "2", "--json"], capsys
+    )
     doc = json.loads(out)
     assert code == 0 and doc["expected_runtime"] > free and doc["links"]["bandwidth"] == 2.0
-    code, _, err = run(["evaluate", "-N", "3", "-m", SE, "-x", "2,1,1", "--evaluation", "exact", "--bandwidth", "2"],
-                       capsys)
+    code, _, err = run(
+        ["evaluate", "-N", "3", "-m", SE, "-x", "2,1,1", "--evaluation", "exact", "--bandwidth", "2"], capsys
+    )
     assert code == 2 and "not available under links" in err
 
 

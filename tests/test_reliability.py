@@ -32,15 +32,24 @@ def one_line_exit_2(code, out, err):
 
 
 # ---------------------------------------------------------------------------- 4. huge L
-@pytest.mark.parametrize("args, fragment", [
-    (["design", "-N", "5", "-L", "1000000000000000000", "-m", SE], "coords must be an integer in [1, 9007199254740992]"),
-    (["design", "-N", "5", "-L", "9223372036854775807", "-m", SE], "coords must be an integer in [1, 9007199254740992]"),
-    (["design", "-N", "5", "-L", "1" + "0" * 400, "-m", SE], "an integer of 401 digits"),
-    (["evaluate", "-N", "3", "-m", SE, "--blocks", "9007199254740993,0,0"], "<= 2^53"),
-    (["evaluate", "-N", "3", "-m", SE, "--blocks", "4503599627370496,4503599627370496,1"], "at most 2^53"),
-    (["evaluate", "-N", "3", "-m", SE, "--blocks", "1" + "0" * 400 + ",0,0"], "an integer of 401 digits"),
-    (["evaluate", "-N", "4", "-m", SE, "--blocks", "1,,2,3"], "empty entry"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (
+            ["design", "-N", "5", "-L", "1000000000000000000", "-m", SE],
+            "coords must be an integer in [1, 9007199254740992]",
+        ),
+        (
+            ["design", "-N", "5", "-L", "9223372036854775807", "-m", SE],
+            "coords must be an integer in [1, 9007199254740992]",
+        ),
+        (["design", "-N", "5", "-L", "1" + "0" * 400, "-m", SE], "an integer of 401 digits"),
+        (["evaluate", "-N", "3", "-m", SE, "--blocks", "9007199254740993,0,0"], "<= 2^53"),
+        (["evaluate", "-N", "3", "-m", SE, "--blocks", "4503599627370496,4503599627370496,1"], "at most 2^53"),
+        (["evaluate", "-N", "3", "-m", SE, "--blocks", "1" + "0" * 400 + ",0,0"], "an integer of 401 digits"),
+        (["evaluate", "-N", "4", "-m", SE, "--blocks", "1,,2,3"], "empty entry"),
+    ],
+)
 def test_counts_that_cannot_be_represented_exactly_are_refused(capsys, args, fragment):
     code, out, err = run(args, capsys)
     assert one_line_exit_2(code, out, err) and fragment in err and "-9223372036854775808" not in err
@@ -64,8 +73,9 @@ def test_design_refuses_coords_it_cannot_count():
 def test_a_refused_train_never_empties_an_existing_log(tmp_path, capsys):
     log = tmp_path / "run.jsonl"
     log.write_text("precious\n")
-    code, _, err = run(["train", "-N", "4", "-m", SE + ",full=0.2", "--backend", "threads", "--log", str(log)],
-                       capsys)                       # full stragglers without a deadline: refused
+    code, _, err = run(
+        ["train", "-N", "4", "-m", SE + ",full=0.2", "--backend", "threads", "--log", str(log)], capsys
+    )  # full stragglers without a deadline: refused
     assert code == 2 and "deadline" in err and log.read_text() == "precious\n"
     fresh = tmp_path / "new.jsonl"
     run(["train", "-N", "4", "-m", SE, "--backend", "threads", "--tolerate", "9", "--log", str(fresh)], capsys)
@@ -87,8 +97,9 @@ def test_unwritable_outputs_are_refused_before_the_run(tmp_path, capsys, flag):
 
 def test_the_plot_is_written_where_the_message_says(tmp_path, capsys):
     target = tmp_path / "adir"
-    code, out, _ = run(["simulate", "-N", "4", "-m", SE, "--iterations", "2", "--scheme", "uncoded",
-                        "--plot", str(target)], capsys)
+    code, out, _ = run(
+        ["simulate", "-N", "4", "-m", SE, "--iterations", "2", "--scheme", "uncoded", "--plot", str(target)], capsys
+    )
     assert code == 0 and f"wrote {target}" in out and target.is_file()
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -103,24 +114,40 @@ def test_an_unreachable_ray_address_is_refused_within_seconds(capsys):
 # ---------------------------------------------------------------------------- 9. full stragglers, every scheme
 def test_uncoded_and_bcgc_treat_a_full_straggler_law_alike():
     from bcgc.runtime import train
+
     problem = make_problem("least-squares", load_dataset("digits", samples=300, seed=0), 4)
     from bcgc.stragglers import FullStragglers
+
     law = FullStragglers(ShiftedExponential(1, 1), 0.2)
-    res = train(problem, law, ("bcgc", "uncoded"), iterations=4, unit=0.002, backend="threads", seed=3,
-                objective="deadline", deadline=5.0)
+    res = train(
+        problem,
+        law,
+        ("bcgc", "uncoded"),
+        iterations=4,
+        unit=0.002,
+        backend="threads",
+        seed=3,
+        objective="deadline",
+        deadline=5.0,
+    )
     for r in res:
         assert len(r.logs) == 4 and r.summary()["max_gradient_error"] <= 1e-9
-    assert res[1].summary()["retries"] >= res[0].summary()["retries"]   # uncoded needs all 4 workers
+    assert res[1].summary()["retries"] >= res[0].summary()["retries"]  # uncoded needs all 4 workers
 
 
 # ---------------------------------------------------------------------------- 10. huge N
-@pytest.mark.parametrize("args, fragment", [
-    (["design", "-N", "10000000000", "-L", "100", "-m", SE], "workers must be an integer in [1, 100000]"),
-    (["design", "-N", "50", "-L", "100", "-m", SE, "--samples", "10000000000", "--method", "saa-lp"],
-     "--samples must be an integer in [10, 1000000000]"),
-    (["design", "-N", "50", "-L", "100", "-m", SE, "--samples", "900000000", "--method", "saa-lp"], "GiB"),
-    (["compare", "-N", "5000", "-L", "100", "-m", SE, "--samples", "10000000"], "GiB"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["design", "-N", "10000000000", "-L", "100", "-m", SE], "workers must be an integer in [1, 100000]"),
+        (
+            ["design", "-N", "50", "-L", "100", "-m", SE, "--samples", "10000000000", "--method", "saa-lp"],
+            "--samples must be an integer in [10, 1000000000]",
+        ),
+        (["design", "-N", "50", "-L", "100", "-m", SE, "--samples", "900000000", "--method", "saa-lp"], "GiB"),
+        (["compare", "-N", "5000", "-L", "100", "-m", SE, "--samples", "10000000"], "GiB"),
+    ],
+)
 def test_work_past_what_memory_allows_is_refused(capsys, args, fragment):
     code, out, err = run(args, capsys)
     assert one_line_exit_2(code, out, err) and fragment in err
@@ -144,22 +171,45 @@ def test_ctrl_c_is_one_line(capsys, monkeypatch):
 
 
 # ---------------------------------------------------------------------------- 14. messages
-@pytest.mark.parametrize("args, forbidden, required", [
-    (["design", "-N", "3", "-L", "5", "-m", SE, "--frob"], "bcgc: error: bcgc", "unrecognized arguments"),
-    (["simulate", "-N", "4", "-m", SE + ",full=0.3"], "Traceback", "--objective deadline --deadline T"),
-    (["train", "-N", "4", "-m", SE + ",full=0.3", "--backend", "threads"], "Traceback",
-     "--objective deadline --deadline T"),
-    (["evaluate", "-N", "3", "-m", "heterogeneous:3*" + SE, "--blocks", "1,1,1", "--evaluation", "exact"],
-     "method='monte-carlo'", "--evaluation monte-carlo"),
-])
+@pytest.mark.parametrize(
+    "args, forbidden, required",
+    [
+        (["design", "-N", "3", "-L", "5", "-m", SE, "--frob"], "bcgc: error: bcgc", "unrecognized arguments"),
+        (["simulate", "-N", "4", "-m", SE + ",full=0.3"], "Traceback", "--objective deadline --deadline T"),
+        (
+            ["train", "-N", "4", "-m", SE + ",full=0.3", "--backend", "threads"],
+            "Traceback",
+            "--objective deadline --deadline T",
+        ),
+        (
+            ["evaluate", "-N", "3", "-m", "heterogeneous:3*" + SE, "--blocks", "1,1,1", "--evaluation", "exact"],
+            "method='monte-carlo'",
+            "--evaluation monte-carlo",
+        ),
+    ],
+)
 def test_messages_name_the_flags_of_the_command_line(capsys, args, forbidden, required):
     code, out, err = run(args, capsys)
     assert one_line_exit_2(code, out, err) and forbidden not in err and required in err
 
 
 def test_no_numpy_warning_reaches_the_user():
-    proc = subprocess.run([sys.executable, "-m", "bcgc", "evaluate", "-N", "5", "-m", "weibull:scale=1,shape=800",
-                           "--blocks", "20,20,20,20,20"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bcgc",
+            "evaluate",
+            "-N",
+            "5",
+            "-m",
+            "weibull:scale=1,shape=800",
+            "--blocks",
+            "20,20,20,20,20",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0 and proc.stderr == ""
 
 
@@ -171,8 +221,14 @@ def test_design_takes_a_law_or_its_text_and_refuses_anything_else():
             design(bad, 3, 10)
 
 
-@pytest.mark.parametrize("kw, fragment", [({"alpha": 0}, "alpha"), ({"alpha": float("nan")}, "alpha"),
-                                          ({"method": "bogus"}, "evaluation method must be one of")])
+@pytest.mark.parametrize(
+    "kw, fragment",
+    [
+        ({"alpha": 0}, "alpha"),
+        ({"alpha": float("nan")}, "alpha"),
+        ({"method": "bogus"}, "evaluation method must be one of"),
+    ],
+)
 def test_compare_refuses_bad_options(kw, fragment):
     with pytest.raises(ValueError, match=fragment):
         compare(ShiftedExponential(1, 1), 4, 40, samples=200, **kw)
@@ -188,14 +244,16 @@ def test_decoding_refuses_fractional_indices_and_unknown_levels():
 
 def test_a_master_refuses_blocks_that_do_not_cover_the_coordinates():
     from bcgc.runtime import Master, ThreadBackend
+
     problem = make_problem("least-squares", load_dataset("digits", samples=200, seed=0), 4)
     with pytest.raises(ValueError, match=f"blocks must sum to coords = {problem.L}"):
         Master(ThreadBackend([problem] * 4), problem, ShiftedExponential(1, 1), [1, 2, 3, 4])
 
 
 def test_an_infinite_mean_is_null_in_json_with_its_reason(capsys):
-    code, out, _ = run(["compare", "-N", "5", "-L", "100", "-m", "pareto:scale=1,shape=0.8", "--samples", "2000",
-                        "--json"], capsys)
+    code, out, _ = run(
+        ["compare", "-N", "5", "-L", "100", "-m", "pareto:scale=1,shape=0.8", "--samples", "2000", "--json"], capsys
+    )
     d = json.loads(out)
     uncoded = next(s for s in d["schemes"] if s["name"] == "uncoded")
     assert code == 0 and uncoded["expected_runtime"] is None and "infinite" in uncoded["note"]
@@ -204,60 +262,107 @@ def test_an_infinite_mean_is_null_in_json_with_its_reason(capsys):
 
 
 # ---------------------------------------------------------------------------- the second attack's findings
-@pytest.mark.parametrize("args, fragment", [
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--unit", "1e300"], "--unit must be a number in (0, 3600]"),
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--unit", "1e6"], "--unit must be a number in (0, 3600]"),
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--features", "100000000000"], "--features"),
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--scheme", "bcgc", "--tolerate", "4"],
-     "tolerate must be an integer in [0, 3]"),
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--tolerate", "4"], "tolerate must be an integer in [0, 3]"),
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--address", "127.0.0.1:6379"], "--address applies"),
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--dataset", "digits", "--features", "5"],
-     "--features applies"),
-    (["train", "-N", "4", "-m", SE, "--backend", "threads", "--log", "/proc/version"], "--log"),
-    (["design", "-N", "4", "-L", "12", "-m", SE, "--objective", "deadline", "-t", "3", "--method", "saa-lp"],
-     "minimises E"),
-    (["evaluate", "-N", "3", "-x", "5,3,2", "-m", SE, "-t", "1_0"], "ASCII digits only"),
-    (["evaluate", "-N", "３", "-x", "5,3,2", "-m", SE], "ASCII digits only"),
-    (["evaluate", "-N", "3", "-x", "5,3,2", "-m", SE, "--evaluation", "monte-carlo", "--samples", "100000000000"],
-     "--samples must be an integer in [2, 1000000000]"),
-    (["simulate", "-N", "4", "-m", SE, "--iterations", "100000000000"], "--iterations must be an integer in [1, 1000000]"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (
+            ["train", "-N", "4", "-m", SE, "--backend", "threads", "--unit", "1e300"],
+            "--unit must be a number in (0, 3600]",
+        ),
+        (
+            ["train", "-N", "4", "-m", SE, "--backend", "threads", "--unit", "1e6"],
+            "--unit must be a number in (0, 3600]",
+        ),
+        (["train", "-N", "4", "-m", SE, "--backend", "threads", "--features", "100000000000"], "--features"),
+        (
+            ["train", "-N", "4", "-m", SE, "--backend", "threads", "--scheme", "bcgc", "--tolerate", "4"],
+            "tolerate must be an integer in [0, 3]",
+        ),
+        (
+            ["train", "-N", "4", "-m", SE, "--backend", "threads", "--tolerate", "4"],
+            "tolerate must be an integer in [0, 3]",
+        ),
+        (["train", "-N", "4", "-m", SE, "--backend", "threads", "--address", "127.0.0.1:6379"], "--address applies"),
+        (
+            ["train", "-N", "4", "-m", SE, "--backend", "threads", "--dataset", "digits", "--features", "5"],
+            "--features applies",
+        ),
+        (["train", "-N", "4", "-m", SE, "--backend", "threads", "--log", "/proc/version"], "--log"),
+        (
+            ["design", "-N", "4", "-L", "12", "-m", SE, "--objective", "deadline", "-t", "3", "--method", "saa-lp"],
+            "minimises E",
+        ),
+        (["evaluate", "-N", "3", "-x", "5,3,2", "-m", SE, "-t", "1_0"], "ASCII digits only"),
+        (["evaluate", "-N", "３", "-x", "5,3,2", "-m", SE], "ASCII digits only"),
+        (
+            [
+                "evaluate",
+                "-N",
+                "3",
+                "-x",
+                "5,3,2",
+                "-m",
+                SE,
+                "--evaluation",
+                "monte-carlo",
+                "--samples",
+                "100000000000",
+            ],
+            "--samples must be an integer in [2, 1000000000]",
+        ),
+        (
+            ["simulate", "-N", "4", "-m", SE, "--iterations", "100000000000"],
+            "--iterations must be an integer in [1, 1000000]",
+        ),
+    ],
+)
 def test_second_attack_inputs_are_refused_in_one_line(capsys, args, fragment):
     code, out, err = run(args, capsys)
     assert one_line_exit_2(code, out, err) and fragment in err, err
 
 
 def test_a_tiny_full_straggler_probability_still_makes_the_mean_infinite(capsys):
-    code, out, _ = run(["evaluate", "-N", "3", "-x", "5,3,2", "-m", "exponential:rate=1,full=1e-300", "-t", "3",
-                        "--json"], capsys)
+    code, out, _ = run(
+        ["evaluate", "-N", "3", "-x", "5,3,2", "-m", "exponential:rate=1,full=1e-300", "-t", "3", "--json"], capsys
+    )
     d = json.loads(out)
     assert code == 0 and d["expected_runtime"] is None and "full stragglers" in d["note"]
 
 
-@pytest.mark.parametrize("call, fragment", [
-    (lambda: design(SE, 3, 10, objective="deadline", deadline=True), "deadline must be a number"),
-    (lambda: design(SE, 3, 10, objective="deadline", deadline="3"), "deadline must be a number"),
-    (lambda: design(SE, 3, 10, allowed_levels=5), "allowed_levels must be a list"),
-    (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, [True, False, True]), "blocks must be"),
-    (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, "5,3,2"), "blocks must be"),
-    (lambda: BlockScheme([5, 3, 2], 3).subsets_of(-1), "worker must be an integer in [0, 2]"),
-    (lambda: BlockScheme([5, 3, 2], 3).subsets_of(True), "worker must be an integer"),
-    (lambda: BlockScheme([5, 3, 2], 3).ready_time(5, 1.0), "level must be one of"),
-    (lambda: BlockScheme([5, 3, 2], 3).ready_time(1, float("nan")), "t_n must be a time"),
-])
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: design(SE, 3, 10, objective="deadline", deadline=True), "deadline must be a number"),
+        (lambda: design(SE, 3, 10, objective="deadline", deadline="3"), "deadline must be a number"),
+        (lambda: design(SE, 3, 10, allowed_levels=5), "allowed_levels must be a list"),
+        (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, [True, False, True]), "blocks must be"),
+        (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, "5,3,2"), "blocks must be"),
+        (lambda: BlockScheme([5, 3, 2], 3).subsets_of(-1), "worker must be an integer in [0, 2]"),
+        (lambda: BlockScheme([5, 3, 2], 3).subsets_of(True), "worker must be an integer"),
+        (lambda: BlockScheme([5, 3, 2], 3).ready_time(5, 1.0), "level must be one of"),
+        (lambda: BlockScheme([5, 3, 2], 3).ready_time(1, float("nan")), "t_n must be a time"),
+    ],
+)
 def test_api_misuse_found_by_the_second_attack(call, fragment):
     with pytest.raises(ValueError) as info:
         call()
     assert fragment in str(info.value)
 
 
-@pytest.mark.parametrize("kw, fragment", [({"unit": 0}, "unit"), ({"unit": float("nan")}, "unit"),
-                                          ({"unit": "0.01"}, "unit"), ({"iterations": 2.5}, "iterations"),
-                                          ({"schemes": "bcgc"}, "schemes must be a list"),
-                                          ({"log": "/tmp/x.jsonl"}, "log must be a file object")])
+@pytest.mark.parametrize(
+    "kw, fragment",
+    [
+        ({"unit": 0}, "unit"),
+        ({"unit": float("nan")}, "unit"),
+        ({"unit": "0.01"}, "unit"),
+        ({"iterations": 2.5}, "iterations"),
+        ({"schemes": "bcgc"}, "schemes must be a list"),
+        ({"log": "/tmp/x.jsonl"}, "log must be a file object"),
+    ],
+)
 def test_train_validates_its_arguments(kw, fragment):
     from bcgc.runtime import train
+
     problem = make_problem("least-squares", load_dataset("digits", samples=200, seed=0), 4)
     args = {"schemes": ("bcgc",), "iterations": 1, "unit": 0.01, "backend": "threads", **kw}
     with pytest.raises(ValueError, match=fragment):
@@ -267,12 +372,17 @@ def test_train_validates_its_arguments(kw, fragment):
 def test_sigterm_during_reproduce_leaves_no_partial_folder(tmp_path):
     import signal
     import time
+
     out = tmp_path / "figs"
-    proc = subprocess.Popen([sys.executable, "-m", "bcgc", "reproduce", "--quick", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bcgc", "reproduce", "--quick", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while not any(tmp_path.glob(".figs.partial-*")) and proc.poll() is None:
-        time.sleep(0.1)             # wait until the run is staging its files
+        time.sleep(0.1)  # wait until the run is staging its files
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "interrupted" in err
-    assert list(tmp_path.iterdir()) == []          # no partial folder, no half-written output
+    assert list(tmp_path.iterdir()) == []  # no partial folder, no half-written output

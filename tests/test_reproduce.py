@@ -8,11 +8,28 @@ import pytest
 
 from bcgc.experiments.reproduce import PAPER_SCHEMES, Config, reproduce
 
-TINY = Config(samples=2000, design_samples=300, n_values=(4, 6), rates=(1e-3, 1e-2), l_values=(200, 400),
-              base_n=5, base_l=300, prob_levels=(0.3, 0.9), prob_n_values=(4, 6), beyond_n=6,
-              cost_n_values=(4, 8), subgradient_iterations=200, frontier_n=4, frontier_coords=40,
-              frontier_factors=(float("inf"), 1.0, 0.1), trace_panels=False, frontier_samples=None,
-              trace_names=("alibaba-pai-job2", "bytedance-se-dp32"), trace_samples=500, trace_design_samples=100)
+TINY = Config(
+    samples=2000,
+    design_samples=300,
+    n_values=(4, 6),
+    rates=(1e-3, 1e-2),
+    l_values=(200, 400),
+    base_n=5,
+    base_l=300,
+    prob_levels=(0.3, 0.9),
+    prob_n_values=(4, 6),
+    beyond_n=6,
+    cost_n_values=(4, 8),
+    subgradient_iterations=200,
+    frontier_n=4,
+    frontier_coords=40,
+    frontier_factors=(float("inf"), 1.0, 0.1),
+    trace_panels=False,
+    frontier_samples=None,
+    trace_names=("alibaba-pai-job2", "bytedance-se-dp32"),
+    trace_samples=500,
+    trace_design_samples=100,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +62,7 @@ def test_every_csv_is_complete(out):
 
 def test_every_png_opens_and_index_shows_them(out):
     import matplotlib.image as mpimg
+
     path, _ = out
     pngs = sorted(p.name for p in path.glob("*.png"))
     assert len(pngs) == 10
@@ -71,6 +89,7 @@ def test_frontier_reports_every_bandwidth(out):
 
 def test_frontier_trace_panel_found_or_skipped_with_a_note(tmp_path):
     from bcgc.experiments.frontier import frontier
+
     rng = np.random.default_rng(0)
     np.savetxt(tmp_path / "alibaba-pai-job1.csv", 1 + rng.exponential(size=(30, 4)), delimiter=",")
     rows, margins, notes = frontier(tmp_path, 3, 20, 500, 50, 0, traces=tmp_path, factors=(1.0,))

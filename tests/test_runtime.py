@@ -76,7 +76,7 @@ def test_cancel_stops_a_worker_before_its_remaining_blocks(problem):
     core = WorkerCore(0, problem.restrict(scheme.subsets_of(0)))
     gen = core.run(7, problem.init(), t_n=1.0, scheme=scheme, mode="emulate", unit=3600.0)
     threading.Timer(0.05, core.cancel, args=(7,)).start()
-    assert list(gen) == []                     # block 0 was due after an hour: nothing was sent
+    assert list(gen) == []  # block 0 was due after an hour: nothing was sent
     gen = core.run(8, problem.init(), 1.0, scheme, "emulate", 0.0)
     assert [lv for lv, *_ in gen] == [0, 1, 2]  # a later iteration is not affected
 
@@ -113,7 +113,7 @@ def test_logs_hold_prediction_blocks_and_overhead(problem, tmp_path):
     recs = [json.loads(line) for line in path.read_text().splitlines()]
     rec = recs[-1]
     assert rec["event"] == "iteration" and rec["attempts"] == 1
-    T = np.array([rec["T"]], dtype=float)   # the logged draw predicts the logged time (unit 0.01 s)
+    T = np.array([rec["T"]], dtype=float)  # the logged draw predicts the logged time (unit 0.01 s)
     assert rec["predicted_seconds"] == pytest.approx(float(block_runtime(master.scheme.blocks, T)[0]) * 0.01)
     for s, info in rec["blocks"].items():
         assert len(info["workers"]) == N - int(s)
@@ -134,14 +134,14 @@ def test_redesign_uses_the_users_design_arguments(problem):
 
 
 def test_a_gc_run_redesigns_as_gc_and_uncoded_stops_saying_why(problem):
-    slow_start = ShiftedExponential(1.0, 1.0)   # classic GC's best level here is 0: any death needs a re-design
+    slow_start = ShiftedExponential(1.0, 1.0)  # classic GC's best level here is 0: any death needs a re-design
     master, backend = make_master(problem, policy=DesignPolicy("gc"), model=slow_start)
     assert master.name == "gc" and master.scheme.levels.tolist() == [0]
     master.run(1)
     backend.kill(0)
     res = master.run(2)
     assert res.redesigns == 1 and res.name == "gc" and res.summary()["max_gradient_error"] <= 1e-9
-    assert len(master.scheme.levels) == 1 and master.scheme.levels[0] >= 1   # still one level: still GC
+    assert len(master.scheme.levels) == 1 and master.scheme.levels[0] >= 1  # still one level: still GC
     uncoded, backend = make_master(problem, policy=DesignPolicy("uncoded"))
     uncoded.run(1)
     backend.kill(2)
@@ -156,8 +156,16 @@ def test_train_designs_every_scheme_before_running_any(problem):
 
 
 def test_train_ships_the_placement_of_the_code_kind_it_runs(problem):
-    res = train(problem, LAW, ("bcgc",), iterations=2, unit=0.005, backend="threads", code_kind="gaussian",
-                allowed_levels=(0, 1))[0]
+    res = train(
+        problem,
+        LAW,
+        ("bcgc",),
+        iterations=2,
+        unit=0.005,
+        backend="threads",
+        code_kind="gaussian",
+        allowed_levels=(0, 1),
+    )[0]
     assert res.summary()["max_gradient_error"] <= 1e-9
 
 
@@ -165,13 +173,24 @@ def test_training_under_full_stragglers_works_with_a_deadline_design(problem):
     """Full stragglers: the design is made for P(τ ≤ t); an attempt with too many of them is not
     decoded within its patience and is retried with a fresh draw, never applied inexactly."""
     law = FullStragglers(ShiftedExponential(1, 1), 0.3)
-    res = train(problem, law, ("bcgc",), iterations=6, unit=0.005, backend="threads", seed=1,
-                objective="deadline", deadline=4.0, min_patience=0.2)[0]
+    res = train(
+        problem,
+        law,
+        ("bcgc",),
+        iterations=6,
+        unit=0.005,
+        backend="threads",
+        seed=1,
+        objective="deadline",
+        deadline=4.0,
+        min_patience=0.2,
+    )[0]
     s = res.summary()
     assert s["iterations"] == 6 and s["max_gradient_error"] <= 1e-9
-    assert s["retries"] >= 1   # with P(full) = 0.3 some draw had too many full stragglers (seeded)
+    assert s["retries"] >= 1  # with P(full) = 0.3 some draw had too many full stragglers (seeded)
     # the simulator, the runtime's twin, redraws the same iterations the same way
     from bcgc.simulate import simulate
+
     sim = simulate(problem, law, "bcgc", iterations=6, seed=1, blocks=res.logs[0]["design"])
     assert [r["T"] for r in res.logs] == [[None if not np.isfinite(v) else float(v) for v in row] for row in sim.draws]
     assert sim.retries == s["retries"]
@@ -186,20 +205,49 @@ def test_training_under_full_stragglers_without_a_deadline_says_what_to_do(probl
 @pytest.mark.parametrize("mode", ["--emulate", "--slowdown"])
 def test_train_cli_json_contract(capsys, mode):
     from bcgc.cli import main
+
     model = "shifted-exponential:shift=1,rate=2" if mode == "--slowdown" else "shifted-exponential:shift=0.1,rate=1"
-    code = main(["train", "-N", "4", "-m", model, "--dataset", "synthetic", "--max-samples", "400",
-                 "--iterations", "3", "--unit", "0.01", mode, "--backend", "threads", "--json"])
+    code = main(
+        [
+            "train",
+            "-N",
+            "4",
+            "-m",
+            model,
+            "--dataset",
+            "synthetic",
+            "--max-samples",
+            "400",
+            "--iterations",
+            "3",
+            "--unit",
+            "0.01",
+            mode,
+            "--backend",
+            "threads",
+            "--json",
+        ]
+    )
     d = json.loads(capsys.readouterr().out)
     assert code == 0 and [s["name"] for s in d["schemes"]] == ["bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc"]
     for s in d["schemes"]:
-        assert set(s) >= {"name", "iterations", "median_measured_over_predicted", "p90_measured_over_predicted",
-                          "mean_iteration_seconds", "final_loss", "max_gradient_error", "redesigns"}
+        assert set(s) >= {
+            "name",
+            "iterations",
+            "median_measured_over_predicted",
+            "p90_measured_over_predicted",
+            "mean_iteration_seconds",
+            "final_loss",
+            "max_gradient_error",
+            "redesigns",
+        }
         assert s["iterations"] == 3 and s["max_gradient_error"] <= 1e-9
     assert np.allclose([s["final_loss"] for s in d["schemes"]], d["schemes"][0]["final_loss"], rtol=1e-9)
 
 
 def test_train_cli_rejects_both_modes(capsys):
     from bcgc.cli import main
+
     code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--emulate", "--slowdown"])
     assert code == 2 and "not allowed with argument" in capsys.readouterr().err
 
@@ -207,7 +255,8 @@ def test_train_cli_rejects_both_modes(capsys):
 def test_train_without_ray_says_how_to_install_it(capsys, monkeypatch):
     """Without Ray, the default backend ends in one clear line (exit 2), before any work."""
     from bcgc.cli import main
-    monkeypatch.setitem(sys.modules, "ray", None)   # `import ray` now raises ImportError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--iterations", "1"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
@@ -218,6 +267,7 @@ def test_train_json_stays_one_object_when_the_engine_prints(capfd, monkeypatch):
     """Ray's driver prints lines such as '(raylet) A worker died' to the process's stdout; the
     CLI routes them to stderr so that --json stays exactly one JSON object."""
     from bcgc.cli import main
+
     real = ThreadBackend.publish
 
     def noisy(self, *args):
@@ -225,9 +275,28 @@ def test_train_json_stays_one_object_when_the_engine_prints(capfd, monkeypatch):
         return real(self, *args)
 
     monkeypatch.setattr(ThreadBackend, "publish", noisy)
-    code = main(["train", "-N", "4", "-m", "shifted-exponential:shift=1,rate=1", "--dataset", "synthetic",
-                 "--max-samples", "200", "--iterations", "2", "--unit", "0.005", "--backend", "threads",
-                 "--scheme", "bcgc", "--json"])
+    code = main(
+        [
+            "train",
+            "-N",
+            "4",
+            "-m",
+            "shifted-exponential:shift=1,rate=1",
+            "--dataset",
+            "synthetic",
+            "--max-samples",
+            "200",
+            "--iterations",
+            "2",
+            "--unit",
+            "0.005",
+            "--backend",
+            "threads",
+            "--scheme",
+            "bcgc",
+            "--json",
+        ]
+    )
     out, err = capfd.readouterr()
     assert code == 0 and json.loads(out)["schemes"][0]["iterations"] == 2
     assert "(raylet)" in err and "(raylet)" not in out
@@ -238,12 +307,13 @@ class FrozenWorkerBackend(ThreadBackend):
 
     def publish(self, iteration, theta, times, scheme, mode, unit):
         times = np.array(times, dtype=float)
-        times[3] = 1e12          # due in 30 000 years: it never sends
+        times[3] = 1e12  # due in 30 000 years: it never sends
         super().publish(iteration, theta, times, scheme, mode, unit)
 
 
 def test_an_unresponsive_worker_is_taken_for_dead_after_two_missed_attempts(problem):
     import io
+
     log = io.StringIO()
     master, _ = make_master(problem, FrozenWorkerBackend, min_patience=0.2, iteration_timeout=60.0, log=log)
     res = master.run(2)

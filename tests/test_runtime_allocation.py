@@ -37,9 +37,9 @@ def test_a_run_holds_its_designs_allocation_and_predicts_with_it(problem):
     res = train(problem, SLOW2, schemes=("bcgc",), iterations=4, backend="threads", unit=0.005, log=log, seed=1)[0]
     its = _events(log, "iteration")
     d = np.asarray(its[0]["subset_sizes"])
-    assert d[4:].max() < d[:4].min()   # the slow workers' subsets are the small ones
+    assert d[4:].max() < d[:4].min()  # the slow workers' subsets are the small ones
     assert res.summary()["max_gradient_error"] <= 1e-9
-    for r in its:   # the prediction is the timeline model with the allocation's shares
+    for r in its:  # the prediction is the timeline model with the allocation's shares
         a, b = np.asarray(r["injected"]["a"]), np.asarray(r["injected"]["b"])
         tau = runtime_samples(np.asarray(r["design"]), a[None], b[None], cyclic_shares(d))[0]
         assert r["predicted_seconds"] == pytest.approx(tau * 0.005)
@@ -65,8 +65,17 @@ def test_a_death_keeps_the_allocation_and_redesigns_the_blocks_for_it(problem):
     blocks = design(SLOW2, N, problem.L, subset_sizes=d, samples=300).blocks
     backend = ThreadBackend(worker_views(problem, BlockScheme(blocks, N, subset_sizes=d)))
     log = io.StringIO()
-    master = Master(backend, problem, SLOW2, blocks, unit=0.005, log=log, subset_sizes=d,
-                    policy=DesignPolicy(samples=300), iteration_timeout=60)
+    master = Master(
+        backend,
+        problem,
+        SLOW2,
+        blocks,
+        unit=0.005,
+        log=log,
+        subset_sizes=d,
+        policy=DesignPolicy(samples=300),
+        iteration_timeout=60,
+    )
     master.run(1)
     held = {w: dict(master.data.held[w]) for w in range(N)}
     backend.kill(2)
@@ -75,7 +84,7 @@ def test_a_death_keeps_the_allocation_and_redesigns_the_blocks_for_it(problem):
     assert np.allclose(ev["subset_sizes"], d) and ev["tolerate"] == 1
     assert all(int(s) >= 1 for s in np.flatnonzero(ev["new_blocks"]))
     assert res.summary()["max_gradient_error"] <= 1e-9
-    for w in range(N):   # a worker only gained subsets: the rows of the ones it held did not move
+    for w in range(N):  # a worker only gained subsets: the rows of the ones it held did not move
         assert held[w].items() <= master.data.held[w].items()
 
 
@@ -100,7 +109,9 @@ def test_unequal_subsets_are_refused_where_deaths_could_not_keep_them(problem):
     blocks = np.array([problem.L, 0, 0, 0, 0, 0])
     for kw, match in (({"bandwidth": 1e6}, "free links only"), ({"method": "jensen"}, "method must be one of")):
         with pytest.raises(ValueError, match=match):
-            train(problem, SLOW2, schemes=("bcgc",), iterations=1, backend="threads", designs={"bcgc": (blocks, d)}, **kw)
+            train(
+                problem, SLOW2, schemes=("bcgc",), iterations=1, backend="threads", designs={"bcgc": (blocks, d)}, **kw
+            )
     with pytest.raises(ValueError, match="designs must map a scheme name to"):
         train(problem, SLOW2, schemes=("bcgc",), iterations=1, backend="threads", designs={"bcgc": blocks})
 
@@ -112,8 +123,8 @@ def test_changed_sizes_make_only_moved_subsets_missing(problem):
     data.mark_loaded(scheme)
     assert all(not ks for ks in data.missing(scheme, d).values())
     wider = BlockScheme([0, 40, 30, 0, 0, 0], N, subset_sizes=d)
-    assert all(len(ks) == 1 for ks in data.missing(wider, d).values())   # one more subset each
-    e = np.array([0.3, 0.1, 0.2, 0.1, 0.1, 0.2])   # subsets 0-3 keep their rows, 4 and 5 move
+    assert all(len(ks) == 1 for ks in data.missing(wider, d).values())  # one more subset each
+    e = np.array([0.3, 0.1, 0.2, 0.1, 0.1, 0.2])  # subsets 0-3 keep their rows, 4 and 5 move
     moved = data.missing(BlockScheme([40, 30, 0, 0, 0, 0], N, subset_sizes=e), e)
     assert {k for ks in moved.values() for k in ks} == {4, 5}
 
@@ -145,9 +156,19 @@ def test_adapt_moves_the_data_to_persistent_differences(problem, tmp_path):
     path = tmp_path / "slow2.csv"
     np.savetxt(path, F, delimiter=",", header="synthetic: workers 4 and 5 three times slower")
     log = io.StringIO()
-    res = train(problem, None, schemes=("bcgc",), iterations=12, backend="threads", unit=0.01, log=log, seed=0,
-                stragglers=f"replay:path={path}", adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12),
-                samples=300)[0]
+    res = train(
+        problem,
+        None,
+        schemes=("bcgc",),
+        iterations=12,
+        backend="threads",
+        unit=0.01,
+        log=log,
+        seed=0,
+        stragglers=f"replay:path={path}",
+        adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12),
+        samples=300,
+    )[0]
     applied = [e for e in _events(log, "adapt") if e["applied"]]
     assert applied and applied[0]["workers_differ"]["differ"]
     d = np.asarray(applied[0]["new_subset_sizes"])
@@ -155,7 +176,7 @@ def test_adapt_moves_the_data_to_persistent_differences(problem, tmp_path):
     assert applied[0]["shipped_subsets"] and applied[0]["shipping_bytes"] > 0
     assert applied[0]["predicted_seconds_new"] < applied[0]["predicted_seconds_old"]
     assert res.summary()["max_gradient_error"] <= 1e-9
-    last = _events(log, "iteration")[-1]   # the run goes on with the last applied allocation
+    last = _events(log, "iteration")[-1]  # the run goes on with the last applied allocation
     assert np.allclose(last["subset_sizes"], applied[-1]["new_subset_sizes"])
 
 
@@ -163,27 +184,66 @@ def test_adapt_keeps_equal_subsets_unless_the_window_shows_persistent_difference
     """The gate: with the test saying "no persistent differences", even workers that do differ
     (SLOW2's emulated draws) keep equal subsets; with i.i.d. workers the test does not reject."""
     import bcgc.runtime.adapt as A
+
     real = A.persistence_test
     monkeypatch.setattr(A, "persistence_test", lambda rows: {**real(rows), "differ": False})
     log = io.StringIO()
-    train(problem, None, schemes=("bcgc",), iterations=10, backend="threads", unit=0.004, log=log, seed=0,
-          stragglers=SLOW2, adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12), samples=300)
+    train(
+        problem,
+        None,
+        schemes=("bcgc",),
+        iterations=10,
+        backend="threads",
+        unit=0.004,
+        log=log,
+        seed=0,
+        stragglers=SLOW2,
+        adapt=AdaptConfig(every=5, window=5, samples=500, bandwidth=1e12),
+        samples=300,
+    )
     events = _events(log, "adapt")
     assert len(events) == 2 and all(e["new_subset_sizes"] is None for e in events)
-    assert real(SLOW2.sample(5, N, seed=0))["differ"]   # the gate was needed: the test would have said yes
+    assert real(SLOW2.sample(5, N, seed=0))["differ"]  # the gate was needed: the test would have said yes
     assert not real(parse_model("exponential:rate=1").sample(20, N, seed=0))["differ"]
 
 
 def test_equal_subsets_flag_keeps_the_data_equal(tmp_path, capsys):
     from bcgc.cli import main
+
     assert main(["design", "-N", "10", "-L", "1000", "-m", "trace:name=alibaba-pai-job2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["subset_sizes"] is not None
-    assert main(["design", "-N", "10", "-L", "1000", "-m", "trace:name=alibaba-pai-job2", "--json",
-                 "--equal-subsets"]) == 0
+    assert (
+        main(["design", "-N", "10", "-L", "1000", "-m", "trace:name=alibaba-pai-job2", "--json", "--equal-subsets"])
+        == 0
+    )
     assert json.loads(capsys.readouterr().out).get("subset_sizes") is None
     for flag, unequal in (([], True), (["--equal-subsets"], False)):
         log = tmp_path / f"run{len(flag)}.jsonl"
-        assert main(["train", "-N", "6", "-m", SLOW2.spec, "--scheme", "bcgc", "-k", "2", "--backend", "threads",
-                     "--unit", "0.005", "--samples", "300", "--log", str(log), "--json", *flag]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "-N",
+                    "6",
+                    "-m",
+                    SLOW2.spec,
+                    "--scheme",
+                    "bcgc",
+                    "-k",
+                    "2",
+                    "--backend",
+                    "threads",
+                    "--unit",
+                    "0.005",
+                    "--samples",
+                    "300",
+                    "--log",
+                    str(log),
+                    "--json",
+                    *flag,
+                ]
+            )
+            == 0
+        )
         its = [r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "iteration"]
         assert ("subset_sizes" in its[0]) == unequal

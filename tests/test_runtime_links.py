@@ -31,8 +31,9 @@ def problem():
 
 def mixed(L):
     """One block of every mode: coded r=2, multi r=3, layered r=3, coded r=1."""
-    return MMDesign(N, (MMBlock(20, 2, "coded"), MMBlock(15, 3, "multi"), MMBlock(15, 3, "layered"),
-                        MMBlock(L - 50, 1, "coded")))
+    return MMDesign(
+        N, (MMBlock(20, 2, "coded"), MMBlock(15, 3, "multi"), MMBlock(15, 3, "layered"), MMBlock(L - 50, 1, "coded"))
+    )
 
 
 def test_a_worker_uploads_in_order_after_the_links_departure_times(problem):
@@ -48,24 +49,36 @@ def test_a_worker_uploads_in_order_after_the_links_departure_times(problem):
     assert [k for k, *_ in sent] == [0, 1, 2]
     ready = np.array([s[2] for s in sent]) / unit
     leave = departures(ready[None, None, :], [s[1] for s in sent], net)[0, 0]
-    assert np.all(np.array([s[3] for s in sent]) >= leave * unit - 1e-3)   # the earlier perf_counter
-    assert np.all(ready >= plan.ready(0, 0.0, 1.0) - 1e-9)                 # ready no earlier than R_n
+    assert np.all(np.array([s[3] for s in sent]) >= leave * unit - 1e-3)  # the earlier perf_counter
+    assert np.all(ready >= plan.ready(0, 0.0, 1.0) - 1e-9)  # ready no earlier than R_n
 
 
 @pytest.mark.parametrize("which", ["block", "ucmmc", "mixed"])
 def test_predictions_are_the_core_link_model_and_gradients_exact(problem, which):
     net = links(bandwidth=problem.L / 0.5, latency=0.1)
-    design = {"block": np.array([30, 0, problem.L - 30, 0, 0, 0]), "ucmmc": mm.ucmmc(N, problem.L, 3),
-              "mixed": mixed(problem.L)}[which]
+    design = {
+        "block": np.array([30, 0, problem.L - 30, 0, 0, 0]),
+        "ucmmc": mm.ucmmc(N, problem.L, 3),
+        "mixed": mixed(problem.L),
+    }[which]
     scheme = make_scheme(design, N)
     log = io.StringIO()
-    master = Master(ThreadBackend(worker_views(problem, scheme)), problem, LAW, design, unit=0.01, seed=2,
-                    links=net, log=log, policy=DesignPolicy("bcgc_mm" if which != "block" else "bcgc", links=net))
+    master = Master(
+        ThreadBackend(worker_views(problem, scheme)),
+        problem,
+        LAW,
+        design,
+        unit=0.01,
+        seed=2,
+        links=net,
+        log=log,
+        policy=DesignPolicy("bcgc_mm" if which != "block" else "bcgc", links=net),
+    )
     res = master.run(3)
     assert res.summary()["max_gradient_error"] <= 1e-9
     for rec in res.logs:
         a, b = np.array(rec["injected"]["a"])[None], np.array(rec["injected"]["b"])[None]
-        tau = (mm.runtime_samples(design, a, b, net) if which != "block" else block_runtime_samples(design, a, b, net))
+        tau = mm.runtime_samples(design, a, b, net) if which != "block" else block_runtime_samples(design, a, b, net)
         assert rec["predicted_seconds"] == pytest.approx(float(tau[0]) * 0.01, rel=1e-12)
         assert rec["observations"] and all(o[3] in (0, 1) for o in rec["observations"])
     assert json.loads(log.getvalue().splitlines()[0])["design"] == master.plan.design
@@ -76,8 +89,10 @@ def test_the_mm_decoder_completes_exactly_when_the_model_says_and_decodes_exactl
     plan = Plan(MMScheme(design))
     theta = np.random.default_rng(0).normal(size=problem.L)
     exact = problem.gradient(theta)
-    msgs = {n: plan.scheme.worker_messages(n, lambda k, c: problem.partial_given(problem.forward(theta, k), theta, k, c))
-            for n in range(N)}
+    msgs = {
+        n: plan.scheme.worker_messages(n, lambda k, c: problem.partial_given(problem.forward(theta, k), theta, k, c))
+        for n in range(N)
+    }
     rng = np.random.default_rng(1)
     order = [(n, m) for n in range(N) for m in range(plan.levels.size)]
     rng.shuffle(order)
@@ -96,7 +111,7 @@ def test_the_mm_decoder_completes_exactly_when_the_model_says_and_decodes_exactl
 def test_mm_schemes_tolerate_r_minus_one_dead_and_policies_refuse_what_they_cannot(problem):
     assert Plan(MMScheme(mm.ucmmc(N, problem.L, 3))).tolerates(2)
     assert not Plan(MMScheme(mm.ucmmc(N, problem.L, 3))).tolerates(3)
-    assert not Plan(MMScheme(mixed(problem.L))).tolerates(1)   # its r = 1 block
+    assert not Plan(MMScheme(mixed(problem.L))).tolerates(1)  # its r = 1 block
     uc = DesignPolicy("ucmmc", tolerate=2, samples=200).blocks(LAW, N, problem.L)
     assert isinstance(uc, MMDesign) and uc.blocks[0].redundancy >= 3 and uc.blocks[0].mode == "multi"
     with pytest.raises(ValueError, match="tolerate must be 0 for the bcgc_mm"):
@@ -105,15 +120,29 @@ def test_mm_schemes_tolerate_r_minus_one_dead_and_policies_refuse_what_they_cann
         DesignPolicy("bcgc_mm", samples=50).blocks(LAW, N, problem.L, dead=1)
     with pytest.raises(ValueError, match="adapt re-designs block schemes only"):
         design = mm.ucmmc(N, problem.L, 2)
-        Master(ThreadBackend(worker_views(problem, MMScheme(design))), problem, LAW, design,
-               policy=DesignPolicy("ucmmc"), adapt=AdaptConfig(every=2, window=2))
+        Master(
+            ThreadBackend(worker_views(problem, MMScheme(design))),
+            problem,
+            LAW,
+            design,
+            policy=DesignPolicy("ucmmc"),
+            adapt=AdaptConfig(every=2, window=2),
+        )
 
 
 def test_a_dead_worker_under_ucmmc_redesigns_with_more_redundancy(problem):
-    design = mm.ucmmc(N, problem.L, 1)   # r = 1 tolerates no dead worker
+    design = mm.ucmmc(N, problem.L, 1)  # r = 1 tolerates no dead worker
     backend = ThreadBackend(worker_views(problem, MMScheme(design)))
-    master = Master(backend, problem, LAW, design, policy=DesignPolicy("ucmmc", samples=200), unit=0.005,
-                    iteration_timeout=60.0, links=links(bandwidth=math.inf, latency=0.2))
+    master = Master(
+        backend,
+        problem,
+        LAW,
+        design,
+        policy=DesignPolicy("ucmmc", samples=200),
+        unit=0.005,
+        iteration_timeout=60.0,
+        links=links(bandwidth=math.inf, latency=0.2),
+    )
     backend.kill(2)
     res = master.run(2)
     assert res.redesigns == 1 and master.plan.scheme.design.blocks[0].redundancy >= 2
@@ -122,8 +151,24 @@ def test_a_dead_worker_under_ucmmc_redesigns_with_more_redundancy(problem):
 
 def test_train_cli_takes_links_and_refuses_an_ingress(capsys):
     from bcgc.cli import main
-    args = ["train", "-N", "4", "-m", "shifted-exponential:shift=0.1,rate=1", "--dataset", "synthetic",
-            "--max-samples", "300", "--iterations", "2", "--unit", "0.01", "--backend", "threads"]
+
+    args = [
+        "train",
+        "-N",
+        "4",
+        "-m",
+        "shifted-exponential:shift=0.1,rate=1",
+        "--dataset",
+        "synthetic",
+        "--max-samples",
+        "300",
+        "--iterations",
+        "2",
+        "--unit",
+        "0.01",
+        "--backend",
+        "threads",
+    ]
     assert main(args + ["--scheme", "ucmmc", "--bandwidth", "100", "--latency", "0.1", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["schemes"][0]["name"] == "ucmmc" and d["schemes"][0]["max_gradient_error"] <= 1e-9

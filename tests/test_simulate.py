@@ -87,6 +87,7 @@ def test_undecodable_block_is_an_error_not_a_wrong_gradient(digits):
 def test_a_law_under_which_nothing_completes_is_refused_by_every_scheme(digits, tmp_path, scheme):
     """All workers never answer: no scheme may apply a gradient (UC-MMC used to)."""
     from bcgc.stragglers import Trace
+
     problem = make_problem("least-squares", digits, 4)
     never = Trace(np.full((3, 4), np.inf))
     with pytest.raises(ValueError, match="draws of T can be decoded"):
@@ -96,15 +97,24 @@ def test_a_law_under_which_nothing_completes_is_refused_by_every_scheme(digits, 
 def test_full_stragglers_are_redrawn_the_same_way_for_every_scheme(digits):
     problem = make_problem("least-squares", digits, 4)
     law = FullStragglers(SE01, 0.3)
-    res = {s: simulate(problem, law, s, iterations=8, seed=5,
-                       blocks=None if s == "ucmmc" else [problem.L if i == 0 else 0 for i in range(4)])
-           for s in ("uncoded", "ucmmc")}
+    res = {
+        s: simulate(
+            problem,
+            law,
+            s,
+            iterations=8,
+            seed=5,
+            blocks=None if s == "ucmmc" else [problem.L if i == 0 else 0 for i in range(4)],
+        )
+        for s in ("uncoded", "ucmmc")
+    }
     assert res["uncoded"].retries >= 1 and np.isfinite(res["uncoded"].draws).all()
     assert res["ucmmc"].max_gradient_error <= 1e-9 and np.isfinite(res["ucmmc"].iteration_times).all()
 
 
 def test_missing_fashion_mnist_falls_back_loudly(monkeypatch, capsys, tmp_path):
     import bcgc.problems as P
+
     monkeypatch.setattr(P, "FASHION_MNIST_DIR", tmp_path / "nowhere")
     ds = P.load_dataset("fashion-mnist", samples=100)
     assert ds.name == "digits" and "not found" in ds.note
@@ -113,7 +123,9 @@ def test_missing_fashion_mnist_falls_back_loudly(monkeypatch, capsys, tmp_path):
 
 def test_fashion_mnist_reader_parses_idx_files(monkeypatch, tmp_path):
     import gzip
+
     import bcgc.problems as P
+
     images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
     with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as fh:
         fh.write(bytes([0, 0, 8, 3]) + b"".join(v.to_bytes(4, "big") for v in (3, 28, 28)) + images.tobytes())
@@ -125,8 +137,22 @@ def test_fashion_mnist_reader_parses_idx_files(monkeypatch, tmp_path):
 
 
 def test_simulate_cli_json(capsys):
-    code = main(["simulate", "-N", "6", "-m", "shifted-exponential:shift=0.1,rate=1", "--dataset", "synthetic",
-                 "--max-samples", "600", "--iterations", "5", "--json"])
+    code = main(
+        [
+            "simulate",
+            "-N",
+            "6",
+            "-m",
+            "shifted-exponential:shift=0.1,rate=1",
+            "--dataset",
+            "synthetic",
+            "--max-samples",
+            "600",
+            "--iterations",
+            "5",
+            "--json",
+        ]
+    )
     d = json.loads(capsys.readouterr().out)
     assert code == 0 and {s["name"] for s in d["schemes"]} == {"bcgc", "gc", "uncoded", "ucmmc"}
     for s in d["schemes"]:

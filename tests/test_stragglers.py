@@ -3,12 +3,30 @@
 import numpy as np
 import pytest
 
-from bcgc.stragglers import (Bimodal, Empirical, Exponential, FullStragglers, Heterogeneous, IIDLaw,
-                             LogNormal, Pareto, ShiftedExponential, Weibull, fit, parse_model,
-                             read_trace)
+from bcgc.stragglers import (
+    Bimodal,
+    Empirical,
+    Exponential,
+    FullStragglers,
+    Heterogeneous,
+    IIDLaw,
+    LogNormal,
+    Pareto,
+    ShiftedExponential,
+    Weibull,
+    fit,
+    parse_model,
+    read_trace,
+)
 
-NAMED = [ShiftedExponential(1, 1), Exponential(2.0), Pareto(1, 3.0), Weibull(1, 1.5), LogNormal(0, 0.5),
-         Bimodal(1, 1, 5, 0.1)]
+NAMED = [
+    ShiftedExponential(1, 1),
+    Exponential(2.0),
+    Pareto(1, 3.0),
+    Weibull(1, 1.5),
+    LogNormal(0, 0.5),
+    Bimodal(1, 1, 5, 0.1),
+]
 
 
 @pytest.mark.parametrize("law", NAMED, ids=lambda l: l.spec)
@@ -62,17 +80,20 @@ def test_text_form_round_trips():
     assert het.workers == 8 and het.spec.startswith("heterogeneous:6*")
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("shifted-exponential", "malformed"),
-    ("gamma:shape=1", "unknown law"),
-    ("pareto:scale=1", "missing parameter 'shape'"),
-    ("pareto:scale=1,shape=2,loc=3", "unknown parameter 'loc'"),
-    ("pareto:scale=1,shape=abc", "shape must be a number"),
-    ("pareto:scale=-1,shape=2", "scale must be a finite number > 0"),
-    ("bimodal:shift=1,rate=1,factor=0.5,prob=0.1", "factor must be a number >= 1"),
-    ("shifted-exponential:shift=1,rate=1,full=1", "full must be a probability"),
-    ("shifted-exponential:shift=1 rate=1", "expected key=value"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("shifted-exponential", "malformed"),
+        ("gamma:shape=1", "unknown law"),
+        ("pareto:scale=1", "missing parameter 'shape'"),
+        ("pareto:scale=1,shape=2,loc=3", "unknown parameter 'loc'"),
+        ("pareto:scale=1,shape=abc", "shape must be a number"),
+        ("pareto:scale=-1,shape=2", "scale must be a finite number > 0"),
+        ("bimodal:shift=1,rate=1,factor=0.5,prob=0.1", "factor must be a number >= 1"),
+        ("shifted-exponential:shift=1,rate=1,full=1", "full must be a probability"),
+        ("shifted-exponential:shift=1 rate=1", "expected key=value"),
+    ],
+)
 def test_malformed_model_text_is_refused_with_the_reason(text, fragment):
     with pytest.raises(ValueError, match=fragment):
         parse_model(text)
@@ -98,12 +119,15 @@ def test_trace_bootstraps_whole_rows(tmp_path):
     assert pooled.iid and set(np.unique(pooled.sample(500, 4, seed=1))) == set(rows.ravel())
 
 
-@pytest.mark.parametrize("content, fragment", [
-    ("1,2,3\n4,-5,6\n", "line 2, column 2: time must be a number > 0, got '-5'"),
-    ("1,2,3\n4,abc,6\n", "line 2, column 2: time must be a number > 0, got 'abc'"),
-    ("1,2,3\n4,5\n", "line 2 has 2 columns, expected 3"),
-    ("# only a comment\n", "holds no rows"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("1,2,3\n4,-5,6\n", "line 2, column 2: time must be a number > 0, got '-5'"),
+        ("1,2,3\n4,abc,6\n", "line 2, column 2: time must be a number > 0, got 'abc'"),
+        ("1,2,3\n4,5\n", "line 2 has 2 columns, expected 3"),
+        ("# only a comment\n", "holds no rows"),
+    ],
+)
 def test_bad_traces_are_refused_with_their_place(tmp_path, content, fragment):
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -117,8 +141,11 @@ def test_empirical_order_statistics_are_exact_sums():
     assert law.order_stat_mean(2)[1] == pytest.approx((1 * 1 + 2 * 3 + 4 * 5) / 9)
 
 
-@pytest.mark.parametrize("law", [ShiftedExponential(2.0, 0.5), Pareto(1.5, 3.0), Weibull(2.0, 1.7),
-                                 LogNormal(0.3, 0.4), Exponential(3.0)], ids=lambda l: l.spec)
+@pytest.mark.parametrize(
+    "law",
+    [ShiftedExponential(2.0, 0.5), Pareto(1.5, 3.0), Weibull(2.0, 1.7), LogNormal(0.3, 0.4), Exponential(3.0)],
+    ids=lambda l: l.spec,
+)
 def test_fit_recovers_the_parameters(law):
     fitted = fit(law.name, law.sample(20_000, 1, seed=5))
     for name in law._fields:

@@ -57,6 +57,7 @@ def whole(name, minimum=None, maximum=None):
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             raise UsageError(f"{name} must be an integer {rng}, got {value}")
         return value
+
     return conv
 
 
@@ -72,6 +73,7 @@ def positive(name, maximum=None):
         if maximum is not None and value > maximum:
             raise UsageError(f"{name} must be a number in (0, {maximum:g}], got {text}")
         return value
+
     return conv
 
 
@@ -86,25 +88,30 @@ def int_list(name):
             return [int(v) for v in parts]
         except ValueError:
             raise UsageError(f"{name} must be comma-separated integers, e.g. 0,1,3, got {text[:80]!r}") from None
+
     return conv
 
 
 def fraction_list(name):
     """Comma-separated numbers >= 0 summing to 1 (subset sizes), e.g. 0.3,0.3,0.2,0.2."""
+
     def conv(text):
         try:
             values = [float(v) for v in text.split(",")]
         except ValueError:
             values = []
         if not values or any(not (v >= 0 and v < float("inf")) for v in values) or abs(sum(values) - 1) > 1e-9:
-            raise UsageError(f"{name} must be comma-separated numbers >= 0 summing to 1, e.g. 0.3,0.3,0.2,0.2, "
-                             f"got {text[:80]!r}")
+            raise UsageError(
+                f"{name} must be comma-separated numbers >= 0 summing to 1, e.g. 0.3,0.3,0.2,0.2, got {text[:80]!r}"
+            )
         return values
+
     return conv
 
 
 def output_file(name):
     """A file the command will write: checked before any work (a run must not be lost at the end)."""
+
     def conv(text):
         path = Path(text)
         if not text or text.endswith(("/", os.sep)) or path.is_dir():
@@ -122,6 +129,7 @@ def output_file(name):
             except OSError as exc:
                 raise UsageError(f"{name} {text!r} is not writable ({exc.strerror or exc})") from None
         return text
+
     return conv
 
 

@@ -24,7 +24,9 @@ MAX_UNIT = 3600.0
 def _show(value) -> str:
     """A value for a message: huge integers are abbreviated (a 400-digit number helps nobody)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(int(value)) >= 10**16:
-        return f"{float(value):.3e}" if abs(int(value)) < 10**308 else f"an integer of {len(str(abs(int(value))))} digits"
+        return (
+            f"{float(value):.3e}" if abs(int(value)) < 10**308 else f"an integer of {len(str(abs(int(value))))} digits"
+        )
     return repr(value)
 
 
@@ -60,8 +62,10 @@ def memory(what: str, values: float, fix: str) -> None:
         total = 8 * 2**30
     need = 8.0 * values
     if need > total / 2:
-        raise ValueError(f"{what} needs about {need / 2**30:.3g} GiB of memory at once, more than half of this "
-                         f"machine's {total / 2**30:.3g} GiB: {fix}")
+        raise ValueError(
+            f"{what} needs about {need / 2**30:.3g} GiB of memory at once, more than half of this "
+            f"machine's {total / 2**30:.3g} GiB: {fix}"
+        )
 
 
 def positive(name: str, value, allow_inf: bool = False) -> float:
@@ -109,14 +113,16 @@ def blocks(value, workers: int, coords: int | None = None) -> np.ndarray:
         raise ValueError(f"blocks must be a list of {workers} non-negative integers, got {value!r}")
     items = list(arr)
     if len(items) != workers:
-        raise ValueError(f"blocks must have one entry per level s = 0..{workers - 1} "
-                         f"({workers} entries), got {len(items)}")
+        raise ValueError(
+            f"blocks must have one entry per level s = 0..{workers - 1} ({workers} entries), got {len(items)}"
+        )
     exact = []
     if isinstance(value, (str, bytes)):
         raise ValueError(f"blocks must be a list of {workers} non-negative integers, got {value!r}")
     for v in items:
-        if isinstance(v, (bool, np.bool_)) or not (isinstance(v, numbers.Integral) or
-                                                   (isinstance(v, numbers.Real) and float(v).is_integer())):
+        if isinstance(v, (bool, np.bool_)) or not (
+            isinstance(v, numbers.Integral) or (isinstance(v, numbers.Real) and float(v).is_integer())
+        ):
             raise ValueError(f"blocks must be non-negative integers, got {_show(v)} in {len(items)} entries")
         v = int(v)
         if v < 0 or v > MAX_COORDS:
@@ -145,11 +151,14 @@ def _range_text(minimum, maximum) -> str:
 def law(value):
     """A straggler law, or its text form parsed (``"shifted-exponential:shift=1,rate=1"``)."""
     from .stragglers import StragglerModel, parse_model  # late: the laws use this module
+
     if isinstance(value, str):
         return parse_model(value)
     if not isinstance(value, StragglerModel):
-        raise ValueError("model must be a straggler law (e.g. bcgc.stragglers.ShiftedExponential(1, 1)) or its "
-                         f"text form (e.g. 'shifted-exponential:shift=1,rate=1'), got {type(value).__name__}")
+        raise ValueError(
+            "model must be a straggler law (e.g. bcgc.stragglers.ShiftedExponential(1, 1)) or its "
+            f"text form (e.g. 'shifted-exponential:shift=1,rate=1'), got {type(value).__name__}"
+        )
     return value
 
 

@@ -89,13 +89,16 @@ class GradientCode:
         checked: a residual above 1e-6 (an ill-conditioned set, docs/model.md, coordinate gradient coding) raises too.
         """
         F = np.asarray(responders).ravel()
-        if F.size and not (np.issubdtype(F.dtype, np.integer) or
-                           (np.issubdtype(F.dtype, np.floating) and np.all(F == np.round(F)))):
+        if F.size and not (
+            np.issubdtype(F.dtype, np.integer) or (np.issubdtype(F.dtype, np.floating) and np.all(F == np.round(F)))
+        ):
             raise ValueError(f"responders must be worker indices (integers), got {np.asarray(responders).tolist()}")
         F = F.astype(np.int64)
         if F.size < self.needed:
-            raise ValueError(f"responders must hold at least N - s = {self.needed} distinct workers for "
-                             f"level {self.level}, got {F.size}")
+            raise ValueError(
+                f"responders must hold at least N - s = {self.needed} distinct workers for "
+                f"level {self.level}, got {F.size}"
+            )
         if np.unique(F).size != F.size or F.min() < 0 or F.max() >= self.workers:
             raise ValueError(f"responders must be distinct worker indices in [0, {self.workers - 1}], got {F.tolist()}")
         key = tuple(F.tolist())
@@ -118,8 +121,10 @@ class GradientCode:
         a, *_ = np.linalg.lstsq(BF.T, np.ones(self.workers, dtype=BF.dtype), rcond=None)
         resid = np.max(np.abs(BF.T @ a - 1.0))
         if not resid < 1e-6:
-            raise ValueError(f"level {self.level}: the responders {F.tolist()} do not span the sum "
-                             f"(residual {resid:.2g}); the code is not decodable from this set")
+            raise ValueError(
+                f"level {self.level}: the responders {F.tolist()} do not span the sum "
+                f"(residual {resid:.2g}); the code is not decodable from this set"
+            )
         return a
 
     def condition(self, responders) -> float:
@@ -155,7 +160,9 @@ def _make_code(workers: int, level: int, kind: str, seed: int) -> GradientCode:
         return GradientCode(workers, level, kind, B)
     if kind == "fractional":
         if workers % (level + 1):
-            raise ValueError(f"kind 'fractional' needs (level + 1) to divide workers: {level + 1} does not divide {workers}")
+            raise ValueError(
+                f"kind 'fractional' needs (level + 1) to divide workers: {level + 1} does not divide {workers}"
+            )
         group = np.arange(workers) // (level + 1)
         B = (group[:, None] == group[None, :]).astype(float)
     elif kind == "mds":

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from . import plots
 from .design import design
-from .report import render_compare, render_design, render_train
 from .peers import compare
 from .peers.holdout import compare_holdout
+from .report import render_compare, render_design, render_train
 from .stragglers import ShiftedExponential, shipped_trace
 
 
@@ -46,11 +46,14 @@ def main(argv=None) -> int:
 
     from .problems import FASHION_MNIST_DIR, load_dataset, make_problem
     from .runtime.train import train
+
     name = "fashion-mnist" if (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file() else "digits"
     data = load_dataset(name, samples=6000 if name == "fashion-mnist" else None)
     problem = make_problem("least-squares", data, 8)
-    print(f"\n$ bcgc train --workers 8 --model {law.spec} --problem least-squares --dataset {name} "
-          "--iterations 12 --unit 0.1\n")
+    print(
+        f"\n$ bcgc train --workers 8 --model {law.spec} --problem least-squares --dataset {name} "
+        "--iterations 12 --unit 0.1\n"
+    )
     results = train(problem, law, iterations=12, unit=0.1, seed=0)
     title = f"least-squares on {data.name} (L={problem.L}), N=8, T ~ {law.spec}, --emulate unit=0.1s, Ray"
     print(render_train(results, title))
@@ -62,8 +65,9 @@ def main(argv=None) -> int:
 def _real_trace(name: str = "alibaba-pai-job2", coords: int = 1000) -> None:
     """Step 2: compare on a shipped trace, out of sample (holdout 0.5)."""
     law = shipped_trace(name)
-    print(f"\n$ bcgc compare --workers {law.workers} --coords {coords} --model {law.spec} --holdout 0.5 "
-          "--samples 20000\n")
+    print(
+        f"\n$ bcgc compare --workers {law.workers} --coords {coords} --model {law.spec} --holdout 0.5 --samples 20000\n"
+    )
     rows, split = compare_holdout(law, law.workers, coords, 0.5, samples=20_000)
     print(split.describe)
     print(render_compare(rows))

@@ -33,7 +33,17 @@ import numpy as np
 from . import _validate as V
 from .timeline import decode_times, order_decode, ready_times  # order_decode: re-exported
 
-__all__ = ["Links", "FREE", "links", "departure", "departures", "arrivals", "order_decode", "block_arrivals", "block_runtime_samples"]
+__all__ = [
+    "Links",
+    "FREE",
+    "links",
+    "departure",
+    "departures",
+    "arrivals",
+    "order_decode",
+    "block_arrivals",
+    "block_runtime_samples",
+]
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ def links(bandwidth=math.inf, latency=0.0, ingress=None) -> Links:
     if isinstance(bandwidth, Links):
         return bandwidth
     bandwidth = V.positive("bandwidth", bandwidth, allow_inf=True)
-    if isinstance(latency, (bool, np.bool_, str, bytes)):   # True is not a latency of 1
+    if isinstance(latency, (bool, np.bool_, str, bytes)):  # True is not a latency of 1
         raise ValueError(f"latency must be a finite number >= 0, got {latency!r}")
     latency = V.nonnegative("latency", latency)
     if ingress is not None:
@@ -128,7 +138,7 @@ def arrivals(ready, sizes, net: Links) -> np.ndarray:
     cost = service[order]
     done = np.empty_like(offered)
     previous = np.full(K, -np.inf)
-    for i in range(N * M):   # one pass: a FIFO arrival depends on the messages offered before it only
+    for i in range(N * M):  # one pass: a FIFO arrival depends on the messages offered before it only
         previous = np.maximum(offered[:, i], previous) + cost[:, i]
         done[:, i] = previous
     out = np.empty_like(flat)

@@ -95,7 +95,7 @@ class MMDesign:
             cached = self._build_layout()
             for arr in cached:
                 arr.setflags(write=False)
-            object.__setattr__(self, "_layout", cached)   # frozen: not a field, not compared
+            object.__setattr__(self, "_layout", cached)  # frozen: not a field, not compared
         return cached
 
     def _build_layout(self):
@@ -111,15 +111,16 @@ class MMDesign:
                 block.append(i)
                 position.append(j)
             done += blk.redundancy * z
-        return (np.array(work), np.array(size), np.array(block, dtype=np.int64),
-                np.array(position, dtype=np.int64))
+        return (np.array(work), np.array(size), np.array(block, dtype=np.int64), np.array(position, dtype=np.int64))
 
     def describe(self) -> str:
         return ", ".join(f"{b.coords:g}@r{b.redundancy}:{b.mode}" for b in self.blocks)
 
     def as_dict(self) -> dict:
-        return {"workers": self.workers,
-                "blocks": [{"coords": b.coords, "redundancy": b.redundancy, "mode": b.mode} for b in self.blocks]}
+        return {
+            "workers": self.workers,
+            "blocks": [{"coords": b.coords, "redundancy": b.redundancy, "mode": b.mode} for b in self.blocks],
+        }
 
 
 def from_bcgc(x) -> MMDesign:
@@ -146,11 +147,11 @@ def decode_times(design: MMDesign, arrival) -> np.ndarray:
             out[:, i] = np.sort(arrival[:, :, cols[0]], axis=1)[:, N - blk.redundancy]
         elif blk.mode == "multi":
             best = np.full(arrival.shape[:2], np.inf)
-            for m in cols:   # worker k−j sends subset k at position j
+            for m in cols:  # worker k−j sends subset k at position j
                 np.minimum(best, np.roll(arrival[:, :, m], position[m], axis=1), out=best)
             out[:, i] = best.max(axis=1)
         else:
-            ordered = np.sort(arrival[:, :, cols], axis=1)           # (K, N, r), level j in column j
+            ordered = np.sort(arrival[:, :, cols], axis=1)  # (K, N, r), level j in column j
             out[:, i] = ordered[:, N - 1 - position[cols], np.arange(cols.size)].min(axis=1)
     return out
 

@@ -51,7 +51,7 @@ class MMScheme:
         code = self.code(level)
         support = code.support(worker)
         window = set(((worker + np.arange(level + 1)) % self.workers).tolist())
-        if not set(support.tolist()) <= window:   # never send what the worker has not computed
+        if not set(support.tolist()) <= window:  # never send what the worker has not computed
             raise RuntimeError(f"code of level {level} is not on worker {worker}'s cyclic window")
         return code.encode_support(worker, np.stack([partial(int(k), coords) for k in support]))
 
@@ -68,7 +68,7 @@ class MMScheme:
         coords = np.arange(self.slices[b].start, self.slices[b].stop)
         if blk.mode == "multi":
             return np.asarray(partial(int((worker + j) % self.workers), coords), dtype=float)
-        return self._coded(worker, j, coords, partial)   # coded: j = r − 1; layered: level j after j + 1 subsets
+        return self._coded(worker, j, coords, partial)  # coded: j = r − 1; layered: level j after j + 1 subsets
 
     def decode(self, arrival, messages):
         """The gradient Σ_k ∂f_k (L,) and each block's decode time, from the arrivals (N, M) of one

@@ -19,8 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "OrderStatMax", "single_level_blocks", "cumulative_load", "normalized_load", "descending", "block_runtime", "coordinate_runtime",
-    "levels_to_blocks", "blocks_to_levels", "block_of_coordinates", "worker_load"
+    "OrderStatMax",
+    "single_level_blocks",
+    "cumulative_load",
+    "normalized_load",
+    "descending",
+    "block_runtime",
+    "coordinate_runtime",
+    "levels_to_blocks",
+    "blocks_to_levels",
+    "block_of_coordinates",
+    "worker_load",
 ]
 
 

@@ -16,26 +16,56 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["save", "loss_curves", "train_figure", "simulate_figure", "demo_figure", "sweep_figure",
-           "probability_figure", "beyond_figure", "designs_figure", "cost_figure", "SCHEME_STYLE"]
+__all__ = [
+    "save",
+    "loss_curves",
+    "train_figure",
+    "simulate_figure",
+    "demo_figure",
+    "sweep_figure",
+    "probability_figure",
+    "beyond_figure",
+    "designs_figure",
+    "cost_figure",
+    "SCHEME_STYLE",
+]
 
 #: colour, marker and line style of each scheme, the same in every figure
-SCHEME_STYLE = {"optimal": ("tab:blue", "o", "-"), "bcgc": ("tab:blue", "o", "-"), "jensen": ("tab:cyan", "s", "--"),
-         "inverse": ("tab:purple", "^", "--"), "gc_best": ("tab:orange", "v", "-"),
-         "tandon_partial": ("tab:red", "D", "-"), "ferdinand_r_L": ("tab:brown", "x", ":"),
-         "ferdinand_r_L2": ("tab:olive", "+", ":"), "ucmmc_best": ("tab:green", "*", "-."),
-         "oracle": ("black", ".", ":"), "stationary": ("tab:blue", "o", "-"),
-         "large-deadline": ("tab:cyan", "s", "--"), "uncoded": ("tab:gray", "h", "-"),
-         "bcgc_mm": ("tab:pink", "P", "-")}
+SCHEME_STYLE = {
+    "optimal": ("tab:blue", "o", "-"),
+    "bcgc": ("tab:blue", "o", "-"),
+    "jensen": ("tab:cyan", "s", "--"),
+    "inverse": ("tab:purple", "^", "--"),
+    "gc_best": ("tab:orange", "v", "-"),
+    "tandon_partial": ("tab:red", "D", "-"),
+    "ferdinand_r_L": ("tab:brown", "x", ":"),
+    "ferdinand_r_L2": ("tab:olive", "+", ":"),
+    "ucmmc_best": ("tab:green", "*", "-."),
+    "oracle": ("black", ".", ":"),
+    "stationary": ("tab:blue", "o", "-"),
+    "large-deadline": ("tab:cyan", "s", "--"),
+    "uncoded": ("tab:gray", "h", "-"),
+    "bcgc_mm": ("tab:pink", "P", "-"),
+}
 
 
 #: the name each scheme carries in every figure (BCGC is "BCGC" everywhere, with its design method)
-LABELS = {"optimal": "BCGC (optimal design)", "bcgc": "BCGC", "jensen": "BCGC, A4 closed form",
-          "inverse": "BCGC, A5 closed form", "stationary": "BCGC (A6, stationary point)",
-          "large-deadline": "BCGC (A7, large deadline)", "gc_best": "classic GC (best level)",
-          "tandon_partial": "Tandon partial", "ferdinand_r_L": "Ferdinand & Draper, r = L",
-          "ferdinand_r_L2": "Ferdinand & Draper, r = L/2", "ucmmc_best": "UC-MMC (best r)",
-          "oracle": "oracle bound", "uncoded": "uncoded", "bcgc_mm": "bcgc_mm (BCGC with multi-message blocks)"}
+LABELS = {
+    "optimal": "BCGC (optimal design)",
+    "bcgc": "BCGC",
+    "jensen": "BCGC, A4 closed form",
+    "inverse": "BCGC, A5 closed form",
+    "stationary": "BCGC (A6, stationary point)",
+    "large-deadline": "BCGC (A7, large deadline)",
+    "gc_best": "classic GC (best level)",
+    "tandon_partial": "Tandon partial",
+    "ferdinand_r_L": "Ferdinand & Draper, r = L",
+    "ferdinand_r_L2": "Ferdinand & Draper, r = L/2",
+    "ucmmc_best": "UC-MMC (best r)",
+    "oracle": "oracle bound",
+    "uncoded": "uncoded",
+    "bcgc_mm": "bcgc_mm (BCGC with multi-message blocks)",
+}
 
 
 def _legend_outside(ax, fontsize=8):
@@ -86,8 +116,11 @@ def train_figure(results, title: str) -> Figure:
 
 def simulate_figure(results, title: str) -> Figure:
     """Loss against virtual time, one line per scheme (``bcgc simulate``)."""
-    return loss_curves([(f"{r.name} ({r.virtual_time:.3g})", r.times, r.losses) for r in results],
-                       "virtual wall-clock time (unit of T)", title)
+    return loss_curves(
+        [(f"{r.name} ({r.virtual_time:.3g})", r.times, r.losses) for r in results],
+        "virtual wall-clock time (unit of T)",
+        title,
+    )
 
 
 def demo_figure(result, rows, title: str) -> Figure:
@@ -106,8 +139,13 @@ def demo_figure(result, rows, title: str) -> Figure:
     bars = ax2.barh([LABELS.get(r.name, r.name) for r in shown][::-1], vals[::-1], color=colors[::-1])
     for bar, r in zip(bars, shown[::-1]):
         up = "" if r.upload_per_worker is None else f"  upload {r.upload_per_worker // result.blocks.sum()}×L"
-        ax2.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {r.expected_runtime:.3g}{up}",
-                 va="center", fontsize=8)
+        ax2.text(
+            bar.get_width(),
+            bar.get_y() + bar.get_height() / 2,
+            f" {r.expected_runtime:.3g}{up}",
+            va="center",
+            fontsize=8,
+        )
     ax2.set_xlabel("expected runtime per iteration (unit of T)")
     ax2.set_title("BCGC against the peers")
     ax2.set_xlim(0, max(vals) * 1.45)
@@ -149,8 +187,9 @@ def probability_figure(rows, schemes, xlabel: str) -> Figure:
         pts = [r for r in rows if r[1] == scheme]
         x, y, e = (np.array([r[i] for r in pts]) for i in (0, 2, 3))
         c, m, ls = SCHEME_STYLE[scheme]
-        ax.errorbar(x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=LABELS.get(scheme, scheme), capsize=2,
-                    markersize=4)
+        ax.errorbar(
+            x, y, yerr=2 * e, color=c, marker=m, linestyle=ls, label=LABELS.get(scheme, scheme), capsize=2, markersize=4
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("P(τ ≤ t)")
     ax.set_ylim(0, 1.02)
@@ -173,8 +212,9 @@ def beyond_figure(rows) -> Figure:
         colors = [SCHEME_STYLE.get(nm, ("gray",))[0] for nm in names]
         ax.barh([LABELS.get(nm, nm) for nm in names][::-1], vals[::-1], color=colors[::-1])
         for i, r in enumerate(sub[::-1]):
-            ax.text(r[2] / base, i, f" {r[2] / base:.2f}" + (f" ({r[4]}×L)" if r[4] > 1 else ""), va="center",
-                    fontsize=7)
+            ax.text(
+                r[2] / base, i, f" {r[2] / base:.2f}" + (f" ({r[4]}×L)" if r[4] > 1 else ""), va="center", fontsize=7
+            )
         ax.axvline(1.0, color="k", lw=0.5)
         ax.set_title(label, fontsize=8)
         ax.set_xlabel("E[τ] / E[τ of BCGC]", fontsize=8)

@@ -64,14 +64,19 @@ class DesignPolicy:
         (``design(..., subset_sizes=d)``): that needs the bcgc scheme, free links and a method of
         the general model. Refused before the run starts rather than at the first death."""
         from .design.allocation import GENERAL_METHODS
+
         if self.scheme != "bcgc":
             raise ValueError(f"unequal subset_sizes are run by the bcgc scheme only, not {self.scheme}")
         if not self.links.free:
-            raise ValueError("unequal subset_sizes run on free links only: drop bandwidth/latency, or use a design "
-                             "with equal subsets")
+            raise ValueError(
+                "unequal subset_sizes run on free links only: drop bandwidth/latency, or use a design "
+                "with equal subsets"
+            )
         if self.method not in GENERAL_METHODS:
-            raise ValueError(f"method must be one of {', '.join(GENERAL_METHODS)} for a run with unequal subset_sizes "
-                             f"(its re-designs after deaths keep them), got {self.method!r}")
+            raise ValueError(
+                f"method must be one of {', '.join(GENERAL_METHODS)} for a run with unequal subset_sizes "
+                f"(its re-designs after deaths keep them), got {self.method!r}"
+            )
 
     def tolerance(self, dead: int = 0) -> int:
         """How many full stragglers a design must tolerate when ``dead`` workers are known dead."""
@@ -91,11 +96,15 @@ class DesignPolicy:
         ``subset_sizes``: a given allocation (the data stay where they are, e.g. after deaths): BCGC's
         blocks are designed for it and it is returned unchanged."""
         if self.tolerate >= workers:
-            raise ValueError(f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
-                             f"got {self.tolerate}")
+            raise ValueError(
+                f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
+                f"got {self.tolerate}"
+            )
         if self.scheme == "uncoded" and self.tolerate > 0:
-            raise ValueError(f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
-                             f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers")
+            raise ValueError(
+                f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
+                f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers"
+            )
         tolerate = self.tolerance(dead)
         if subset_sizes is not None and self.scheme != "bcgc":
             raise ValueError(f"subset_sizes (a data allocation) is designed by the bcgc scheme only, not {self.scheme}")
@@ -104,19 +113,34 @@ class DesignPolicy:
         if self.scheme in MM_SCHEMES:
             return mm_policy_design(self, model, workers, coords, tolerate), None
         if self.scheme == "bcgc":
-            net = {} if self.links.free else self.links.as_dict()   # communication-aware under links
-            r = design(model, workers, coords, objective=self.objective, deadline=self.deadline,
-                       method=self.method, tolerate=tolerate, allowed_levels=self.allowed_levels,
-                       samples=self.samples, seed=self.seed, eval_samples=self.eval_samples,
-                       allocate=self.allocate, subset_sizes=subset_sizes, **net)
+            net = {} if self.links.free else self.links.as_dict()  # communication-aware under links
+            r = design(
+                model,
+                workers,
+                coords,
+                objective=self.objective,
+                deadline=self.deadline,
+                method=self.method,
+                tolerate=tolerate,
+                allowed_levels=self.allowed_levels,
+                samples=self.samples,
+                seed=self.seed,
+                eval_samples=self.eval_samples,
+                allocate=self.allocate,
+                subset_sizes=subset_sizes,
+                **net,
+            )
             return r.blocks, r.subset_sizes
         if self.scheme == "gc":
-            level = best_gc_level(model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate,
-                                  objective=self.objective)
+            level = best_gc_level(
+                model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate, objective=self.objective
+            )
             return single_level_blocks(workers, coords, level), None
         if tolerate > 0:
-            raise RedesignImpossible(f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "
-                                     "worker(s): the run stops (use the gc or bcgc scheme to survive deaths)")
+            raise RedesignImpossible(
+                f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "
+                "worker(s): the run stops (use the gc or bcgc scheme to survive deaths)"
+            )
         return single_level_blocks(workers, coords, 0), None
 
 
@@ -126,8 +150,9 @@ def fixed_designs(designs, workers: int, coords: int) -> dict:
     out = {}
     for name, value in (designs or {}).items():
         if not (isinstance(value, tuple) and len(value) == 2):
-            raise ValueError(f"designs must map a scheme name to (blocks, subset sizes or None), got {value!r} "
-                             f"for {name!r}")
+            raise ValueError(
+                f"designs must map a scheme name to (blocks, subset sizes or None), got {value!r} for {name!r}"
+            )
         out[name] = (V.blocks(value[0], workers, coords), value[1])
     return out
 
@@ -139,20 +164,36 @@ def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tol
     from . import streams
     from .mm import ucmmc
     from .peers.links import ucmmc_links_all_r
+
     if policy.objective != "runtime" or policy.method != "optimal" or policy.allowed_levels is not None:
-        raise ValueError(f"scheme {policy.scheme} is designed for the runtime objective only: objective "
-                         "'runtime', method 'optimal' and no allowed_levels")
+        raise ValueError(
+            f"scheme {policy.scheme} is designed for the runtime objective only: objective "
+            "'runtime', method 'optimal' and no allowed_levels"
+        )
     net = policy.links
     if policy.scheme == "ucmmc":
         a, b = model.sample_parts(policy.samples or 1000, workers, streams.rng(policy.seed, streams.DESIGN_SAMPLES))
         rs = np.arange(tolerate + 1, workers + 1)
         return ucmmc(workers, coords, int(rs[np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0))]))
     if policy.tolerate > 0:
-        raise ValueError(f"tolerate must be 0 for the bcgc_mm scheme (its designs do not tolerate full "
-                         f"stragglers), got {policy.tolerate}; use bcgc, gc or ucmmc")
+        raise ValueError(
+            f"tolerate must be 0 for the bcgc_mm scheme (its designs do not tolerate full "
+            f"stragglers), got {policy.tolerate}; use bcgc, gc or ucmmc"
+        )
     if tolerate > 0:
-        raise RedesignImpossible(f"bcgc_mm designs do not tolerate full stragglers ({tolerate} asked): use "
-                                 "bcgc, gc or ucmmc to survive dead workers")
+        raise RedesignImpossible(
+            f"bcgc_mm designs do not tolerate full stragglers ({tolerate} asked): use "
+            "bcgc, gc or ucmmc to survive dead workers"
+        )
     from .design.mm_design import design_mm
-    return design_mm(model, workers, coords, net.bandwidth, net.latency, net.ingress,
-                     samples=policy.samples or 1000, seed=policy.seed).design
+
+    return design_mm(
+        model,
+        workers,
+        coords,
+        net.bandwidth,
+        net.latency,
+        net.ingress,
+        samples=policy.samples or 1000,
+        seed=policy.seed,
+    ).design

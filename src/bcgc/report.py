@@ -11,9 +11,23 @@ import math
 
 import numpy as np
 
-__all__ = ["json_number", "as_json", "design_json", "scheme_json", "render_design", "evaluation_json", "render_evaluation",
-           "compare_json", "render_compare", "simulation_json", "render_simulation", "train_summaries",
-           "train_json", "render_train", "render_reproduce"]
+__all__ = [
+    "json_number",
+    "as_json",
+    "design_json",
+    "scheme_json",
+    "render_design",
+    "evaluation_json",
+    "render_evaluation",
+    "compare_json",
+    "render_compare",
+    "simulation_json",
+    "render_simulation",
+    "train_summaries",
+    "train_json",
+    "render_train",
+    "render_reproduce",
+]
 
 
 def json_number(v):
@@ -39,9 +53,13 @@ def as_json(obj):
 
 
 def _evaluation_fields(ev) -> dict:
-    return {"expected_runtime": ev.expected_runtime, "expected_runtime_stderr": ev.expected_runtime_stderr,
-            "completion_probability": ev.completion_probability,
-            "completion_probability_stderr": ev.completion_probability_stderr, "note": ev.note or None}
+    return {
+        "expected_runtime": ev.expected_runtime,
+        "expected_runtime_stderr": ev.expected_runtime_stderr,
+        "completion_probability": ev.completion_probability,
+        "completion_probability_stderr": ev.completion_probability_stderr,
+        "note": ev.note or None,
+    }
 
 
 def _fmt(v, se=None, digits=5):
@@ -61,12 +79,27 @@ def design_json(r, scheme=None) -> dict:
     """``bcgc design --json``: the design document (blocks, evaluation, inputs, solver report) and,
     with ``scheme``, how to run it anywhere: placement and code matrices (:func:`scheme_json`)."""
     i = r.inputs
-    doc = {"workers": i.workers, "coords": i.coords, "model": i.model.spec, "objective": i.objective,
-           "method": i.method, "tolerate": i.tolerate, "seed": i.seed, "blocks": r.blocks, "relaxed": r.relaxed,
-           **_evaluation_fields(r.evaluation), "deadline": i.deadline, "evaluation": r.evaluation.method,
-           "solve_seconds": r.solve_seconds, "success": r.success, "message": r.message, "nit": r.nit,
-           "diagnostics": r.diagnostics, "links": _links_fields(i.links)}
-    if getattr(r, "subset_sizes", None) is not None:   # absent: equal subsets (docs/model.md, unequal subsets)
+    doc = {
+        "workers": i.workers,
+        "coords": i.coords,
+        "model": i.model.spec,
+        "objective": i.objective,
+        "method": i.method,
+        "tolerate": i.tolerate,
+        "seed": i.seed,
+        "blocks": r.blocks,
+        "relaxed": r.relaxed,
+        **_evaluation_fields(r.evaluation),
+        "deadline": i.deadline,
+        "evaluation": r.evaluation.method,
+        "solve_seconds": r.solve_seconds,
+        "success": r.success,
+        "message": r.message,
+        "nit": r.nit,
+        "diagnostics": r.diagnostics,
+        "links": _links_fields(i.links),
+    }
+    if getattr(r, "subset_sizes", None) is not None:  # absent: equal subsets (docs/model.md, unequal subsets)
         doc["subset_sizes"] = r.subset_sizes
     if scheme is not None:
         doc["scheme"] = scheme_json(scheme)
@@ -86,13 +119,20 @@ def scheme_json(scheme) -> dict:
         entry = {"range": [scheme.slices[s].start, scheme.slices[s].stop], "kind": code.kind, "needed": code.needed}
         if n <= CODES_IN_JSON_MAX_WORKERS:
             B = np.asarray(code.B)
-            entry["B"] = B.real.tolist() if not np.iscomplexobj(B) else {"real": B.real.tolist(), "imag": B.imag.tolist()}
+            entry["B"] = (
+                B.real.tolist() if not np.iscomplexobj(B) else {"real": B.real.tolist(), "imag": B.imag.tolist()}
+            )
         levels[str(s)] = entry
-    doc = {"placement": [scheme.subsets_of(w).tolist() for w in range(n)], "levels": levels,
-           "decoding": "block s: a with a^T B_s[F] = 1^T over the first N - s responders F; gradient = a^T messages"}
+    doc = {
+        "placement": [scheme.subsets_of(w).tolist() for w in range(n)],
+        "levels": levels,
+        "decoding": "block s: a with a^T B_s[F] = 1^T over the first N - s responders F; gradient = a^T messages",
+    }
     if n > CODES_IN_JSON_MAX_WORKERS:
-        doc["note"] = (f"code matrices omitted above N = {CODES_IN_JSON_MAX_WORKERS}: rebuild them with "
-                       "bcgc.codes.make_code(N, s, kind, seed)")
+        doc["note"] = (
+            f"code matrices omitted above N = {CODES_IN_JSON_MAX_WORKERS}: rebuild them with "
+            "bcgc.codes.make_code(N, s, kind, seed)"
+        )
     return doc
 
 
@@ -113,14 +153,18 @@ def _bar_chart(blocks: np.ndarray, width: int = 40, max_rows: int = 24) -> str:
 def render_design(r) -> str:
     """The human output of ``bcgc design``: summary lines and a bar chart of the blocks."""
     i = r.inputs
-    out = [f"BCGC design  N={r.blocks.size}  L={r.blocks.sum()}  model={i.model.spec}",
-           f"  objective={i.objective}  method={i.method}  tolerate={i.tolerate}  "
-           f"solve={r.solve_seconds:.3g}s  evaluation={r.evaluation.method}",
-           f"  expected runtime     {_fmt(r.expected_runtime, r.expected_runtime_stderr)}  (unit of T)"]
+    out = [
+        f"BCGC design  N={r.blocks.size}  L={r.blocks.sum()}  model={i.model.spec}",
+        f"  objective={i.objective}  method={i.method}  tolerate={i.tolerate}  "
+        f"solve={r.solve_seconds:.3g}s  evaluation={r.evaluation.method}",
+        f"  expected runtime     {_fmt(r.expected_runtime, r.expected_runtime_stderr)}  (unit of T)",
+    ]
     if i.links is not None:
         d = r.diagnostics.get("links", {})
-        out.append(f"  links: {i.links.describe()}; the communication-oblivious design: "
-                   f"{_fmt(d.get('oblivious_expected_runtime'))} ({_fmt(d.get('margin_percent'), digits=3)}% slower)")
+        out.append(
+            f"  links: {i.links.describe()}; the communication-oblivious design: "
+            f"{_fmt(d.get('oblivious_expected_runtime'))} ({_fmt(d.get('margin_percent'), digits=3)}% slower)"
+        )
     if i.deadline is not None:
         out.append(f"  P(τ ≤ {i.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
     if not r.success:
@@ -130,20 +174,33 @@ def render_design(r) -> str:
     out.append(f"  blocks (coordinates per level s, {np.count_nonzero(r.blocks)} non-empty):")
     out.append(_bar_chart(r.blocks))
     if getattr(r, "subset_sizes", None) is not None:
-        out.append("  subset sizes (data fraction of subset k, worker n holds k = n..n+s mod N): "
-                   + ", ".join(f"{v:.4f}" for v in r.subset_sizes))
+        out.append(
+            "  subset sizes (data fraction of subset k, worker n holds k = n..n+s mod N): "
+            + ", ".join(f"{v:.4f}" for v in r.subset_sizes)
+        )
     return "\n".join(out)
 
 
 def evaluation_json(ev, model, blocks) -> dict:
     """``bcgc evaluate --json``."""
-    return as_json({"workers": len(blocks), "coords": int(np.sum(blocks)), "model": model.spec, "blocks": blocks,
-                    **_evaluation_fields(ev), "deadline": ev.deadline, "evaluation": ev.method})
+    return as_json(
+        {
+            "workers": len(blocks),
+            "coords": int(np.sum(blocks)),
+            "model": model.spec,
+            "blocks": blocks,
+            **_evaluation_fields(ev),
+            "deadline": ev.deadline,
+            "evaluation": ev.method,
+        }
+    )
 
 
 def render_evaluation(ev, model, blocks) -> str:
-    out = [f"N={len(blocks)}  L={int(np.sum(blocks))}  model={model.spec}  evaluation={ev.method}",
-           f"  expected runtime  {_fmt(ev.expected_runtime, ev.expected_runtime_stderr)}"]
+    out = [
+        f"N={len(blocks)}  L={int(np.sum(blocks))}  model={model.spec}  evaluation={ev.method}",
+        f"  expected runtime  {_fmt(ev.expected_runtime, ev.expected_runtime_stderr)}",
+    ]
     if ev.deadline is not None:
         out.append(f"  P(τ ≤ {ev.deadline:g})      {_fmt(ev.completion_probability, ev.completion_probability_stderr)}")
     if ev.note:
@@ -153,9 +210,16 @@ def render_evaluation(ev, model, blocks) -> str:
 
 # ---------------------------------------------------------------------------- compare
 def _peer_json(r) -> dict:
-    return {"name": r.name, **_evaluation_fields(r.evaluation), "upload_per_worker": r.upload_per_worker,
-            "upload_time": r.upload_time, "parameters": r.parameters, "tuned_for": r.tuned_for,
-            "evaluation": r.evaluation.method, "exact_gradient": r.exact_gradient}
+    return {
+        "name": r.name,
+        **_evaluation_fields(r.evaluation),
+        "upload_per_worker": r.upload_per_worker,
+        "upload_time": r.upload_time,
+        "parameters": r.parameters,
+        "tuned_for": r.tuned_for,
+        "evaluation": r.evaluation.method,
+        "exact_gradient": r.exact_gradient,
+    }
 
 
 def _links_fields(net) -> dict:
@@ -166,8 +230,16 @@ def _links_fields(net) -> dict:
 def compare_json(rows) -> dict:
     """``bcgc compare --json``: one object per scheme, under the comparison's inputs."""
     i = rows[0].inputs
-    return as_json({"workers": i.workers, "coords": i.coords, "model": i.model.spec, "deadline": i.deadline,
-                    "links": _links_fields(rows[0].links), "schemes": [_peer_json(r) for r in rows]})
+    return as_json(
+        {
+            "workers": i.workers,
+            "coords": i.coords,
+            "model": i.model.spec,
+            "deadline": i.deadline,
+            "links": _links_fields(rows[0].links),
+            "schemes": [_peer_json(r) for r in rows],
+        }
+    )
 
 
 _TUNED_TEXT = {"runtime": "E[τ]", "deadline": "P(τ≤t)"}
@@ -177,53 +249,90 @@ def render_compare(rows) -> str:
     """The human table of ``bcgc compare``: runtime, ratio to BCGC, P(τ ≤ t) and upload."""
     i = rows[0].inputs
     base = next(r for r in rows if r.name == "bcgc").expected_runtime
-    head = (f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14} {'upload time':>11} "
-            f"{'tuned for':>9}  parameters")
+    head = (
+        f"{'scheme':<18} {'E[τ]':>16} {'vs BCGC':>8} {'P(τ≤t)':>14} {'upload/worker':>14} {'upload time':>11} "
+        f"{'tuned for':>9}  parameters"
+    )
     net = "free communication" if rows[0].links is None else rows[0].links.describe()
-    out = [f"N={i.workers}  L={i.coords}  model={i.model.spec}" + (f"  deadline={i.deadline:g}" if i.deadline else "")
-           + f"  links: {net}", head, "-" * len(head)]
+    out = [
+        f"N={i.workers}  L={i.coords}  model={i.model.spec}"
+        + (f"  deadline={i.deadline:g}" if i.deadline else "")
+        + f"  links: {net}",
+        head,
+        "-" * len(head),
+    ]
     for r in rows:
         ratio = r.expected_runtime / base if math.isfinite(base) and math.isfinite(r.expected_runtime) else math.nan
-        params = ", ".join(f"{k}={v}" if k != "subset_sizes" else f"{k}=" + ",".join(f"{d:.3f}" for d in v)
-                           for k, v in r.parameters.items() if k != "blocks")
+        params = ", ".join(
+            f"{k}={v}" if k != "subset_sizes" else f"{k}=" + ",".join(f"{d:.3f}" for d in v)
+            for k, v in r.parameters.items()
+            if k != "blocks"
+        )
         note = "" if r.exact_gradient else "  (inexact gradient)"
-        out.append(f"{r.name:<18} {_fmt(r.expected_runtime, r.expected_runtime_stderr):>16} "
-                   f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "
-                   f"{_fmt(r.completion_probability, r.completion_probability_stderr, 4):>14} "
-                   f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14} "
-                   f"{_fmt(r.upload_time, digits=4):>11} "
-                   f"{_TUNED_TEXT.get(r.tuned_for, r.tuned_for):>9}  {params}{note}")
-    out.append("E[τ] and upload time (λ per message + upload/B, per worker and iteration) in the unit of T; "
-               "'±' marks a Monte Carlo standard error, no '±' is exact.")
+        out.append(
+            f"{r.name:<18} {_fmt(r.expected_runtime, r.expected_runtime_stderr):>16} "
+            f"{'' if math.isnan(ratio) else f'{ratio:.3f}':>8} "
+            f"{_fmt(r.completion_probability, r.completion_probability_stderr, 4):>14} "
+            f"{'-' if r.upload_per_worker is None else r.upload_per_worker:>14} "
+            f"{_fmt(r.upload_time, digits=4):>11} "
+            f"{_TUNED_TEXT.get(r.tuned_for, r.tuned_for):>9}  {params}{note}"
+        )
+    out.append(
+        "E[τ] and upload time (λ per message + upload/B, per worker and iteration) in the unit of T; "
+        "'±' marks a Monte Carlo standard error, no '±' is exact."
+    )
     out += [f"note ({r.name}): {r.evaluation.note}" for r in rows if r.evaluation.note]
     return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------- simulate
 def _simulation_row(r) -> dict:
-    return {"name": r.name, "iterations": r.iterations, "final_loss": r.final_loss,
-            "virtual_time": r.virtual_time, "max_gradient_error": r.max_gradient_error,
-            "max_time_model_gap": float(np.max(np.abs(r.iteration_times - r.predicted_times))), "retries": r.retries,
-            "parameters": r.parameters}
+    return {
+        "name": r.name,
+        "iterations": r.iterations,
+        "final_loss": r.final_loss,
+        "virtual_time": r.virtual_time,
+        "max_gradient_error": r.max_gradient_error,
+        "max_time_model_gap": float(np.max(np.abs(r.iteration_times - r.predicted_times))),
+        "retries": r.retries,
+        "parameters": r.parameters,
+    }
 
 
 def simulation_json(results, problem, data, model) -> dict:
     """``bcgc simulate --json``."""
-    return as_json({"workers": problem.workers, "model": model.spec, "problem": problem.name, "dataset": data.name,
-                    "dataset_note": data.note or None, "coords": problem.L, "samples": int(problem.n),
-                    "schemes": [_simulation_row(r) for r in results]})
+    return as_json(
+        {
+            "workers": problem.workers,
+            "model": model.spec,
+            "problem": problem.name,
+            "dataset": data.name,
+            "dataset_note": data.note or None,
+            "coords": problem.L,
+            "samples": int(problem.n),
+            "schemes": [_simulation_row(r) for r in results],
+        }
+    )
 
 
 def render_simulation(results, problem, data, model) -> str:
-    head = f"{'scheme':<10} {'iterations':>10} {'final loss':>14} {'virtual time':>14} {'vs BCGC':>8} {'max grad err':>13}"
+    head = (
+        f"{'scheme':<10} {'iterations':>10} {'final loss':>14} {'virtual time':>14} {'vs BCGC':>8} {'max grad err':>13}"
+    )
     base = next((r.virtual_time for r in results if r.name == "bcgc"), None)
-    out = [f"{problem.name} on {data.name} ({problem.n} samples, L={problem.L}), N={problem.workers}, T ~ {model.spec}"
-           + (f"  [{data.note}]" if data.note else ""), head, "-" * len(head)]
+    out = [
+        f"{problem.name} on {data.name} ({problem.n} samples, L={problem.L}), N={problem.workers}, T ~ {model.spec}"
+        + (f"  [{data.note}]" if data.note else ""),
+        head,
+        "-" * len(head),
+    ]
     for r in results:
         ratio = "" if base is None else f"{r.virtual_time / base:.3f}"
         extra = ", ".join(f"{k}={v}" for k, v in r.parameters.items() if k in ("r",))
-        out.append(f"{r.name:<10} {r.iterations:>10} {r.final_loss:>14.6g} {r.virtual_time:>14.6g} {ratio:>8} "
-                   f"{r.max_gradient_error:>13.2g}  {extra}")
+        out.append(
+            f"{r.name:<10} {r.iterations:>10} {r.final_loss:>14.6g} {r.virtual_time:>14.6g} {ratio:>8} "
+            f"{r.max_gradient_error:>13.2g}  {extra}"
+        )
     out.append("virtual time in the unit of T; every scheme applies the exact gradient, so the losses agree.")
     return "\n".join(out)
 
@@ -247,21 +356,27 @@ def train_json(results, run: dict) -> dict:
 def render_train(results, title) -> str:
     """The summary table of ``bcgc train``."""
     summaries, target = train_summaries(results)
-    head = (f"{'scheme':<8} {'iters':>5} {'mean s/iter':>11} {'predicted':>10} {'meas/pred med':>13} "
-            f"{'p90':>6} {'2nd half s':>10} {'final loss':>11} {'to target s':>11} {'max grad err':>12} "
-            f"{'redesigns':>9}")
+    head = (
+        f"{'scheme':<8} {'iters':>5} {'mean s/iter':>11} {'predicted':>10} {'meas/pred med':>13} "
+        f"{'p90':>6} {'2nd half s':>10} {'final loss':>11} {'to target s':>11} {'max grad err':>12} "
+        f"{'redesigns':>9}"
+    )
     out = [title, head, "-" * len(head)]
     for s in summaries:
         tt = s["seconds_to_target_loss"]
-        out.append(f"{s['name']:<8} {s['iterations']:>5} {s['mean_iteration_seconds']:>11.4f} "
-                   f"{s['mean_predicted_seconds']:>10.4f} {s['median_measured_over_predicted']:>13.3f} "
-                   f"{s['p90_measured_over_predicted']:>6.3f} {s['mean_second_half_seconds']:>10.4f} "
-                   f"{s['final_loss']:>11.6g} "
-                   f"{'-' if tt is None else f'{tt:.3f}':>11} {s['max_gradient_error']:>12.2g} {s['redesigns']:>9}")
-    out.append(f"target loss {target:.6g} (reached by every scheme); predicted = the model (formula (2), or "
-               "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.links) for the "
-               "same draws; redesigns include --adapt's.")
-    for r in results:   # an allocation the run ended with (docs/runtime.md, data on the workers)
+        out.append(
+            f"{s['name']:<8} {s['iterations']:>5} {s['mean_iteration_seconds']:>11.4f} "
+            f"{s['mean_predicted_seconds']:>10.4f} {s['median_measured_over_predicted']:>13.3f} "
+            f"{s['p90_measured_over_predicted']:>6.3f} {s['mean_second_half_seconds']:>10.4f} "
+            f"{s['final_loss']:>11.6g} "
+            f"{'-' if tt is None else f'{tt:.3f}':>11} {s['max_gradient_error']:>12.2g} {s['redesigns']:>9}"
+        )
+    out.append(
+        f"target loss {target:.6g} (reached by every scheme); predicted = the model (formula (2), or "
+        "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.links) for the "
+        "same draws; redesigns include --adapt's."
+    )
+    for r in results:  # an allocation the run ended with (docs/runtime.md, data on the workers)
         d = r.logs[-1].get("subset_sizes") if r.logs else None
         if d is not None:
             out.append(f"{r.name}: unequal data subsets at the end, d = [{', '.join(f'{v:.3f}' for v in d)}]")
@@ -270,8 +385,13 @@ def render_train(results, title) -> str:
 
 def render_reproduce(out, margins, seconds) -> str:
     """The closing lines of ``bcgc reproduce``: the smallest margins of the optimum."""
-    worst = {ref: min(m["margin_percent"] for m in margins if m["reference"] == ref)
-             for ref in ("jensen", "inverse", "gc_best")}
-    return (f"wrote {out}/index.md and its figures in {seconds:.0f} s\n"
-            "smallest margin of the optimum over: " + ", ".join(f"{k} {v:.3f}%" for k, v in worst.items())
-            + f"; never worse at any point: {all(m['optimum_not_worse'] for m in margins)}")
+    worst = {
+        ref: min(m["margin_percent"] for m in margins if m["reference"] == ref)
+        for ref in ("jensen", "inverse", "gc_best")
+    }
+    return (
+        f"wrote {out}/index.md and its figures in {seconds:.0f} s\n"
+        "smallest margin of the optimum over: "
+        + ", ".join(f"{k} {v:.3f}%" for k, v in worst.items())
+        + f"; never worse at any point: {all(m['optimum_not_worse'] for m in margins)}"
+    )

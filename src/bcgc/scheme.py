@@ -16,8 +16,8 @@ from functools import cached_property
 import numpy as np
 
 from . import _validate as V
-from .codes import GradientCode, make_code
 from . import timeline
+from .codes import GradientCode, make_code
 from .model import block_of_coordinates, normalized_load
 from .timeline import cyclic_shares, unequal_sizes
 
@@ -35,8 +35,10 @@ class BlockScheme:
         self.subset_sizes = unequal_sizes(subset_sizes, workers)
         if self.subset_sizes is not None:
             if kind == "fractional":
-                raise ValueError("kind 'fractional' (group placement) cannot hold unequal subset_sizes: "
-                                 "use auto, cyclic, gaussian or mds")
+                raise ValueError(
+                    "kind 'fractional' (group placement) cannot hold unequal subset_sizes: "
+                    "use auto, cyclic, gaussian or mds"
+                )
             kind = "cyclic" if kind == "auto" else kind
         self.workers = workers
         self.coords = int(self.blocks.sum())
@@ -60,8 +62,9 @@ class BlockScheme:
     def ready_times(self, fixed, rate) -> np.ndarray:
         """When each worker's message of each non-empty block is ready, for one draw (a, b) of
         shape (N,): a_n + b_n · W_n(s), shape (N, #non-empty) (docs/model.md, the general model)."""
-        return timeline.ready_times(self.blocks, np.asarray(fixed, dtype=float)[None, :],
-                                    np.asarray(rate, dtype=float)[None, :], self.shares)[0]
+        return timeline.ready_times(
+            self.blocks, np.asarray(fixed, dtype=float)[None, :], np.asarray(rate, dtype=float)[None, :], self.shares
+        )[0]
 
     def coded_gradient_at(self, subset_grads: np.ndarray, ready: np.ndarray):
         """One iteration of the general model: block s decoded from the first N - s of its own ready
@@ -86,8 +89,9 @@ class BlockScheme:
         """The code of a non-empty level (a clear error for any other level)."""
         code = self.codes.get(level) if isinstance(level, (int, np.integer)) else None
         if code is None:
-            raise ValueError(f"level must be one of the non-empty levels {self.levels.tolist()} of this design, "
-                             f"got {level!r}")
+            raise ValueError(
+                f"level must be one of the non-empty levels {self.levels.tolist()} of this design, got {level!r}"
+            )
         return code
 
     def worker_message(self, worker: int, level: int, partial) -> np.ndarray:
@@ -131,6 +135,6 @@ class BlockScheme:
             sl = self.slices[s]
             messages = self.codes[s].messages(F, subset_grads[:, sl])  # exactly what workers F send
             g[sl] = self.decode(s, F, messages)
-            block_times[s] = self.ready_time(s, float(T[F[-1]]))   # the last needed arrival
+            block_times[s] = self.ready_time(s, float(T[F[-1]]))  # the last needed arrival
             used[s] = F
         return g, block_times, used

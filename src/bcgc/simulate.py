@@ -23,8 +23,8 @@ from . import streams
 from .analysis import general_runtime, needs_general
 from .model import block_runtime
 from .peers import best_ucmmc_r, ucmmc_all_r
-from .problems import with_subset_sizes
 from .policy import BLOCK_SCHEMES, DesignPolicy, fixed_designs
+from .problems import with_subset_sizes
 from .scheme import BlockScheme
 from .stragglers import StragglerModel
 
@@ -40,14 +40,14 @@ class SimulationResult:
     name: str
     iterations: int
     losses: np.ndarray
-    times: np.ndarray                 # cumulative virtual time after i iterations (times[0] = 0)
+    times: np.ndarray  # cumulative virtual time after i iterations (times[0] = 0)
     iteration_times: np.ndarray
-    predicted_times: np.ndarray       # equation (2) (or the peer's formula) for the same draws
-    gradient_errors: np.ndarray       # relative error of the applied gradient vs the uncoded one
-    draws: np.ndarray                 # T of every iteration (streams.decodable_times), shape (iterations, N)
-    retries: int                      # draws redrawn because too many workers never answered
+    predicted_times: np.ndarray  # equation (2) (or the peer's formula) for the same draws
+    gradient_errors: np.ndarray  # relative error of the applied gradient vs the uncoded one
+    draws: np.ndarray  # T of every iteration (streams.decodable_times), shape (iterations, N)
+    retries: int  # draws redrawn because too many workers never answered
     parameters: dict = field(default_factory=dict)
-    fixed_costs: np.ndarray | None = None   # a of every iteration under the general model (then draws = b)
+    fixed_costs: np.ndarray | None = None  # a of every iteration under the general model (then draws = b)
 
     @property
     def final_loss(self) -> float:
@@ -62,10 +62,19 @@ class SimulationResult:
         return float(self.gradient_errors.max()) if self.gradient_errors.size else 0.0
 
 
-
-def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: int = 50,
-             blocks=None, r: int | None = None, step_size: float | None = None, seed: int = 0,
-             code_kind: str = "auto", policy: DesignPolicy | None = None, subset_sizes=None) -> SimulationResult:
+def simulate(
+    problem,
+    model: StragglerModel,
+    scheme: str = "bcgc",
+    iterations: int = 50,
+    blocks=None,
+    r: int | None = None,
+    step_size: float | None = None,
+    seed: int = 0,
+    code_kind: str = "auto",
+    policy: DesignPolicy | None = None,
+    subset_sizes=None,
+) -> SimulationResult:
     """Run ``iterations`` steps of coded gradient descent in virtual time (see module doc).
 
     ``blocks`` overrides the design of ``bcgc``/``gc``/``uncoded`` (default: ``policy``, itself by
@@ -106,7 +115,7 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
     theta = problem.init()
     losses, times, its, pred, errs = [problem.loss(theta)], [0.0], [], [], []
     for draw, _ in draws:
-        G = problem.subset_gradients(theta)          # ∂f_k at θ for every subset k
+        G = problem.subset_gradients(theta)  # ∂f_k at θ for every subset k
         exact = G.sum(axis=0)
         g, t_iter = step(G, draw)
         pred.append(runtime(*draw) if general else runtime(draw))
@@ -118,23 +127,37 @@ def simulate(problem, model: StragglerModel, scheme: str = "bcgc", iterations: i
         losses.append(problem.loss(theta))
     T_all = np.vstack([d[1] if general else d for d, _ in draws])
     fixed = np.vstack([d[0] for d, _ in draws]) if general else None
-    return SimulationResult(scheme, iterations, np.array(losses), np.array(times), np.array(its), np.array(pred),
-                            np.array(errs), T_all, sum(a for _, a in draws), params, fixed)
+    return SimulationResult(
+        scheme,
+        iterations,
+        np.array(losses),
+        np.array(times),
+        np.array(its),
+        np.array(pred),
+        np.array(errs),
+        T_all,
+        sum(a for _, a in draws),
+        params,
+        fixed,
+    )
 
 
 def _timing(bs, r):
     """(runtime(T), step(G, T) -> (gradient, time)) under formula (2): the scheme's events and (2)."""
     if bs is not None:
+
         def runtime(T):
             return float(block_runtime(bs.blocks, T[None, :])[0])
 
         def step(G, T):
             g, block_times, _ = bs.coded_gradient(G, T)
             return g, max(block_times.values())
+
         return runtime, step
 
     def runtime(T):
         return float(ucmmc_all_r(T[None, :], r)[0, -1])
+
     # UC-MMC: subset k is first delivered by worker argmin_j (j+1) T_{k-j}; the draw is decodable
     # (every subset delivered), so the sum of those exact gradients arrives (order of summation aside)
     return runtime, lambda G, T: (G.sum(axis=0), runtime(T))
@@ -144,21 +167,25 @@ def _general_timing(bs, r):
     """The same under the general model, on draws (a, b): the scheme decodes each block from its own
     first N - s ready times; the prediction is :func:`bcgc.analysis.general_runtime`."""
     if bs is not None:
+
         def runtime(a, b):
             return float(general_runtime(bs.blocks, a[None, :], b[None, :], bs.subset_sizes)[0])
 
         def step(G, draw):
             g, block_times, _ = bs.coded_gradient_at(G, bs.ready_times(*draw))
             return g, max(block_times.values())
+
         return runtime, step
 
     def runtime(a, b):
         return float(ucmmc_all_r(b[None, :], r, fixed=a[None, :])[0, -1])
+
     return runtime, lambda G, draw: (G.sum(axis=0), runtime(*draw))
 
 
-def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None,
-                 designs=None, **kw):
+def simulate_all(
+    problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None, designs=None, **kw
+):
     """Every requested scheme on the same draws and the same data (a fair comparison).
 
     ``design_args``: the design arguments of every block scheme's :class:`DesignPolicy` (objective,
@@ -170,5 +197,16 @@ def simulate_all(problem, model, schemes=SCHEMES, iterations: int = 50, seed: in
     fixed = fixed_designs(designs, problem.workers, problem.L)
     policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES and s not in fixed}
     plans = {**{s: p.plan(model, problem.workers, problem.L) for s, p in policies.items()}, **fixed}
-    return [simulate(problem, model, s, iterations=iterations, seed=seed, blocks=plans.get(s, (None,))[0],
-                     subset_sizes=plans.get(s, (None, None))[1], **kw) for s in schemes]
+    return [
+        simulate(
+            problem,
+            model,
+            s,
+            iterations=iterations,
+            seed=seed,
+            blocks=plans.get(s, (None,))[0],
+            subset_sizes=plans.get(s, (None, None))[1],
+            **kw,
+        )
+        for s in schemes
+    ]

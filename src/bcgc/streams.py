@@ -11,22 +11,40 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DESIGN_SAMPLES", "EVALUATION", "SUBGRADIENT", "CANDIDATES", "COMMON_DRAWS", "PATIENCE", "CODES", "FOLDS",
-           "SCENARIOS", "SYNTHETIC_DATA", "DATA_SUBSET", "ITERATION", "rng", "code_rng", "iteration_times",
-           "decodable_times", "iteration_parts", "decodable_parts", "first_decodable"]
+__all__ = [
+    "DESIGN_SAMPLES",
+    "EVALUATION",
+    "SUBGRADIENT",
+    "CANDIDATES",
+    "COMMON_DRAWS",
+    "PATIENCE",
+    "CODES",
+    "FOLDS",
+    "SCENARIOS",
+    "SYNTHETIC_DATA",
+    "DATA_SUBSET",
+    "ITERATION",
+    "rng",
+    "code_rng",
+    "iteration_times",
+    "decodable_times",
+    "iteration_parts",
+    "decodable_parts",
+    "first_decodable",
+]
 
-DESIGN_SAMPLES = 0    #: the samples a design method optimises on (= default_rng(seed), kept for continuity)
-EVALUATION = 1        #: Monte Carlo evaluation of a design (design()'s own and evaluate()'s: the same draws)
-SUBGRADIENT = 2       #: A2's fresh batches
-CANDIDATES = 3        #: common draws on which ``optimal`` picks among candidate designs
-COMMON_DRAWS = 10     #: common draws of ``compare`` and of the peers' parameter choice
-PATIENCE = 12         #: the runtime's estimate of how long an attempt may take
-CODES = 20            #: random code constructions (Gaussian draws, random probe sets)
-FOLDS = 30            #: the folds of a cross-validated design (bcgc.design.crossval)
-SCENARIOS = 55        #: the synthetic trace of ``bcgc reproduce``
-SYNTHETIC_DATA = 77   #: the ``synthetic`` data set
-DATA_SUBSET = 78      #: the seeded subset of rows kept by ``max_samples``
-ITERATION = 100       #: T of iteration k (and its retries): shared by the simulator and the runtime
+DESIGN_SAMPLES = 0  #: the samples a design method optimises on (= default_rng(seed), kept for continuity)
+EVALUATION = 1  #: Monte Carlo evaluation of a design (design()'s own and evaluate()'s: the same draws)
+SUBGRADIENT = 2  #: A2's fresh batches
+CANDIDATES = 3  #: common draws on which ``optimal`` picks among candidate designs
+COMMON_DRAWS = 10  #: common draws of ``compare`` and of the peers' parameter choice
+PATIENCE = 12  #: the runtime's estimate of how long an attempt may take
+CODES = 20  #: random code constructions (Gaussian draws, random probe sets)
+FOLDS = 30  #: the folds of a cross-validated design (bcgc.design.crossval)
+SCENARIOS = 55  #: the synthetic trace of ``bcgc reproduce``
+SYNTHETIC_DATA = 77  #: the ``synthetic`` data set
+DATA_SUBSET = 78  #: the seeded subset of rows kept by ``max_samples``
+ITERATION = 100  #: T of iteration k (and its retries): shared by the simulator and the runtime
 
 
 def rng(seed: int, stream: int, *more: int) -> np.random.Generator:
@@ -56,23 +74,31 @@ def iteration_parts(model, workers: int, seed: int, iteration: int, attempt: int
     return a[0], b[0]
 
 
-def decodable_times(model, workers: int, seed: int, iteration: int, runtime, dead=(), first_attempt: int = 0,
-                    max_attempts: int = 1000):
+def decodable_times(
+    model, workers: int, seed: int, iteration: int, runtime, dead=(), first_attempt: int = 0, max_attempts: int = 1000
+):
     """The first draw of iteration k whose runtime is finite: (T, attempt).
 
     ``runtime(T)`` is the scheme's runtime for one draw (formula (2) for block schemes); workers in
     ``dead`` never answer (T = inf). A draw in which too many workers never answer (full
     stragglers) cannot be decoded: the iteration is redrawn, in the simulator and the runtime
     alike. Raises ValueError when ``max_attempts`` draws all fail (e.g. a trace of ``inf``)."""
-    (T,), attempt = first_decodable(lambda k: (iteration_times(model, workers, seed, iteration, k),), runtime,
-                                    dead, first_attempt, max_attempts, f"iteration {iteration}: none of "
-                                    f"{max_attempts} draws of T can be decoded (too many workers never "
-                                    "answer): the scheme cannot run under this law")
+    (T,), attempt = first_decodable(
+        lambda k: (iteration_times(model, workers, seed, iteration, k),),
+        runtime,
+        dead,
+        first_attempt,
+        max_attempts,
+        f"iteration {iteration}: none of "
+        f"{max_attempts} draws of T can be decoded (too many workers never "
+        "answer): the scheme cannot run under this law",
+    )
     return T, attempt
 
 
-def first_decodable(draw, runtime, dead=(), first_attempt: int = 0, max_attempts: int = 1000,
-                    failure: str = "no draw can be decoded"):
+def first_decodable(
+    draw, runtime, dead=(), first_attempt: int = 0, max_attempts: int = 1000, failure: str = "no draw can be decoded"
+):
     """The redraw rule, once: the first ``draw(attempt)`` (a tuple of arrays, its last one the times
     or rates, set to inf for the ``dead`` workers) whose ``runtime(*draw)`` is finite, and the
     attempt; ValueError(``failure``) after ``max_attempts`` draws."""
@@ -88,7 +114,11 @@ def first_decodable(draw, runtime, dead=(), first_attempt: int = 0, max_attempts
 def decodable_parts(model, workers: int, seed: int, iteration: int, runtime, max_attempts: int = 1000):
     """:func:`decodable_times` for the general model: the first (a, b) of iteration k whose
     ``runtime(a, b)`` is finite, and the attempt."""
-    return first_decodable(lambda k: iteration_parts(model, workers, seed, iteration, k), runtime,
-                           max_attempts=max_attempts, failure=f"iteration {iteration}: none of {max_attempts} "
-                           "draws of T can be decoded (too many workers never answer): the scheme cannot run "
-                           "under this law")
+    return first_decodable(
+        lambda k: iteration_parts(model, workers, seed, iteration, k),
+        runtime,
+        max_attempts=max_attempts,
+        failure=f"iteration {iteration}: none of {max_attempts} "
+        "draws of T can be decoded (too many workers never answer): the scheme cannot run "
+        "under this law",
+    )

@@ -21,8 +21,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["equal_shares", "cyclic_shares", "check_subset_sizes", "unequal_sizes", "cumulative_work", "ready_times", "order_decode", "decode_times",
-           "runtime_samples", "ready_at"]
+__all__ = [
+    "equal_shares",
+    "cyclic_shares",
+    "check_subset_sizes",
+    "unequal_sizes",
+    "cumulative_work",
+    "ready_times",
+    "order_decode",
+    "decode_times",
+    "runtime_samples",
+    "ready_at",
+]
 
 
 def equal_shares(workers: int) -> np.ndarray:
@@ -40,8 +50,9 @@ def check_subset_sizes(sizes, workers: int):
     except (TypeError, ValueError):
         raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1, got {sizes!r}") from None
     if d.shape != (workers,) or not np.all(np.isfinite(d)) or np.any(d < 0) or abs(d.sum() - 1.0) > 1e-9:
-        raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1 (one per data subset), "
-                         f"got {sizes!r}")
+        raise ValueError(
+            f"subset_sizes must be {workers} numbers >= 0 summing to 1 (one per data subset), got {sizes!r}"
+        )
     return d / d.sum()
 
 
@@ -57,7 +68,7 @@ def cyclic_shares(sizes) -> np.ndarray:
     placement with subset sizes d (docs/model.md, "Unequal subsets"); d_k = 1/N gives j + 1."""
     d = np.asarray(sizes, dtype=float)
     n = d.size
-    windows = np.stack([np.roll(d, -i) for i in range(n)], axis=1)   # windows[n, i] = d_{(n+i) mod N}
+    windows = np.stack([np.roll(d, -i) for i in range(n)], axis=1)  # windows[n, i] = d_{(n+i) mod N}
     return n * np.cumsum(windows, axis=1)
 
 

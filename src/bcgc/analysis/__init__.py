@@ -22,10 +22,28 @@ from .montecarlo import monte_carlo, oracle_samples, runtime_quantiles
 from .result import Evaluation, summarize
 
 __all__ = [
-    "OrderStatMax", "completion_probability_exact", "expected_runtime_exact", "tail_probability_and_gradient",
-    "InexactQuadrature", "mean_is_finite", "monte_carlo", "oracle_samples", "runtime_quantiles", "Evaluation", "summarize", "evaluate",
-    "evaluate_runtime", "can_evaluate_exactly", "general_monte_carlo", "general_runtime", "has_fixed_cost",
-    "needs_general", "oracle_affine_samples", "use_exact", "EVALUATION_METHODS", "EXACT_MAX_WORKERS",
+    "OrderStatMax",
+    "completion_probability_exact",
+    "expected_runtime_exact",
+    "tail_probability_and_gradient",
+    "InexactQuadrature",
+    "mean_is_finite",
+    "monte_carlo",
+    "oracle_samples",
+    "runtime_quantiles",
+    "Evaluation",
+    "summarize",
+    "evaluate",
+    "evaluate_runtime",
+    "can_evaluate_exactly",
+    "general_monte_carlo",
+    "general_runtime",
+    "has_fixed_cost",
+    "needs_general",
+    "oracle_affine_samples",
+    "use_exact",
+    "EVALUATION_METHODS",
+    "EXACT_MAX_WORKERS",
 ]
 
 #: Above this many workers "auto" evaluation uses Monte Carlo: the exact walk costs O(N^3) per
@@ -48,13 +66,16 @@ def use_exact(model, workers: int, method: str = "auto", max_workers: float = EX
         raise ValueError(f"evaluation method must be one of {', '.join(EVALUATION_METHODS)}, got {method!r}")
     possible = can_evaluate_exactly(model, workers)
     if method == "exact" and not possible:
-        raise ValueError(f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
-                         "use Monte Carlo evaluation (--evaluation monte-carlo)")
+        raise ValueError(
+            f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
+            "use Monte Carlo evaluation (--evaluation monte-carlo)"
+        )
     return method == "exact" or (method == "auto" and possible and workers <= max_workers)
 
 
-def evaluate_runtime(model, workers: int, runtime: OrderStatMax, deadline=None,
-                     method: str = "auto", samples: int = 200_000, seed=0) -> Evaluation:
+def evaluate_runtime(
+    model, workers: int, runtime: OrderStatMax, deadline=None, method: str = "auto", samples: int = 200_000, seed=0
+) -> Evaluation:
     """Evaluate a max-of-order-statistics runtime; ``method`` is auto, exact or monte-carlo.
 
     Under "auto" an exact E[τ] whose quadrature cannot reach its accuracy falls back to Monte Carlo
@@ -65,8 +86,10 @@ def evaluate_runtime(model, workers: int, runtime: OrderStatMax, deadline=None,
             mean = expected_runtime_exact(model, workers, runtime)
         except InexactQuadrature as exc:
             if method == "exact":
-                raise ValueError(f"exact evaluation cannot reach its accuracy for {model.spec!r}: {exc}; "
-                                 "use Monte Carlo evaluation (--evaluation monte-carlo)") from None
+                raise ValueError(
+                    f"exact evaluation cannot reach its accuracy for {model.spec!r}: {exc}; "
+                    "use Monte Carlo evaluation (--evaluation monte-carlo)"
+                ) from None
             ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
             return replace(ev, note=f"exact quadrature declined ({exc}): Monte Carlo instead")
         prob = None
@@ -76,13 +99,18 @@ def evaluate_runtime(model, workers: int, runtime: OrderStatMax, deadline=None,
         return Evaluation(mean, None, prob, None, deadline, "exact", note)
     ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
     if model.iid and np.isfinite(ev.expected_runtime) and not mean_is_finite(model, runtime.chain()[1])[0]:
-        return replace(ev, expected_runtime=math.inf, expected_runtime_stderr=None,
-                       note=mean_is_finite(model, runtime.chain()[1])[1])
+        return replace(
+            ev,
+            expected_runtime=math.inf,
+            expected_runtime_stderr=None,
+            note=mean_is_finite(model, runtime.chain()[1])[1],
+        )
     return ev
 
 
-def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
-             samples: int = 200_000, seed=0, subset_sizes=None) -> Evaluation:
+def evaluate(
+    model, workers: int, blocks, deadline=None, method: str = "auto", samples: int = 200_000, seed=0, subset_sizes=None
+) -> Evaluation:
     """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (equation (2); docs/algorithms.md).
 
     ``blocks`` are the N block sizes (any non-negative numbers summing to L > 0; integers for a
@@ -105,8 +133,10 @@ def evaluate(model, workers: int, blocks, deadline=None, method: str = "auto",
         seed = streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION)
     if needs_general(model, check_subset_sizes(subset_sizes, workers)):
         if method == "exact":
-            raise ValueError(f"exact evaluation needs formula (2): no fixed cost and equal subsets, got {model.spec!r}"
-                             + ("" if subset_sizes is None else " with unequal subset_sizes")
-                             + "; use Monte Carlo evaluation (--evaluation monte-carlo)")
+            raise ValueError(
+                f"exact evaluation needs formula (2): no fixed cost and equal subsets, got {model.spec!r}"
+                + ("" if subset_sizes is None else " with unequal subset_sizes")
+                + "; use Monte Carlo evaluation (--evaluation monte-carlo)"
+            )
         return general_monte_carlo(model, workers, x, subset_sizes, samples, seed, deadline)
     return evaluate_runtime(model, workers, OrderStatMax.from_blocks(x), deadline, method, samples, seed)

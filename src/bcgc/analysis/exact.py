@@ -54,8 +54,8 @@ def _walk(survival: np.ndarray, max_above: np.ndarray, n: int) -> tuple[float, f
         if live.size == 0:
             return 0.0, 1.0
         lo = int(live[0])
-        new = mass[lo: top + 1] @ _thinning(logc, lo, top, q)
-        killed += float(new[m + 1:].sum())
+        new = mass[lo : top + 1] @ _thinning(logc, lo, top, q)
+        killed += float(new[m + 1 :].sum())
         mass = new[: m + 1]
         top, prev = int(m), s_u
     return float(mass.sum()), killed
@@ -71,7 +71,7 @@ def _thinning(logc, lo, top, q):
     r = np.arange(lo, top + 1)[:, None]
     rp = np.arange(top + 1)[None, :]
     with np.errstate(invalid="ignore"):
-        logp = logc[lo: top + 1, : top + 1] + rp * math.log(q) + (r - rp) * math.log1p(-q)
+        logp = logc[lo : top + 1, : top + 1] + rp * math.log(q) + (r - rp) * math.log1p(-q)
     return np.exp(logp)
 
 
@@ -93,7 +93,7 @@ def _walk_gradient(survival: np.ndarray, max_above: np.ndarray, n: int):
         steps.append((mass[: top + 1].copy(), top, q, int(m)))
         qs.append(q)
         new = mass[: top + 1] @ _thinning(logc, 0, top, q)
-        killed += float(new[m + 1:].sum())
+        killed += float(new[m + 1 :].sum())
         mass = new[: m + 1]
         top, prev = int(m), s_u
     g = np.zeros(len(steps))
@@ -103,8 +103,8 @@ def _walk_gradient(survival: np.ndarray, max_above: np.ndarray, n: int):
         kpad = np.ones(tprev + 1)
         kpad[: m + 1] = k
         if tprev > 0:
-            b = _thinning(logc, 0, tprev - 1, q) @ kpad[:tprev]          # Σ_r' b_{r-1}(r') kpad[r'], r = 1..top
-            b_shift = _thinning(logc, 0, tprev - 1, q) @ kpad[1: tprev + 1]  # Σ_r' b_{r-1}(r') kpad[r'+1]
+            b = _thinning(logc, 0, tprev - 1, q) @ kpad[:tprev]  # Σ_r' b_{r-1}(r') kpad[r'], r = 1..top
+            b_shift = _thinning(logc, 0, tprev - 1, q) @ kpad[1 : tprev + 1]  # Σ_r' b_{r-1}(r') kpad[r'+1]
             r = np.arange(1, tprev + 1)
             g[i] = float(mprev[1:] @ (r * (b_shift - b)))
         k = _thinning(logc, 0, tprev, q) @ kpad
@@ -128,7 +128,7 @@ def tail_probability_and_gradient(law, workers: int, blocks, t: float) -> tuple[
         hazard = np.where(sf > 0, np.asarray(law.pdf(u), dtype=float) / np.where(sf > 0, sf, 1.0), 0.0)
     gq = g * qs
     dc = np.zeros(workers)
-    dc[levels] = hazard * (gq - np.concatenate([gq[1:], [0.0]])) * t / coefs ** 2
+    dc[levels] = hazard * (gq - np.concatenate([gq[1:], [0.0]])) * t / coefs**2
     c = normalized_load(x)
     # c_s = Σ_{j≤s} (j+1) x_j / Σx  ⇒  ∂c_s/∂x_j = ((j+1) 1{j≤s} - c_s) / Σx
     grad = ((np.arange(workers) + 1.0) * np.cumsum(dc[::-1])[::-1] - float(dc @ c)) / total

@@ -29,8 +29,8 @@ __all__ = ["expected_runtime_exact", "mean_is_finite", "InexactQuadrature", "RTO
 
 #: relative accuracy an exact E[τ] must reach (quadrature error estimate included)
 RTOL = 1e-8
-_EDGE = 1e-17          # probability left outside [t_0, t_1] by the term quantiles
-_U_MAX = 700.0         # e^u stays finite
+_EDGE = 1e-17  # probability left outside [t_0, t_1] by the term quantiles
+_U_MAX = 700.0  # e^u stays finite
 
 
 class InexactQuadrature(ArithmeticError):
@@ -44,8 +44,10 @@ def mean_is_finite(law, levels) -> tuple[bool, str]:
     alpha = float(getattr(law, "tail_index", math.inf))
     m = int(np.min(levels))
     if (m + 1) * alpha <= 1:
-        return False, (f"E[τ] is infinite: the tail P(T > t) ~ t^-{alpha:g} makes the term at level {m} "
-                       f"heavy ((level + 1)·{alpha:g} = {(m + 1) * alpha:g} ≤ 1)")
+        return False, (
+            f"E[τ] is infinite: the tail P(T > t) ~ t^-{alpha:g} makes the term at level {m} "
+            f"heavy ((level + 1)·{alpha:g} = {(m + 1) * alpha:g} ≤ 1)"
+        )
     return True, ""
 
 
@@ -125,8 +127,8 @@ def _extend_tail(law, levels, f, u0, u1, val, err):
     rest = f(u1)
     if rest > 1e-3 * RTOL * max(val, 1e-300):
         if not math.isfinite(alpha):
-            return val, err + rest * width          # an unresolved light tail: counted as error
+            return val, err + rest * width  # an unresolved light tail: counted as error
         beta = (int(np.min(levels)) + 1) * alpha
-        val += rest / (beta - 1.0)                   # ∫_t^∞ C s^-β ds = t·P(τ > t)/(β - 1)
-        err += 1e-3 * rest / (beta - 1.0)            # the next-order terms of the power tail
+        val += rest / (beta - 1.0)  # ∫_t^∞ C s^-β ds = t·P(τ > t)/(β - 1)
+        err += 1e-3 * rest / (beta - 1.0)  # the next-order terms of the power tail
     return val, err

@@ -41,8 +41,16 @@ def general_runtime(x, fixed, rate, subset_sizes=None) -> np.ndarray:
     return runtime_samples(x, fixed, rate, shares)
 
 
-def general_monte_carlo(model, workers: int, x, subset_sizes=None, samples: int = 200_000, seed=None,
-                        deadline=None, chunk_values: int = 4_000_000) -> Evaluation:
+def general_monte_carlo(
+    model,
+    workers: int,
+    x,
+    subset_sizes=None,
+    samples: int = 200_000,
+    seed=None,
+    deadline=None,
+    chunk_values: int = 4_000_000,
+) -> Evaluation:
     """E[τ] and P(τ ≤ deadline) with standard errors from ``samples`` draws of (a, b), in chunks
     of about ``chunk_values`` numbers (same seed, same numbers). Method "monte-carlo"."""
     rng = V.as_rng(seed)

@@ -13,8 +13,15 @@ from .result import Evaluation, summarize
 __all__ = ["monte_carlo", "oracle_samples", "runtime_quantiles"]
 
 
-def monte_carlo(model, workers: int, runtime_fn, samples: int, seed=None, deadline: float | None = None,
-                chunk_values: int = 2_000_000) -> Evaluation:
+def monte_carlo(
+    model,
+    workers: int,
+    runtime_fn,
+    samples: int,
+    seed=None,
+    deadline: float | None = None,
+    chunk_values: int = 2_000_000,
+) -> Evaluation:
     """Estimate E[τ] and P(τ ≤ deadline) with ``runtime_fn(Td) -> τ`` on descending-sorted draws.
 
     Draws are made in chunks of about ``chunk_values`` numbers (same seed, same numbers for a given

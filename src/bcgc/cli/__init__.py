@@ -26,8 +26,10 @@ from . import design_cmds, fit_cmd, recommend_cmd, run_cmds
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="bcgc", description="Block coordinate gradient coding: design, evaluate, compare, "
-                                              "simulate, train, reproduce.")
+    parser = Parser(
+        prog="bcgc",
+        description="Block coordinate gradient coding: design, evaluate, compare, simulate, train, reproduce.",
+    )
     parser.add_argument("--version", action="version", version=f"bcgc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in MODULES:
@@ -102,8 +104,8 @@ def main(argv=None) -> int:
     try:
         print(json.dumps(result, allow_nan=False) if isinstance(result, dict) else result)
         sys.stdout.flush()
-    except BrokenPipeError:   # `bcgc ... | head`: the reader left; no traceback
-        sys.stdout = open(os.devnull, "w")   # the interpreter's final flush must not fail again
+    except BrokenPipeError:  # `bcgc ... | head`: the reader left; no traceback
+        sys.stdout = open(os.devnull, "w")  # the interpreter's final flush must not fail again
     return 0
 
 

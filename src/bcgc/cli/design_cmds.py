@@ -8,12 +8,12 @@ from .. import _validate as V
 from .. import report
 from .._args import UsageError, fraction_list, int_list, whole
 from ..analysis import EVALUATION_METHODS, evaluate
-from ..peers.compare_links import evaluate_links
 from ..design import design
 from ..design.document import load_design
-from ..peers.holdout import compare_holdout
 from ..links import links
 from ..peers import compare
+from ..peers.compare_links import evaluate_links
+from ..peers.holdout import compare_holdout
 from ..scheme import BlockScheme
 from .options import (
     common,
@@ -36,14 +36,22 @@ def register(sub) -> dict:
     e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks")
     common(e, from_design=True)
     given = e.add_mutually_exclusive_group(required=True)
-    given.add_argument("--blocks", "-x", type=int_list("--blocks"),
-                       help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L")
+    given.add_argument(
+        "--blocks", "-x", type=int_list("--blocks"), help="x_0,x_1,...,x_{N-1}: coordinates per level, summing to L"
+    )
     design_file(given)
-    e.add_argument("--subset-sizes", type=fraction_list("--subset-sizes"),
-                   help="d_0,...,d_{N-1}: the data fraction of each subset (default: equal, 1/N, or the design "
-                        "document's); unequal subsets are evaluated by Monte Carlo (docs/model.md, unequal subsets)")
-    e.add_argument("--evaluation", choices=EVALUATION_METHODS, default="auto",
-                   help="exact for i.i.d. named laws when possible (auto), or force one")
+    e.add_argument(
+        "--subset-sizes",
+        type=fraction_list("--subset-sizes"),
+        help="d_0,...,d_{N-1}: the data fraction of each subset (default: equal, 1/N, or the design "
+        "document's); unequal subsets are evaluated by Monte Carlo (docs/model.md, unequal subsets)",
+    )
+    e.add_argument(
+        "--evaluation",
+        choices=EVALUATION_METHODS,
+        default="auto",
+        help="exact for i.i.d. named laws when possible (auto), or force one",
+    )
     e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
     link_options(e)
     c = sub.add_parser("compare", help="BCGC, bcgc_mm and every peer scheme side by side")
@@ -51,22 +59,44 @@ def register(sub) -> dict:
     c.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=100_000, help="Monte Carlo draws")
     link_options(c)
     design_file(c, "pin the bcgc row to this design document's blocks (and subset sizes) instead of designing")
-    c.add_argument("--holdout", type=fraction("--holdout"), metavar="F",
-                   help="with a trace law: design and tune on the first 1-F of its rows, evaluate every scheme "
-                        "on the remaining F (out of sample, docs/traces.md)")
-    c.add_argument("--folds", type=whole("--folds", 2, V.MAX_SAMPLES), metavar="K",
-                   help="with --holdout: choose BCGC's design procedure (uncoded, one level, optimal) by K-fold "
-                        "cross-validation over the design rows (default: leave-one-out up to 10 design rows, 10 "
-                        "folds up to 100, none above; docs/traces.md)")
-    c.add_argument("--no-mm", action="store_true",
-                   help="leave out the bcgc_mm row (its design search takes seconds at N = 20, minutes at N = 256)")
+    c.add_argument(
+        "--holdout",
+        type=fraction("--holdout"),
+        metavar="F",
+        help="with a trace law: design and tune on the first 1-F of its rows, evaluate every scheme "
+        "on the remaining F (out of sample, docs/traces.md)",
+    )
+    c.add_argument(
+        "--folds",
+        type=whole("--folds", 2, V.MAX_SAMPLES),
+        metavar="K",
+        help="with --holdout: choose BCGC's design procedure (uncoded, one level, optimal) by K-fold "
+        "cross-validation over the design rows (default: leave-one-out up to 10 design rows, 10 "
+        "folds up to 100, none above; docs/traces.md)",
+    )
+    c.add_argument(
+        "--no-mm",
+        action="store_true",
+        help="leave out the bcgc_mm row (its design search takes seconds at N = 20, minutes at N = 256)",
+    )
 
 
 def run_design(a):
     need_coords(a)
-    r = design(a.model, a.workers, a.coords, objective=a.objective, deadline=a.deadline, method=a.method,
-               tolerate=a.tolerate, allowed_levels=a.allowed_levels, samples=a.samples, seed=a.seed,
-               allocate=not a.equal_subsets, **link_args(a))
+    r = design(
+        a.model,
+        a.workers,
+        a.coords,
+        objective=a.objective,
+        deadline=a.deadline,
+        method=a.method,
+        tolerate=a.tolerate,
+        allowed_levels=a.allowed_levels,
+        samples=a.samples,
+        seed=a.seed,
+        allocate=not a.equal_subsets,
+        **link_args(a),
+    )
     if not a.json:
         return report.render_design(r)
     return report.design_json(r, BlockScheme(r.blocks, a.workers, seed=a.seed, subset_sizes=r.subset_sizes))
@@ -90,11 +120,20 @@ def run_evaluate(a):
     if not net.free and a.evaluation == "exact":
         raise UsageError("--evaluation exact is not available under links (Monte Carlo on the link recursion)")
     if net.free:
-        ev = evaluate(a.model, a.workers, x, deadline=a.deadline, method=a.evaluation, samples=a.samples,
-                      seed=a.seed, subset_sizes=sizes)
+        ev = evaluate(
+            a.model,
+            a.workers,
+            x,
+            deadline=a.deadline,
+            method=a.evaluation,
+            samples=a.samples,
+            seed=a.seed,
+            subset_sizes=sizes,
+        )
     else:
-        ev = evaluate_links(a.model, a.workers, x, net, deadline=a.deadline, method=a.evaluation,
-                            samples=a.samples, seed=a.seed)
+        ev = evaluate_links(
+            a.model, a.workers, x, net, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed
+        )
     if a.json:
         return {**report.evaluation_json(ev, a.model, x), "links": report.as_json(net.as_dict())}
     return report.render_evaluation(ev, a.model, x) + ("" if net.free else f"\n  links: {net.describe()}")
@@ -110,13 +149,33 @@ def run_compare(a):
     if a.holdout is None and a.folds is not None:
         raise UsageError("--folds needs --holdout (it cross-validates the design over the design rows)")
     if a.holdout is None:
-        rows = compare(a.model, a.workers, a.coords, deadline=a.deadline, samples=a.samples, seed=a.seed,
-                       bcgc_blocks=blocks, bcgc_subset_sizes=sizes, mm=not a.no_mm, **link_args(a))
+        rows = compare(
+            a.model,
+            a.workers,
+            a.coords,
+            deadline=a.deadline,
+            samples=a.samples,
+            seed=a.seed,
+            bcgc_blocks=blocks,
+            bcgc_subset_sizes=sizes,
+            mm=not a.no_mm,
+            **link_args(a),
+        )
         return report.compare_json(rows) if a.json else report.render_compare(rows)
     if not links(**link_args(a)).free:
         raise UsageError("--holdout works with free communication only (for now): drop --bandwidth/--latency/--ingress")
-    rows, split = compare_holdout(a.model, a.workers, a.coords, a.holdout, deadline=a.deadline, samples=a.samples,
-                                  seed=a.seed, bcgc_blocks=blocks, bcgc_subset_sizes=sizes, folds=a.folds)
+    rows, split = compare_holdout(
+        a.model,
+        a.workers,
+        a.coords,
+        a.holdout,
+        deadline=a.deadline,
+        samples=a.samples,
+        seed=a.seed,
+        bcgc_blocks=blocks,
+        bcgc_subset_sizes=sizes,
+        folds=a.folds,
+    )
     if a.json:
         return {**report.compare_json(rows), "holdout": split.as_json()}
     return split.describe + "\n" + report.render_compare(rows)
@@ -132,15 +191,19 @@ def _document(a):
     if a.model is None:
         a.model = doc.law()
     made = doc.raw.get("links") or {}
-    made = {"bandwidth": math.inf if made.get("bandwidth") is None else float(made["bandwidth"]),
-            "latency": float(made.get("latency") or 0.0),
-            "ingress": None if made.get("ingress") is None else float(made["ingress"])}
+    made = {
+        "bandwidth": math.inf if made.get("bandwidth") is None else float(made["bandwidth"]),
+        "latency": float(made.get("latency") or 0.0),
+        "ingress": None if made.get("ingress") is None else float(made["ingress"]),
+    }
     given = link_args(a)
     if given == {"bandwidth": math.inf, "latency": 0.0, "ingress": None}:
         a.bandwidth, a.latency, a.ingress = made["bandwidth"], made["latency"], made["ingress"]
     elif given != made:
-        raise UsageError(f"--design {a.design}: the design was made for the links {made}, but "
-                         f"--bandwidth/--latency/--ingress give {given}; drop them to use the document's")
+        raise UsageError(
+            f"--design {a.design}: the design was made for the links {made}, but "
+            f"--bandwidth/--latency/--ingress give {given}; drop them to use the document's"
+        )
     return doc
 
 

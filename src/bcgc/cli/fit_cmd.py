@@ -26,6 +26,7 @@ def _nonnegative(name):
         if not (math.isfinite(value) and value >= 0):
             raise UsageError(f"{name} must be a finite number >= 0, got {text!r}")
         return value
+
     return conv
 
 
@@ -41,20 +42,43 @@ def _level(text):
 
 def register(sub) -> None:
     p = sub.add_parser("fit", help="fit a straggler law to traces or a training log; print its --model text")
-    p.add_argument("traces", nargs="*", metavar="TRACE.csv",
-                   help="trace files (one row per iteration, one column per worker, '#' comments) or shipped "
-                        "traces trace:name=NAME (docs/traces.md)")
-    p.add_argument("--loads", type=_loads, help="the load w of each trace, in order (one must be 0): "
-                   "fit the fixed-cost law T(w) = a + b·w, e.g. --loads 0,1 A.csv B.csv")
-    p.add_argument("--log", metavar="RUN.jsonl", help="fit the observations of a training log "
-                   "(bcgc train --log); cancelled workers are censored observations")
-    p.add_argument("--alpha", type=_level, default=0.01,
-                   help="level of the Kruskal-Wallis test of persistent differences between workers")
-    p.add_argument("--fixed", choices=("empirical", "named"), default="empirical",
-                   help="with --loads: the law of the fixed cost a, the load-0 times themselves "
-                        "(empirical) or the named family of smallest AIC")
-    p.add_argument("--predict", type=_nonnegative("--predict"), metavar="W",
-                   help="also give the 1st..99th percentiles of one worker's time at load W")
+    p.add_argument(
+        "traces",
+        nargs="*",
+        metavar="TRACE.csv",
+        help="trace files (one row per iteration, one column per worker, '#' comments) or shipped "
+        "traces trace:name=NAME (docs/traces.md)",
+    )
+    p.add_argument(
+        "--loads",
+        type=_loads,
+        help="the load w of each trace, in order (one must be 0): "
+        "fit the fixed-cost law T(w) = a + b·w, e.g. --loads 0,1 A.csv B.csv",
+    )
+    p.add_argument(
+        "--log",
+        metavar="RUN.jsonl",
+        help="fit the observations of a training log (bcgc train --log); cancelled workers are censored observations",
+    )
+    p.add_argument(
+        "--alpha",
+        type=_level,
+        default=0.01,
+        help="level of the Kruskal-Wallis test of persistent differences between workers",
+    )
+    p.add_argument(
+        "--fixed",
+        choices=("empirical", "named"),
+        default="empirical",
+        help="with --loads: the law of the fixed cost a, the load-0 times themselves "
+        "(empirical) or the named family of smallest AIC",
+    )
+    p.add_argument(
+        "--predict",
+        type=_nonnegative("--predict"),
+        metavar="W",
+        help="also give the 1st..99th percentiles of one worker's time at load W",
+    )
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
 
@@ -67,7 +91,7 @@ def _paths(traces) -> list[str]:
 
 
 def _fit(a):
-    from ..fitting import fit_log, fit_loads, fit_trace, read_log
+    from ..fitting import fit_loads, fit_log, fit_trace, read_log
     from ..stragglers import read_trace
 
     a.traces = _paths(a.traces)
@@ -124,8 +148,10 @@ def _test_line(t) -> str:
     if t.get("p_value") is None:
         return f"  persistence: not tested ({t.get('why', '')})"
     verdict = "workers differ persistently" if t["differ"] else "no persistent difference"
-    return (f"  persistence (Kruskal-Wallis across workers): H = {t['statistic']:.2f}, p = {t['p_value']:.3g} "
-            f"-> {verdict} at level {t['alpha']:g}")
+    return (
+        f"  persistence (Kruskal-Wallis across workers): H = {t['statistic']:.2f}, p = {t['p_value']:.3g} "
+        f"-> {verdict} at level {t['alpha']:g}"
+    )
 
 
 def _text(out) -> str:
@@ -134,23 +160,33 @@ def _text(out) -> str:
         lines.append(f"fixed cost a: {out['a']}; b's family by AIC of the convolution likelihood:")
         lines += _families(out["families"])
         lines += [f"  KS distance {f['ks']:.4f}  load {f['load']:g}  {f['path']}" for f in out["files"]]
-        lines += [f"  independence of a and b: Spearman rho of per-worker medians, load 0 vs {r['load']:g}: "
-                  f"{r['spearman_rho']:.3f} (p = {r['p_value']:.3g})" for r in out["independence"]["results"]]
+        lines += [
+            f"  independence of a and b: Spearman rho of per-worker medians, load 0 vs {r['load']:g}: "
+            f"{r['spearman_rho']:.3f} (p = {r['p_value']:.3g})"
+            for r in out["independence"]["results"]
+        ]
     else:
-        what = (f"{out['rows']} rows x {out['workers']} workers" if out["kind"] == "trace" else
-                f"{out['observations']} observations ({out['censored']} censored), {out['workers']} workers")
+        what = (
+            f"{out['rows']} rows x {out['workers']} workers"
+            if out["kind"] == "trace"
+            else f"{out['observations']} observations ({out['censored']} censored), {out['workers']} workers"
+        )
         lines.append(f"{out['path']}: {what}")
         lines += _families(out["families"])
         lines.append(_test_line(out["persistence"]))
         if out.get("per_worker"):
             pw = out["per_worker"]
-            lines.append(f"  per-worker {pw['family']} laws: total AIC {pw['aic']:.2f} "
-                         f"({'chosen' if pw.get('chosen') else 'not better than the pooled law'})")
+            lines.append(
+                f"  per-worker {pw['family']} laws: total AIC {pw['aic']:.2f} "
+                f"({'chosen' if pw.get('chosen') else 'not better than the pooled law'})"
+            )
         lines.append(f"  KS distance {out['ks']:.4f}")
     if "predicted_quantiles" in out:
         q = out["predicted_quantiles"]
-        lines.append(f"predicted at load {out['predict_load']:g}: p10 {q[9]:.4g}, p50 {q[49]:.4g}, p90 {q[89]:.4g}, "
-                     f"p99 {q[98]:.4g}")
+        lines.append(
+            f"predicted at load {out['predict_load']:g}: p10 {q[9]:.4g}, p50 {q[49]:.4g}, p90 {q[89]:.4g}, "
+            f"p99 {q[98]:.4g}"
+        )
     lines.append(f"--model {out['model']}")
     return "\n".join(lines)
 

@@ -12,10 +12,20 @@ from ..problems import DATASETS, PROBLEMS
 
 
 def workers_and_model(p, model_required=True, model_help="", workers_required=True):
-    p.add_argument("--workers", "-N", required=workers_required, type=whole("--workers", 1),
-                   help="number of workers N (>= 1)" + ("" if workers_required else "; default: the --design document's"))
-    p.add_argument("--model", "-m", required=model_required, type=model,
-                   help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)" + model_help)
+    p.add_argument(
+        "--workers",
+        "-N",
+        required=workers_required,
+        type=whole("--workers", 1),
+        help="number of workers N (>= 1)" + ("" if workers_required else "; default: the --design document's"),
+    )
+    p.add_argument(
+        "--model",
+        "-m",
+        required=model_required,
+        type=model,
+        help="straggler law, e.g. shifted-exponential:shift=1,rate=1 (see docs/model.md)" + model_help,
+    )
 
 
 def output(p, seed_help="seed of every random draw"):
@@ -25,8 +35,12 @@ def output(p, seed_help="seed of every random draw"):
 
 def common(p, from_design=False):
     """N, the law, L, a deadline, seed and --json; ``from_design``: N and the law may come from --design."""
-    workers_and_model(p, model_required=not from_design, workers_required=not from_design,
-                      model_help="; default: the --design document's" if from_design else "")
+    workers_and_model(
+        p,
+        model_required=not from_design,
+        workers_required=not from_design,
+        model_help="; default: the --design document's" if from_design else "",
+    )
     p.add_argument("--coords", "-L", type=whole("--coords", 1), help="number of coordinates L (>= 1)")
     p.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for P(τ ≤ t), in the unit of T")
     output(p)
@@ -49,18 +63,30 @@ def _link_number(name, low, high, allow_inf=False, zero=False):
             span = f"{'[' if zero else '('}{low:g}, {'inf]' if allow_inf else f'{high:g}]'}"
             raise UsageError(f"{name} must be a number in {span}, got {text!r}")
         return value
+
     return conv
 
 
 def link_options(p):
     """--bandwidth, --latency, --ingress: upload links (docs/model.md, "Communication: upload links")."""
-    p.add_argument("--bandwidth", "-B", type=_link_number("--bandwidth", MIN_BANDWIDTH, math.inf, allow_inf=True),
-                   default=math.inf, help="each worker's upload bandwidth B, coordinates per unit of T (inf: free)")
-    p.add_argument("--latency", type=_link_number("--latency", 0.0, MAX_LATENCY, zero=True), default=0.0,
-                   help="latency λ of every message, in the unit of T")
-    p.add_argument("--ingress", type=_link_number("--ingress", MIN_BANDWIDTH, 1e300),
-                   help="bandwidth B_m of a master ingress shared by all uploads, coordinates per unit of T "
-                        "(FIFO; default: none)")
+    p.add_argument(
+        "--bandwidth",
+        "-B",
+        type=_link_number("--bandwidth", MIN_BANDWIDTH, math.inf, allow_inf=True),
+        default=math.inf,
+        help="each worker's upload bandwidth B, coordinates per unit of T (inf: free)",
+    )
+    p.add_argument(
+        "--latency",
+        type=_link_number("--latency", 0.0, MAX_LATENCY, zero=True),
+        default=0.0,
+        help="latency λ of every message, in the unit of T",
+    )
+    p.add_argument(
+        "--ingress",
+        type=_link_number("--ingress", MIN_BANDWIDTH, 1e300),
+        help="bandwidth B_m of a master ingress shared by all uploads, coordinates per unit of T (FIFO; default: none)",
+    )
 
 
 def link_args(a) -> dict:
@@ -68,16 +94,41 @@ def link_args(a) -> dict:
 
 
 def design_options(p, samples_help="draws of T for sample-based methods"):
-    p.add_argument("--objective", choices=OBJECTIVES, default="runtime",
-                   help="minimise E[τ] (runtime) or maximise P(τ ≤ deadline) (deadline)")
-    p.add_argument("--method", choices=list(METHODS), default="optimal", help="design method (docs/algorithms.md, which method when)")
-    p.add_argument("--tolerate", "-f", type=whole("--tolerate", 0), default=0,
-                   help="full stragglers to tolerate: x_s = 0 for s < f")
-    p.add_argument("--allowed-levels", type=int_list("--allowed-levels"), help="only these levels may be used, e.g. 0,2,5 (default: all)")
-    p.add_argument("--samples", type=whole("--samples", 10, V.MAX_SAMPLES), help=samples_help + " (default: 1000 for the runtime, 20000 for a deadline)")
-    p.add_argument("--equal-subsets", action="store_true",
-                   help="keep equal data subsets (default: for workers that differ, the optimal method also "
-                        "chooses the subset sizes; docs/model.md, unequal subsets)")
+    p.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="runtime",
+        help="minimise E[τ] (runtime) or maximise P(τ ≤ deadline) (deadline)",
+    )
+    p.add_argument(
+        "--method",
+        choices=list(METHODS),
+        default="optimal",
+        help="design method (docs/algorithms.md, which method when)",
+    )
+    p.add_argument(
+        "--tolerate",
+        "-f",
+        type=whole("--tolerate", 0),
+        default=0,
+        help="full stragglers to tolerate: x_s = 0 for s < f",
+    )
+    p.add_argument(
+        "--allowed-levels",
+        type=int_list("--allowed-levels"),
+        help="only these levels may be used, e.g. 0,2,5 (default: all)",
+    )
+    p.add_argument(
+        "--samples",
+        type=whole("--samples", 10, V.MAX_SAMPLES),
+        help=samples_help + " (default: 1000 for the runtime, 20000 for a deadline)",
+    )
+    p.add_argument(
+        "--equal-subsets",
+        action="store_true",
+        help="keep equal data subsets (default: for workers that differ, the optimal method also "
+        "chooses the subset sizes; docs/model.md, unequal subsets)",
+    )
 
 
 def data_options(p):
@@ -85,20 +136,37 @@ def data_options(p):
         if text in DATASETS or os.path.isfile(text):
             return text
         why = "not a file" if os.path.exists(text) else "no such file"
-        raise UsageError(f"--dataset must be one of {', '.join(DATASETS)} or a data file (.npz, .csv, .svm), "
-                         f"got {text!r}: {why}")
+        raise UsageError(
+            f"--dataset must be one of {', '.join(DATASETS)} or a data file (.npz, .csv, .svm), got {text!r}: {why}"
+        )
 
-    p.add_argument("--problem", choices=list(PROBLEMS), default="least-squares",
-                   help="the model to train; logistic needs 2 classes (docs/problems.md)")
-    p.add_argument("--dataset", type=dataset, default="digits", help=f"{', '.join(DATASETS)}, or your file: .npz "
-                   "(arrays X, y), .csv (a label column), .svm/.svmlight/.libsvm (docs/problems.md)")
+    p.add_argument(
+        "--problem",
+        choices=list(PROBLEMS),
+        default="least-squares",
+        help="the model to train; logistic needs 2 classes (docs/problems.md)",
+    )
+    p.add_argument(
+        "--dataset",
+        type=dataset,
+        default="digits",
+        help=f"{', '.join(DATASETS)}, or your file: .npz "
+        "(arrays X, y), .csv (a label column), .svm/.svmlight/.libsvm (docs/problems.md)",
+    )
     p.add_argument("--label", metavar="NAME", help="the label column of a CSV file (default: the column 'label')")
     p.add_argument("--max-samples", type=whole("--max-samples", 1), help="keep a seeded subset of the data rows")
 
 
 def design_args(a) -> dict:
-    return {"objective": a.objective, "deadline": a.deadline, "method": a.method, "tolerate": a.tolerate,
-            "allowed_levels": a.allowed_levels, "samples": a.samples, "allocate": not a.equal_subsets}
+    return {
+        "objective": a.objective,
+        "deadline": a.deadline,
+        "method": a.method,
+        "tolerate": a.tolerate,
+        "allowed_levels": a.allowed_levels,
+        "samples": a.samples,
+        "allocate": not a.equal_subsets,
+    }
 
 
 def design_file(p, text="a design document (the output of bcgc design ... --json) instead of --blocks"):
@@ -114,6 +182,7 @@ def fraction(name):
         if not 0 < value < 1:
             raise UsageError(f"{name} must be a fraction in (0, 1), got {text!r}")
         return value
+
     return conv
 
 

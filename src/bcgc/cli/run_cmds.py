@@ -25,8 +25,12 @@ def register(sub) -> dict:
     r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
     r.add_argument("--out", default="reproduce", help="output folder")
     r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
-    r.add_argument("--traces", metavar="DIR", help="folder holding the frontier's trace files "
-                   "(lambda-sydney-b256-load1.000.csv, alibaba-pai-job1.csv); default: the ones shipped, if any")
+    r.add_argument(
+        "--traces",
+        metavar="DIR",
+        help="folder holding the frontier's trace files "
+        "(lambda-sydney-b256-load1.000.csv, alibaba-pai-job1.csv); default: the ones shipped, if any",
+    )
 
 
 def _cpus(text):
@@ -46,7 +50,9 @@ def _simulate_parser(sub):
     m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
     workers_and_model(m)
     data_options(m)
-    m.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=50, help="gradient steps")
+    m.add_argument(
+        "--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=50, help="gradient steps"
+    )
     m.add_argument("--scheme", choices=[*SCHEMES, "all"], default="all", help="scheme(s) to simulate")
     m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level")
     m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
@@ -60,49 +66,90 @@ def _train_parser(sub):
     from ..runtime import BACKENDS, MODES
 
     t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
-    workers_and_model(t, model_required=False, model_help="; the law the design assumes (default: the "
-                      "--stragglers law; required with replay or natural unless --adapt)")
+    workers_and_model(
+        t,
+        model_required=False,
+        model_help="; the law the design assumes (default: the "
+        "--stragglers law; required with replay or natural unless --adapt)",
+    )
     _experience_options(t)
     data_options(t)
-    t.add_argument("--features", type=whole("--features", 1, 100_000), help="dimension of the synthetic set "
-                   "(--dataset synthetic only; default: 64)")
-    t.add_argument("--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=20, help="gradient steps")
-    t.add_argument("--scheme", choices=[*RUNTIME_SCHEMES, "all"], default="all",
-                   help="scheme(s) to train (all: every one the design arguments allow: bcgc_mm and ucmmc need "
-                        "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)")
-    t.add_argument("--unit", type=positive("--unit", V.MAX_UNIT), default=0.2,
-                   help="seconds of one full-subset gradient under --emulate")
+    t.add_argument(
+        "--features",
+        type=whole("--features", 1, 100_000),
+        help="dimension of the synthetic set (--dataset synthetic only; default: 64)",
+    )
+    t.add_argument(
+        "--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=20, help="gradient steps"
+    )
+    t.add_argument(
+        "--scheme",
+        choices=[*RUNTIME_SCHEMES, "all"],
+        default="all",
+        help="scheme(s) to train (all: every one the design arguments allow: bcgc_mm and ucmmc need "
+        "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)",
+    )
+    t.add_argument(
+        "--unit",
+        type=positive("--unit", V.MAX_UNIT),
+        default=0.2,
+        help="seconds of one full-subset gradient under --emulate",
+    )
     how = t.add_mutually_exclusive_group()
-    for mode, text in zip(MODES[:2], ("sleep so block s is done at (a_n + b_n W_n(s)) · unit (the default)",
-                                      "real computation, stretched by the factor T_n")):
+    for mode, text in zip(
+        MODES[:2],
+        (
+            "sleep so block s is done at (a_n + b_n W_n(s)) · unit (the default)",
+            "real computation, stretched by the factor T_n",
+        ),
+    ):
         how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode, help=text)
     t.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     design_options(t, "draws of T for the design")
     design_file(t, "start the bcgc scheme with this design document's blocks instead of designing")
-    link_options(t)   # emulated per worker; --ingress is refused (run_train)
+    link_options(t)  # emulated per worker; --ingress is refused (run_train)
     t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
-    t.add_argument("--cpus-per-worker", type=_cpus, default=0.0,
-                   help="CPUs Ray reserves per worker: 0 lets workers share the cores of one machine, "
-                        "1 gives each worker a core of a cluster (docs/runtime.md)")
+    t.add_argument(
+        "--cpus-per-worker",
+        type=_cpus,
+        default=0.0,
+        help="CPUs Ray reserves per worker: 0 lets workers share the cores of one machine, "
+        "1 gives each worker a core of a cluster (docs/runtime.md)",
+    )
     t.add_argument("--log", type=output_file("--log"), help="write every iteration as a JSON line to this file")
-    t.add_argument("--plot", type=output_file("--plot"),
-                   help="write loss against wall-clock time per scheme to this PNG file")
+    t.add_argument(
+        "--plot", type=output_file("--plot"), help="write loss against wall-clock time per scheme to this PNG file"
+    )
     output(t)
     t.set_defaults(mode=MODES[0])
 
 
 def _experience_options(t):
     """--stragglers, --adapt, --window of ``bcgc train`` (docs/runtime.md)."""
-    t.add_argument("--stragglers", metavar="WHAT", help="what the workers experience: a straggler law (emulated, "
-                   "the default: --model), replay:path=F.csv[,fixed=P] or replay:name=NAME (a shipped trace) (worker n in "
-                   "iteration k takes F[k mod rows, n] "
-                   "/ median(F) · unit; P of it a fixed cost) or natural (no injected delay) (docs/runtime.md)")
-    t.add_argument("--adapt", nargs="?", const=5, metavar="K", type=whole("--adapt", 1, V.MAX_ITERATIONS),
-                   help="learn the law during the run: refit from the last --window iterations every K "
-                        "(default 5) and re-design when the predicted gain outweighs moving data (docs/runtime.md)")
-    t.add_argument("--window", type=whole("--window", 2, V.MAX_ITERATIONS), default=20,
-                   help="iterations the --adapt fit looks back on (default 20)")
+    t.add_argument(
+        "--stragglers",
+        metavar="WHAT",
+        help="what the workers experience: a straggler law (emulated, "
+        "the default: --model), replay:path=F.csv[,fixed=P] or replay:name=NAME (a shipped trace) (worker n in "
+        "iteration k takes F[k mod rows, n] "
+        "/ median(F) · unit; P of it a fixed cost) or natural (no injected delay) (docs/runtime.md)",
+    )
+    t.add_argument(
+        "--adapt",
+        nargs="?",
+        const=5,
+        metavar="K",
+        type=whole("--adapt", 1, V.MAX_ITERATIONS),
+        help="learn the law during the run: refit from the last --window iterations every K "
+        "(default 5) and re-design when the predicted gain outweighs moving data (docs/runtime.md)",
+    )
+    t.add_argument(
+        "--window",
+        type=whole("--window", 2, V.MAX_ITERATIONS),
+        default=20,
+        help="iterations the --adapt fit looks back on (default 20)",
+    )
 
 
 def run_simulate(a):
@@ -113,8 +160,16 @@ def run_simulate(a):
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, label=a.label)
     problem = make_problem(a.problem, data, a.workers)
     schemes = SCHEMES if a.scheme == "all" else (a.scheme,)
-    results = simulate_all(problem, a.model, schemes, iterations=a.iterations, seed=a.seed, code_kind=a.code,
-                           design_args=design_args(a), designs=_fixed_designs(a, problem, schemes))
+    results = simulate_all(
+        problem,
+        a.model,
+        schemes,
+        iterations=a.iterations,
+        seed=a.seed,
+        code_kind=a.code,
+        design_args=design_args(a),
+        designs=_fixed_designs(a, problem, schemes),
+    )
     if a.plot:
         title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
         plots.save(plots.simulate_figure(results, title), a.plot)
@@ -128,42 +183,73 @@ def run_train(a):
     from ..problems import load_dataset, make_problem
     from ..runtime import train
 
-    if a.features is not None and a.dataset != "synthetic":   # never ignore an option silently
+    if a.features is not None and a.dataset != "synthetic":  # never ignore an option silently
         raise UsageError("--features applies to --dataset synthetic only")
     if a.address is not None and a.backend != "ray":
         raise UsageError("--address applies to --backend ray only")
     stragglers, adapt = _experience(a)
-    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64,
-                        label=a.label)
+    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64, label=a.label)
     problem = make_problem(a.problem, data, a.workers)
     if a.ingress is not None:
-        raise UsageError("--ingress is not emulated by the runtime (each worker's link is): use it with "
-                         "compare, design or evaluate")
+        raise UsageError(
+            "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
+        )
     schemes = _all_schemes(a) if a.scheme == "all" else (a.scheme,)
     progress = None if a.json or not sys.stderr.isatty() else _progress
     with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
-        results = train(problem, a.model, schemes, iterations=a.iterations, mode=a.mode, unit=a.unit,
-                        backend=a.backend, address=a.address, cpus_per_worker=a.cpus_per_worker, seed=a.seed,
-                        log=log if a.log else None, stragglers=stragglers, adapt=adapt,
-                        designs=_fixed_designs(a, problem, schemes),
-                        progress=progress, bandwidth=a.bandwidth, latency=a.latency, **design_args(a))
+        results = train(
+            problem,
+            a.model,
+            schemes,
+            iterations=a.iterations,
+            mode=a.mode,
+            unit=a.unit,
+            backend=a.backend,
+            address=a.address,
+            cpus_per_worker=a.cpus_per_worker,
+            seed=a.seed,
+            log=log if a.log else None,
+            stragglers=stragglers,
+            adapt=adapt,
+            designs=_fixed_designs(a, problem, schemes),
+            progress=progress,
+            bandwidth=a.bandwidth,
+            latency=a.latency,
+            **design_args(a),
+        )
     if progress:
         print(file=sys.stderr)
     law = a.model.spec if a.model is not None else f"adaptive from {PRIOR}"
-    title = (f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
-             f"{stragglers.spec}" + (f", --adapt {a.adapt} --window {a.window}" if a.adapt else "") + f", --{a.mode}"
-             + (f" unit={a.unit:g}s" if a.mode == "emulate" else "") + f", backend={a.backend}"
-             + ("" if a.bandwidth == float("inf") and a.latency == 0 else f", links B={a.bandwidth:g} λ={a.latency:g}"))
+    title = (
+        f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
+        f"{stragglers.spec}"
+        + (f", --adapt {a.adapt} --window {a.window}" if a.adapt else "")
+        + f", --{a.mode}"
+        + (f" unit={a.unit:g}s" if a.mode == "emulate" else "")
+        + f", backend={a.backend}"
+        + ("" if a.bandwidth == float("inf") and a.latency == 0 else f", links B={a.bandwidth:g} λ={a.latency:g}")
+    )
     if a.plot:
         plots.save(plots.train_figure(results, title), a.plot)
     if a.json:
-        return report.train_json(results, {"workers": a.workers, "model": a.model.spec if a.model else None,
-                                           "stragglers": stragglers.spec, "adapt": a.adapt,
-                                           "window": a.window if a.adapt else None, "problem": a.problem,
-                                           "dataset": data.name, "coords": problem.L, "mode": a.mode,
-                                           "unit": a.unit if a.mode == "emulate" else None, "backend": a.backend,
-                                           "bandwidth": a.bandwidth if a.bandwidth != float("inf") else None,
-                                           "latency": a.latency})
+        return report.train_json(
+            results,
+            {
+                "workers": a.workers,
+                "model": a.model.spec if a.model else None,
+                "stragglers": stragglers.spec,
+                "adapt": a.adapt,
+                "window": a.window if a.adapt else None,
+                "problem": a.problem,
+                "dataset": data.name,
+                "coords": problem.L,
+                "mode": a.mode,
+                "unit": a.unit if a.mode == "emulate" else None,
+                "backend": a.backend,
+                "bandwidth": a.bandwidth if a.bandwidth != float("inf") else None,
+                "latency": a.latency,
+            },
+        )
     return report.render_train(results, title)
 
 
@@ -185,8 +271,10 @@ def _experience(a):
     if a.stragglers is None and a.model is None:
         raise UsageError("--model or --stragglers is required (--stragglers natural or replay:path=F with --adapt)")
     if a.model is None and a.adapt is None:
-        raise UsageError(f"--model (the law the design assumes) is required with --stragglers {stragglers.spec} "
-                         "unless --adapt learns it")
+        raise UsageError(
+            f"--model (the law the design assumes) is required with --stragglers {stragglers.spec} "
+            "unless --adapt learns it"
+        )
     if a.window != 20 and a.adapt is None:
         raise UsageError("--window applies to --adapt only")
     if stragglers.kind == "natural":
@@ -223,8 +311,13 @@ def _stdout_to_stderr():
 
 
 def _progress(name, it, total, rec):
-    print(f"\r{name:<8} iteration {it + 1}/{total}  loss {rec['loss']:.5g}  last {rec['measured_seconds']:.3f}s "
-          f"(predicted {rec['predicted_seconds']:.3f}s)   ", end="", file=sys.stderr, flush=True)
+    print(
+        f"\r{name:<8} iteration {it + 1}/{total}  loss {rec['loss']:.5g}  last {rec['measured_seconds']:.3f}s "
+        f"(predicted {rec['predicted_seconds']:.3f}s)   ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def run_reproduce(a):
@@ -235,8 +328,9 @@ def run_reproduce(a):
 
     def progress(msg):
         steps[0] += 1
-        print(f"\r[{time.perf_counter() - t0:6.1f} s] step {steps[0]:>2}: {msg:<50}", end="", file=sys.stderr,
-              flush=True)
+        print(
+            f"\r[{time.perf_counter() - t0:6.1f} s] step {steps[0]:>2}: {msg:<50}", end="", file=sys.stderr, flush=True
+        )
 
     if a.traces is not None and not os.path.isdir(a.traces):
         raise UsageError(f"--traces must name a folder, got {a.traces!r}")

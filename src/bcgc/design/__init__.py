@@ -36,19 +36,28 @@ from dataclasses import replace
 from .. import _validate as V
 from .. import streams
 from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, general_monte_carlo, needs_general
+from ..links import links
 from ..stragglers import StragglerModel
+from ..timeline import unequal_sizes
 from . import allocation
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
-from ..links import links
-from ..timeline import unequal_sizes
-from .links_design import communication_aware
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
+from .links_design import communication_aware
 from .result import DesignInputs, DesignResult
 from .sample_based import _best_of, _m_saa_lp, _m_subgradient
 
-__all__ = ["design", "DesignResult", "DesignInputs", "METHODS", "OBJECTIVES", "round_blocks", "brute_force_blocks", "allowed_level_set"]
+__all__ = [
+    "design",
+    "DesignResult",
+    "DesignInputs",
+    "METHODS",
+    "OBJECTIVES",
+    "round_blocks",
+    "brute_force_blocks",
+    "allowed_level_set",
+]
 
 #: what a design optimises: "runtime" (minimise E[τ]) or "deadline" (maximise P(τ ≤ t))
 OBJECTIVES = ("runtime", "deadline")
@@ -63,17 +72,30 @@ METHODS = {
     "saa-lp": _m_saa_lp,
     "stationary": _m_stationary,
     "large-deadline": _m_large_deadline,
-    "optimal": None,      # dispatched in design()
+    "optimal": None,  # dispatched in design()
     "brute-force": None,  # integer enumeration, see _brute_force_design
 }
 
 
-def design(model: StragglerModel, workers: int, coords: int, objective: str = "runtime",
-           deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
-           allowed_levels=None, samples: int | None = None, seed: int = 0,
-           eval_samples: int | None = None, options: dict | None = None, allocate: bool = True,
-           bandwidth: float = math.inf, latency: float = 0.0, ingress: float | None = None,
-           subset_sizes=None) -> DesignResult:
+def design(
+    model: StragglerModel,
+    workers: int,
+    coords: int,
+    objective: str = "runtime",
+    deadline: float | None = None,
+    method: str = "optimal",
+    tolerate: int = 0,
+    allowed_levels=None,
+    samples: int | None = None,
+    seed: int = 0,
+    eval_samples: int | None = None,
+    options: dict | None = None,
+    allocate: bool = True,
+    bandwidth: float = math.inf,
+    latency: float = 0.0,
+    ingress: float | None = None,
+    subset_sizes=None,
+) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
     Parameters
@@ -100,31 +122,59 @@ def design(model: StragglerModel, workers: int, coords: int, objective: str = "r
         deaths, when the data stay where they are (docs/algorithms.md, "Fixed costs and unequal subsets").
     """
     t_start = time.perf_counter()
-    p, inputs = _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples,
-                       seed, eval_samples, options)
+    p, inputs = _setup(
+        model,
+        workers,
+        coords,
+        objective,
+        deadline,
+        method,
+        tolerate,
+        allowed_levels,
+        samples,
+        seed,
+        eval_samples,
+        options,
+    )
     net = links(bandwidth, latency, ingress)
     if not net.free and objective != "runtime":
         raise ValueError("a deadline objective under links is not supported: use objective 'runtime'")
     chosen = _chosen(method, objective)
     d = unequal_sizes(subset_sizes, p.workers)
     if subset_sizes is not None and d is None:
-        allocate = False   # given equal subsets: today's design, exactly
+        allocate = False  # given equal subsets: today's design, exactly
     if d is not None and not net.free:
         raise ValueError("subset_sizes (a given allocation) is for free links: drop bandwidth/latency/ingress")
     if d is not None:
         p.options = dict(inputs.options)
-        x, z, d, diagnostics = allocation.solve_given(p, inputs.coords, objective, method, lambda: _solve(
-            p, inputs.coords, objective, method, chosen, dict(inputs.options)), d)
-    elif allocation.applies(p.model, method, objective, allocate and net.free, p.workers):   # a fixed cost or workers that differ
+        x, z, d, diagnostics = allocation.solve_given(
+            p,
+            inputs.coords,
+            objective,
+            method,
+            lambda: _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options)),
+            d,
+        )
+    elif allocation.applies(
+        p.model, method, objective, allocate and net.free, p.workers
+    ):  # a fixed cost or workers that differ
         p.options = dict(inputs.options)
-        x, z, d, diagnostics = allocation.solve(p, inputs.coords, objective, method, lambda: _solve(
-            p, inputs.coords, objective, method, chosen, dict(inputs.options)), allocate and net.free)
+        x, z, d, diagnostics = allocation.solve(
+            p,
+            inputs.coords,
+            objective,
+            method,
+            lambda: _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options)),
+            allocate and net.free,
+        )
     else:
         x, z, diagnostics = _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options))
-    if not net.free:   # the oblivious design is the start and the reference (docs/algorithms.md)
+    if not net.free:  # the oblivious design is the start and the reference (docs/algorithms.md)
         x, ev, diagnostics["links"] = communication_aware(p, x, inputs.coords, net, inputs.eval_samples)
-        return replace(_result(p, x, z, inputs, chosen, diagnostics, time.perf_counter() - t_start, d, ev),
-                       inputs=replace(inputs, links=net))
+        return replace(
+            _result(p, x, z, inputs, chosen, diagnostics, time.perf_counter() - t_start, d, ev),
+            inputs=replace(inputs, links=net),
+        )
     solve_seconds = time.perf_counter() - t_start
     return _result(p, x, z, inputs, chosen, diagnostics, solve_seconds, d)
 
@@ -142,13 +192,16 @@ def _check_options(method: str, objective: str, options: dict) -> dict:
     allowed = [] if fn is None else [k for k in inspect.signature(fn).parameters if k != "p"]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ValueError(f"options {unknown} are not options of method {_chosen(method, objective)!r}; "
-                         f"allowed: {', '.join(allowed) if allowed else 'none'}")
+        raise ValueError(
+            f"options {unknown} are not options of method {_chosen(method, objective)!r}; "
+            f"allowed: {', '.join(allowed) if allowed else 'none'}"
+        )
     return dict(options)
 
 
-def _setup(model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples, seed,
-           eval_samples, options):
+def _setup(
+    model, workers, coords, objective, deadline, method, tolerate, allowed_levels, samples, seed, eval_samples, options
+):
     """Validate the arguments (in this order, so the first bad one is named) and build the problem.
     Returns (problem, inputs)."""
     model = V.law(model)
@@ -159,8 +212,10 @@ def _setup(model, workers, coords, objective, deadline, method, tolerate, allowe
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if objective == "deadline" and method in _RUNTIME_ONLY:
-        raise ValueError(f"method {method!r} minimises E[τ]; for objective 'deadline' use one of "
-                         "optimal, stationary, large-deadline, brute-force")
+        raise ValueError(
+            f"method {method!r} minimises E[τ]; for objective 'deadline' use one of "
+            "optimal, stationary, large-deadline, brute-force"
+        )
     tolerate = V.integer("tolerate", tolerate, minimum=0, maximum=workers - 1)
     if deadline is not None:
         deadline = V.positive("deadline", deadline, allow_inf=False)
@@ -179,9 +234,20 @@ def _setup(model, workers, coords, objective, deadline, method, tolerate, allowe
     p = _Problem(model, workers, levels, deadline, samples, seed)
     if objective == "runtime":
         p.check_runtime_finite()
-    inputs = DesignInputs(model, workers, coords, objective, deadline, method, tolerate,
-                          None if allowed_levels is None else tuple(int(v) for v in allowed_levels),
-                          samples, seed, eval_samples, opts)
+    inputs = DesignInputs(
+        model,
+        workers,
+        coords,
+        objective,
+        deadline,
+        method,
+        tolerate,
+        None if allowed_levels is None else tuple(int(v) for v in allowed_levels),
+        samples,
+        seed,
+        eval_samples,
+        opts,
+    )
     return p, inputs
 
 
@@ -197,14 +263,24 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
         z, diag = METHODS[chosen](p, **opts)
         diagnostics.update(diag)
         if method == "optimal" and objective == "runtime":
-            z, pick = _best_of(p, {"saa-lp": z, "subgradient": _m_subgradient(p)[0], "jensen": _m_jensen(p)[0],
-                                   "inverse": _safe(_m_inverse, p)})
+            z, pick = _best_of(
+                p,
+                {
+                    "saa-lp": z,
+                    "subgradient": _m_subgradient(p)[0],
+                    "jensen": _m_jensen(p)[0],
+                    "inverse": _safe(_m_inverse, p),
+                },
+            )
             diagnostics["candidates"] = pick
         x = round_blocks(z, coords, p.levels)
         score = _integer_score(p, objective, exact_if_possible=False)
         # above EXACT_MAX_WORKERS one coordinate changes nothing measurable
-        x, moves, evals = _local_moves(x, p.levels, score, max_evals=4 * p.levels.size + 4) \
-            if p.workers <= EXACT_MAX_WORKERS else (x, 0, 0)
+        x, moves, evals = (
+            _local_moves(x, p.levels, score, max_evals=4 * p.levels.size + 4)
+            if p.workers <= EXACT_MAX_WORKERS
+            else (x, 0, 0)
+        )
     diagnostics["rounding_moves"] = moves
     return x, z, diagnostics
 
@@ -212,15 +288,32 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
 def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds, d=None, ev=None):
     """Evaluate the integer design (exactly where possible; ``ev`` when given) and pack the answer."""
     if ev is None and needs_general(p.model, d):
-        ev = general_monte_carlo(p.model, p.workers, x, d, inputs.eval_samples,
-                                 streams.rng(p.seed, streams.EVALUATION), p.deadline)
+        ev = general_monte_carlo(
+            p.model, p.workers, x, d, inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION), p.deadline
+        )
     if ev is None:
-        ev = evaluate_runtime(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline,
-                              "auto", inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION))
+        ev = evaluate_runtime(
+            p.model,
+            p.workers,
+            OrderStatMax.from_blocks(x),
+            p.deadline,
+            "auto",
+            inputs.eval_samples,
+            streams.rng(p.seed, streams.EVALUATION),
+        )
     success, message = _outcome(chosen, diagnostics)
-    return DesignResult(blocks=x, relaxed=z * inputs.coords, evaluation=ev, inputs=inputs, success=success,
-                        message=message, nit=int(diagnostics.get("nit", 0)), solve_seconds=solve_seconds,
-                        diagnostics=diagnostics, subset_sizes=d)
+    return DesignResult(
+        blocks=x,
+        relaxed=z * inputs.coords,
+        evaluation=ev,
+        inputs=inputs,
+        success=success,
+        message=message,
+        nit=int(diagnostics.get("nit", 0)),
+        solve_seconds=solve_seconds,
+        diagnostics=diagnostics,
+        subset_sizes=d,
+    )
 
 
 def _outcome(chosen: str, diagnostics: dict) -> tuple[bool, str]:
@@ -230,19 +323,23 @@ def _outcome(chosen: str, diagnostics: dict) -> tuple[bool, str]:
     if "general_model" in diagnostics:
         kept = diagnostics.get("allocation", {})
         what = "blocks and subset sizes" if isinstance(kept, dict) and kept.get("kept") else "blocks"
-        return True, (f"{what} by local search on the exact sample objective of the general model "
-                      f"({diagnostics['general_model']}; best start {diagnostics.get('start')}): a local optimum")
+        return True, (
+            f"{what} by local search on the exact sample objective of the general model "
+            f"({diagnostics['general_model']}; best start {diagnostics.get('start')}): a local optimum"
+        )
     if chosen == "brute-force":
         return True, "enumerated all integer designs"
-    solved = (f"{chosen} solved the relaxed problem" if converged else
-              f"{chosen} stopped before convergence after {diagnostics.get('rounds')} rounds")
+    solved = (
+        f"{chosen} solved the relaxed problem"
+        if converged
+        else f"{chosen} stopped before convergence after {diagnostics.get('rounds')} rounds"
+    )
     pick = diagnostics.get("candidates")
     if pick is None:
         return converged, solved + ("" if converged else ": the design is the best found, not a proven optimum")
     kept = pick["chosen"]
     others = ", ".join(sorted(pick["crn_means"]))
-    return converged or kept != chosen, (f"{solved}; kept {kept}, the lowest E[τ] on common draws among "
-                                         f"{others}")
+    return converged or kept != chosen, (f"{solved}; kept {kept}, the lowest E[τ] on common draws among {others}")
 
 
 def _safe(fn, p):

@@ -41,7 +41,7 @@ def workers_differ(model) -> bool:
         return len({law.spec for law in model.laws}) > 1
     if isinstance(model, FixedCost):
         return any(workers_differ(m) for m in (model.fixed, model.rate) if not isinstance(m, float))
-    return True   # a trace, or a law this module does not know: the search decides on common draws
+    return True  # a trace, or a law this module does not know: the search decides on common draws
 
 
 def applies(model, method: str, objective: str, allocate: bool = True, workers: int = 0) -> bool:
@@ -49,16 +49,23 @@ def applies(model, method: str, objective: str, allocate: bool = True, workers: 
     (workers that differ, N ≤ ALLOCATION_MAX_WORKERS)."""
     if has_fixed_cost(model):
         if method not in GENERAL_METHODS:
-            raise ValueError(f"method {method!r} is derived from formula (2), which a fixed cost breaks "
-                             f"({model.spec}); use one of {', '.join(GENERAL_METHODS)}")
+            raise ValueError(
+                f"method {method!r} is derived from formula (2), which a fixed cost breaks "
+                f"({model.spec}); use one of {', '.join(GENERAL_METHODS)}"
+            )
         return True
     return _searches_allocation(model, method, objective, allocate, workers)
 
 
 def _searches_allocation(model, method, objective, allocate, workers) -> bool:
     """Unequal subsets are searched for the runtime by ``optimal`` when workers differ (N ≤ the cap)."""
-    return (allocate and method == "optimal" and objective == "runtime" and workers <= ALLOCATION_MAX_WORKERS
-            and workers_differ(model))
+    return (
+        allocate
+        and method == "optimal"
+        and objective == "runtime"
+        and workers <= ALLOCATION_MAX_WORKERS
+        and workers_differ(model)
+    )
 
 
 def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate: bool = True):
@@ -66,8 +73,10 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     n = p.workers
     fixed = has_fixed_cost(p.model)
     if fixed and getattr(p, "options", None):
-        raise ValueError(f"options {sorted(p.options)} apply to formula (2)'s methods, not to the local search "
-                         "under a fixed cost: leave them out")
+        raise ValueError(
+            f"options {sorted(p.options)} apply to formula (2)'s methods, not to the local search "
+            "under a fixed cost: leave them out"
+        )
     allocate = _searches_allocation(p.model, method, objective, allocate, n)
     draws = _design_draws(p)
     diag = {"general_model": "fixed cost" if fixed else "unequal subsets", "design_draws": draws.b.shape[0]}
@@ -86,20 +95,20 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     diag["starts"] = {name: v for name, (v, _, _) in best.items()}
     name = min(best, key=lambda k: best[k][0])
     _, z, d = best[name]
-    if not fixed and d is None:   # equal subsets win: today's design, exactly
+    if not fixed and d is None:  # equal subsets win: today's design, exactly
         return equal_x, z_today, None, {**today_diag, "allocation": "equal subsets kept on the design draws"}
     x = _round(z, d, coords, p, draws, objective)
     diag.update(start=name, nit=len(best) * iterations)
     if d is None:
         return x, z, None, diag
-    if fixed:   # the best equal-subset candidate is the reference
+    if fixed:  # the best equal-subset candidate is the reference
         name = min((k for k in best if best[k][2] is None), key=lambda k: best[k][0])
         z_today = best[name][1]
         equal_x = _round(z_today, None, coords, p, draws, objective)
     keep, choice = _keep_allocation(p, equal_x, x, d, objective)
     if keep:
         return x, z, d, {**diag, "allocation": choice}
-    if not fixed:   # the allocation did not pay on independent draws: today's design, exactly
+    if not fixed:  # the allocation did not pay on independent draws: today's design, exactly
         return equal_x, z_today, None, {**today_diag, "allocation": choice}
     return equal_x, z_today, None, {**diag, "start": name, "allocation": choice}
 
@@ -108,8 +117,9 @@ def _design_draws(p: _Problem) -> G.Draws:
     """The draws the local search works on: at most the design's samples, fewer at large N (its
     objective costs K·N² per step)."""
     n = p.workers
-    return G.Draws(p.model, n, int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n)))), p.seed,
-                   streams.DESIGN_SAMPLES)
+    return G.Draws(
+        p.model, n, int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n)))), p.seed, streams.DESIGN_SAMPLES
+    )
 
 
 def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d):
@@ -117,8 +127,10 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
     after deaths), by local search on the general model from the formula (2) design (``today()``, or
     the fixed-cost starts) and from the lowest allowed level alone."""
     if method not in GENERAL_METHODS:
-        raise ValueError(f"method {method!r} is derived from formula (2), which unequal subset_sizes break; "
-                         f"use one of {', '.join(GENERAL_METHODS)}")
+        raise ValueError(
+            f"method {method!r} is derived from formula (2), which unequal subset_sizes break; "
+            f"use one of {', '.join(GENERAL_METHODS)}"
+        )
     n = p.workers
     draws = _design_draws(p)
     diag = {"general_model": "given subset sizes", "design_draws": draws.b.shape[0]}
@@ -130,13 +142,20 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
     else:
         starts = {"formula-2": today()[1], "single": _single(p.levels[0], n)}
     iterations = _iterations(n)
-    best = {name: G.local_search(z0, d, p.levels, draws, objective, p.deadline, iterations)[:2]
-            for name, z0 in starts.items() if z0 is not None}
+    best = {
+        name: G.local_search(z0, d, p.levels, draws, objective, p.deadline, iterations)[:2]
+        for name, z0 in starts.items()
+        if z0 is not None
+    }
     name = min(best, key=lambda k: best[k][0])
     z = best[name][1]
     x = _round(z, d, coords, p, draws, objective)
-    return x, z, d, {**diag, "start": name, "starts": {k: v for k, (v, _) in best.items()},
-                     "nit": len(best) * iterations}
+    return (
+        x,
+        z,
+        d,
+        {**diag, "start": name, "starts": {k: v for k, (v, _) in best.items()}, "nit": len(best) * iterations},
+    )
 
 
 def _fixed_cost_starts(p, method, objective) -> dict:
@@ -149,7 +168,8 @@ def _fixed_cost_starts(p, method, objective) -> dict:
     makers = {"jensen": _m_jensen}
     if method == "optimal":
         makers["saa-lp" if objective == "runtime" else "large-deadline"] = (
-            _m_saa_lp if objective == "runtime" else _m_large_deadline)
+            _m_saa_lp if objective == "runtime" else _m_large_deadline
+        )
     for name, fn in makers.items():
         try:
             starts[name] = fn(p)[0]
@@ -182,11 +202,13 @@ def _search(starts: dict, p, draws, objective, allocate, iterations):
         out[name] = G.local_search(z0, None, p.levels, draws, objective, p.deadline, iterations)[:3]
         if d_inv is not None:
             for tag, d0 in (("", np.full(p.workers, 1.0 / p.workers)), ("+1/T", d_inv)):
-                out[f"{name}+allocation{tag}"] = G.local_search(z0, d0, p.levels, draws, objective, p.deadline,
-                                                                iterations, move_d=True)[:3]
+                out[f"{name}+allocation{tag}"] = G.local_search(
+                    z0, d0, p.levels, draws, objective, p.deadline, iterations, move_d=True
+                )[:3]
     if d_inv is not None:
-        out["uncoded+1/T"] = G.local_search(_single(p.levels[0], p.workers), d_inv, p.levels, draws, objective,
-                                            p.deadline, iterations, move_d=True)[:3]
+        out["uncoded+1/T"] = G.local_search(
+            _single(p.levels[0], p.workers), d_inv, p.levels, draws, objective, p.deadline, iterations, move_d=True
+        )[:3]
     return out
 
 
@@ -227,5 +249,11 @@ def _keep_allocation(p, equal_x, x, d, objective):
     se = float(diff.std(ddof=1) / np.sqrt(k)) if np.all(np.isfinite(diff)) else np.inf
     gain = float(diff.mean()) if np.all(np.isfinite(diff)) else 0.0
     keep = gain > 2 * se
-    return bool(keep), {"kept": bool(keep), "equal_subsets": float(equal.mean()), "allocation": float(alloc.mean()),
-                        "gain": gain, "gain_stderr": se, "draws": k}
+    return bool(keep), {
+        "kept": bool(keep),
+        "equal_subsets": float(equal.mean()),
+        "allocation": float(alloc.mean()),
+        "gain": gain,
+        "gain_stderr": se,
+        "draws": k,
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import _Problem, _equalize, _order_moments
+from .common import _equalize, _order_moments, _Problem
 
 
 def _m_jensen(p: _Problem):

@@ -25,8 +25,10 @@ def allowed_level_set(workers: int, tolerate: int = 0, allowed_levels=None) -> n
             allowed.add(V.integer("allowed_levels entry", s, minimum=0, maximum=workers - 1))
         levels = np.array([s for s in levels if s in allowed], dtype=np.int64)
     if levels.size == 0:
-        raise ValueError(f"no level is left: tolerate={tolerate} and allowed_levels={allowed_levels} "
-                         f"exclude every level 0..{workers - 1}")
+        raise ValueError(
+            f"no level is left: tolerate={tolerate} and allowed_levels={allowed_levels} "
+            f"exclude every level 0..{workers - 1}"
+        )
     return levels
 
 
@@ -53,17 +55,22 @@ class _Problem:
         if self._td is None and trace_rows(self.model, self.n_samples) is not None:
             self._td = descending(trace_rows(self.model, self.n_samples))
         if self._td is None:
-            V.memory(f"drawing {self.n_samples} samples of {self.workers} workers", 3.0 * self.n_samples * self.workers,
-                     "lower --samples or --workers, or use a closed form (--method jensen)")
+            V.memory(
+                f"drawing {self.n_samples} samples of {self.workers} workers",
+                3.0 * self.n_samples * self.workers,
+                "lower --samples or --workers, or use a closed form (--method jensen)",
+            )
             rng = streams.rng(self.seed, streams.DESIGN_SAMPLES)
             self._td = descending(self.model.sample(self.n_samples, self.workers, rng))
         return self._td
 
     def check_runtime_finite(self):
         if self.model.full_prob > 0:
-            raise ValueError("the runtime objective is undefined with full stragglers (E[τ] = inf for every "
-                             "design): design for a deadline (--objective deadline --deadline T; in Python "
-                             "objective='deadline', deadline=T)")
+            raise ValueError(
+                "the runtime objective is undefined with full stragglers (E[τ] = inf for every "
+                "design): design for a deadline (--objective deadline --deadline T; in Python "
+                "objective='deadline', deadline=T)"
+            )
 
 
 def _order_moments(model, workers, samples_desc=None, inverse=False):

@@ -37,8 +37,15 @@ from ..analysis.general import general_runtime
 from ..model import OrderStatMax, descending, single_level_blocks
 from ..stragglers import Trace
 
-__all__ = ["PROCEDURES", "DEFAULT_FOLDS", "AUTO_MAX_ROWS", "CrossValidation", "cross_validate", "design_runtime",
-           "fit_procedure"]
+__all__ = [
+    "PROCEDURES",
+    "DEFAULT_FOLDS",
+    "AUTO_MAX_ROWS",
+    "CrossValidation",
+    "cross_validate",
+    "design_runtime",
+    "fit_procedure",
+]
 
 #: the candidate procedures, simplest first (a tie goes to the earlier one)
 PROCEDURES = ("uncoded", "single level", "optimal")
@@ -77,8 +84,9 @@ class CrossValidation:
     @property
     def label(self) -> str:
         """What the design is, in a few words: e.g. ``cross-validated: single level 0 (uncoded)``."""
-        what = {"uncoded": "uncoded (level 0)", "single level": f"single level {self.level}",
-                "optimal": "optimal"}[self.chosen]
+        what = {"uncoded": "uncoded (level 0)", "single level": f"single level {self.level}", "optimal": "optimal"}[
+            self.chosen
+        ]
         return f"cross-validated: {what}"
 
     @property
@@ -86,13 +94,22 @@ class CrossValidation:
         unit = "E[τ]" if self.objective == "runtime" else "P(τ≤t)"
         scores = ", ".join(f"{p} {self.scores[p]:.4g} ± {self.stderrs[p]:.2g}" for p in PROCEDURES)
         how = "leave-one-out" if self.folds == self.rows else f"{self.folds}-fold (seed {self.seed})"
-        return (f"BCGC's design procedure chosen by {how} cross-validation over the {self.rows} design rows "
-                f"(CV {unit}: {scores}); kept {self.chosen}, refitted on every design row")
+        return (
+            f"BCGC's design procedure chosen by {how} cross-validation over the {self.rows} design rows "
+            f"(CV {unit}: {scores}); kept {self.chosen}, refitted on every design row"
+        )
 
     def as_json(self) -> dict:
-        return {"chosen": self.chosen, "level": self.level, "folds": self.folds, "rows": self.rows,
-                "seed": self.seed, "objective": self.objective, "scores": dict(self.scores),
-                "stderrs": dict(self.stderrs)}
+        return {
+            "chosen": self.chosen,
+            "level": self.level,
+            "folds": self.folds,
+            "rows": self.rows,
+            "seed": self.seed,
+            "objective": self.objective,
+            "scores": dict(self.scores),
+            "stderrs": dict(self.stderrs),
+        }
 
 
 def design_runtime(blocks, subset_sizes, T: np.ndarray, Td: np.ndarray | None = None) -> np.ndarray:
@@ -104,8 +121,15 @@ def design_runtime(blocks, subset_sizes, T: np.ndarray, Td: np.ndarray | None = 
     return OrderStatMax.from_blocks(x).samples(descending(T) if Td is None else Td)
 
 
-def fit_procedure(procedure: str, rows: np.ndarray, coords: int, deadline=None, seed: int = 0, samples=None,
-                  eval_samples: int = _FOLD_EVAL_SAMPLES):
+def fit_procedure(
+    procedure: str,
+    rows: np.ndarray,
+    coords: int,
+    deadline=None,
+    seed: int = 0,
+    samples=None,
+    eval_samples: int = _FOLD_EVAL_SAMPLES,
+):
     """(blocks, subset_sizes, level) of one procedure fitted on ``rows`` (module doc); only the
     blocks are kept, so the design's own evaluation gets few draws."""
     workers = rows.shape[1]
@@ -113,13 +137,24 @@ def fit_procedure(procedure: str, rows: np.ndarray, coords: int, deadline=None, 
         return single_level_blocks(workers, coords, 0), None, 0
     law = Trace(rows)
     if procedure == "single level":
-        from ..peers import best_gc_level   # late import: peers sits above design
-        s = best_gc_level(law, workers, T=rows, deadline=deadline,
-                          objective="runtime" if deadline is None else "deadline")
+        from ..peers import best_gc_level  # late import: peers sits above design
+
+        s = best_gc_level(
+            law, workers, T=rows, deadline=deadline, objective="runtime" if deadline is None else "deadline"
+        )
         return single_level_blocks(workers, coords, s), None, s
     from . import design
-    r = design(law, workers, coords, objective="runtime" if deadline is None else "deadline", deadline=deadline,
-               samples=samples, seed=seed, eval_samples=eval_samples)
+
+    r = design(
+        law,
+        workers,
+        coords,
+        objective="runtime" if deadline is None else "deadline",
+        deadline=deadline,
+        samples=samples,
+        seed=seed,
+        eval_samples=eval_samples,
+    )
     return r.blocks, r.subset_sizes, None
 
 
@@ -139,8 +174,15 @@ def _check(rows, folds, seed):
     return T, folds, V.integer("seed", seed, minimum=0)
 
 
-def cross_validate(rows, coords: int, folds: int | None = None, seed: int = 0, deadline: float | None = None,
-                   samples: int | None = None, procedures=PROCEDURES) -> CrossValidation:
+def cross_validate(
+    rows,
+    coords: int,
+    folds: int | None = None,
+    seed: int = 0,
+    deadline: float | None = None,
+    samples: int | None = None,
+    procedures=PROCEDURES,
+) -> CrossValidation:
     """Choose BCGC's design procedure by K-fold cross-validation over the rows of a trace, then refit it
     on every row (module doc).
 
@@ -168,8 +210,19 @@ def cross_validate(rows, coords: int, folds: int | None = None, seed: int = 0, d
     stderrs = {p: float(v.std(ddof=1) / np.sqrt(folds)) for p, v in values.items()}
     chosen = _choose(scores, procedures, deadline is not None)
     blocks, sizes, level = fit_procedure(chosen, T, coords, deadline, seed, samples)
-    return CrossValidation(chosen, blocks, sizes, level, scores, stderrs, folds, T.shape[0], seed,
-                           "runtime" if deadline is None else "deadline", fold_of)
+    return CrossValidation(
+        chosen,
+        blocks,
+        sizes,
+        level,
+        scores,
+        stderrs,
+        folds,
+        T.shape[0],
+        seed,
+        "runtime" if deadline is None else "deadline",
+        fold_of,
+    )
 
 
 def _choose(scores: dict, procedures, higher_wins: bool) -> str:

@@ -72,6 +72,7 @@ def _exact_log_tail(p: _Problem):
 
     def jac(zf):
         return tail(zf)[1]
+
     return fun, jac
 
 
@@ -84,6 +85,7 @@ def _smoothed_tail_objective(p: _Problem):
 
     def jac(zf):
         return _smoothed_tail(p, zf, h)[1]
+
     return fun, jac
 
 
@@ -98,11 +100,15 @@ def _polish_best(fun, jac, starts_z: list, polish: int):
         if m == 1:
             zf, val = starts_z[i], fun(starts_z[i])
         else:
-            res = optimize.minimize(fun, starts_z[i], jac=jac, method="SLSQP",
-                                    bounds=[(0.0, 1.0)] * m,
-                                    constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1.0,
-                                                  "jac": lambda v: np.ones_like(v)}],
-                                    options={"maxiter": 300, "ftol": 1e-12})
+            res = optimize.minimize(
+                fun,
+                starts_z[i],
+                jac=jac,
+                method="SLSQP",
+                bounds=[(0.0, 1.0)] * m,
+                constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1.0, "jac": lambda v: np.ones_like(v)}],
+                options={"maxiter": 300, "ftol": 1e-12},
+            )
             nit += int(res.nit)
             zf, val = res.x, fun(res.x)
         if val < best_val:
@@ -125,5 +131,8 @@ def _m_stationary(p: _Problem, starts: int | None = None, polish: int = 4):
     starts_z = _stationary_starts(p, starts)
     fun, jac = _exact_log_tail(p) if exact else _smoothed_tail_objective(p)
     best, nit = _polish_best(fun, jac, starts_z, polish)
-    return _full_design(p, best), {"nit": nit, "starts": len(starts_z),
-                                   "estimator": "exact" if exact else "smoothed samples"}
+    return _full_design(p, best), {
+        "nit": nit,
+        "starts": len(starts_z),
+        "estimator": "exact" if exact else "smoothed samples",
+    }

@@ -49,18 +49,21 @@ class DesignDocument:
         """The law the design was made for, parsed from ``model`` (a trace path is read relative to
         the current folder, as on the command line)."""
         from ..stragglers import parse_model
+
         return parse_model(self.model)
 
     def check_workers(self, workers: int, option: str = "--workers") -> None:
         if workers != self.workers:
-            raise ValueError(f"{option} {workers} does not match the design document {self.path!r}, made for "
-                             f"{self.workers} workers")
+            raise ValueError(
+                f"{option} {workers} does not match the design document {self.path!r}, made for {self.workers} workers"
+            )
 
     def check_coords(self, coords: int | None, what: str = "--coords") -> int:
         """The document's L, after checking that ``coords`` (when given) agrees with it."""
         if coords is not None and coords != self.coords:
-            raise ValueError(f"{what} is {coords}, but the design document {self.path!r} was made for "
-                             f"L = {self.coords} coordinates")
+            raise ValueError(
+                f"{what} is {coords}, but the design document {self.path!r} was made for L = {self.coords} coordinates"
+            )
         return self.coords
 
 
@@ -77,8 +80,10 @@ def load_design(path) -> DesignDocument:
     except UnicodeDecodeError:
         raise ValueError(f"design document {shown!r} is not text (not UTF-8)") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"design document {shown!r} is not JSON: {exc.msg} at line {exc.lineno}, "
-                         f"column {exc.colno} (write it with bcgc design ... --json)") from None
+        raise ValueError(
+            f"design document {shown!r} is not JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno} (write it with bcgc design ... --json)"
+        ) from None
     except OSError as exc:
         raise ValueError(f"design document {shown!r} cannot be read: {exc.strerror or exc}") from None
     return parse_design(doc, shown)
@@ -90,8 +95,9 @@ def parse_design(doc, shown: str = "<document>") -> DesignDocument:
         raise ValueError(f"design document {shown!r} must be a JSON object, got {type(doc).__name__}")
     missing = [k for k in REQUIRED_KEYS if k not in doc]
     if missing:
-        raise ValueError(f"design document {shown!r} lacks the key(s) {', '.join(missing)} "
-                         f"(required: {', '.join(REQUIRED_KEYS)})")
+        raise ValueError(
+            f"design document {shown!r} lacks the key(s) {', '.join(missing)} (required: {', '.join(REQUIRED_KEYS)})"
+        )
     where = f"design document {shown!r}"
     workers = _whole(doc["workers"], f"{where}: workers", V.MAX_WORKERS)
     coords = _whole(doc["coords"], f"{where}: coords", V.MAX_COORDS)
@@ -100,15 +106,22 @@ def parse_design(doc, shown: str = "<document>") -> DesignDocument:
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
     if int(blocks.sum()) != coords:
-        raise ValueError(f"{where}: blocks sum to {int(blocks.sum())}, but coords is {coords} "
-                         "(Σ_s x_s = L)")
+        raise ValueError(f"{where}: blocks sum to {int(blocks.sum())}, but coords is {coords} (Σ_s x_s = L)")
     if not isinstance(doc["model"], str) or not doc["model"].strip():
         raise ValueError(f"{where}: model must be the text of a law, got {doc['model']!r}")
     deadline = doc.get("deadline")
-    return DesignDocument(shown, workers, coords, blocks, doc["model"],
-                          _subset_sizes(doc.get("subset_sizes"), workers, where),
-                          doc.get("objective"), deadline if isinstance(deadline, (int, float)) else None,
-                          doc.get("method"), doc)
+    return DesignDocument(
+        shown,
+        workers,
+        coords,
+        blocks,
+        doc["model"],
+        _subset_sizes(doc.get("subset_sizes"), workers, where),
+        doc.get("objective"),
+        deadline if isinstance(deadline, (int, float)) else None,
+        doc.get("method"),
+        doc,
+    )
 
 
 def _whole(value, what: str, maximum: int) -> int:
@@ -122,12 +135,12 @@ def _subset_sizes(value, workers: int, where: str) -> np.ndarray | None:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) != workers:
-        raise ValueError(f"{where}: subset_sizes must be a list of {workers} fractions (one per subset), "
-                         f"got {value!r}"[:300])
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
-               for v in value):
+        raise ValueError(
+            f"{where}: subset_sizes must be a list of {workers} fractions (one per subset), got {value!r}"[:300]
+        )
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in value):
         raise ValueError(f"{where}: subset_sizes must be fractions >= 0, got {value!r}"[:300])
     d = np.asarray(value, dtype=float)
     if abs(d.sum() - 1.0) > SUBSET_SUM_TOLERANCE:
         raise ValueError(f"{where}: subset_sizes must sum to 1 (fractions of the data), got {d.sum():.9g}")
-    return d / d.sum()   # rounded fractions, renormalised: every later check (to 1e-9) then holds
+    return d / d.sum()  # rounded fractions, renormalised: every later check (to 1e-9) then holds

@@ -36,8 +36,11 @@ class Draws:
         if rows is not None:
             self.a, self.b, self.workers = np.zeros_like(rows), rows.copy(), workers
             return
-        V.memory(f"drawing {samples} samples of {workers} workers for the general model",
-                 6.0 * samples * workers * workers, "lower --samples or --workers")
+        V.memory(
+            f"drawing {samples} samples of {workers} workers for the general model",
+            6.0 * samples * workers * workers,
+            "lower --samples or --workers",
+        )
         self.a, self.b = model.sample_parts(samples, workers, streams.rng(seed, stream))
         self.workers = workers
 
@@ -50,10 +53,10 @@ def critical(z, d, draws: Draws):
     """Per draw: τ, the worst non-empty block s*, and its critical worker n* (shape (K,) each)."""
     n = draws.workers
     used = np.flatnonzero(z > 0)
-    ready = ready_times(z, draws.a, draws.b, _shares(d, n))                   # (K, N, U)
+    ready = ready_times(z, draws.a, draws.b, _shares(d, n))  # (K, N, U)
     rank = np.argsort(ready, axis=1, kind="stable")
-    crit = np.take_along_axis(rank, (n - 1 - used)[None, None, :], axis=1)[:, 0, :]    # (K, U)
-    times = np.take_along_axis(ready, crit[:, None, :], axis=1)[:, 0, :]              # (K, U)
+    crit = np.take_along_axis(rank, (n - 1 - used)[None, None, :], axis=1)[:, 0, :]  # (K, U)
+    times = np.take_along_axis(ready, crit[:, None, :], axis=1)[:, 0, :]  # (K, U)
     u = np.argmax(times, axis=1)
     k = np.arange(times.shape[0])
     return times[k, u], used[u], crit[k, u]
@@ -74,12 +77,12 @@ def subgradient(z, d, draws: Draws, objective="runtime", deadline=None):
     with np.errstate(invalid="ignore"):
         wb = weights * draws.b[k, n_star]
     wb = np.where(np.isfinite(wb), wb, 0.0)
-    below = np.arange(n)[None, :] <= s_star[:, None]                            # (K, N): j ≤ s*
+    below = np.arange(n)[None, :] <= s_star[:, None]  # (K, N): j ≤ s*
     gz = ((_shares(d, n)[n_star] * below) * wb[:, None]).sum(axis=0)
     if d is None:
         return value, gz, None
     cz = np.cumsum(z / z.sum())
-    tail = (cz[s_star][:, None] - np.concatenate([[0.0], cz[:-1]])[None, :]) * below   # Σ_{i≤j≤s*} z_j
+    tail = (cz[s_star][:, None] - np.concatenate([[0.0], cz[:-1]])[None, :]) * below  # Σ_{i≤j≤s*} z_j
     gd = np.zeros(n)
     np.add.at(gd, (n_star[:, None] + np.arange(n)[None, :]) % n, n * tail * wb[:, None])
     return value, gz, gd
@@ -96,8 +99,7 @@ def objective_weights(tau, objective: str, deadline):
     return float(np.mean(tau > deadline)), s * (1 - s) / h / tau.size
 
 
-def local_search(z0, d0, levels, draws: Draws, objective="runtime", deadline=None, iterations=300,
-                 move_d=False):
+def local_search(z0, d0, levels, draws: Draws, objective="runtime", deadline=None, iterations=300, move_d=False):
     """Projected subgradient steps from (z0, d0) on the exact sample objective, step η0/√k on the
     normalised subgradient; returns the best iterate seen (value, z, d, iterations)."""
     z, d = np.asarray(z0, dtype=float).copy(), None if d0 is None else np.asarray(d0, dtype=float).copy()

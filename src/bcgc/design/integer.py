@@ -10,8 +10,7 @@ import math
 
 import numpy as np
 
-from ..analysis import (InexactQuadrature, OrderStatMax, completion_probability_exact, expected_runtime_exact,
-                        use_exact)
+from ..analysis import InexactQuadrature, OrderStatMax, completion_probability_exact, expected_runtime_exact, use_exact
 from .common import _Problem
 
 # most block vectors `brute-force` may enumerate
@@ -79,8 +78,10 @@ def brute_force_blocks(td: np.ndarray, coords: int, levels=None, score=None):
 def _brute_force_design(p: _Problem, coords: int, objective: str):
     count = math.comb(coords + p.levels.size - 1, p.levels.size - 1)
     if count > BRUTE_FORCE_LIMIT:
-        raise ValueError(f"method 'brute-force' would enumerate {count} block vectors (limit "
-                         f"{BRUTE_FORCE_LIMIT}): use fewer workers/coords or another method")
+        raise ValueError(
+            f"method 'brute-force' would enumerate {count} block vectors (limit "
+            f"{BRUTE_FORCE_LIMIT}): use fewer workers/coords or another method"
+        )
     score = _integer_score(p, objective, exact_if_possible=True)
     x, val, n = brute_force_blocks(p.td if score is None else np.zeros((1, p.workers)), coords, p.levels, score)
     return x, {"nit": n, "enumerated": n}
@@ -104,6 +105,7 @@ def _integer_score(p: _Problem, objective: str, exact_if_possible: bool):
     exact = exact_if_possible and use_exact(p.model, p.workers, "auto", max_workers=12)
     if objective == "runtime":
         p.check_runtime_finite()
+
         def sampled(x):
             return float(OrderStatMax.from_blocks(x).samples(p.td).mean())
 
@@ -115,8 +117,10 @@ def _integer_score(p: _Problem, objective: str, exact_if_possible: bool):
                 return expected_runtime_exact(p.model, p.workers, OrderStatMax.from_blocks(x))
             except InexactQuadrature:
                 return sampled(x)
+
         return score
     if exact:
-        return lambda x: float(completion_probability_exact(p.model, p.workers, OrderStatMax.from_blocks(x),
-                                                            p.deadline)[1][0])
+        return lambda x: float(
+            completion_probability_exact(p.model, p.workers, OrderStatMax.from_blocks(x), p.deadline)[1][0]
+        )
     return lambda x: float(np.mean(OrderStatMax.from_blocks(x).samples(p.td) > p.deadline))

@@ -50,15 +50,16 @@ def pair_terms(td, z, coords: int, net: Links, levels=None) -> np.ndarray:
     return out
 
 
-def saa_lp_links(td_levels, levels, coords: int, net: Links, z0=None, max_rounds: int = 40, tol: float = 1e-9,
-                 band: float = 0.02):
+def saa_lp_links(
+    td_levels, levels, coords: int, net: Links, z0=None, max_rounds: int = 40, tol: float = 1e-9, band: float = 0.02
+):
     """min (1/K) Σ τ_k s.t. τ_k ≥ each (j, s) term (module docstring), z ≥ 0, Σ z = 1, by row
     generation from ``z0`` (default uniform): each round adds, for every sample whose τ_k is violated,
     its terms within ``band`` of its largest. ``td_levels``: (K, m) = T_(N-s) at the allowed
     ``levels``. Returns z at the levels."""
     scale = float(np.mean(td_levels))
     td = td_levels / scale
-    unit = Links(net.bandwidth * scale, net.latency / scale)   # times in units of the mean time
+    unit = Links(net.bandwidth * scale, net.latency / scale)  # times in units of the mean time
     K, m = td.shape
     lv = np.asarray(levels, dtype=np.int64)
     z = np.full(m, 1.0 / m) if z0 is None else np.asarray(z0, dtype=float) / np.sum(z0)
@@ -84,13 +85,16 @@ def _solve(rows, td, lv, coords, unit, cost, a_eq, m, K):
     k, w = rows
     j, s = np.divmod(w, m)
     i = np.arange(m)[None, :]
-    coef = td[k, s][:, None] * (lv + 1.0)[None, :] * (i <= j[:, None]) + \
-        coords / unit.bandwidth * ((i >= j[:, None]) & (i <= s[:, None]))
-    a_ub = sparse.hstack([sparse.csr_matrix(coef), sparse.csr_matrix((-np.ones(k.size), (np.arange(k.size), k)),
-                                                                      shape=(k.size, K))]).tocsr()
+    coef = td[k, s][:, None] * (lv + 1.0)[None, :] * (i <= j[:, None]) + coords / unit.bandwidth * (
+        (i >= j[:, None]) & (i <= s[:, None])
+    )
+    a_ub = sparse.hstack(
+        [sparse.csr_matrix(coef), sparse.csr_matrix((-np.ones(k.size), (np.arange(k.size), k)), shape=(k.size, K))]
+    ).tocsr()
     rhs = -unit.latency * (s - j + 1.0)
-    res = optimize.linprog(cost, A_ub=a_ub, b_ub=rhs, A_eq=a_eq, b_eq=[1.0],
-                           bounds=[(0, None)] * m + [(None, None)] * K, method="highs")
+    res = optimize.linprog(
+        cost, A_ub=a_ub, b_ub=rhs, A_eq=a_eq, b_eq=[1.0], bounds=[(0, None)] * m + [(None, None)] * K, method="highs"
+    )
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed on the link-aware sample-average LP: {res.message}")
     return res
@@ -117,9 +121,13 @@ def communication_aware(p, oblivious_blocks, coords: int, net: Links, eval_sampl
     scores = {k: score(x) for k, x in cands.items()}
     start = min(scores, key=scores.get)
     x, moves = _local_search(cands[start], p.levels, score, scores[start])
-    diag = {"network": net.as_dict(), "start": start, "local_moves": moves,
-            "candidate_sample_means": {k: v for k, v in scores.items() if not k.startswith("level ")}
-            | {"best single level": min(v for k, v in scores.items() if k.startswith("level "))}}
+    diag = {
+        "network": net.as_dict(),
+        "start": start,
+        "local_moves": moves,
+        "candidate_sample_means": {k: v for k, v in scores.items() if not k.startswith("level ")}
+        | {"best single level": min(v for k, v in scores.items() if k.startswith("level "))},
+    }
     return _keep_better(p, x, cands["oblivious"], net, eval_samples, diag)
 
 
@@ -133,16 +141,20 @@ def _keep_better(p, x, x0, net, eval_samples, diag):
     else:
         diag["kept"] = "aware"
     diff = tau0 - tau
-    diag.update(oblivious_blocks=x0.tolist(), oblivious_expected_runtime=ev0.expected_runtime,
-                margin_percent=100.0 * float(diff.mean()) / ev0.expected_runtime,
-                margin_stderr_percent=100.0 * float(diff.std(ddof=1) / np.sqrt(diff.size)) / ev0.expected_runtime)
+    diag.update(
+        oblivious_blocks=x0.tolist(),
+        oblivious_expected_runtime=ev0.expected_runtime,
+        margin_percent=100.0 * float(diff.mean()) / ev0.expected_runtime,
+        margin_stderr_percent=100.0 * float(diff.std(ddof=1) / np.sqrt(diff.size)) / ev0.expected_runtime,
+    )
     return x, ev, diag
 
 
 def _chunked(x, a, b, net, rows: int = 20_000):
     """τ of blocks x on many draws, a slice of rows at a time (arrays K × N × blocks stay small)."""
-    return np.concatenate([block_runtime_samples(x, a[i:i + rows], b[i:i + rows], net)
-                           for i in range(0, a.shape[0], rows)])
+    return np.concatenate(
+        [block_runtime_samples(x, a[i : i + rows], b[i : i + rows], net) for i in range(0, a.shape[0], rows)]
+    )
 
 
 def _local_search(x, levels, score, best, max_evals: int = 400):

@@ -58,8 +58,9 @@ class MMDesignResult:
 def mm_samples(design: MMDesign, a, b, net: Links, chunk_values: float = 4e6) -> np.ndarray:
     """τ of ``design`` on draws (a, b), in chunks of draws so that the (K, N, M) arrays stay small."""
     per = max(1, int(chunk_values // (a.shape[1] * max(1, design.messages_per_worker))))
-    return np.concatenate([runtime_samples(design, a[i:i + per], b[i:i + per], net)
-                           for i in range(0, a.shape[0], per)])
+    return np.concatenate(
+        [runtime_samples(design, a[i : i + per], b[i : i + per], net) for i in range(0, a.shape[0], per)]
+    )
 
 
 def _types(workers: int, extra=()) -> list:
@@ -92,7 +93,7 @@ def _moves(state, types, delta):
                     at = next((k for k, s in enumerate(rest) if s[0] > r), len(rest))
                     yield rest[:at] + [(r, m, amount)] + rest[at:]
     for i in range(len(state) - 1):
-        yield state[:i] + [state[i + 1], state[i]] + state[i + 2:]
+        yield state[:i] + [state[i + 1], state[i]] + state[i + 2 :]
 
 
 def _search(state, score, types, max_evals: int, min_delta: float):
@@ -123,7 +124,7 @@ def _integer(design: MMDesign, coords: int) -> MMDesign:
     """Integer coordinates by largest remainders (Σ = L); empty blocks dropped, equal neighbours merged."""
     x = np.array([b.coords for b in design.blocks]) * coords / design.coords
     n = np.floor(x).astype(np.int64)
-    n[np.argsort(-(x - n), kind="stable")[:coords - int(n.sum())]] += 1
+    n[np.argsort(-(x - n), kind="stable")[: coords - int(n.sum())]] += 1
     out = []
     for blk, c in zip(design.blocks, n):
         if c == 0:
@@ -137,16 +138,20 @@ def _integer(design: MMDesign, coords: int) -> MMDesign:
 
 def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     """The named points of the space the search may start from: BCGC, UC-MMC's best r, layered's best r."""
-    from . import design as _design   # the package's design(): BCGC, aware of the links
     from ..peers.links import ucmmc_links_all_r, ucmmc_r_candidates
+    from . import design as _design  # the package's design(): BCGC, aware of the links
 
     if bcgc_blocks is None:
-        bcgc_blocks = _design(model, workers, coords, seed=seed, bandwidth=net.bandwidth, latency=net.latency,
-                              ingress=net.ingress).blocks
+        bcgc_blocks = _design(
+            model, workers, coords, seed=seed, bandwidth=net.bandwidth, latency=net.latency, ingress=net.ingress
+        ).blocks
     rs = ucmmc_r_candidates(workers, net)
     uc_r = int(rs[int(np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0)))])
-    layered = {r: mm_samples(MMDesign(workers, (MMBlock(float(coords), r, "layered"),)), a, b, net).mean()
-               for r in sorted({t for t, _ in _types(workers)}) if r > 1}
+    layered = {
+        r: mm_samples(MMDesign(workers, (MMBlock(float(coords), r, "layered"),)), a, b, net).mean()
+        for r in sorted({t for t, _ in _types(workers)})
+        if r > 1
+    }
     starts = {"bcgc": from_bcgc(np.asarray(bcgc_blocks)), "ucmmc": ucmmc(workers, coords, uc_r)}
     if layered:
         r = min(layered, key=layered.get)
@@ -154,9 +159,19 @@ def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     return starts, uc_r
 
 
-def design_mm(model, workers: int, coords: int, bandwidth: float = math.inf, latency: float = 0.0,
-              ingress: float | None = None, samples: int = 1000, seed: int = 0, eval_samples: int | None = None,
-              max_evals: int = 2000, bcgc_blocks=None) -> MMDesignResult:
+def design_mm(
+    model,
+    workers: int,
+    coords: int,
+    bandwidth: float = math.inf,
+    latency: float = 0.0,
+    ingress: float | None = None,
+    samples: int = 1000,
+    seed: int = 0,
+    eval_samples: int | None = None,
+    max_evals: int = 2000,
+    bcgc_blocks=None,
+) -> MMDesignResult:
     """The bcgc_mm design minimising E[τ] under the links (module docstring; docs/model.md).
 
     ``samples``: draws the search optimises on; ``eval_samples``: independent draws of the reported
@@ -166,14 +181,18 @@ def design_mm(model, workers: int, coords: int, bandwidth: float = math.inf, lat
     model = V.law(model)
     workers, coords = model.check_workers(workers), V.coords(coords)
     if model.full_prob > 0:
-        raise ValueError("with full stragglers every expected runtime is inf: bcgc_mm minimises E[τ] and "
-                         "has nothing to compare")
+        raise ValueError(
+            "with full stragglers every expected runtime is inf: bcgc_mm minimises E[τ] and has nothing to compare"
+        )
     net = links(bandwidth, latency, ingress)
     samples = V.integer("samples", samples, minimum=10)
     seed = V.integer("seed", seed, minimum=0)
     max_evals = V.integer("max_evals", max_evals, minimum=1)
-    eval_samples = min(200_000, max(2_000, 20_000_000 // workers)) if eval_samples is None else \
-        V.integer("eval_samples", eval_samples, minimum=10)
+    eval_samples = (
+        min(200_000, max(2_000, 20_000_000 // workers))
+        if eval_samples is None
+        else V.integer("eval_samples", eval_samples, minimum=10)
+    )
     a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.DESIGN_SAMPLES))
     starts, uc_r = _starts(model, workers, coords, net, a, b, seed, bcgc_blocks)
     first = {k: float(mm_samples(d, a, b, net).mean()) for k, d in starts.items()}
@@ -186,8 +205,17 @@ def design_mm(model, workers: int, coords: int, bandwidth: float = math.inf, lat
 
     state, _, evals, moves = _search(state, score, _types(workers, extra), max_evals, max(1.0 / coords, 1e-3))
     cands = dict(starts, searched=_integer(_build(workers, state, coords), coords))
-    return _finish(model, workers, net, cands, seed, samples, eval_samples, start,
-                   {"start_sample_means": first, "evaluations": evals, "moves": moves, "ucmmc_r": uc_r})
+    return _finish(
+        model,
+        workers,
+        net,
+        cands,
+        seed,
+        samples,
+        eval_samples,
+        start,
+        {"start_sample_means": first, "evaluations": evals, "moves": moves, "ucmmc_r": uc_r},
+    )
 
 
 def _finish(model, workers, net, cands, seed, samples, eval_samples, start, diag):

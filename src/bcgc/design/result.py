@@ -27,7 +27,7 @@ class DesignInputs:
     seed: int
     eval_samples: int
     options: dict = field(default_factory=dict)
-    links: object = None   #: upload links (``bcgc.links.Links``) the design minimised E[τ] under; None: free
+    links: object = None  #: upload links (``bcgc.links.Links``) the design minimised E[τ] under; None: free
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,16 @@ class DesignResult:
     def __repr__(self) -> str:
         def fmt(v, se):
             return "None" if v is None else (f"{v:.6g}" if se is None else f"{v:.6g} ± {se:.2g}")
+
         nz = np.flatnonzero(self.blocks)
         shown = ", ".join(f"{s}: {self.blocks[s]}" for s in nz[:12]) + (", …" if nz.size > 12 else "")
-        return (f"DesignResult(method={self.method!r}, objective={self.objective!r}, success={self.success},\n"
-                f"  blocks={{{shown}}} (level: coordinates),\n"
-                + ("" if self.subset_sizes is None else f"  subset_sizes={np.round(self.subset_sizes, 4).tolist()},\n")
-                + f"  expected_runtime={fmt(self.expected_runtime, self.expected_runtime_stderr)}, "
-                f"completion_probability={fmt(self.completion_probability, self.completion_probability_stderr)}"
-                f", deadline={self.deadline},\n"
-                f"  evaluation={self.evaluation.method!r}, nit={self.nit}, solve_seconds={self.solve_seconds:.3g}, "
-                f"message={self.message!r})")
+        return (
+            f"DesignResult(method={self.method!r}, objective={self.objective!r}, success={self.success},\n"
+            f"  blocks={{{shown}}} (level: coordinates),\n"
+            + ("" if self.subset_sizes is None else f"  subset_sizes={np.round(self.subset_sizes, 4).tolist()},\n")
+            + f"  expected_runtime={fmt(self.expected_runtime, self.expected_runtime_stderr)}, "
+            f"completion_probability={fmt(self.completion_probability, self.completion_probability_stderr)}"
+            f", deadline={self.deadline},\n"
+            f"  evaluation={self.evaluation.method!r}, nit={self.nit}, solve_seconds={self.solve_seconds:.3g}, "
+            f"message={self.message!r})"
+        )

@@ -82,12 +82,22 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float 
     for rounds in range(1, max_rounds + 1):
         n = rows_k.size
         cuts = sparse.csr_matrix(
-            (np.concatenate([td[rows_k, rows_i], -np.ones(n)]),
-             (np.concatenate([np.arange(n), np.arange(n)]), np.concatenate([rows_i, m + rows_k]))),
-            shape=(n, m + K))
+            (
+                np.concatenate([td[rows_k, rows_i], -np.ones(n)]),
+                (np.concatenate([np.arange(n), np.arange(n)]), np.concatenate([rows_i, m + rows_k])),
+            ),
+            shape=(n, m + K),
+        )
         a_ub = sparse.vstack([cuts, mono]) if mono is not None else cuts
-        res = optimize.linprog(cost, A_ub=a_ub, b_ub=np.zeros(a_ub.shape[0]), A_eq=a_eq, b_eq=[1.0],
-                               bounds=[(0, None)] * (m + K), method="highs-ipm")
+        res = optimize.linprog(
+            cost,
+            A_ub=a_ub,
+            b_ub=np.zeros(a_ub.shape[0]),
+            A_eq=a_eq,
+            b_eq=[1.0],
+            bounds=[(0, None)] * (m + K),
+            method="highs-ipm",
+        )
         status = res.status
         if res.status != 0:
             raise RuntimeError(f"HiGHS failed on the SAA linear program: {res.message}")
@@ -104,8 +114,15 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float 
         rows_k = np.concatenate([rows_k, add_k])
         rows_i = np.concatenate([rows_i, add_i])
     z = _z_from_c(p.levels, np.maximum.accumulate(np.maximum(c, 0.0)), p.workers)
-    return z, {"nit": nit, "rounds": rounds, "rows": int(rows_k.size), "samples": K,
-               "saa_objective": float(res.fun) * scale, "converged": not viol.any(), "highs_status": status}
+    return z, {
+        "nit": nit,
+        "rounds": rounds,
+        "rows": int(rows_k.size),
+        "samples": K,
+        "saa_objective": float(res.fun) * scale,
+        "converged": not viol.any(),
+        "highs_status": status,
+    }
 
 
 def _best_of(p: _Problem, candidates: dict):

@@ -29,7 +29,7 @@ def check_out(out, names=()) -> Path:
     if out is None or os.fspath(out) == "":
         raise ValueError(f"out must name a folder, got {out if out is None else os.fspath(out)!r}")
     try:
-        path = Path(os.fspath(out)).expanduser().resolve()   # a symlinked folder: stage next to its target
+        path = Path(os.fspath(out)).expanduser().resolve()  # a symlinked folder: stage next to its target
     except (RuntimeError, OSError) as exc:  # a symlink loop
         raise ValueError(f"out {str(out)!r} cannot be resolved to a folder ({exc})") from None
     if path.exists() and not path.is_dir():
@@ -65,8 +65,9 @@ def staging(out: Path):
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     except OSError as exc:
-        raise ValueError(f"cannot write next to out {str(out)!r} (in {str(out.parent)!r}): "
-                         f"{exc.strerror or exc}") from None
+        raise ValueError(
+            f"cannot write next to out {str(out)!r} (in {str(out.parent)!r}): {exc.strerror or exc}"
+        ) from None
     try:
         yield tmp
     finally:
@@ -80,11 +81,13 @@ def commit(tmp: Path, out: Path, expected) -> None:
     Ctrl-C during the renames is held back and delivered right after them."""
     staged = {p.name for p in tmp.iterdir() if p.is_file() and not p.name.startswith(".")}
     if staged != set(expected) or INDEX not in staged:
-        raise RuntimeError(f"incomplete run, nothing written: missing {sorted(set(expected) - staged)}, "
-                           f"unexpected {sorted(staged - set(expected))}")
+        raise RuntimeError(
+            f"incomplete run, nothing written: missing {sorted(set(expected) - staged)}, "
+            f"unexpected {sorted(staged - set(expected))}"
+        )
     with _sigint_deferred():
         out.mkdir(exist_ok=True)
-        (out / INDEX).unlink(missing_ok=True)   # no index.md while the set of files is mixed
+        (out / INDEX).unlink(missing_ok=True)  # no index.md while the set of files is mixed
         for name in sorted(staged - {INDEX}):
             os.replace(tmp / name, out / name)
         os.replace(tmp / INDEX, out / INDEX)
@@ -95,11 +98,11 @@ def _sigint_deferred():
     """Hold a Ctrl-C back while the renames run (main thread only, where Python raises KeyboardInterrupt) and
     deliver it right after, so the move is never cut in the middle."""
     got = []
-    old = signal.getsignal(signal.SIGINT)   # None: a handler not set from Python, which we could not restore
+    old = signal.getsignal(signal.SIGINT)  # None: a handler not set from Python, which we could not restore
     try:
         if old is not None:
             signal.signal(signal.SIGINT, lambda signum, frame: got.append(frame))
-    except ValueError:                       # not the main thread: no KeyboardInterrupt can arrive here
+    except ValueError:  # not the main thread: no KeyboardInterrupt can arrive here
         old = None
     if old is None:
         yield
@@ -109,6 +112,6 @@ def _sigint_deferred():
     finally:
         signal.signal(signal.SIGINT, old)
         if got and callable(old):
-            old(signal.SIGINT, got[0])          # the default handler raises KeyboardInterrupt
+            old(signal.SIGINT, got[0])  # the default handler raises KeyboardInterrupt
         elif got and old == signal.SIG_DFL:
             os.kill(os.getpid(), signal.SIGINT)

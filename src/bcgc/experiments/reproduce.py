@@ -23,12 +23,12 @@ from ..analysis import completion_probability_exact, evaluate, runtime_quantiles
 from ..design import design
 from ..model import descending
 from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
+from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
 from .frontier import BANDWIDTH_FACTORS, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging
 from .traces_page import HEADER as TRACES_HEADER
 from .traces_page import index_traces, real_traces, traces_figure
-from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
 
 __all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law"]
 
@@ -37,10 +37,10 @@ __all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law"]
 class Config:
     """How much work each figure does. ``QUICK`` keeps every point of the paper's sweeps."""
 
-    samples: int = 20_000                 # Monte Carlo draws for the peers that need them
-    design_samples: int = 1_000           # draws for the sample-average LP
+    samples: int = 20_000  # Monte Carlo draws for the peers that need them
+    design_samples: int = 1_000  # draws for the sample-average LP
     n_values: tuple = (10, 20, 30, 40, 50)
-    rates: tuple = (10 ** -3.4, 10 ** -3.2, 10 ** -3.0, 10 ** -2.8, 10 ** -2.6)
+    rates: tuple = (10**-3.4, 10**-3.2, 10**-3.0, 10**-2.8, 10**-2.6)
     l_values: tuple = (10_000, 20_000, 30_000, 40_000, 50_000)
     base_n: int = 20
     base_l: int = 20_000
@@ -48,24 +48,32 @@ class Config:
     rate: float = 1e-3
     prob_levels: tuple = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
     prob_n_values: tuple = (10, 20, 30, 40, 50)
-    polish: int = 1                       # A6 starts refined per deadline
+    polish: int = 1  # A6 starts refined per deadline
     beyond_n: int = 20
     cost_n_values: tuple = (10, 20, 50, 100)
     subgradient_iterations: int = 3000
-    frontier_n: int = 20                  # workers of the named-law panel of the frontier
+    frontier_n: int = 20  # workers of the named-law panel of the frontier
     frontier_coords: int = 1000
-    frontier_factors: tuple = BANDWIDTH_FACTORS   # B / L per unit of T, from inf down to 1/10
-    trace_panels: bool = True             # frontier panels on the Lambda and PAI traces, where found
-    frontier_trace_workers: int | None = 64   # first workers of each trace panel (None: all 256 of Lambda)
+    frontier_factors: tuple = BANDWIDTH_FACTORS  # B / L per unit of T, from inf down to 1/10
+    trace_panels: bool = True  # frontier panels on the Lambda and PAI traces, where found
+    frontier_trace_workers: int | None = 64  # first workers of each trace panel (None: all 256 of Lambda)
     frontier_samples: int | None = 5_000  # common draws per frontier point (None: ``samples``)
-    trace_names: tuple | None = None      # shipped traces of the real-traces page (None: every one)
-    trace_samples: int = 2_000            # draws of a trace's training rows to tune the peers
-    trace_design_samples: int = 200       # draws of the training rows for BCGC's sample-average design
+    trace_names: tuple | None = None  # shipped traces of the real-traces page (None: every one)
+    trace_samples: int = 2_000  # draws of a trace's training rows to tune the peers
+    trace_design_samples: int = 200  # draws of the training rows for BCGC's sample-average design
 
 
 QUICK = Config()
-FULL = Config(samples=200_000, design_samples=4_000, polish=4, cost_n_values=(10, 20, 50, 100, 200),
-              trace_samples=20_000, trace_design_samples=1_000, frontier_trace_workers=None, frontier_samples=None)
+FULL = Config(
+    samples=200_000,
+    design_samples=4_000,
+    polish=4,
+    cost_n_values=(10, 20, 50, 100, 200),
+    trace_samples=20_000,
+    trace_design_samples=1_000,
+    frontier_trace_workers=None,
+    frontier_samples=None,
+)
 
 
 def paper_law(shift: float, rate: float, coords: int) -> ShiftedExponential:
@@ -89,8 +97,17 @@ def _cell(v):
 
 
 # ---------------------------------------------------------------------------- figures 1-3: E[τ]
-PAPER_SCHEMES = ("optimal", "jensen", "inverse", "gc_best", "tandon_partial", "ferdinand_r_L", "ferdinand_r_L2",
-                 "ucmmc_best", "oracle")
+PAPER_SCHEMES = (
+    "optimal",
+    "jensen",
+    "inverse",
+    "gc_best",
+    "tandon_partial",
+    "ferdinand_r_L",
+    "ferdinand_r_L2",
+    "ucmmc_best",
+    "oracle",
+)
 
 
 def _paper_point(n, coords, shift, rate, cfg, seed):
@@ -101,11 +118,15 @@ def _paper_point(n, coords, shift, rate, cfg, seed):
     for m in ("jensen", "inverse"):
         r = design(law, n, coords, method=m, seed=seed, eval_samples=cfg.samples)
         rows[m] = (r.expected_runtime, r.expected_runtime_stderr or 0.0, coords)
-    for p in compare(law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks,
-                     bcgc_subset_sizes=opt.subset_sizes):
+    for p in compare(
+        law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks, bcgc_subset_sizes=opt.subset_sizes
+    ):
         if p.name in PAPER_SCHEMES:
-            rows[p.name] = (p.expected_runtime, p.expected_runtime_stderr or 0.0,
-                            0 if p.upload_per_worker is None else p.upload_per_worker)
+            rows[p.name] = (
+                p.expected_runtime,
+                p.expected_runtime_stderr or 0.0,
+                0 if p.upload_per_worker is None else p.upload_per_worker,
+            )
     return rows
 
 
@@ -134,16 +155,23 @@ def _prob_rows(law, n, coords, t, cfg, seed):
     """P(τ ≤ t) of A6, A7 and the peers (GC, Tandon and UC-MMC at their best parameter for t)."""
     out = {}
     for method in ("stationary", "large-deadline"):
-        r = design(law, n, coords, objective="deadline", deadline=t, method=method, seed=seed,
-                   options={"polish": cfg.polish} if method == "stationary" else None)
+        r = design(
+            law,
+            n,
+            coords,
+            objective="deadline",
+            deadline=t,
+            method=method,
+            seed=seed,
+            options={"polish": cfg.polish} if method == "stationary" else None,
+        )
         out[method] = (r.completion_probability, r.completion_probability_stderr or 0.0)
     probs = [completion_probability_exact(law, n, classic_gc(s), t)[0][0] for s in range(n)]
     out["gc_best"] = (float(max(probs)), 0.0)
     out["uncoded"] = (float(completion_probability_exact(law, n, uncoded(), t)[0][0]), 0.0)
     T = law.sample(cfg.samples, n, streams.rng(seed, streams.COMMON_DRAWS))
     Td = descending(T)
-    for name, mat in (("tandon_partial", tandon_all_levels(Td)),
-                      ("ucmmc_best", ucmmc_all_r(T, n))):
+    for name, mat in (("tandon_partial", tandon_all_levels(Td)), ("ucmmc_best", ucmmc_all_r(T, n))):
         p = np.mean(mat <= t, axis=0).max()
         out[name] = (float(p), math.sqrt(p * (1 - p) / cfg.samples))
     return out
@@ -161,14 +189,20 @@ def _prob_figure(name, xs, rows, xlabel, out):
 def _scenarios(n, out: Path, seed):
     slow = n // 4
     rng = streams.rng(seed, streams.SCENARIOS)
-    common = rng.lognormal(0.0, 0.5, size=(2000, 1))        # a slowdown shared by all workers
+    common = rng.lognormal(0.0, 0.5, size=(2000, 1))  # a slowdown shared by all workers
     trace = common * (1.0 + rng.exponential(1.0, size=(2000, n)))
-    np.savetxt(out / "trace.csv", trace, delimiter=",", fmt="%.6g",
-               header="synthetic trace: one row per iteration, one column per worker (shared lognormal "
-                      "slowdown x (1 + Exp(1)))")
+    np.savetxt(
+        out / "trace.csv",
+        trace,
+        delimiter=",",
+        fmt="%.6g",
+        header="synthetic trace: one row per iteration, one column per worker (shared lognormal "
+        "slowdown x (1 + Exp(1)))",
+    )
     return {
         "heterogeneous (1/4 of workers 3x slower)": Heterogeneous(
-            (ShiftedExponential(1, 1),) * (n - slow) + (ShiftedExponential(3, 1 / 3),) * slow),
+            (ShiftedExponential(1, 1),) * (n - slow) + (ShiftedExponential(3, 1 / 3),) * slow
+        ),
         "bimodal (10% slowed 5x)": Bimodal(1, 1, 5, 0.1),
         "pareto (shape 2.5)": Pareto(1, 2.5),
         "trace (synthetic, correlated)": Trace(trace, source="trace.csv"),
@@ -183,11 +217,19 @@ def _beyond(out, cfg, seed, progress=None):
     rows = []
     for label, law in _scenarios(n, out, seed).items():
         opt = design(law, n, coords, seed=seed, samples=cfg.design_samples, eval_samples=cfg.samples)
-        for p in compare(law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks,
-                         bcgc_subset_sizes=opt.subset_sizes):   # the allocation chosen for workers that differ
+        for p in compare(
+            law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks, bcgc_subset_sizes=opt.subset_sizes
+        ):  # the allocation chosen for workers that differ
             if p.name in BEYOND_SCHEMES:
-                rows.append((label, p.name, p.expected_runtime, p.expected_runtime_stderr or 0.0,
-                             0 if p.upload_per_worker is None else p.upload_per_worker // coords))
+                rows.append(
+                    (
+                        label,
+                        p.name,
+                        p.expected_runtime,
+                        p.expected_runtime_stderr or 0.0,
+                        0 if p.upload_per_worker is None else p.upload_per_worker // coords,
+                    )
+                )
         if progress:
             progress(f"beyond: {label}")
     _write_csv(out / "beyond.csv", ["scenario", "scheme", "expected_runtime", "stderr", "upload_per_worker_in_L"], rows)
@@ -198,9 +240,12 @@ def _beyond(out, cfg, seed, progress=None):
 # ---------------------------------------------------------------------------- figure 7: the designs
 def _designs(out, cfg, seed):
     n, coords = cfg.base_n, 10_000
-    laws = {"shifted-exp shift=1 rate=1": ShiftedExponential(1, 1),
-            "shifted-exp shift=0.1 rate=1": ShiftedExponential(0.1, 1),
-            "pareto shape=2.5": Pareto(1, 2.5), "bimodal 10% x5": Bimodal(1, 1, 5, 0.1)}
+    laws = {
+        "shifted-exp shift=1 rate=1": ShiftedExponential(1, 1),
+        "shifted-exp shift=0.1 rate=1": ShiftedExponential(0.1, 1),
+        "pareto shape=2.5": Pareto(1, 2.5),
+        "bimodal 10% x5": Bimodal(1, 1, 5, 0.1),
+    }
     rows = []
     for label, law in laws.items():
         x = design(law, n, coords, seed=seed, samples=cfg.design_samples, eval_samples=2000).blocks
@@ -215,15 +260,18 @@ COST_METHODS = ("jensen", "inverse", "large-deadline", "subgradient", "saa-lp", 
 
 
 def _cost(out, cfg, seed, progress=None):
-    law = ShiftedExponential(0.05, 1.0)   # the paper's shift·rate = 50·1e-3; ratios are scale-free
+    law = ShiftedExponential(0.05, 1.0)  # the paper's shift·rate = 50·1e-3; ratios are scale-free
     rows = []
     for n in cfg.cost_n_values:
         vals = {}
-        t_med = _deadlines(law, n, 10**6, cfg, seed, (0.5,))[0]   # A6 maximises P(τ ≤ median of A4's τ)
+        t_med = _deadlines(law, n, 10**6, cfg, seed, (0.5,))[0]  # A6 maximises P(τ ≤ median of A4's τ)
         for m in COST_METHODS:
             opts = {"iterations": cfg.subgradient_iterations} if m == "subgradient" else None
-            kw = {"objective": "deadline", "deadline": t_med, "options": {"polish": cfg.polish}} \
-                if m == "stationary" else {"options": opts}
+            kw = (
+                {"objective": "deadline", "deadline": t_med, "options": {"polish": cfg.polish}}
+                if m == "stationary"
+                else {"options": opts}
+            )
             r = design(law, n, 10**6, method=m, seed=seed, samples=cfg.design_samples, eval_samples=1000, **kw)
             vals[m] = (r.solve_seconds, evaluate(law, n, r.relaxed, method="exact").expected_runtime)
         best = min(v[1] for v in vals.values())
@@ -237,8 +285,7 @@ def _cost(out, cfg, seed, progress=None):
 
 
 # ---------------------------------------------------------------------------- driver
-FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces",
-           "frontier")
+FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces", "frontier")
 OUTPUT_FILES = tuple(f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")) + ("trace.csv", "index.md")
 
 
@@ -261,13 +308,37 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     t0 = time.perf_counter()
     n0, l0 = cfg.base_n, cfg.base_l
     sweeps = {
-        "e_vs_n": _sweep("e_vs_n", cfg.n_values, lambda n: _paper_point(n, l0, cfg.shift, cfg.rate, cfg, seed),
-                         "workers N", out, cfg, seed, progress=progress),
-        "e_vs_rate": _sweep("e_vs_rate", cfg.rates, lambda r: _paper_point(n0, l0, cfg.shift, r, cfg, seed),
-                            "rate of the exponential part (per unit of work)", out, cfg, seed, logx=True,
-                            progress=progress),
-        "e_vs_l": _sweep("e_vs_l", cfg.l_values, lambda L: _paper_point(n0, L, cfg.shift, cfg.rate, cfg, seed),
-                         "coordinates L", out, cfg, seed, progress=progress),
+        "e_vs_n": _sweep(
+            "e_vs_n",
+            cfg.n_values,
+            lambda n: _paper_point(n, l0, cfg.shift, cfg.rate, cfg, seed),
+            "workers N",
+            out,
+            cfg,
+            seed,
+            progress=progress,
+        ),
+        "e_vs_rate": _sweep(
+            "e_vs_rate",
+            cfg.rates,
+            lambda r: _paper_point(n0, l0, cfg.shift, r, cfg, seed),
+            "rate of the exponential part (per unit of work)",
+            out,
+            cfg,
+            seed,
+            logx=True,
+            progress=progress,
+        ),
+        "e_vs_l": _sweep(
+            "e_vs_l",
+            cfg.l_values,
+            lambda L: _paper_point(n0, L, cfg.shift, cfg.rate, cfg, seed),
+            "coordinates L",
+            out,
+            cfg,
+            seed,
+            progress=progress,
+        ),
     }
     law = paper_law(cfg.shift, cfg.rate, l0)
     ts = _deadlines(law, n0, l0, cfg, seed, cfg.prob_levels)
@@ -292,14 +363,38 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     trace_rows = real_traces(cfg.trace_names, cfg.trace_samples, cfg.trace_design_samples, seed, progress)
     _write_csv(out / "traces.csv", TRACES_HEADER, trace_rows)
     plots.save(traces_figure(trace_rows), out / "traces.png")
-    _, frontier_margins, notes = frontier(out, cfg.frontier_n, cfg.frontier_coords, cfg.frontier_samples or cfg.samples,
-                                          cfg.design_samples,
-                                          seed, traces, progress, cfg.frontier_factors, cfg.trace_panels,
-                                          cfg.frontier_trace_workers)
+    _, frontier_margins, notes = frontier(
+        out,
+        cfg.frontier_n,
+        cfg.frontier_coords,
+        cfg.frontier_samples or cfg.samples,
+        cfg.design_samples,
+        seed,
+        traces,
+        progress,
+        cfg.frontier_factors,
+        cfg.trace_panels,
+        cfg.frontier_trace_workers,
+    )
     margins = margins_table(sweeps)
-    write_index(out, cfg == QUICK, cfg.samples, cfg.base_n, cfg.base_l, cfg.shift, cfg.rate, cfg.prob_levels,
-                sweeps, prob_t, beyond, designs, cost, margins, time.perf_counter() - t0,
-                extra=index_traces(trace_rows, cfg.trace_samples, cfg.trace_design_samples))
-    with (out / "index.md").open("a") as fh:   # the frontier's section (experiments/frontier.py)
+    write_index(
+        out,
+        cfg == QUICK,
+        cfg.samples,
+        cfg.base_n,
+        cfg.base_l,
+        cfg.shift,
+        cfg.rate,
+        cfg.prob_levels,
+        sweeps,
+        prob_t,
+        beyond,
+        designs,
+        cost,
+        margins,
+        time.perf_counter() - t0,
+        extra=index_traces(trace_rows, cfg.trace_samples, cfg.trace_design_samples),
+    )
+    with (out / "index.md").open("a") as fh:  # the frontier's section (experiments/frontier.py)
         fh.write("\n".join(index_lines(frontier_margins, notes)) + "\n")
     return margins

@@ -8,5 +8,17 @@ from .log_fit import fit_log, read_log
 from .predict import LEVELS, predicted_quantiles
 from .trace_fit import FitResult, fit_trace, persistence_test
 
-__all__ = ["CANDIDATES", "choose", "loglik", "mle", "fit_trace", "fit_loads", "fit_log", "read_log", "persistence_test",
-           "predicted_quantiles", "LEVELS", "FitResult"]
+__all__ = [
+    "CANDIDATES",
+    "choose",
+    "loglik",
+    "mle",
+    "fit_trace",
+    "fit_loads",
+    "fit_log",
+    "read_log",
+    "persistence_test",
+    "predicted_quantiles",
+    "LEVELS",
+    "FitResult",
+]

@@ -64,7 +64,7 @@ def starts(family: str, t: np.ndarray, censored: np.ndarray) -> list[IIDLaw]:
     starts = []
     for prob in (0.005, 0.02, 0.2, 0.5, 0.8):
         cut = max(int(round((1 - prob) * seen.size)), 2)
-        base, slow = seen[:cut], seen[cut - 1:]
+        base, slow = seen[:cut], seen[cut - 1 :]
         shift = 0.99 * float(base[0])
         rate = 1.0 / max(float(np.mean(base)) - shift, 1e-12 * shift + 1e-300)
         factor = max(float(np.median(slow) / np.median(base)), 1.01)
@@ -125,8 +125,9 @@ def numeric_mle(cls, start, objective, fatol: float = 1e-6, maxfev: int = 8000):
 
     with warnings.catch_warnings():  # inf − inf in scipy's convergence check near refused points
         warnings.simplefilter("ignore", RuntimeWarning)
-        best = optimize.minimize(neg, z0, method="Nelder-Mead",
-                                 options={"xatol": 1e-6, "fatol": fatol, "maxfev": maxfev})
+        best = optimize.minimize(
+            neg, z0, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": fatol, "maxfev": maxfev}
+        )
     z = best.x if best.fun <= neg(z0) else z0
     return law_of(z)
 
@@ -145,12 +146,20 @@ def choose(t, censored=None, families=CANDIDATES) -> tuple[IIDLaw, list[dict]]:
     for family in families:
         try:
             law = mle(family, t, censored)
-            ll = loglik(law, t[np.isfinite(t)], None if censored is None else np.asarray(censored, bool).ravel()[np.isfinite(t)])
+            ll = loglik(
+                law, t[np.isfinite(t)], None if censored is None else np.asarray(censored, bool).ravel()[np.isfinite(t)]
+            )
         except ValueError:
             law, ll = None, -math.inf
         laws[family] = law
-        rows.append({"family": family, "loglik": ll, "aic": aic(law, ll) if law is not None else math.inf,
-                     "spec": law.spec if law is not None else None})
+        rows.append(
+            {
+                "family": family,
+                "loglik": ll,
+                "aic": aic(law, ll) if law is not None else math.inf,
+                "spec": law.spec if law is not None else None,
+            }
+        )
     rows.sort(key=lambda r: r["aic"])
     if not math.isfinite(rows[0]["aic"]):
         raise ValueError("no family fits the data (every likelihood is 0)")

@@ -90,8 +90,10 @@ def _check(traces, loads, sources):
         raise ValueError(f"loads must include 0 (the trace of the fixed cost a alone), got {list(loads)}")
     cols = {np.shape(t)[1] for t in traces}
     if len(cols) > 1:
-        raise ValueError(f"traces at several loads must have the same workers (columns), got {sorted(cols)} "
-                         f"in {', '.join(map(str, sources))}")
+        raise ValueError(
+            f"traces at several loads must have the same workers (columns), got {sorted(cols)} "
+            f"in {', '.join(map(str, sources))}"
+        )
 
 
 def _a_law(zero, source, fixed):
@@ -162,10 +164,16 @@ def fit_loads(traces, loads, sources=None, fixed="empirical", families=CANDIDATE
         raise ValueError("no family for b fits the traces at load > 0")
     b_law = laws[table[0]["family"]]
     model = FixedCost(a_law, b_law)
-    files = [{"path": s, "load": w, "ks": _ks(b_law, a_points, w, t)}
-             for s, w, t in zip(sources, loads, traces)]
-    report = {"a": a_law.spec, "a_kind": fixed, "b_family": table[0]["family"], "families": table,
-              "files": files, "independence": independence(traces, loads, zero), "model": model.spec}
+    files = [{"path": s, "load": w, "ks": _ks(b_law, a_points, w, t)} for s, w, t in zip(sources, loads, traces)]
+    report = {
+        "a": a_law.spec,
+        "a_kind": fixed,
+        "b_family": table[0]["family"],
+        "families": table,
+        "files": files,
+        "independence": independence(traces, loads, zero),
+        "model": model.spec,
+    }
     return FitResult(model, report)
 
 

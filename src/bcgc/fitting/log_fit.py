@@ -42,14 +42,18 @@ def read_log(path) -> np.ndarray:
                 continue
             rows.extend(_observation(o, f"log {path.name}: line {number}") for o in obs)
     if not rows:
-        raise ValueError(f"log {path.name} holds no observations (lines with \"observations\": "
-                         "[[worker, work, seconds, censored], ...])")
+        raise ValueError(
+            f'log {path.name} holds no observations (lines with "observations": '
+            "[[worker, work, seconds, censored], ...])"
+        )
     return np.array(rows, dtype=float)
 
 
 def _observation(o, where: str) -> list[float]:
-    bad = ValueError(f"{where}: an observation must be [worker, work, seconds, censored] with worker an "
-                     f"integer >= 0, work and seconds finite numbers > 0, censored 0 or 1, got {o!r}")
+    bad = ValueError(
+        f"{where}: an observation must be [worker, work, seconds, censored] with worker an "
+        f"integer >= 0, work and seconds finite numbers > 0, censored 0 or 1, got {o!r}"
+    )
     if not isinstance(o, list) or len(o) != 4 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in o):
         raise bad
     worker, work, seconds, censored = o
@@ -78,8 +82,7 @@ def _fit_with_fixed_cost(family, work, t, c):
         except ValueError:
             return math.inf
 
-    res = optimize.minimize_scalar(neg, bounds=(0.0, top * (1 - 1e-9)), method="bounded",
-                                   options={"xatol": 1e-6 * top})
+    res = optimize.minimize_scalar(neg, bounds=(0.0, top * (1 - 1e-9)), method="bounded", options={"xatol": 1e-6 * top})
     a = float(res.x) if neg(res.x) <= neg(0.0) else 0.0
     law, ll = fit_at(a)
     return a, law, ll
@@ -119,10 +122,19 @@ def fit_log(obs, alpha: float = 0.01, source: str = "", families=tuple(FAMILIES)
         model = _per_worker(type(best["law"]).name, best["kind"], worker, work, t, c) or model
     u = (t - best["a"]) / work
     ks = ks_censored(best["law"].cdf, u[u > 0], c[u > 0])
-    report = {"path": source, "observations": int(len(t)), "censored": int(c.sum()),
-              "workers": int(np.unique(worker).size), "family": type(best["law"]).name,
-              "fixed_cost": best["a"], "aic": best["aic"], "families": rows, "persistence": test,
-              "ks": ks, "model": model.spec}
+    report = {
+        "path": source,
+        "observations": int(len(t)),
+        "censored": int(c.sum()),
+        "workers": int(np.unique(worker).size),
+        "family": type(best["law"]).name,
+        "fixed_cost": best["a"],
+        "aic": best["aic"],
+        "families": rows,
+        "persistence": test,
+        "ks": ks,
+        "model": model.spec,
+    }
     return FitResult(model, report)
 
 
@@ -130,11 +142,23 @@ def _test(groups, alpha):
     """Kruskal–Wallis on the seen times at the smallest work, one group per worker (ragged groups)."""
     groups = [g for g in groups if g.size]
     if len(groups) < 2:
-        return {"test": "kruskal-wallis", "statistic": None, "p_value": None, "alpha": alpha, "differ": False,
-                "why": "needs seen times of at least 2 workers"}
+        return {
+            "test": "kruskal-wallis",
+            "statistic": None,
+            "p_value": None,
+            "alpha": alpha,
+            "differ": False,
+            "why": "needs seen times of at least 2 workers",
+        }
     h, p = stats.kruskal(*groups)
-    return {"test": "kruskal-wallis", "statistic": float(h), "p_value": float(p), "alpha": alpha,
-            "differ": bool(p < alpha), "note": "on the uncensored times at the smallest work"}
+    return {
+        "test": "kruskal-wallis",
+        "statistic": float(h),
+        "p_value": float(p),
+        "alpha": alpha,
+        "differ": bool(p < alpha),
+        "note": "on the uncensored times at the smallest work",
+    }
 
 
 def _per_worker(family, kind, worker, work, t, c):

@@ -72,13 +72,18 @@ def _fixed_cost(model: FixedCost, load: float, q):
 
 def _heterogeneous(model: Heterogeneous, load: float, q):
     """Quantiles of the mean of the per-worker CDFs, bracketed by the per-worker quantiles."""
-    per = np.array([_fixed_cost(law, load, q) if isinstance(law, FixedCost) else load * law.ppf(q)
-                    for law in model.laws])
+    per = np.array(
+        [_fixed_cost(law, load, q) if isinstance(law, FixedCost) else load * law.ppf(q) for law in model.laws]
+    )
     if load == 0:  # the fixed costs alone: pool their points
         pts = np.concatenate([_points(law.fixed) if isinstance(law, FixedCost) else [0.0] for law in model.laws])
         return np.quantile(pts, q, method="inverted_cdf")
-    return _bisect(lambda t: np.mean([_cdf(law, load, t) for law in model.laws], axis=0), q,
-                   per.min(axis=0) * (1 - 1e-12), per.max(axis=0))
+    return _bisect(
+        lambda t: np.mean([_cdf(law, load, t) for law in model.laws], axis=0),
+        q,
+        per.min(axis=0) * (1 - 1e-12),
+        per.max(axis=0),
+    )
 
 
 def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:

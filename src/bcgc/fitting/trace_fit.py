@@ -37,12 +37,23 @@ def persistence_test(samples: np.ndarray, alpha: float = 0.01) -> dict:
     some workers are persistently faster or slower than others."""
     samples = np.asarray(samples, dtype=float)
     if samples.shape[1] < 2 or samples.shape[0] < 2:
-        return {"test": "kruskal-wallis", "statistic": None, "p_value": None, "alpha": alpha, "differ": False,
-                "why": "needs at least 2 workers and 2 rows"}
+        return {
+            "test": "kruskal-wallis",
+            "statistic": None,
+            "p_value": None,
+            "alpha": alpha,
+            "differ": False,
+            "why": "needs at least 2 workers and 2 rows",
+        }
     # a full straggler (inf) ranks above every time: it is the slowest, as it should be
     h, p = stats.kruskal(*[samples[:, j] for j in range(samples.shape[1])])
-    return {"test": "kruskal-wallis", "statistic": float(h), "p_value": float(p), "alpha": alpha,
-            "differ": bool(p < alpha)}
+    return {
+        "test": "kruskal-wallis",
+        "statistic": float(h),
+        "p_value": float(p),
+        "alpha": alpha,
+        "differ": bool(p < alpha),
+    }
 
 
 def _with_full(law, values: np.ndarray):
@@ -91,10 +102,19 @@ def fit_trace(samples, alpha: float = 0.01, source: str = "", families=CANDIDATE
             model = Heterogeneous(tuple(laws))
         per_worker["chosen"] = isinstance(model, Heterogeneous)
     ks = ks_distance(lambda t: pooled_cdf(model, t), finite)
-    report = {"path": source, "rows": samples.shape[0], "workers": samples.shape[1],
-              "family": table[0]["family"], "aic": table[0]["aic"], "families": table,
-              "full_stragglers": float(np.mean(np.isinf(samples))), "persistence": test,
-              "per_worker": per_worker, "ks": ks, "model": model.spec}
+    report = {
+        "path": source,
+        "rows": samples.shape[0],
+        "workers": samples.shape[1],
+        "family": table[0]["family"],
+        "aic": table[0]["aic"],
+        "families": table,
+        "full_stragglers": float(np.mean(np.isinf(samples))),
+        "persistence": test,
+        "per_worker": per_worker,
+        "ks": ks,
+        "model": model.spec,
+    }
     return FitResult(model, report)
 
 

@@ -23,15 +23,36 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
-from ..analysis import (Evaluation, completion_probability_exact, evaluate_runtime, general_runtime, has_fixed_cost,
-                       oracle_samples, summarize, use_exact)
-from ..model import OrderStatMax
-from ..timeline import unequal_sizes
-from ..model import descending
+from ..analysis import (
+    Evaluation,
+    completion_probability_exact,
+    evaluate_runtime,
+    general_runtime,
+    has_fixed_cost,
+    oracle_samples,
+    summarize,
+    use_exact,
+)
+from ..model import OrderStatMax, descending
 from ..stragglers import StragglerModel
+from ..timeline import unequal_sizes
 
-__all__ = ["best_gc_level", "best_ucmmc_r", "CompareInputs", "tandon_all_levels", "uncoded", "classic_gc", "tandon_partial", "ignore_stragglers", "ferdinand_levels",
-           "ferdinand_blocks", "ucmmc_samples", "ucmmc_all_r", "PeerResult", "compare"]
+__all__ = [
+    "best_gc_level",
+    "best_ucmmc_r",
+    "CompareInputs",
+    "tandon_all_levels",
+    "uncoded",
+    "classic_gc",
+    "tandon_partial",
+    "ignore_stragglers",
+    "ferdinand_levels",
+    "ferdinand_blocks",
+    "ucmmc_samples",
+    "ucmmc_all_r",
+    "PeerResult",
+    "compare",
+]
 
 
 def uncoded() -> OrderStatMax:
@@ -69,8 +90,10 @@ def ferdinand_levels(workers: int, coords: int, layers: int) -> np.ndarray:
     """
     target = layers * workers - coords
     if layers < 1 or coords < layers or target < 0:
-        raise ValueError(f"layers must be in [1, coords] and coords <= layers * workers, got "
-                         f"layers={layers}, coords={coords}, workers={workers}")
+        raise ValueError(
+            f"layers must be in [1, coords] and coords <= layers * workers, got "
+            f"layers={layers}, coords={coords}, workers={workers}"
+        )
     j = np.arange(1, layers + 1, dtype=float)
 
     def total(u):
@@ -111,7 +134,9 @@ def ucmmc_all_r(T: np.ndarray, r_max: int, fixed=None) -> np.ndarray:
     out = np.empty((T.shape[0], r_max))
     out[:, 0] = ready.max(axis=1)
     for j in range(1, r_max):
-        np.minimum(ready, np.roll(a, j, axis=1) + (j + 1.0) * np.roll(T, j, axis=1), out=ready)  # worker k-j, position j
+        np.minimum(
+            ready, np.roll(a, j, axis=1) + (j + 1.0) * np.roll(T, j, axis=1), out=ready
+        )  # worker k-j, position j
         out[:, j] = ready.max(axis=1)
     return out
 
@@ -128,8 +153,16 @@ def _common_draws(model, workers, T, seed, samples):
     return model.sample(samples, workers, streams.rng(seed, streams.COMMON_DRAWS)) if T is None else T
 
 
-def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
-                  deadline=None, tolerate: int = 0, objective: str = "runtime") -> int:
+def best_gc_level(
+    model: StragglerModel,
+    workers: int,
+    T=None,
+    seed: int = 0,
+    samples: int = 20_000,
+    deadline=None,
+    tolerate: int = 0,
+    objective: str = "runtime",
+) -> int:
     """Classic GC's best level s ≥ ``tolerate``. For the runtime: exact argmin of (s+1) E[T_(N-s)]
     for i.i.d. laws with finite moments, else chosen on common draws ``T`` (drawn with ``seed``
     when not given). For ``objective="deadline"``: the highest P(τ ≤ deadline) on common draws."""
@@ -146,8 +179,9 @@ def best_gc_level(model: StragglerModel, workers: int, T=None, seed: int = 0, sa
     return tolerate + _pick((Td * (np.arange(workers) + 1.0))[:, tolerate:], deadline, by_probability)
 
 
-def best_ucmmc_r(model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000,
-                 deadline=None) -> int:
+def best_ucmmc_r(
+    model: StragglerModel, workers: int, T=None, seed: int = 0, samples: int = 20_000, deadline=None
+) -> int:
     """UC-MMC's best r on common draws (Monte Carlo: its runtime depends on who is slow)."""
     if T is None and has_fixed_cost(model):
         a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.COMMON_DRAWS))
@@ -172,10 +206,16 @@ class CompareInputs:
     def checked(cls, model, workers, coords, deadline, samples, seed, alpha, method) -> "CompareInputs":
         """The arguments of :func:`compare` (and ``compare_links``), each validated by name."""
         model = V.law(model)
-        return cls(model, model.check_workers(workers), V.coords(coords),
-                   None if deadline is None else V.positive("deadline", deadline),
-                   V.integer("samples", samples, minimum=2), V.integer("seed", seed, minimum=0),
-                   V.positive("alpha", alpha), method)
+        return cls(
+            model,
+            model.check_workers(workers),
+            V.coords(coords),
+            None if deadline is None else V.positive("deadline", deadline),
+            V.integer("samples", samples, minimum=2),
+            V.integer("seed", seed, minimum=0),
+            V.positive("alpha", alpha),
+            method,
+        )
 
     @property
     def objective(self) -> str:
@@ -193,9 +233,9 @@ class PeerResult:
     parameters: dict
     exact_gradient: bool
     inputs: CompareInputs
-    tuned_for: str = "-"    #: "runtime" (E[τ]), "deadline" (P(τ ≤ t)), "given" or "-" (nothing to tune)
-    upload_time: float | None = None   #: time a worker's link is busy per iteration (λ per message + upload/B)
-    links: object = None               #: the network (``bcgc.links.Links``); None: free communication
+    tuned_for: str = "-"  #: "runtime" (E[τ]), "deadline" (P(τ ≤ t)), "given" or "-" (nothing to tune)
+    upload_time: float | None = None  #: time a worker's link is busy per iteration (λ per message + upload/B)
+    links: object = None  #: the network (``bcgc.links.Links``); None: free communication
 
     expected_runtime = property(lambda self: self.evaluation.expected_runtime)
     expected_runtime_stderr = property(lambda self: self.evaluation.expected_runtime_stderr)
@@ -203,10 +243,22 @@ class PeerResult:
     completion_probability_stderr = property(lambda self: self.evaluation.completion_probability_stderr)
 
 
-def compare(model: StragglerModel, workers: int, coords: int, deadline: float | None = None,
-            samples: int = 100_000, seed: int = 0, bcgc_blocks=None, alpha: float = 6.0,
-            method: str = "auto", bcgc_subset_sizes=None, bandwidth: float = float("inf"), latency: float = 0.0,
-            ingress: float | None = None, mm: bool = False) -> list[PeerResult]:
+def compare(
+    model: StragglerModel,
+    workers: int,
+    coords: int,
+    deadline: float | None = None,
+    samples: int = 100_000,
+    seed: int = 0,
+    bcgc_blocks=None,
+    alpha: float = 6.0,
+    method: str = "auto",
+    bcgc_subset_sizes=None,
+    bandwidth: float = float("inf"),
+    latency: float = 0.0,
+    ingress: float | None = None,
+    mm: bool = False,
+) -> list[PeerResult]:
     """Every peer (docs/peers.md) and BCGC, side by side (expected runtime, P(τ ≤ deadline), upload).
 
     Parameters (GC's level, Tandon's level, UC-MMC's r) are chosen by the lowest mean on one set of
@@ -223,28 +275,45 @@ def compare(model: StragglerModel, workers: int, coords: int, deadline: float | 
     it runs a design search, hence off by default in the library and on in ``bcgc compare``).
     """
     from ..links import links as _links
+
     net = _links(bandwidth, latency, ingress)
     if not net.free:
         from .compare_links import compare_links
+
         if bcgc_subset_sizes is not None:
-            raise ValueError("bcgc_subset_sizes: unequal subsets under upload links are not supported; "
-                             "compare with free communication, or with equal subsets")
+            raise ValueError(
+                "bcgc_subset_sizes: unequal subsets under upload links are not supported; "
+                "compare with free communication, or with equal subsets"
+            )
         return compare_links(model, workers, coords, net, deadline, samples, seed, bcgc_blocks, alpha, method, mm)
     inputs = CompareInputs.checked(model, workers, coords, deadline, samples, seed, alpha, method)
     model, workers = inputs.model, inputs.workers
     exact = use_exact(model, workers, method)
-    V.memory(f"comparing on {inputs.samples} common draws of {workers} workers", 5.0 * inputs.samples * workers,
-             "lower --samples or --workers")
+    V.memory(
+        f"comparing on {inputs.samples} common draws of {workers} workers",
+        5.0 * inputs.samples * workers,
+        "lower --samples or --workers",
+    )
     tuned = {"bcgc": "given" if bcgc_blocks is not None else inputs.objective}
     if bcgc_blocks is None:
         bcgc_blocks, bcgc_subset_sizes = _default_design(inputs)
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
-    sizes = unequal_sizes(bcgc_subset_sizes, workers)   # equal ones: formula (2), today's numbers
+    sizes = unequal_sizes(bcgc_subset_sizes, workers)  # equal ones: formula (2), today's numbers
     if has_fixed_cost(model):
         from . import affine
-        return [PeerResult(name, ev, upload, params, exact_grad, inputs, tuned.get(name, inputs.objective
-                           if name in _TUNED else "-"))
-                for name, ev, upload, params, exact_grad in affine.affine_rows(inputs, bcgc_blocks, sizes)]
+
+        return [
+            PeerResult(
+                name,
+                ev,
+                upload,
+                params,
+                exact_grad,
+                inputs,
+                tuned.get(name, inputs.objective if name in _TUNED else "-"),
+            )
+            for name, ev, upload, params, exact_grad in affine.affine_rows(inputs, bcgc_blocks, sizes)
+        ]
     return _rows(inputs, bcgc_blocks, sizes, exact, tuned, mm)
 
 
@@ -259,7 +328,15 @@ def _rows(inputs: CompareInputs, bcgc_blocks, sizes, exact: bool, tuned: dict, m
             rt = general_runtime(bcgc_blocks, np.zeros_like(T), T, sizes)
             params = {**params, "subset_sizes": sizes.tolist()}
         if isinstance(rt, OrderStatMax) and exact:
-            ev = evaluate_runtime(model, workers, rt, inputs.deadline, method, inputs.samples, streams.rng(inputs.seed, streams.EVALUATION))
+            ev = evaluate_runtime(
+                model,
+                workers,
+                rt,
+                inputs.deadline,
+                method,
+                inputs.samples,
+                streams.rng(inputs.seed, streams.EVALUATION),
+            )
         else:
             ev = summarize(rt.samples(Td) if isinstance(rt, OrderStatMax) else rt, inputs.deadline)
         tuned_for = tuned.get(name, inputs.objective if name in _TUNED else "-")
@@ -267,6 +344,7 @@ def _rows(inputs: CompareInputs, bcgc_blocks, sizes, exact: bool, tuned: dict, m
     if mm:
         from ..links import FREE
         from .mm import mm_row
+
         out += [r for r in [mm_row(inputs, FREE, bcgc_blocks, np.zeros_like(T), T)] if r is not None]
     return out
 
@@ -277,13 +355,19 @@ def _default_design(inputs: CompareInputs) -> np.ndarray:
     full = inputs.model.full_prob > 0
     if full and inputs.deadline is None:
         raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
-    r = design(inputs.model, inputs.workers, inputs.coords, objective=inputs.objective, deadline=inputs.deadline,
-               seed=inputs.seed)
+    r = design(
+        inputs.model,
+        inputs.workers,
+        inputs.coords,
+        objective=inputs.objective,
+        deadline=inputs.deadline,
+        seed=inputs.seed,
+    )
     return r.blocks, r.subset_sizes
 
 
 #: rows whose parameter compare() chooses (by E[τ], or by P(τ ≤ t) with a deadline)
-_TUNED = ("gc_best", "tandon_partial", "ucmmc_best")   # ignore_stragglers follows gc_best's level
+_TUNED = ("gc_best", "tandon_partial", "ucmmc_best")  # ignore_stragglers follows gc_best's level
 
 
 def _most_likely(candidates, model, workers, Td, deadline, exact) -> int:
@@ -307,8 +391,9 @@ def _schemes(inputs: CompareInputs, bcgc_blocks, T, Td, exact):
     else:
         levels = range(workers)
         gc_s = _most_likely([classic_gc(s) for s in levels], inputs.model, workers, Td, deadline, exact)
-        tandon_s = _most_likely([tandon_partial(s, inputs.alpha) for s in levels], inputs.model, workers, Td,
-                                deadline, exact)
+        tandon_s = _most_likely(
+            [tandon_partial(s, inputs.alpha) for s in levels], inputs.model, workers, Td, deadline, exact
+        )
     uc_r = _pick(uc, deadline, by_probability=deadline is not None) + 1
     rows = [
         ("bcgc", OrderStatMax.from_blocks(bcgc_blocks), L, {"blocks": bcgc_blocks.tolist()}, True),

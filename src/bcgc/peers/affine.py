@@ -31,7 +31,7 @@ def affine_rows(inputs, bcgc_blocks, subset_sizes) -> list:
     def ev(rt):
         return summarize(rt.affine_samples(a, b) if isinstance(rt, OrderStatMax) else rt, deadline)
 
-    def best(matrix):   # tuned for P(τ ≤ t) when a deadline is given, else for E[τ]
+    def best(matrix):  # tuned for P(τ ≤ t) when a deadline is given, else for E[τ]
         return peers._pick(matrix, deadline, by_probability=deadline is not None)
 
     gc = np.stack([peers.classic_gc(s).affine_samples(a, b) for s in range(n)], axis=1)
@@ -43,10 +43,12 @@ def affine_rows(inputs, bcgc_blocks, subset_sizes) -> list:
     params = {"blocks": bcgc_blocks.tolist()}
     if subset_sizes is not None:
         params["subset_sizes"] = np.asarray(subset_sizes).tolist()
-    rows = [("bcgc", ev(general_runtime(bcgc_blocks, a, b, subset_sizes)), L, params, True),
-            ("uncoded", ev(peers.uncoded()), L, {}, True),
-            ("gc_best", ev(gc[:, gc_s]), L, {"level": gc_s}, True),
-            ("tandon_partial", ev(tandon[:, tandon_s]), L, {"level": tandon_s, "alpha": inputs.alpha}, True)]
+    rows = [
+        ("bcgc", ev(general_runtime(bcgc_blocks, a, b, subset_sizes)), L, params, True),
+        ("uncoded", ev(peers.uncoded()), L, {}, True),
+        ("gc_best", ev(gc[:, gc_s]), L, {"level": gc_s}, True),
+        ("tandon_partial", ev(tandon[:, tandon_s]), L, {"level": tandon_s, "alpha": inputs.alpha}, True),
+    ]
     for name, layers in (("ferdinand_r_L", L), ("ferdinand_r_L2", L // 2)):
         if layers >= 1 and L <= layers * n:
             x = peers.ferdinand_blocks(n, L, layers)

@@ -20,6 +20,7 @@ import numpy as np
 from ..analysis import oracle_samples, summarize
 from ..design.crossval import AUTO_MAX_ROWS, cross_validate, design_runtime, fit_procedure
 from ..model import descending
+from ..stragglers import Trace
 from . import (
     CompareInputs,
     PeerResult,
@@ -30,7 +31,6 @@ from . import (
     ucmmc_samples,
     uncoded,
 )
-from ..stragglers import Trace
 
 __all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
 
@@ -39,26 +39,32 @@ __all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
 class HoldoutSplit:
     """A trace split in time: ``train`` (the first rows, a :class:`Trace`) and ``test`` (the rest)."""
 
-    model: Trace          # the whole trace, as given
-    fraction: float       # F, the held-out share of the rows
+    model: Trace  # the whole trace, as given
+    fraction: float  # F, the held-out share of the rows
     train: Trace
-    test: np.ndarray      # held-out rows, shape (K_h, N)
+    test: np.ndarray  # held-out rows, shape (K_h, N)
     #: how BCGC's design procedure was chosen on the training rows (``bcgc.design.crossval``); None: not
     cross_validation: object = None
 
     @property
     def describe(self) -> str:
         k = self.train.samples.shape[0]
-        return (f"out of sample: designed and tuned on rows 1-{k} of {self.model.spec}, evaluated on the "
-                f"held-out rows {k + 1}-{k + self.test.shape[0]} (holdout {self.fraction:g}); '±' is the standard "
-                "error over those rows; bcgc_mm is not evaluated out of sample (compare without --holdout shows it)"
-                + ("" if self.cross_validation is None else "\n" + self.cross_validation.describe))
+        return (
+            f"out of sample: designed and tuned on rows 1-{k} of {self.model.spec}, evaluated on the "
+            f"held-out rows {k + 1}-{k + self.test.shape[0]} (holdout {self.fraction:g}); '±' is the standard "
+            "error over those rows; bcgc_mm is not evaluated out of sample (compare without --holdout shows it)"
+            + ("" if self.cross_validation is None else "\n" + self.cross_validation.describe)
+        )
 
     def as_json(self) -> dict:
         k = self.train.samples.shape[0]
         cv = None if self.cross_validation is None else self.cross_validation.as_json()
-        return {"fraction": self.fraction, "train_rows": [1, k], "test_rows": [k + 1, k + self.test.shape[0]],
-                "cross_validation": cv}
+        return {
+            "fraction": self.fraction,
+            "train_rows": [1, k],
+            "test_rows": [k + 1, k + self.test.shape[0]],
+            "cross_validation": cv,
+        }
 
 
 def split_trace(model, holdout: float) -> HoldoutSplit:
@@ -66,27 +72,46 @@ def split_trace(model, holdout: float) -> HoldoutSplit:
 
     ``holdout`` F must be a fraction in (0, 1) leaving at least one row on each side; ``model`` must be
     a trace law (``trace:path=F`` or ``trace:name=NAME``): only its rows have an order in time."""
-    if isinstance(holdout, (bool, np.bool_, str, bytes)) or not isinstance(holdout, (int, float, np.number)) \
-            or not 0 < float(holdout) < 1:
-        raise ValueError(f"holdout must be a fraction in (0, 1) (the share of a trace's rows held out for "
-                         f"evaluation), got {holdout!r}")
+    if (
+        isinstance(holdout, (bool, np.bool_, str, bytes))
+        or not isinstance(holdout, (int, float, np.number))
+        or not 0 < float(holdout) < 1
+    ):
+        raise ValueError(
+            f"holdout must be a fraction in (0, 1) (the share of a trace's rows held out for "
+            f"evaluation), got {holdout!r}"
+        )
     if not isinstance(model, Trace):
         spec = getattr(model, "spec", type(model).__name__)
-        raise ValueError(f"holdout needs a trace law (trace:path=FILE.csv or trace:name=NAME), whose rows are "
-                         f"iterations in time; got {spec!r}")
+        raise ValueError(
+            f"holdout needs a trace law (trace:path=FILE.csv or trace:name=NAME), whose rows are "
+            f"iterations in time; got {spec!r}"
+        )
     rows = model.samples.shape[0]
     k = int(round((1.0 - float(holdout)) * rows))
     if not 1 <= k <= rows - 1:
-        raise ValueError(f"holdout {float(holdout):g} of a trace with {rows} rows leaves "
-                         f"{k} row(s) to design on and {rows - k} to evaluate on: each side needs at least one")
+        raise ValueError(
+            f"holdout {float(holdout):g} of a trace with {rows} rows leaves "
+            f"{k} row(s) to design on and {rows - k} to evaluate on: each side needs at least one"
+        )
     train = Trace(model.samples[:k], source=model.source)
     return HoldoutSplit(model, float(holdout), train, model.samples[k:])
 
 
-def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: float | None = None,
-                    samples: int = 100_000, seed: int = 0, bcgc_blocks=None,
-                    alpha: float = 6.0, bcgc_subset_sizes=None, folds: int | None = None,
-                    design_samples: int | None = None) -> tuple[list[PeerResult], HoldoutSplit]:
+def compare_holdout(
+    model,
+    workers: int,
+    coords: int,
+    holdout: float,
+    deadline: float | None = None,
+    samples: int = 100_000,
+    seed: int = 0,
+    bcgc_blocks=None,
+    alpha: float = 6.0,
+    bcgc_subset_sizes=None,
+    folds: int | None = None,
+    design_samples: int | None = None,
+) -> tuple[list[PeerResult], HoldoutSplit]:
     """:func:`bcgc.peers.compare` designed and tuned on the training rows of a trace, every scheme
     evaluated on the held-out rows (module doc). ``samples``: draws of the training rows' joint law
     for the tuning; ``bcgc_blocks`` pins the BCGC row, with its ``bcgc_subset_sizes`` (None: equal
@@ -100,27 +125,42 @@ def compare_holdout(model, workers: int, coords: int, holdout: float, deadline: 
     k = split.train.samples.shape[0]
     design_label = "given"
     if bcgc_blocks is not None and folds is not None:
-        raise ValueError("folds: a pinned BCGC design (bcgc_blocks, --design) is not cross-validated; give one or the other")
+        raise ValueError(
+            "folds: a pinned BCGC design (bcgc_blocks, --design) is not cross-validated; give one or the other"
+        )
     if bcgc_blocks is None and (folds is not None or 2 <= k <= AUTO_MAX_ROWS):
         cv = cross_validate(split.train, coords, folds=folds, seed=seed, deadline=deadline, samples=design_samples)
         split = replace(split, cross_validation=cv)
         bcgc_blocks, bcgc_subset_sizes, design_label = cv.blocks, cv.subset_sizes, cv.label
     elif bcgc_blocks is None:
-        design_label = (f"optimal, not cross-validated ({k} design rows > {AUTO_MAX_ROWS})" if k > 1 else
-                        "optimal, not cross-validated (one design row)")
-        bcgc_blocks, bcgc_subset_sizes, _ = fit_procedure("optimal", split.train.samples, coords, deadline, seed,
-                                                          design_samples)
-    tuned = compare(split.train, workers, coords, deadline=deadline, samples=samples, seed=seed,
-                    bcgc_blocks=bcgc_blocks, alpha=alpha, method="monte-carlo", bcgc_subset_sizes=bcgc_subset_sizes)
+        design_label = (
+            f"optimal, not cross-validated ({k} design rows > {AUTO_MAX_ROWS})"
+            if k > 1
+            else "optimal, not cross-validated (one design row)"
+        )
+        bcgc_blocks, bcgc_subset_sizes, _ = fit_procedure(
+            "optimal", split.train.samples, coords, deadline, seed, design_samples
+        )
+    tuned = compare(
+        split.train,
+        workers,
+        coords,
+        deadline=deadline,
+        samples=samples,
+        seed=seed,
+        bcgc_blocks=bcgc_blocks,
+        alpha=alpha,
+        method="monte-carlo",
+        bcgc_subset_sizes=bcgc_subset_sizes,
+    )
     T = split.test
     Td = descending(T)
     out = []
     for row in tuned:
         ev = replace(summarize(_runtime_on(row, T, Td), row.inputs.deadline), method="held-out rows")
         row = replace(row, evaluation=ev, inputs=replace(row.inputs, model=model))
-        if row.name == "bcgc" and design_label != "given":   # designed here, not pinned by the caller
-            row = replace(row, parameters={**row.parameters, "design": design_label},
-                          tuned_for=row.inputs.objective)
+        if row.name == "bcgc" and design_label != "given":  # designed here, not pinned by the caller
+            row = replace(row, parameters={**row.parameters, "design": design_label}, tuned_for=row.inputs.objective)
         out.append(row)
     return out, split
 
@@ -140,12 +180,14 @@ def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
         return oracle_samples(T)
     if row.name == "ucmmc_best":
         return ucmmc_samples(T, int(p["r"]))
-    if "blocks" in p:   # formula (2), or the general model for an allocation (a = 0)
+    if "blocks" in p:  # formula (2), or the general model for an allocation (a = 0)
         return design_runtime(p["blocks"], p.get("subset_sizes"), T, Td)
-    single = {"uncoded": lambda: uncoded(), "gc_best": lambda: classic_gc(p["level"]),
-              "ignore_stragglers": lambda: ignore_stragglers(p["level"]),
-              "tandon_partial": lambda: tandon_partial(p["level"], p["alpha"])}
+    single = {
+        "uncoded": lambda: uncoded(),
+        "gc_best": lambda: classic_gc(p["level"]),
+        "ignore_stragglers": lambda: ignore_stragglers(p["level"]),
+        "tandon_partial": lambda: tandon_partial(p["level"], p["alpha"]),
+    }
     if row.name not in single:
         raise RuntimeError(f"holdout does not know how to evaluate scheme {row.name!r}")
     return single[row.name]().samples(Td)
-

@@ -27,8 +27,17 @@ from ..analysis import oracle_samples
 from ..analysis.general import oracle_affine_samples
 from ..links import Links, arrivals, block_runtime_samples, order_decode
 
-__all__ = ["one_message", "one_message_levels", "tandon_blocks", "ucmmc_links_all_r", "ucmmc_r_candidates",
-           "oracle_links", "block_samples", "upload_seconds", "level_candidates"]
+__all__ = [
+    "one_message",
+    "one_message_levels",
+    "tandon_blocks",
+    "ucmmc_links_all_r",
+    "ucmmc_r_candidates",
+    "oracle_links",
+    "block_samples",
+    "upload_seconds",
+    "level_candidates",
+]
 
 
 def one_message(a, b, work: float, needed: int, coords: int, net: Links) -> np.ndarray:
@@ -41,9 +50,9 @@ def one_message(a, b, work: float, needed: int, coords: int, net: Links) -> np.n
 def one_message_levels(a, b, coords: int, net: Links, work_of_level) -> np.ndarray:
     """τ for every level s = 0..N-1 (needed N − s, work ``work_of_level(s)``), shape (K, N)."""
     workers = a.shape[1]
-    if net.per_worker:   # arrivals keep the order of the ready times
+    if net.per_worker:  # arrivals keep the order of the ready times
         shift = float(net.message_time(coords))
-        if not np.any(a):   # no fixed cost: the order of b for every level, one sort
+        if not np.any(a):  # no fixed cost: the order of b for every level, one sort
             bd = -np.sort(-b, axis=1)
             return np.stack([bd[:, s] * work_of_level(s) for s in range(workers)], axis=1) + shift
         out = np.empty(a.shape)
@@ -86,14 +95,14 @@ def ucmmc_links_all_r(a, b, coords: int, net: Links, rs) -> np.ndarray:
     """τ of UC-MMC for each r in ``rs``, shape (K, len(rs)). Worker n sends subsets n, n+1, .. in
     order, message j (work j + 1) of L coordinates; subset k arrives at min_{j<r} A_{(k-j) mod N}(j)."""
     rs = np.asarray(rs, dtype=np.int64)
-    if net.per_worker:   # message j's arrival does not depend on later messages: one pass for all r
+    if net.per_worker:  # message j's arrival does not depend on later messages: one pass for all r
         out = np.empty((a.shape[0], rs.size))
         cost = float(net.message_time(coords))
         leave = np.full(a.shape, -np.inf)
         best = np.full(a.shape, np.inf)
         for j in range(int(rs.max())):
             leave = np.maximum(a + b * (j + 1.0), leave) + cost
-            np.minimum(best, np.roll(leave, j, axis=1), out=best)   # worker k-j holds subset k at position j
+            np.minimum(best, np.roll(leave, j, axis=1), out=best)  # worker k-j holds subset k at position j
             for i in np.flatnonzero(rs == j + 1):
                 out[:, i] = best.max(axis=1)
         return out
@@ -112,7 +121,7 @@ def _ucmmc_one_r(a, b, coords, net, r):
 def oracle_links(a, b, coords: int, net: Links) -> np.ndarray:
     """The oracle lower bound under links (module docstring), shape (K,)."""
     workers = a.shape[1]
-    compute = oracle_affine_samples(a, b) if np.any(a) else oracle_samples(b)   # the fixed cost's best split
+    compute = oracle_affine_samples(a, b) if np.any(a) else oracle_samples(b)  # the fixed cost's best split
     bound = np.maximum(compute, coords / (workers * net.bandwidth))
     if net.ingress is not None:
         bound = np.maximum(bound, coords / net.ingress)

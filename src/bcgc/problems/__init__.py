@@ -24,8 +24,23 @@ from .allocation import split_rows, with_subset_sizes
 from .data import FILE_TYPES, Dataset, read_file
 from .models import PROBLEMS, DataProblem, LeastSquares, Logistic, Problem, Softmax, make_problem
 
-__all__ = ["Problem", "DataProblem", "Dataset", "load_dataset", "DATASETS", "PROBLEMS", "make_problem", "LeastSquares",
-           "Logistic", "Softmax", "FASHION_MNIST_DIR", "FILE_TYPES", "read_file", "split_rows", "with_subset_sizes"]
+__all__ = [
+    "Problem",
+    "DataProblem",
+    "Dataset",
+    "load_dataset",
+    "DATASETS",
+    "PROBLEMS",
+    "make_problem",
+    "LeastSquares",
+    "Logistic",
+    "Softmax",
+    "FASHION_MNIST_DIR",
+    "FILE_TYPES",
+    "read_file",
+    "split_rows",
+    "with_subset_sizes",
+]
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATASETS = ("digits", "fashion-mnist", "synthetic")
@@ -35,7 +50,7 @@ def _read_idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as fh:
         data = fh.read()
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
@@ -43,19 +58,26 @@ def _builtin(name: str, seed: int, features: int) -> Dataset:
     # the built-in sets have 10 or 4 classes: logistic regression splits them in halves (split_halves)
     note = ""
     if name == "fashion-mnist":
-        images, labels = FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz", FASHION_MNIST_DIR / "train-labels-idx1-ubyte.gz"
+        images, labels = (
+            FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz",
+            FASHION_MNIST_DIR / "train-labels-idx1-ubyte.gz",
+        )
         if images.is_file() and labels.is_file():
             X = _read_idx(images).reshape(-1, 784).astype(np.float64) / 255.0
             return Dataset("fashion-mnist", X, _read_idx(labels).astype(np.int64), 10, split_halves=True)
-        note = (f"fashion-mnist not found under {FASHION_MNIST_DIR} (Debian package dataset-fashion-mnist): "
-                "using digits instead")
+        note = (
+            f"fashion-mnist not found under {FASHION_MNIST_DIR} (Debian package dataset-fashion-mnist): "
+            "using digits instead"
+        )
         print(f"bcgc: {note}", file=sys.stderr)
         name = "digits"
     if name == "digits":
         from sklearn.datasets import load_digits  # bundled with scikit-learn: always offline
+
         d = load_digits()
-        return Dataset("digits", d.data.astype(np.float64) / 16.0, d.target.astype(np.int64), 10, note,
-                       split_halves=True)
+        return Dataset(
+            "digits", d.data.astype(np.float64) / 16.0, d.target.astype(np.int64), 10, note, split_halves=True
+        )
     rng = streams.rng(seed, streams.SYNTHETIC_DATA)
     n, dim, classes = 4000, V.integer("features", features, minimum=1), 4
     centres = rng.normal(0, 1.5, size=(classes, dim))
@@ -63,8 +85,9 @@ def _builtin(name: str, seed: int, features: int) -> Dataset:
     return Dataset("synthetic", centres[y] + rng.normal(size=(n, dim)), y, classes, split_halves=True)
 
 
-def load_dataset(name, samples: int | None = None, seed: int = 0, features: int = 64,
-                 label: str | None = None) -> Dataset:
+def load_dataset(
+    name, samples: int | None = None, seed: int = 0, features: int = 64, label: str | None = None
+) -> Dataset:
     """A built-in data set by name (DATASETS), or else a user's file by path (.npz, .csv, .svm:
     :func:`read_file`; ``label`` names a CSV file's label column). ``samples`` keeps a seeded random
     subset of rows, the same for a built-in set and the same rows written to a file; ``features``
@@ -74,10 +97,11 @@ def load_dataset(name, samples: int | None = None, seed: int = 0, features: int 
             raise ValueError(f"--label (label=) names a CSV column; the built-in {name} has its own labels")
         ds = _builtin(name, seed, features)
     elif Path(name).exists():
-        ds = read_file(name, label)   # labels are mapped on the whole file: a subset keeps every class
+        ds = read_file(name, label)  # labels are mapped on the whole file: a subset keeps every class
     else:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} or a data file, got {str(name)!r}: "
-                         "no such file")
+        raise ValueError(
+            f"dataset must be one of {', '.join(DATASETS)} or a data file, got {str(name)!r}: no such file"
+        )
     if samples is not None:
         samples = V.integer("samples", samples, minimum=1)
         if samples < ds.X.shape[0]:

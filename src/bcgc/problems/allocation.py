@@ -35,5 +35,7 @@ def with_subset_sizes(problem, subset_sizes):
     own = getattr(problem, "with_subset_sizes", None)
     if own is not None:
         return own(subset_sizes)
-    raise ValueError(f"problem {getattr(problem, 'name', problem)!r} cannot split its data by subset_sizes: "
-                     "give it a with_subset_sizes(d) method (docs/problems.md)")
+    raise ValueError(
+        f"problem {getattr(problem, 'name', problem)!r} cannot split its data by subset_sizes: "
+        "give it a with_subset_sizes(d) method (docs/problems.md)"
+    )

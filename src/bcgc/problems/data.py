@@ -18,7 +18,7 @@ __all__ = ["Dataset", "read_file", "FILE_TYPES"]
 
 #: file suffix → format
 FILE_TYPES = {".npz": "npz", ".csv": "csv", ".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight"}
-_SHOWN = 10   # labels or columns listed in a message before "…"
+_SHOWN = 10  # labels or columns listed in a message before "…"
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,10 @@ def _features(name, X, columns=None, lines=None) -> np.ndarray:
     if bad.any():
         r, c = np.argwhere(bad)[0]
         column = f"column {columns[c]!r}" if columns else f"column {c}"
-        raise ValueError(f"{name}: {int(bad.sum())} feature value(s) are NaN or infinite "
-                         f"(the first at {_where(lines, r)}, {column}: {X[r, c]})")
+        raise ValueError(
+            f"{name}: {int(bad.sum())} feature value(s) are NaN or infinite "
+            f"(the first at {_where(lines, r)}, {column}: {X[r, c]})"
+        )
     return X
 
 
@@ -88,8 +90,9 @@ def _class_labels(name, raw, lines=None):
             raise ValueError(f"{name}: label at {_where(lines, r)} is {values[r]}: labels must be classes")
         if (values != np.round(values)).any():
             r = int(np.argmax(values != np.round(values)))
-            raise ValueError(f"{name}: labels must be classes (integers or names), "
-                             f"got {values[r]:g} at {_where(lines, r)}")
+            raise ValueError(
+                f"{name}: labels must be classes (integers or names), got {values[r]:g} at {_where(lines, r)}"
+            )
     else:
         raise ValueError(f"{name}: the labels y are neither numbers nor names (dtype {raw.dtype})")
     found, y = np.unique(values, return_inverse=True)
@@ -112,10 +115,10 @@ def _build(name, X, y, columns=None, lines=None) -> Dataset:
 
 
 def _read_npz(path: Path, name: str, label):
-    if not zipfile.is_zipfile(path):   # else numpy reads it as a pickle and its message misleads
+    if not zipfile.is_zipfile(path):  # else numpy reads it as a pickle and its message misleads
         raise ValueError(f"{name}: not an .npz archive (a zip of arrays, as numpy.savez writes)")
     try:
-        archive = np.load(path, allow_pickle=False)   # never unpickle a file: it could run code
+        archive = np.load(path, allow_pickle=False)  # never unpickle a file: it could run code
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{name}: not a readable .npz file ({_one_line(exc)})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -125,7 +128,7 @@ def _read_npz(path: Path, name: str, label):
             raise ValueError(f"{name}: an .npz file needs arrays X and y, found {_short(archive.files) or 'none'}")
         try:
             return archive["X"], archive["y"], {}
-        except ValueError as exc:   # object arrays: they need pickle
+        except ValueError as exc:  # object arrays: they need pickle
             raise ValueError(f"{name}: {_one_line(exc)}") from None
 
 
@@ -154,16 +157,18 @@ def _read_csv(path: Path, name: str, label):
             raise ValueError(f"{name}: no header row (column names) on line 1")
         if header.count(column) != 1:
             how = "no" if column not in header else "more than one"
-            raise ValueError(f"{name}: {how} label column {column!r} (name it with --label, label= in Python); "
-                             f"the columns: {_short(header)}")
+            raise ValueError(
+                f"{name}: {how} label column {column!r} (name it with --label, label= in Python); "
+                f"the columns: {_short(header)}"
+            )
         j = header.index(column)
-        columns = header[:j] + header[j + 1:]
+        columns = header[:j] + header[j + 1 :]
         if not columns:
             raise ValueError(f"{name}: no feature columns besides the label column {column!r}")
         rows, labels, lines = [], [], []
-        for cells in reader:   # row by row: a large file is never held as text
+        for cells in reader:  # row by row: a large file is never held as text
             if not cells:
-                continue   # a blank line
+                continue  # a blank line
             if len(cells) != len(header):
                 raise ValueError(f"{name}: line {reader.line_num} has {len(cells)} cells, the header {len(header)}")
             labels.append(cells.pop(j).strip())
@@ -173,12 +178,12 @@ def _read_csv(path: Path, name: str, label):
         raise ValueError(f"{name}: a header but no data rows")
     y = np.array(labels)
     if all(_is_number(v) for v in labels):
-        y = y.astype(np.float64)   # numeric labels: sorted as numbers (-1 < 1 < 10), not as text
+        y = y.astype(np.float64)  # numeric labels: sorted as numbers (-1 < 1 < 10), not as text
     return np.vstack(rows), y, {"columns": columns, "lines": lines}
 
 
 def _read_svmlight(path: Path, name: str, label):
-    from sklearn.datasets import load_svmlight_file   # imported here: the command line starts faster
+    from sklearn.datasets import load_svmlight_file  # imported here: the command line starts faster
 
     try:
         X, y = load_svmlight_file(str(path))
@@ -202,14 +207,16 @@ def read_file(path, label: str | None = None) -> Dataset:
         raise ValueError(f"{name}: no such file" if not path.exists() else f"{name}: not a file")
     kind = FILE_TYPES.get(path.suffix.lower())
     if kind is None:
-        raise ValueError(f"{name}: unknown file type {path.suffix or '(no suffix)'!r}: use .npz (arrays X and y), "
-                         ".csv (a label column) or .svm, .svmlight, .libsvm")
+        raise ValueError(
+            f"{name}: unknown file type {path.suffix or '(no suffix)'!r}: use .npz (arrays X and y), "
+            ".csv (a label column) or .svm, .svmlight, .libsvm"
+        )
     if label is not None and kind != "csv":
         raise ValueError(f"{name}: --label (label=) names a column of a CSV file, and this is not one")
     if path.stat().st_size == 0:
         raise ValueError(f"{name}: the file is empty")
     try:
         X, y, where = _READERS[kind](path, name, label)
-    except (UnicodeDecodeError, csv.Error) as exc:   # binary or malformed text
+    except (UnicodeDecodeError, csv.Error) as exc:  # binary or malformed text
         raise ValueError(f"{name}: not a readable {'CSV' if kind == 'csv' else kind} file ({_one_line(exc)})") from None
     return _build(name, X, y, **where)

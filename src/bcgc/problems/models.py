@@ -96,13 +96,14 @@ class DataProblem(Problem):
     def __init__(self, data: Dataset, workers: int, outputs: int, subset_sizes=None):
         self.workers = V.integer("workers", workers, minimum=1)
         if data.X.shape[0] < workers:
-            raise ValueError(f"{data.name}: workers must be at most the number of samples "
-                             f"({data.X.shape[0]} rows), got {workers}")
+            raise ValueError(
+                f"{data.name}: workers must be at most the number of samples ({data.X.shape[0]} rows), got {workers}"
+            )
         self.data = data
         X = np.hstack([data.X, np.ones((data.X.shape[0], 1))])  # bias
         self.n, self.d = X.shape
         self.outputs = outputs
-        self.subset_sizes = check_subset_sizes(subset_sizes, workers)   # None: equal subsets
+        self.subset_sizes = check_subset_sizes(subset_sizes, workers)  # None: equal subsets
         self.parts = split_rows(self.n, workers, self.subset_sizes)
         self.X = [X[p] for p in self.parts]
         self.L = self.d * outputs
@@ -149,7 +150,7 @@ class LeastSquares(DataProblem):
         super().__init__(data, workers, data.classes, subset_sizes)
         Y = np.eye(data.classes)[data.y]
         self.Y = [Y[p] for p in self.parts]
-        self.gram = np.stack([Xk.T @ Xk / self.n for Xk in self.X])               # N × d × d
+        self.gram = np.stack([Xk.T @ Xk / self.n for Xk in self.X])  # N × d × d
         self.rhs = np.stack([Xk.T @ Yk / self.n for Xk, Yk in zip(self.X, self.Y)])  # N × d × C
 
     def restrict(self, subsets):
@@ -191,15 +192,17 @@ class Logistic(DataProblem):
             t = (data.y < data.classes / 2).astype(float)
         else:
             found = ", ".join(map(str, data.labels or range(data.classes)))
-            raise ValueError(f"{data.name}: logistic regression needs exactly 2 classes, found {data.classes} "
-                             f"({found}); softmax and least-squares take any number")
+            raise ValueError(
+                f"{data.name}: logistic regression needs exactly 2 classes, found {data.classes} "
+                f"({found}); softmax and least-squares take any number"
+            )
         super().__init__(data, workers, 1, subset_sizes)
         self.t = [t[p] for p in self.parts]
 
     _per_subset = ("X", "t")
 
     def forward(self, theta, k):
-        return special.expit(self.X[k] @ theta) - self.t[k]   # residual of subset k
+        return special.expit(self.X[k] @ theta) - self.t[k]  # residual of subset k
 
     def partial_given(self, r, theta, k, coords):
         coords = np.asarray(coords)
@@ -210,8 +213,9 @@ class Logistic(DataProblem):
         return self.X[k].T @ self.forward(theta, k) / self.n
 
     def loss(self, theta):
-        return float(sum(np.sum(np.logaddexp(0, Xk @ theta) - tk * (Xk @ theta))
-                         for Xk, tk in zip(self.X, self.t)) / self.n)
+        return float(
+            sum(np.sum(np.logaddexp(0, Xk @ theta) - tk * (Xk @ theta)) for Xk, tk in zip(self.X, self.t)) / self.n
+        )
 
 
 class Softmax(DataProblem):
@@ -229,14 +233,14 @@ class Softmax(DataProblem):
 
     def forward(self, theta, k):
         P = special.softmax(self.X[k] @ theta.reshape(self.d, self.outputs), axis=1)
-        return P - self.Y[k]                                   # residual of subset k (n_k × C)
+        return P - self.Y[k]  # residual of subset k (n_k × C)
 
     def partial_given(self, R, theta, k, coords):
         # a block is a contiguous coordinate range: one GEMM over its feature rows, then pick entries
         coords = np.asarray(coords)
         rows, cols = np.divmod(coords, self.outputs)
         lo, hi = int(rows.min()), int(rows.max()) + 1
-        full = self.X[k][:, lo:hi].T @ R / self.n            # (hi - lo) × C
+        full = self.X[k][:, lo:hi].T @ R / self.n  # (hi - lo) × C
         return full[rows - lo, cols]
 
     def subset_gradient(self, theta, k):
@@ -244,8 +248,7 @@ class Softmax(DataProblem):
 
     def loss(self, theta):
         Th = theta.reshape(self.d, self.outputs)
-        return float(sum(-np.sum(Yk * special.log_softmax(Xk @ Th, axis=1))
-                         for Xk, Yk in zip(self.X, self.Y)) / self.n)
+        return float(sum(-np.sum(Yk * special.log_softmax(Xk @ Th, axis=1)) for Xk, Yk in zip(self.X, self.Y)) / self.n)
 
 
 PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Softmax}

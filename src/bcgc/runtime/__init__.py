@@ -3,9 +3,26 @@ interface, with a thread engine (tests, single process) and a Ray engine (local 
 
 from .adapt import PRIOR, AdaptConfig
 from .engine import MODES, Arrival, Backend, Death, Failure, ThreadBackend, WorkerCore
-from .master import Master, TrainResult, WorkerError
 from .experience import Experience, parse_experience
+from .master import Master, TrainResult, WorkerError
 from .train import BACKENDS, train, worker_views
 
-__all__ = ["AdaptConfig", "PRIOR", "Experience", "parse_experience", "Arrival", "Backend", "Death", "Failure", "MODES", "BACKENDS", "ThreadBackend", "WorkerCore", "Master",
-           "TrainResult", "WorkerError", "train", "worker_views"]
+__all__ = [
+    "AdaptConfig",
+    "PRIOR",
+    "Experience",
+    "parse_experience",
+    "Arrival",
+    "Backend",
+    "Death",
+    "Failure",
+    "MODES",
+    "BACKENDS",
+    "ThreadBackend",
+    "WorkerCore",
+    "Master",
+    "TrainResult",
+    "WorkerError",
+    "train",
+    "worker_views",
+]

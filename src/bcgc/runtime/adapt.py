@@ -76,9 +76,9 @@ class Adapter:
 
     def __init__(self, config: AdaptConfig, workers: int, seed: int = 0):
         self.config, self.N, self.seed = config, workers, seed
-        self.rows: deque = deque(maxlen=config.window)   # (T̂, lower bound, a) per iteration, seconds
+        self.rows: deque = deque(maxlen=config.window)  # (T̂, lower bound, a) per iteration, seconds
         self.bandwidth = config.bandwidth
-        self.law = None   # the last refitted law (seconds), once there is one
+        self.law = None  # the last refitted law (seconds), once there is one
 
     def record(self, obs, a, b, dead=()) -> None:
         """One iteration's observations and per-worker fitted (a, b) (NaN: not identified)."""
@@ -126,9 +126,16 @@ class Adapter:
         gain = (ev[0] - ev[1]) * horizon
         cost = missing_bytes / self.bandwidth
         apply = bool(gain > cost and ev[1] < (1 - self.config.min_gain) * ev[0])
-        return {"predicted_seconds_old": ev[0], "predicted_seconds_new": ev[1], "horizon": horizon,
-                "predicted_gain_seconds": gain, "shipping_bytes": int(missing_bytes),
-                "shipping_seconds_estimate": cost, "bandwidth": self.bandwidth, "applied": apply}
+        return {
+            "predicted_seconds_old": ev[0],
+            "predicted_seconds_new": ev[1],
+            "horizon": horizon,
+            "predicted_gain_seconds": gain,
+            "shipping_bytes": int(missing_bytes),
+            "shipping_seconds_estimate": cost,
+            "bandwidth": self.bandwidth,
+            "applied": apply,
+        }
 
     def measured_shipment(self, nbytes: int, seconds: float) -> None:
         if nbytes > 0 and seconds > 0:
@@ -150,11 +157,18 @@ def adapt_step(master, iteration: int) -> dict:
     scheme = BlockScheme(blocks, master.N, kind=master.code_kind, seed=master.seed, subset_sizes=sizes)
     new = (scheme.blocks, scheme.subset_sizes)
     planned = master.iterations_planned or iteration + 1 + ad.config.window
-    rec = {"event": "adapt", "scheme": master.name, "iteration": iteration, "window": len(ad.rows),
-           "old_blocks": old[0].tolist(), "new_blocks": new[0].tolist(),
-           "old_subset_sizes": sizes_list(old[1]), "new_subset_sizes": sizes_list(new[1]),
-           "workers_differ": {"p_value": differ["p_value"], "differ": differ["differ"]}}
-    ad.law = master.model = law   # re-designs after deaths assume it too
+    rec = {
+        "event": "adapt",
+        "scheme": master.name,
+        "iteration": iteration,
+        "window": len(ad.rows),
+        "old_blocks": old[0].tolist(),
+        "new_blocks": new[0].tolist(),
+        "old_subset_sizes": sizes_list(old[1]),
+        "new_subset_sizes": sizes_list(new[1]),
+        "workers_differ": {"p_value": differ["p_value"], "differ": differ["differ"]},
+    }
+    ad.law = master.model = law  # re-designs after deaths assume it too
     if np.array_equal(new[0], old[0]) and sizes_list(new[1]) == sizes_list(old[1]):
         rec.update(applied=False, reason="same design")
     else:
@@ -171,7 +185,7 @@ def adapt_step(master, iteration: int) -> dict:
         for w in found_dead:
             master._on_death(Death(w, "load failed"), iteration)
     else:
-        master._set_patience()   # the patience follows the refitted law
+        master._set_patience()  # the patience follows the refitted law
     rec["seconds"] = time.perf_counter() - t0
     master._emit(rec)
     return rec

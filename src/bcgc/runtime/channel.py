@@ -14,8 +14,8 @@ import traceback
 
 __all__ = ["HEADER", "SEND_TIMEOUT", "Channel", "connect", "send", "recv_exact"]
 
-HEADER = struct.Struct("!Q")   # the length of each pickled message
-SEND_TIMEOUT = 10.0             # a worker that reads none of its messages for this long is dead
+HEADER = struct.Struct("!Q")  # the length of each pickled message
+SEND_TIMEOUT = 10.0  # a worker that reads none of its messages for this long is dead
 
 
 def send(sock, lock, message) -> None:

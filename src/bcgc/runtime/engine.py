@@ -51,7 +51,7 @@ class Arrival:
     worker: int
     vector: np.ndarray
     compute_seconds: float = 0.0
-    stamp: float = float("nan")   # seconds since the worker started the iteration, when it was sent
+    stamp: float = float("nan")  # seconds since the worker started the iteration, when it was sent
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,7 @@ class Backend:
 
     workers: int
 
-    def publish(self, iteration: int, theta: np.ndarray, times: np.ndarray, scheme, mode: str,
-                unit: float) -> None:
+    def publish(self, iteration: int, theta: np.ndarray, times: np.ndarray, scheme, mode: str, unit: float) -> None:
         """Start round ``iteration`` on every live worker: worker n straggles with ``times[n]``, T_n
         (shape (N,)) or its fixed cost and rate (a_n, b_n) (shape (N, 2))."""
         raise NotImplementedError
@@ -205,8 +204,11 @@ class ThreadBackend(Backend):
     def publish(self, iteration, theta, times, scheme, mode, unit):
         for n, core in enumerate(self.cores):
             if n not in self.dead:
-                threading.Thread(target=self._serve, args=(core, iteration, theta, _worker_times(times, n), scheme, mode, unit),
-                                 daemon=True).start()
+                threading.Thread(
+                    target=self._serve,
+                    args=(core, iteration, theta, _worker_times(times, n), scheme, mode, unit),
+                    daemon=True,
+                ).start()
 
     def _serve(self, core, iteration, theta, t_n, scheme, mode, unit):
         try:

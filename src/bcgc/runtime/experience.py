@@ -35,8 +35,8 @@ class Experience:
 
     kind: str
     law: StragglerModel | None = None
-    samples: np.ndarray | None = None   # replay: the trace divided by its median
-    fixed: float = 0.0                  # replay: the fraction of each time that is a fixed cost
+    samples: np.ndarray | None = None  # replay: the trace divided by its median
+    fixed: float = 0.0  # replay: the fraction of each time that is a fixed cost
     source: str = ""
 
     @classmethod
@@ -51,8 +51,10 @@ class Experience:
 
     def check_workers(self, workers: int) -> int:
         if self.workers is not None and workers != self.workers:
-            raise ValueError(f"workers must be {self.workers} for --stragglers {self.spec!r} (it describes "
-                             f"{self.workers} workers), got {workers}")
+            raise ValueError(
+                f"workers must be {self.workers} for --stragglers {self.spec!r} (it describes "
+                f"{self.workers} workers), got {workers}"
+            )
         return workers
 
     @property
@@ -106,12 +108,16 @@ def parse_experience(text) -> Experience:
         key, eq, value = item.partition("=")
         key = key.strip().lower()
         if not eq or key not in ("path", "name", "fixed") or key in params:
-            raise ValueError(f"stragglers {text!r}: replay takes path=FILE.csv or name=NAME (a shipped trace) "
-                             f"and optionally fixed=P (each once), got {item!r}")
+            raise ValueError(
+                f"stragglers {text!r}: replay takes path=FILE.csv or name=NAME (a shipped trace) "
+                f"and optionally fixed=P (each once), got {item!r}"
+            )
         params[key] = value.strip()
     if ("path" in params) == ("name" in params):
-        raise ValueError(f"stragglers {text!r}: replay needs path=FILE.csv (one row per iteration, one column "
-                         "per worker) or name=NAME (a shipped trace), one of them")
+        raise ValueError(
+            f"stragglers {text!r}: replay needs path=FILE.csv (one row per iteration, one column "
+            "per worker) or name=NAME (a shipped trace), one of them"
+        )
     fixed = _fraction(text, params.get("fixed", "0"))
     path = params["path"] if "path" in params else str(shipped_path(params["name"]))
     F = read_trace(path)
@@ -131,13 +137,26 @@ def _fraction(text: str, value: str) -> float:
     return p
 
 
-def decodable_parts(experience: Experience, workers: int, seed: int, iteration: int, runtime, dead=(),
-                    first_attempt: int = 0, max_attempts: int = 1000):
+def decodable_parts(
+    experience: Experience,
+    workers: int,
+    seed: int,
+    iteration: int,
+    runtime,
+    dead=(),
+    first_attempt: int = 0,
+    max_attempts: int = 1000,
+):
     """The first (a, b, attempt) of iteration k whose runtime ``runtime(a, b)`` is finite: a draw
     with more full stragglers than the design tolerates is redrawn (``streams.decodable_times``'s
     rule, the simulator's). Dead workers never answer (b = inf)."""
     (a, b), attempt = streams.first_decodable(
-        lambda k: experience.parts(workers, seed, iteration, k), runtime, dead, first_attempt, max_attempts,
+        lambda k: experience.parts(workers, seed, iteration, k),
+        runtime,
+        dead,
+        first_attempt,
+        max_attempts,
         f"iteration {iteration}: none of {max_attempts} draws can be decoded (too many workers never answer): "
-        "the scheme cannot run under these stragglers")
+        "the scheme cannot run under these stragglers",
+    )
     return a, b, attempt

@@ -47,7 +47,7 @@ class Holdings:
     def __init__(self, problem, workers: int, subset_sizes=None):
         self.base, self.workers = problem, workers
         self.held: dict[int, dict] = {w: {} for w in range(workers)}
-        self._splits: dict = {None: problem}   # one split per size vector (re-splitting costs a pass)
+        self._splits: dict = {None: problem}  # one split per size vector (re-splitting costs a pass)
         self._bytes: dict = {}
         self.sizes, self.problem = None, problem
         self.set_sizes(subset_sizes)
@@ -84,8 +84,11 @@ class Holdings:
         """Per live worker, the subsets of ``scheme`` (split by ``subset_sizes``) whose version it
         does not hold."""
         names = self.names(subset_sizes)
-        return {w: [k for k in scheme.subsets_of(w).tolist() if self.held[w].get(k) != names[k]]
-                for w in range(self.workers) if w not in dead}
+        return {
+            w: [k for k in scheme.subsets_of(w).tolist() if self.held[w].get(k) != names[k]]
+            for w in range(self.workers)
+            if w not in dead
+        }
 
     def nbytes(self, k: int, subset_sizes=None) -> int:
         """The bytes of subset k: its per-subset arrays (``_per_subset``), else its pickled view."""
@@ -95,8 +98,9 @@ class Holdings:
             view = problem.restrict([k])
             parts = [getattr(view, a, None) for a in getattr(view, "_per_subset", ())]
             parts = [p[k] for p in parts if isinstance(p, dict)]
-            self._bytes[key] = (sum(int(np.asarray(p).nbytes) for p in parts) if parts
-                                else len(pickle.dumps(view, protocol=5)))
+            self._bytes[key] = (
+                sum(int(np.asarray(p).nbytes) for p in parts) if parts else len(pickle.dumps(view, protocol=5))
+            )
         return self._bytes[key]
 
     def ship(self, backend, scheme, dead=()):

@@ -36,11 +36,11 @@ from ..links import Links
 from ..mm import MMDesign
 from ..policy import DesignPolicy
 from . import adapt as A
-from .experience import decodable_parts, parse_experience
-from .observe import fill_parts, fit_parts, observations
-from .holdings import Holdings, can_allocate, sizes_list
-from .plan import Plan, make_scheme
 from .engine import Arrival, Backend, Death, Failure, check_mode
+from .experience import decodable_parts, parse_experience
+from .holdings import Holdings, can_allocate, sizes_list
+from .observe import fill_parts, fit_parts, observations
+from .plan import Plan, make_scheme
 from .result import TrainResult
 
 __all__ = ["Master", "TrainResult", "WorkerError"]
@@ -57,11 +57,11 @@ class _Round:
     tag: int
     T: np.ndarray
     start: float
-    dec: object    # the plan's decoder: what has arrived, what is decoded
+    dec: object  # the plan's decoder: what has arrived, what is decoded
     compute: list = field(default_factory=list)
     overhead: float = 0.0
-    a: np.ndarray | None = None          # the injected fixed costs and rates (unit of T)
-    stamps: list = field(default_factory=list)   # (worker, level, stamp, seconds since publish)
+    a: np.ndarray | None = None  # the injected fixed costs and rates (unit of T)
+    stamps: list = field(default_factory=list)  # (worker, level, stamp, seconds since publish)
 
 
 class Master:
@@ -79,12 +79,32 @@ class Master:
     backend's workers must hold the data split that way (:class:`~.holdings.Holdings`).
     """
 
-    def __init__(self, backend: Backend, problem, model, blocks=None, policy: DesignPolicy | None = None,
-                 name: str | None = None, mode: str = "emulate", unit: float = 0.2, step_size: float | None = None,
-                 seed: int = 0, code_kind: str = "auto", verify: bool = True, log=None,
-                 iteration_timeout: float = 120.0, redesign: bool = True, patience_factor: float = 3.0,
-                 min_patience: float = 1.0, max_attempts: int = 50, strikes: int = 2, stragglers=None,
-                 adapt: A.AdaptConfig | None = None, links: Links | None = None, subset_sizes=None):
+    def __init__(
+        self,
+        backend: Backend,
+        problem,
+        model,
+        blocks=None,
+        policy: DesignPolicy | None = None,
+        name: str | None = None,
+        mode: str = "emulate",
+        unit: float = 0.2,
+        step_size: float | None = None,
+        seed: int = 0,
+        code_kind: str = "auto",
+        verify: bool = True,
+        log=None,
+        iteration_timeout: float = 120.0,
+        redesign: bool = True,
+        patience_factor: float = 3.0,
+        min_patience: float = 1.0,
+        max_attempts: int = 50,
+        strikes: int = 2,
+        stragglers=None,
+        adapt: A.AdaptConfig | None = None,
+        links: Links | None = None,
+        subset_sizes=None,
+    ):
         if model is None and adapt is None:
             raise ValueError("model must be a straggler law (the law the design assumes) unless adapt is on")
         self.experience = parse_experience(model if stragglers is None else stragglers)
@@ -95,11 +115,13 @@ class Master:
         elif mode == "natural":
             raise ValueError("mode natural means no injected delay: use stragglers='natural'")
         if self.experience.has_fixed_cost and mode != "emulate":
-            raise ValueError(f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only "
-                             "(mode emulate)")
-        if policy is None:   # unequal subsets need a problem that can split its data by sizes
-            policy = DesignPolicy(seed=seed, allocate=can_allocate(problem),
-                                  **({} if links is None else {"links": links}))
+            raise ValueError(
+                f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only (mode emulate)"
+            )
+        if policy is None:  # unequal subsets need a problem that can split its data by sizes
+            policy = DesignPolicy(
+                seed=seed, allocate=can_allocate(problem), **({} if links is None else {"links": links})
+            )
         self.policy = policy
         self.net = self.policy.links if links is None else links
         if adapt is not None and self.policy.scheme not in ("bcgc", "gc", "uncoded"):
@@ -123,8 +145,7 @@ class Master:
         self.data = Holdings(problem, self.N, subset_sizes)
         if self.data.sizes is not None:
             self.policy.check_given_sizes()
-        self._set_design(blocks if isinstance(blocks, MMDesign) else V.blocks(blocks, self.N, problem.L),
-                         subset_sizes)
+        self._set_design(blocks if isinstance(blocks, MMDesign) else V.blocks(blocks, self.N, problem.L), subset_sizes)
         self.data.mark_loaded(self.scheme)
 
     # -- design ------------------------------------------------------------------------------
@@ -144,7 +165,7 @@ class Master:
         rng = streams.rng(self.seed, streams.PATIENCE)
         if law is None:
             self._tau99 = math.inf
-        elif self.plan.kind == "block" and self.net.free and self.scheme.subset_sizes is None:   # formula (2)
+        elif self.plan.kind == "block" and self.net.free and self.scheme.subset_sizes is None:  # formula (2)
             self._tau99 = float(runtime_quantiles(law, self.N, self.scheme.blocks, [0.99], rng)[0])
         else:
             self._tau99 = self.plan.tau_quantile(law, 0.99, rng)
@@ -170,9 +191,19 @@ class Master:
         self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f, subset_sizes=given), sizes)
         found_dead = self._ship()[2]
         self.result.redesigns += 1
-        self._emit({"event": "redesign", "iteration": iteration, "scheme": self.name, "policy": self.policy.scheme,
-                    "dead": sorted(self.dead), "tolerate": self.policy.tolerance(f),
-                    "old_blocks": old, "new_blocks": self.plan.design, **self._sizes_record()})
+        self._emit(
+            {
+                "event": "redesign",
+                "iteration": iteration,
+                "scheme": self.name,
+                "policy": self.policy.scheme,
+                "dead": sorted(self.dead),
+                "tolerate": self.policy.tolerance(f),
+                "old_blocks": old,
+                "new_blocks": self.plan.design,
+                **self._sizes_record(),
+            }
+        )
         if found_dead:  # a worker died unnoticed: the new design must tolerate it too
             self.dead.update(found_dead)
             for w in found_dead:
@@ -196,13 +227,16 @@ class Master:
         started, attempt = time.perf_counter(), 0
         while True:
             if time.perf_counter() - started > self.iteration_timeout or attempt >= self.max_attempts:
-                raise RuntimeError(f"iteration {iteration} timed out after {attempt} attempts and "
-                                   f"{time.perf_counter() - started:.3g} s (limit {self.iteration_timeout:g} s; "
-                                   f"dead {sorted(self.dead)})")
+                raise RuntimeError(
+                    f"iteration {iteration} timed out after {attempt} attempts and "
+                    f"{time.perf_counter() - started:.3g} s (limit {self.iteration_timeout:g} s; "
+                    f"dead {sorted(self.dead)})"
+                )
             if not self._tolerates_dead():
                 self._redesign(iteration)
-            a, b, attempt = decodable_parts(self.experience, self.N, self.seed, iteration, self._runtime,
-                                            self.dead, first_attempt=attempt)
+            a, b, attempt = decodable_parts(
+                self.experience, self.N, self.seed, iteration, self._runtime, self.dead, first_attempt=attempt
+            )
             r = self._collect(iteration, (a, b), started)
             if r is None:
                 continue  # a death forced a re-design: restart with the same draw
@@ -210,9 +244,17 @@ class Master:
                 self._strikes.clear()
                 return self._finish(iteration, attempt, r)
             seconds, live = time.perf_counter() - r.start, [w for w in range(self.N) if w not in self.dead]
-            self._emit({"event": "retry", "iteration": iteration, "attempt": attempt, "decoded": sorted(r.dec.decoded),
-                        "seconds": seconds, "reason": "not decoded within the patience",
-                        "observations": observations(self.plan, r.stamps, seconds, live)})
+            self._emit(
+                {
+                    "event": "retry",
+                    "iteration": iteration,
+                    "attempt": attempt,
+                    "decoded": sorted(r.dec.decoded),
+                    "seconds": seconds,
+                    "reason": "not decoded within the patience",
+                    "observations": observations(self.plan, r.stamps, seconds, live),
+                }
+            )
             self._strike_silent(iteration, r)
             attempt += 1
 
@@ -237,8 +279,9 @@ class Master:
         self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit)
         patience = self._patience()
         while not r.dec.complete:
-            left = min(patience - (time.perf_counter() - r.start),
-                       self.iteration_timeout - (time.perf_counter() - started))
+            left = min(
+                patience - (time.perf_counter() - r.start), self.iteration_timeout - (time.perf_counter() - started)
+            )
             if left <= 0:
                 self.backend.cancel(r.tag)
                 return r
@@ -246,8 +289,10 @@ class Master:
             h0 = time.perf_counter()
             if isinstance(ev, Failure):
                 self.backend.cancel(r.tag)
-                raise WorkerError(f"worker {ev.worker} raised an exception in iteration {iteration} "
-                                  f"(a bug in worker code, not a dead worker):\n{ev.traceback}")
+                raise WorkerError(
+                    f"worker {ev.worker} raised an exception in iteration {iteration} "
+                    f"(a bug in worker code, not a dead worker):\n{ev.traceback}"
+                )
             if isinstance(ev, Death) and self._on_death(ev, iteration):
                 self.backend.cancel(r.tag)
                 return None
@@ -284,15 +329,25 @@ class Master:
         live = [w for w in range(self.N) if w not in self.dead]
         obs = observations(self.plan, r.stamps, cancelled, live)
         est_a, est_b = fit_parts(obs, self.N)
-        rec = {"event": "iteration", "scheme": self.name, "iteration": iteration, "round": r.tag,
-               "attempts": attempt + 1, "measured_seconds": measured,
-               "predicted_seconds": self._predicted(r, obs, est_a, est_b),
-               "T": _json_list(r.T) if self.mode != "natural" else None, "design": self.plan.design,
-               **self._sizes_record(),
-               "blocks": {str(s): r.dec.info[s] for s in sorted(r.dec.info)},
-               "master_overhead_seconds": overhead, "loss": self.problem.loss(self.theta),
-               "gradient_error": err, "dead": sorted(self.dead), "observations": obs,
-               "estimated": {"a": _json_list(est_a), "b": _json_list(est_b)}}
+        rec = {
+            "event": "iteration",
+            "scheme": self.name,
+            "iteration": iteration,
+            "round": r.tag,
+            "attempts": attempt + 1,
+            "measured_seconds": measured,
+            "predicted_seconds": self._predicted(r, obs, est_a, est_b),
+            "T": _json_list(r.T) if self.mode != "natural" else None,
+            "design": self.plan.design,
+            **self._sizes_record(),
+            "blocks": {str(s): r.dec.info[s] for s in sorted(r.dec.info)},
+            "master_overhead_seconds": overhead,
+            "loss": self.problem.loss(self.theta),
+            "gradient_error": err,
+            "dead": sorted(self.dead),
+            "observations": obs,
+            "estimated": {"a": _json_list(est_a), "b": _json_list(est_b)},
+        }
         if self.mode != "natural":
             rec["injected"] = {"a": _json_list(r.a), "b": _json_list(r.T - r.a), "unit": self._seconds_per_unit()}
         self.result.logs.append(rec)

@@ -34,9 +34,9 @@ def observations(scheme, stamps, cancel_seconds: float, live) -> list:
         done = got.get(n, [])
         last = max((s for s, _ in done), default=-1)
         left = [s for s in levels if s > last]
-        if left:   # still computing block left[0] when cancelled: slower than c for that work
+        if left:  # still computing block left[0] when cancelled: slower than c for that work
             c = cancel_seconds - delay.get(n, typical)
-            c = max([c, 0.0] + [t for _, t in done])   # each is a lower bound: keep the tightest
+            c = max([c, 0.0] + [t for _, t in done])  # each is a lower bound: keep the tightest
             obs.append([int(n), float(work[n, left[0]]), float(c), 1])
     return obs
 

@@ -58,7 +58,7 @@ class Plan:
             raise ValueError(f"scheme must be a BlockScheme or an MMScheme, got {type(scheme).__name__}")
 
     def __getattr__(self, name):
-        if name.startswith("__") or name == "scheme":   # pickling looks these up before __dict__ is set
+        if name.startswith("__") or name == "scheme":  # pickling looks these up before __dict__ is set
             raise AttributeError(name)
         return getattr(self.scheme, name)
 

@@ -41,8 +41,10 @@ def _ray():
     try:
         import ray  # imported lazily: the core library does not need Ray
     except ImportError:
-        raise RayMissing("the Ray engine needs Ray, which is not installed: pip install 'bcgc[runtime]' "
-                         "(or pip install ray), or use --backend threads") from None
+        raise RayMissing(
+            "the Ray engine needs Ray, which is not installed: pip install 'bcgc[runtime]' "
+            "(or pip install ray), or use --backend threads"
+        ) from None
     return ray
 
 
@@ -60,8 +62,10 @@ def require_ray(address: str | None = None, timeout: float = 5.0) -> None:
     try:
         socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
     except OSError as exc:
-        raise ValueError(f"address {address!r}: no Ray cluster answers there within {timeout:g} s ({exc}); "
-                         "start one with `ray start --head` or check the address") from None
+        raise ValueError(
+            f"address {address!r}: no Ray cluster answers there within {timeout:g} s ({exc}); "
+            "start one with `ray start --head` or check the address"
+        ) from None
     _check_token(address, timeout)
 
 
@@ -99,8 +103,10 @@ def _check_token(address: str, timeout: float) -> None:
     if refused and os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
         raise ValueError(f"address {address!r}: the Ray cluster refused this machine's token; use {_TOKEN_HELP}")
     if refused:
-        raise ValueError(f"address {address!r}: the Ray cluster requires token authentication: run with "
-                         f"RAY_AUTH_MODE=token and {_TOKEN_HELP}, or use --address auto on a machine of the cluster")
+        raise ValueError(
+            f"address {address!r}: the Ray cluster requires token authentication: run with "
+            f"RAY_AUTH_MODE=token and {_TOKEN_HELP}, or use --address auto on a machine of the cluster"
+        )
 
 
 @contextlib.contextmanager
@@ -152,7 +158,7 @@ def _actor_class():
                 self.core.extend(view)
 
             def watch(self):
-                threading.Event().wait()   # never returns: its error is how Ray reports a lost actor
+                threading.Event().wait()  # never returns: its error is how Ray reports a lost actor
 
         _ACTOR = WorkerActor
     return _ACTOR
@@ -168,27 +174,33 @@ class RayBackend(Backend):
         self.workers, self.actors = len(problem_views), []
         need, have = cpus_per_worker * self.workers, ray.cluster_resources().get("CPU", 0.0)
         if need > have:  # Ray would wait forever for CPUs that never come
-            raise ValueError(f"{self.workers} workers with {cpus_per_worker:g} CPUs each need {need:g} CPUs; the Ray "
-                             f"cluster has {have:g} (ray status): add nodes or lower --cpus-per-worker")
+            raise ValueError(
+                f"{self.workers} workers with {cpus_per_worker:g} CPUs each need {need:g} CPUs; the Ray "
+                f"cluster has {have:g} (ray status): add nodes or lower --cpus-per-worker"
+            )
         key = secrets.token_bytes(32)
-        self.actors = [_actor_class().options(num_cpus=cpus_per_worker).remote(n, ray.put(v), key)
-                       for n, v in enumerate(problem_views)]
+        self.actors = [
+            _actor_class().options(num_cpus=cpus_per_worker).remote(n, ray.put(v), key)
+            for n, v in enumerate(problem_views)
+        ]
         try:
             self.pids, addresses = zip(*ray.get([a.address.remote() for a in self.actors], timeout=120))
             self.socks = [connect(tuple(a), key) for a in addresses]
         except (ray.exceptions.GetTimeoutError, OSError) as exc:
             self.shutdown()
-            raise ValueError(f"the {self.workers} workers ({cpus_per_worker:g} CPUs each) could not all be placed "
-                             f"and reached ({type(exc).__name__}: {exc}): see `ray status`") from None
+            raise ValueError(
+                f"the {self.workers} workers ({cpus_per_worker:g} CPUs each) could not all be placed "
+                f"and reached ({type(exc).__name__}: {exc}): see `ray status`"
+            ) from None
         self.locks, self.inbox = [threading.Lock() for _ in self.socks], [bytearray() for _ in self.socks]
         self.selector = selectors.DefaultSelector()
         for n, sock in enumerate(self.socks):
             self.selector.register(sock, selectors.EVENT_READ, n)
         self.watches = {a.watch.remote(): n for n, a in enumerate(self.actors)}
         self.dead: set[int] = set()
-        self.pending: set = set()   # (worker, round) started and not ended
+        self.pending: set = set()  # (worker, round) started and not ended
         self.buffer: list = []
-        self._scheme = (None, None, set())   # scheme, its pickle, the workers that have it
+        self._scheme = (None, None, set())  # scheme, its pickle, the workers that have it
         self._watched = time.monotonic()
 
     def _post(self, n, message) -> None:
@@ -222,7 +234,7 @@ class RayBackend(Backend):
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            for key, _ in self.selector.select(min(left, 0.25)):   # with every worker dead: a sleep
+            for key, _ in self.selector.select(min(left, 0.25)):  # with every worker dead: a sleep
                 self._read(key.data)
             if time.monotonic() - self._watched > 0.25:  # a lost node may never close its connections
                 self._check_watches()
@@ -238,7 +250,7 @@ class RayBackend(Backend):
         box = self.inbox[n]
         box += chunk
         while len(box) >= HEADER.size and len(box) >= (end := HEADER.size + HEADER.unpack_from(box)[0]):
-            kind, *args = pickle.loads(box[HEADER.size:end])
+            kind, *args = pickle.loads(box[HEADER.size : end])
             del box[:end]
             if kind == "arrival":
                 self.buffer.append(Arrival(args[0], args[1], n, *args[2:]))
@@ -277,7 +289,7 @@ class RayBackend(Backend):
             ray.get(getattr(self.actors[worker], how).remote(ray.put(problem_view)), timeout=120)
             return True
         except (e.RayActorError, e.WorkerCrashedError, e.ObjectLostError, e.NodeDiedError):
-            self._lose(worker, "load failed", report=False)   # died unnoticed: the master reports it
+            self._lose(worker, "load failed", report=False)  # died unnoticed: the master reports it
             return False
 
     def shutdown(self):

@@ -27,17 +27,20 @@ class TrainResult:
 
     def summary(self) -> dict:
         r = self.ratios
-        return {"name": self.name, "iterations": len(self.logs),
-                "median_measured_over_predicted": float(np.median(r)),
-                "p90_measured_over_predicted": float(np.percentile(r, 90)),
-                "mean_iteration_seconds": float(self.column("measured_seconds").mean()),
-                "mean_second_half_seconds": float(self.column("measured_seconds")[len(self.logs) // 2:].mean()),
-                "mean_predicted_seconds": float(self.column("predicted_seconds").mean()),
-                "mean_master_overhead_seconds": float(self.column("master_overhead_seconds").mean()),
-                "final_loss": float(self.logs[-1]["loss"]),
-                "max_gradient_error": float(np.nanmax(self.column("gradient_error"))),
-                "retries": int(sum(r["attempts"] - 1 for r in self.logs)),
-                "redesigns": self.redesigns}
+        return {
+            "name": self.name,
+            "iterations": len(self.logs),
+            "median_measured_over_predicted": float(np.median(r)),
+            "p90_measured_over_predicted": float(np.percentile(r, 90)),
+            "mean_iteration_seconds": float(self.column("measured_seconds").mean()),
+            "mean_second_half_seconds": float(self.column("measured_seconds")[len(self.logs) // 2 :].mean()),
+            "mean_predicted_seconds": float(self.column("predicted_seconds").mean()),
+            "mean_master_overhead_seconds": float(self.column("master_overhead_seconds").mean()),
+            "final_loss": float(self.logs[-1]["loss"]),
+            "max_gradient_error": float(np.nanmax(self.column("gradient_error"))),
+            "retries": int(sum(r["attempts"] - 1 for r in self.logs)),
+            "redesigns": self.redesigns,
+        }
 
     def time_to_loss(self, target: float) -> float | None:
         """Wall-clock seconds (sum of iteration times) until the loss first reaches ``target``."""

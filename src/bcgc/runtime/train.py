@@ -29,6 +29,7 @@ def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0):
     if kind == "threads":
         return ThreadBackend(views)
     from .ray_backend import RayBackend
+
     return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker)
 
 
@@ -37,23 +38,46 @@ def _laws(workers: int, model, stragglers, adapt, objective):
     experience = parse_experience(model if stragglers is None else stragglers)
     experience.check_workers(workers)
     if model is None and adapt is None:
-        raise ValueError(f"model must be given (the law the design assumes) with stragglers "
-                         f"{experience.spec!r}, unless adapt is on")
+        raise ValueError(
+            f"model must be given (the law the design assumes) with stragglers {experience.spec!r}, unless adapt is on"
+        )
     if adapt is not None and not isinstance(adapt, AdaptConfig):
         raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
-    if adapt is not None and objective != "runtime":   # the fitted law is in seconds, a deadline in units of T
+    if adapt is not None and objective != "runtime":  # the fitted law is in seconds, a deadline in units of T
         raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
     model = AdaptConfig.prior() if model is None else V.law(model)
     model.check_workers(workers)
     return experience, model
 
 
-def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 20, mode: str = "emulate",
-          unit: float = 0.2, backend: str = "ray", address=None, seed: int = 0, log=None, progress=None,
-          objective: str = "runtime", deadline: float | None = None, method: str = "optimal", tolerate: int = 0,
-          allowed_levels=None, samples: int | None = None, code_kind: str = "auto", cpus_per_worker: float = 0.0,
-          stragglers=None, adapt: AdaptConfig | None = None, bandwidth: float = math.inf, latency: float = 0.0,
-          designs=None, allocate: bool = True, **master_kw) -> list[TrainResult]:
+def train(
+    problem,
+    model,
+    schemes=("bcgc", "gc", "uncoded"),
+    iterations: int = 20,
+    mode: str = "emulate",
+    unit: float = 0.2,
+    backend: str = "ray",
+    address=None,
+    seed: int = 0,
+    log=None,
+    progress=None,
+    objective: str = "runtime",
+    deadline: float | None = None,
+    method: str = "optimal",
+    tolerate: int = 0,
+    allowed_levels=None,
+    samples: int | None = None,
+    code_kind: str = "auto",
+    cpus_per_worker: float = 0.0,
+    stragglers=None,
+    adapt: AdaptConfig | None = None,
+    bandwidth: float = math.inf,
+    latency: float = 0.0,
+    designs=None,
+    allocate: bool = True,
+    **master_kw,
+) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
 
     The design arguments (``objective``, ``deadline``, ``method``, ``tolerate``, ``allowed_levels``,
@@ -80,25 +104,52 @@ def train(problem, model, schemes=("bcgc", "gc", "uncoded"), iterations: int = 2
     cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
     if backend == "ray":
         from .ray_backend import require_ray
+
         require_ray(address)
     net = make_links(bandwidth, latency)
-    if adapt is not None and not net.free:   # its gain estimate and its refitted law (seconds) assume free links
+    if adapt is not None and not net.free:  # its gain estimate and its refitted law (seconds) assume free links
         raise ValueError("adapt works with free communication only (for now): drop bandwidth/latency or adapt")
-    policies = [DesignPolicy(name, objective=objective, deadline=deadline, method=method, tolerate=tolerate,
-                             allowed_levels=allowed_levels, samples=samples, seed=seed, links=net,
-                             allocate=allocate and can_allocate(problem))
-                for name in schemes]
+    policies = [
+        DesignPolicy(
+            name,
+            objective=objective,
+            deadline=deadline,
+            method=method,
+            tolerate=tolerate,
+            allowed_levels=allowed_levels,
+            samples=samples,
+            seed=seed,
+            links=net,
+            allocate=allocate and can_allocate(problem),
+        )
+        for name in schemes
+    ]
     fixed = fixed_designs(designs, problem.workers, problem.L)
-    designs = [(p, fixed[p.scheme] if p.scheme in fixed else p.plan(model, problem.workers, problem.L))
-               for p in policies]
+    designs = [
+        (p, fixed[p.scheme] if p.scheme in fixed else p.plan(model, problem.workers, problem.L)) for p in policies
+    ]
     results = []
     for policy, (blocks, sizes) in designs:
         scheme = make_scheme(blocks, problem.workers, code_kind, seed, sizes)
         be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
         try:
-            m = Master(be, problem, model, blocks, policy=policy, mode=mode, unit=unit, seed=seed, log=log,
-                       code_kind=code_kind, stragglers=experience, adapt=adapt, links=net,
-                       subset_sizes=getattr(scheme, "subset_sizes", None), **master_kw)
+            m = Master(
+                be,
+                problem,
+                model,
+                blocks,
+                policy=policy,
+                mode=mode,
+                unit=unit,
+                seed=seed,
+                log=log,
+                code_kind=code_kind,
+                stragglers=experience,
+                adapt=adapt,
+                links=net,
+                subset_sizes=getattr(scheme, "subset_sizes", None),
+                **master_kw,
+            )
             results.append(m.run(iterations, progress))
         finally:
             be.shutdown()

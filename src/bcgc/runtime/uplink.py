@@ -35,9 +35,9 @@ def uploads(core, iteration: int, produced, plan, unit: float, start: float):
         box.put(None)
 
     threading.Thread(target=compute, daemon=True).start()
-    leave = -np.inf   # F(j-1): one step of the core's recursion per message, not the whole history again
+    leave = -np.inf  # F(j-1): one step of the core's recursion per message, not the whole history again
     while True:
-        item = box.get()   # the computation always ends with None, an exception, or on cancel
+        item = box.get()  # the computation always ends with None, an exception, or on cancel
         if item is None:
             return
         if isinstance(item, Exception):
@@ -46,5 +46,5 @@ def uploads(core, iteration: int, produced, plan, unit: float, start: float):
         ready = stamp / unit if unit > 0 else 0.0
         leave = float(departure(leave, ready, plan.net.message_time(float(np.size(vec))), plan.net))
         if not core._sleep_until(start + leave * unit, iteration):
-            return   # cancelled while on the link: the master no longer needs it
+            return  # cancelled while on the link: the master no longer needs it
         yield key, vec, spent, stamp

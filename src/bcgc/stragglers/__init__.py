@@ -24,8 +24,25 @@ from .parse import fit, parse_model
 from .shipped import shipped_names, shipped_path, shipped_trace
 
 __all__ = [
-    "StragglerModel", "IIDLaw", "ShiftedExponential", "Exponential", "Pareto", "Weibull",
-    "LogNormal", "Bimodal", "Empirical", "FullStragglers", "Heterogeneous", "Trace", "FixedCost",
-    "parse_model", "fit", "read_trace", "FAMILIES", "REGISTRY", "shipped_names", "shipped_path",
+    "StragglerModel",
+    "IIDLaw",
+    "ShiftedExponential",
+    "Exponential",
+    "Pareto",
+    "Weibull",
+    "LogNormal",
+    "Bimodal",
+    "Empirical",
+    "FullStragglers",
+    "Heterogeneous",
+    "Trace",
+    "FixedCost",
+    "parse_model",
+    "fit",
+    "read_trace",
+    "FAMILIES",
+    "REGISTRY",
+    "shipped_names",
+    "shipped_path",
     "shipped_trace",
 ]

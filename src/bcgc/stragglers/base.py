@@ -64,8 +64,10 @@ class StragglerModel:
     def check_workers(self, workers) -> int:
         workers = V.workers(workers)
         if self.workers is not None and workers != self.workers:
-            raise ValueError(f"workers must be {self.workers} for the model {self.spec!r} "
-                             f"(it describes {self.workers} workers), got {workers}")
+            raise ValueError(
+                f"workers must be {self.workers} for the model {self.spec!r} "
+                f"(it describes {self.workers} workers), got {workers}"
+            )
         return workers
 
     def _sample(self, rng, iterations, workers):  # pragma: no cover - abstract

@@ -136,8 +136,10 @@ def read_trace(path) -> np.ndarray:
                 if vals is None:
                     continue
                 if rows and len(vals) != len(rows[0]):
-                    raise ValueError(f"trace {shown}: line {reader.line_num} has {len(vals)} columns, "
-                                     f"expected {len(rows[0])} (one per worker)")
+                    raise ValueError(
+                        f"trace {shown}: line {reader.line_num} has {len(vals)} columns, "
+                        f"expected {len(rows[0])} (one per worker)"
+                    )
                 rows.append(vals)
     except UnicodeDecodeError:
         raise ValueError(f"trace {shown} is not a text CSV file (it is not UTF-8 text)") from None
@@ -170,8 +172,9 @@ def _time_cell(cell: str, where: str) -> float:
     # only a spelled-out inf is a full straggler: 1e999 overflowing to inf is a wrong number
     spelled_inf = text.lstrip("+").lower() in ("inf", "infinity")
     if (math.isinf(v) and not spelled_inf) or (math.isfinite(v) and not TIME_MIN <= v <= TIME_MAX):
-        raise ValueError(f"{where}: time must be a number in [{TIME_MIN:g}, {TIME_MAX:g}] or inf "
-                         f"(a full straggler), got {text!r}")
+        raise ValueError(
+            f"{where}: time must be a number in [{TIME_MIN:g}, {TIME_MAX:g}] or inf (a full straggler), got {text!r}"
+        )
     return v
 
 
@@ -179,8 +182,10 @@ def _check_range(what: str, values: np.ndarray) -> None:
     """Finite times outside [TIME_MIN, TIME_MAX] overflow 1/T or T² downstream."""
     finite = values[np.isfinite(values)]
     if finite.size and (finite.min() < TIME_MIN or finite.max() > TIME_MAX):
-        raise ValueError(f"{what} must lie in [{TIME_MIN:g}, {TIME_MAX:g}] (inf marks a full straggler), "
-                         f"got {finite.min():g} .. {finite.max():g}")
+        raise ValueError(
+            f"{what} must lie in [{TIME_MIN:g}, {TIME_MAX:g}] (inf marks a full straggler), "
+            f"got {finite.min():g} .. {finite.max():g}"
+        )
 
 
 def _fit_data(data) -> np.ndarray:

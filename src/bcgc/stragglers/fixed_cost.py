@@ -34,7 +34,9 @@ class FixedCost(StragglerModel):
             raise ValueError(f"the fixed cost and the rate describe different numbers of workers: {sorted(tied)}")
         object.__setattr__(self, "workers", tied.pop() if tied else None)
         object.__setattr__(self, "iid", False)  # not an IIDLaw: no cdf, no closed forms
-        object.__setattr__(self, "full_prob", 1 - (1 - self.rate.full_prob) * (1 - getattr(self.fixed, "full_prob", 0.0)))
+        object.__setattr__(
+            self, "full_prob", 1 - (1 - self.rate.full_prob) * (1 - getattr(self.fixed, "full_prob", 0.0))
+        )
 
     def _parts(self, rng, iterations, workers):
         if isinstance(self.fixed, StragglerModel):

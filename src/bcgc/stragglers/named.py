@@ -175,11 +175,12 @@ class Pareto(_ScaleShape):
         """Exact: E[T_(k)] = scale · Γ(N+1) Γ(N-k+1-1/α) / (Γ(N-k+1) Γ(N+1-1/α)), finite iff
         (N-k+1)·α > 1 (the k-th smallest of N keeps N-k+1 draws above it); inf otherwise."""
         n = V.workers(workers)
-        j = n - np.arange(1, n + 1) + 1.0          # N - k + 1 for k = 1..N
+        j = n - np.arange(1, n + 1) + 1.0  # N - k + 1 for k = 1..N
         a = 1.0 / self.shape
         with np.errstate(invalid="ignore"):
-            v = self.scale * np.exp(special.gammaln(n + 1.0) + special.gammaln(j - a) - special.gammaln(j)
-                                    - special.gammaln(n + 1.0 - a))
+            v = self.scale * np.exp(
+                special.gammaln(n + 1.0) + special.gammaln(j - a) - special.gammaln(j) - special.gammaln(n + 1.0 - a)
+            )
         return np.where(j * self.shape > 1, v, np.inf)
 
 

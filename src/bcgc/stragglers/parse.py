@@ -14,9 +14,11 @@ from .shipped import shipped_names, shipped_path
 #: Most workers a heterogeneous law may describe: far above any cluster, far below a memory error.
 MAX_WORKERS = 100_000
 
-_SYNTAX = ("NAME:key=value,... with NAME one of "
-           + ", ".join(list(REGISTRY) + ["empirical", "trace", "heterogeneous", "affine"])
-           + " (e.g. shifted-exponential:shift=1,rate=1; add full=P for full stragglers)")
+_SYNTAX = (
+    "NAME:key=value,... with NAME one of "
+    + ", ".join(list(REGISTRY) + ["empirical", "trace", "heterogeneous", "affine"])
+    + " (e.g. shifted-exponential:shift=1,rate=1; add full=P for full stragglers)"
+)
 
 
 def fit(family: str, data) -> IIDLaw:
@@ -73,12 +75,15 @@ def _parse_heterogeneous(text: str, rest: str) -> Heterogeneous:
             count, law_text = "1", part
         n = _int_param(f"model {text!r}", "count", count, MAX_WORKERS)
         if len(laws) + n > MAX_WORKERS:  # checked before the list grows: no memory error
-            raise ValueError(f"model {text!r}: heterogeneous describes at most {MAX_WORKERS} workers, "
-                             f"got {len(laws) + n} or more")
+            raise ValueError(
+                f"model {text!r}: heterogeneous describes at most {MAX_WORKERS} workers, got {len(laws) + n} or more"
+            )
         law = parse_model(law_text)
         if not (law.iid or (isinstance(law, FixedCost) and law.workers is None)):
-            raise ValueError(f"model {text!r}: each part of heterogeneous must be an i.i.d. law "
-                             f"or an affine one (not a trace or a nested heterogeneous), got {law_text.strip()!r}")
+            raise ValueError(
+                f"model {text!r}: each part of heterogeneous must be an i.i.d. law "
+                f"or an affine one (not a trace or a nested heterogeneous), got {law_text.strip()!r}"
+            )
         laws.extend([law] * n)
     if not laws:
         raise ValueError(f"model {text!r}: heterogeneous needs parts COUNT*LAW separated by ';'")
@@ -90,7 +95,12 @@ def _heterogeneous_parts(rest: str) -> list[str]:
     joins it (``2*affine:a=0.5;b=exponential:rate=1;1*exponential:rate=2``)."""
     parts = []
     for part in filter(None, (p.strip() for p in rest.split(";"))):
-        if parts and part.lower().startswith("b=") and "affine:" in parts[-1].lower() and ";b=" not in parts[-1].lower():
+        if (
+            parts
+            and part.lower().startswith("b=")
+            and "affine:" in parts[-1].lower()
+            and ";b=" not in parts[-1].lower()
+        ):
             parts[-1] += ";" + part
         else:
             parts.append(part)
@@ -107,8 +117,10 @@ def _parse_affine(text: str, rest: str) -> FixedCost:
             raise ValueError(f"model {text!r}: affine takes a=NUMBER or LAW;b=LAW, each once, got {part!r}")
         parts[key] = value.strip()
     if set(parts) != {"a", "b"}:
-        raise ValueError(f"model {text!r}: affine needs both a (the fixed cost) and b (the rate), e.g. "
-                         "affine:a=0.5;b=exponential:rate=1")
+        raise ValueError(
+            f"model {text!r}: affine needs both a (the fixed cost) and b (the rate), e.g. "
+            "affine:a=0.5;b=exponential:rate=1"
+        )
     try:
         a = float(parts["a"])
     except ValueError:
@@ -122,8 +134,7 @@ def _parse_pairs(text: str, rest: str) -> dict[str, str]:
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
         if not eq or not key.strip() or "=" in value:
-            raise ValueError(f"model {text!r} is malformed at {item!r}: expected key=value pairs "
-                             "separated by commas")
+            raise ValueError(f"model {text!r} is malformed at {item!r}: expected key=value pairs separated by commas")
         key = key.strip().lower()
         if key in params:  # never let a later value silently win
             raise ValueError(f"model {text!r}: parameter {key!r} is given twice")
@@ -134,8 +145,10 @@ def _parse_pairs(text: str, rest: str) -> dict[str, str]:
 def _parse_data_law(text: str, name: str, params: dict[str, str]) -> StragglerModel:
     """``path=FILE.csv``, or ``name=NAME`` for a trace shipped with bcgc (docs/traces.md)."""
     if set(params) not in ({"path"}, {"name"}):
-        raise ValueError(f"model {text!r}: {name} takes exactly one parameter, path=FILE.csv or name=NAME "
-                         f"(a shipped trace: {', '.join(shipped_names())})")
+        raise ValueError(
+            f"model {text!r}: {name} takes exactly one parameter, path=FILE.csv or name=NAME "
+            f"(a shipped trace: {', '.join(shipped_names())})"
+        )
     if "name" in params:
         path = shipped_path(params["name"])
         source = f"name={path.stem}"
@@ -152,8 +165,9 @@ def _hint_shipped(text: str, path: str) -> None:
     """A missing file named like a shipped trace: say how to name it (never read it in its place)."""
     stem = Path(path).name.removesuffix(".csv")
     if not Path(path).exists() and stem in shipped_names():
-        raise ValueError(f"model {text!r}: no file {path!r} here; the trace shipped with bcgc is "
-                         f"named without a path: name={stem}")
+        raise ValueError(
+            f"model {text!r}: no file {path!r} here; the trace shipped with bcgc is named without a path: name={stem}"
+        )
 
 
 def _parse_named(text: str, name: str, params: dict[str, str]) -> IIDLaw:
@@ -161,12 +175,12 @@ def _parse_named(text: str, name: str, params: dict[str, str]) -> IIDLaw:
     allowed = cls.params()
     unknown = set(params) - set(allowed)
     if unknown:
-        raise ValueError(f"model {text!r}: unknown parameter {sorted(unknown)[0]!r} for {name}; "
-                         f"allowed: {', '.join(allowed)}, full")
+        raise ValueError(
+            f"model {text!r}: unknown parameter {sorted(unknown)[0]!r} for {name}; allowed: {', '.join(allowed)}, full"
+        )
     missing = [k for k in allowed if k not in params]
     if missing:  # never guess a parameter the user did not give
-        raise ValueError(f"model {text!r}: missing parameter {missing[0]!r} for {name}; "
-                         f"required: {', '.join(allowed)}")
+        raise ValueError(f"model {text!r}: missing parameter {missing[0]!r} for {name}; required: {', '.join(allowed)}")
     kwargs = {}
     for k, v in params.items():
         try:
