@@ -18,7 +18,7 @@ import numpy as np
 
 from bcgc.codes import make_code
 from bcgc.design import design
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.stragglers import ShiftedExponential
 
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from bcgc.analysis import OrderStatMax, completion_probability_exact, expected_runtime_exact, monte_carlo
 from bcgc.design import design
-from bcgc.model import descending
 from bcgc.stragglers import LogNormal, ShiftedExponential
+from bcgc.timing.orderstat import descending
 
 LAW = ShiftedExponential(1.0, 1.0)
 COORDS = 10**6

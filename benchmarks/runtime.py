@@ -26,7 +26,7 @@ import numpy as np
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import WorkerCore, worker_views
 from bcgc.runtime.train import train
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.stragglers import ShiftedExponential
 
 LAW = ShiftedExponential(0.1, 1.0)

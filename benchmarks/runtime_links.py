@@ -7,7 +7,7 @@ times drawn from a shifted exponential (shift 0.1, rate 1), --emulate. For each 
 Ray), unit (0.2 s, 0.05 s), link (B = ∞; B = L / 0.5 and B = L / 2, i.e. an upload of L values takes
 0.5 and 2 units of T, both with latency λ = 0.05) and scheme (bcgc, bcgc_mm, gc, ucmmc, each
 designed for that link), ``bcgc.runtime.train`` runs K iterations; each iteration's predicted time
-is the core's link model (``bcgc.links`` / ``bcgc.mm``) at the injected draws. Printed: a markdown
+is the core's link model (``bcgc.timing.links`` / ``bcgc.timing.mm``) at the injected draws. Printed: a markdown
 section (benchmarks/runtime_results.md) with the median and p90 of measured/predicted per
 iteration and the largest relative gradient error.
 """

@@ -14,9 +14,9 @@ from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import AdaptConfig, Master, ThreadBackend, WorkerCore, parse_experience, train, worker_views
 from bcgc.runtime.adapt import Adapter
 from bcgc.runtime.observe import fit_parts, observations
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.stragglers import parse_model
-from bcgc.timeline import cumulative_work, runtime_samples
+from bcgc.timing.general import cumulative_work, runtime_samples
 
 N = 6
 

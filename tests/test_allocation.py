@@ -14,10 +14,10 @@ from bcgc.analysis import evaluate, general_runtime
 from bcgc.design import allocation, design
 from bcgc.peers import compare
 from bcgc.problems import load_dataset, make_problem, split_rows, with_subset_sizes
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.simulate import simulate
 from bcgc.stragglers import Heterogeneous, ShiftedExponential, Trace
-from bcgc.timeline import cyclic_shares, equal_shares
+from bcgc.timing.general import cyclic_shares, equal_shares
 
 SE = ShiftedExponential(1.0, 1.0)
 SLOW = ShiftedExponential(3.0, 1 / 3)

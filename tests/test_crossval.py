@@ -8,9 +8,9 @@ import pytest
 
 from bcgc.design import design
 from bcgc.design.crossval import PROCEDURES, cross_validate, design_runtime
-from bcgc.model import single_level_blocks
 from bcgc.peers.holdout import compare_holdout, split_trace
 from bcgc.stragglers import Trace
+from bcgc.timing.orderstat import single_level_blocks
 
 N, L = 8, 240
 

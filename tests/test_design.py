@@ -10,8 +10,8 @@ from scipy import optimize
 
 from bcgc.analysis import OrderStatMax, evaluate, general_runtime
 from bcgc.design import allowed_level_set, brute_force_blocks, design, round_blocks
-from bcgc.model import coordinate_runtime, descending, levels_to_blocks, normalized_load
 from bcgc.stragglers import Bimodal, FullStragglers, Heterogeneous, Pareto, ShiftedExponential, Trace, parse_model
+from bcgc.timing.orderstat import coordinate_runtime, descending, levels_to_blocks, normalized_load
 
 SE = ShiftedExponential(1, 1)
 

@@ -14,7 +14,7 @@ import pytest
 from bcgc.design import design
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import Master, ThreadBackend, WorkerError, worker_views
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.simulate import simulate
 from bcgc.stragglers import ShiftedExponential
 
@@ -162,12 +162,12 @@ def test_a_fixed_cost_reaches_the_workers_and_adapt_ships_only_missing_subsets(e
 
 def test_mm_schemes_under_links_are_exact_and_predicted_by_the_core_model(engine, problem):
     """UC-MMC and a bcgc_mm design with every message mode run on every engine under emulated
-    links: exact gradients, and each prediction is bcgc.mm's (arrivals by bcgc.links)."""
+    links: exact gradients, and each prediction is bcgc.timing.mm's (arrivals by bcgc.timing.links)."""
     from bcgc import mm
-    from bcgc.links import links
-    from bcgc.mm import MMBlock, MMDesign
     from bcgc.policy import DesignPolicy
-    from bcgc.runtime.plan import make_scheme
+    from bcgc.schemes.plan import make_scheme
+    from bcgc.timing.links import links
+    from bcgc.timing.mm import MMBlock, MMDesign
 
     net = links(bandwidth=problem.L / 0.5, latency=0.1)
     mixed = MMDesign(

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bcgc.analysis import evaluate, mean_is_finite
-from bcgc.model import OrderStatMax
 from bcgc.stragglers import Bimodal, Exponential, LogNormal, Pareto, ShiftedExponential, Weibull
+from bcgc.timing.orderstat import OrderStatMax
 
 EXTREME = [
     Pareto(1, 0.8),

@@ -9,7 +9,6 @@ from bcgc.analysis import (
     evaluate,
     general_monte_carlo,
     general_runtime,
-    has_fixed_cost,
     oracle_affine_samples,
     oracle_samples,
 )
@@ -48,7 +47,7 @@ def test_general_runtime_is_the_worker_by_worker_timeline():
 def test_a_zero_fixed_cost_gives_exactly_todays_numbers():
     """a ≡ 0 keeps formula (2): the same evaluation and comparison, number for number."""
     zero = FixedCost(0.0, SE)
-    assert not has_fixed_cost(zero) and has_fixed_cost(AFFINE) and not has_fixed_cost(SE)
+    assert not zero.has_fixed_cost and AFFINE.has_fixed_cost and not SE.has_fixed_cost
     x = [50, 20, 0, 30]
     assert evaluate(zero, 4, x, method="monte-carlo", samples=5000) == evaluate(
         SE, 4, x, method="monte-carlo", samples=5000

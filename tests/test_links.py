@@ -5,17 +5,17 @@ import math
 
 import numpy as np
 import pytest
+from bcgc.peers.compare_links import common_parts, compare_links, evaluate_links
+from bcgc.peers.links import _ucmmc_one_r, block_samples, tandon_blocks, ucmmc_links_all_r
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bcgc.design import design
 from bcgc.design.links_design import pair_terms
-from bcgc.links import FREE, Links, arrivals, block_runtime_samples, departures, links
-from bcgc.model import block_runtime, descending
 from bcgc.peers import compare, tandon_all_levels, ucmmc_all_r
-from bcgc.peers.compare_links import common_parts, compare_links, evaluate_links
-from bcgc.peers.links import _ucmmc_one_r, block_samples, tandon_blocks, ucmmc_links_all_r
 from bcgc.stragglers import ShiftedExponential
+from bcgc.timing.links import FREE, Links, arrivals, block_runtime_samples, departures, links
+from bcgc.timing.orderstat import block_runtime, descending
 
 SE = ShiftedExponential(shift=1.0, rate=1.0)
 

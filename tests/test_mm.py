@@ -1,22 +1,22 @@
-"""bcgc_mm (bcgc.mm, bcgc.mm_scheme): BCGC and UC-MMC are exact special cases, and every valid set
+"""bcgc_mm (bcgc.timing.mm, bcgc.schemes.mm_codec): BCGC and UC-MMC are exact special cases, and every valid set
 of arrivals decodes the exact gradient at the time the runtime model says."""
 
 import math
 
 import numpy as np
 import pytest
+from bcgc.peers.links import block_samples, ucmmc_links_all_r
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bcgc import mm
-from bcgc.links import Links
-from bcgc.mm import MMBlock, MMDesign
-from bcgc.mm_scheme import MMScheme
-from bcgc.model import block_runtime
 from bcgc.peers import ucmmc_samples
-from bcgc.peers.links import block_samples, ucmmc_links_all_r
+from bcgc.schemes.mm_codec import MMScheme
 from bcgc.stragglers import ShiftedExponential, parse_model
-from bcgc.timeline import runtime_samples as timeline_runtime
+from bcgc.timing.general import runtime_samples as timeline_runtime
+from bcgc.timing.links import Links
+from bcgc.timing.mm import MMBlock, MMDesign
+from bcgc.timing.orderstat import block_runtime
 
 
 def _draws(workers=12, k=300, seed=3):

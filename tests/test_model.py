@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bcgc.model import (
+from bcgc.timing.orderstat import (
     block_runtime,
     blocks_to_levels,
     coordinate_runtime,

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from bcgc.model import descending
 from bcgc.peers import (
     classic_gc,
     compare,
@@ -14,6 +13,7 @@ from bcgc.peers import (
     ucmmc_samples,
 )
 from bcgc.stragglers import Heterogeneous, ShiftedExponential
+from bcgc.timing.orderstat import descending
 
 SE = ShiftedExponential(1, 1)
 

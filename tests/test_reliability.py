@@ -15,7 +15,7 @@ from bcgc.cli import main
 from bcgc.design import design
 from bcgc.peers import compare
 from bcgc.problems import load_dataset, make_problem
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.stragglers import ShiftedExponential
 
 SE = "shifted-exponential:shift=1,rate=1"

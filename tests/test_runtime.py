@@ -11,12 +11,12 @@ import threading
 import numpy as np
 import pytest
 
-from bcgc.model import block_runtime
 from bcgc.policy import DesignPolicy, RedesignImpossible
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import Arrival, Master, ThreadBackend, WorkerCore, train, worker_views
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.stragglers import FullStragglers, ShiftedExponential
+from bcgc.timing.orderstat import block_runtime
 
 LAW = ShiftedExponential(0.1, 1.0)
 N = 6

@@ -14,9 +14,9 @@ from bcgc.policy import DesignPolicy
 from bcgc.problems import load_dataset, make_problem, split_rows
 from bcgc.runtime import AdaptConfig, Master, ThreadBackend, train, worker_views
 from bcgc.runtime.holdings import Holdings
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.stragglers import parse_model
-from bcgc.timeline import cyclic_shares, runtime_samples
+from bcgc.timing.general import cyclic_shares, runtime_samples
 
 N = 6
 #: two workers three times slower than the others, persistently

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from bcgc import mm
-from bcgc.links import block_runtime_samples, departures, links
-from bcgc.mm import MMBlock, MMDesign
-from bcgc.mm_scheme import MMScheme
 from bcgc.policy import DesignPolicy, RedesignImpossible
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import AdaptConfig, Master, ThreadBackend, WorkerCore, worker_views
-from bcgc.runtime.plan import Plan, make_scheme
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
+from bcgc.schemes.mm_codec import MMScheme
+from bcgc.schemes.plan import Plan, make_scheme
 from bcgc.stragglers import ShiftedExponential
+from bcgc.timing.links import block_runtime_samples, departures, links
+from bcgc.timing.mm import MMBlock, MMDesign
 
 LAW = ShiftedExponential(0.1, 1.0)
 N = 6
@@ -37,7 +37,7 @@ def mixed(L):
 
 
 def test_a_worker_uploads_in_order_after_the_links_departure_times(problem):
-    """Each message leaves no earlier than bcgc.links.departures of the measured ready times (the
+    """Each message leaves no earlier than bcgc.timing.links.departures of the measured ready times (the
     sleep never ends early), in sending order, and its stamp is its ready time."""
     net = links(bandwidth=40.0, latency=0.5)
     plan = Plan(BlockScheme([20, 20, problem.L - 40, 0, 0, 0], N), net)

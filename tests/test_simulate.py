@@ -7,11 +7,11 @@ import pytest
 
 from bcgc import streams
 from bcgc.cli import main
-from bcgc.model import block_runtime
 from bcgc.problems import load_dataset, make_problem
-from bcgc.scheme import BlockScheme
+from bcgc.schemes.blocks import BlockScheme
 from bcgc.simulate import simulate, simulate_all
 from bcgc.stragglers import FullStragglers, ShiftedExponential
+from bcgc.timing.orderstat import block_runtime
 
 SE01 = ShiftedExponential(0.1, 1.0)
 

@@ -1,11 +1,11 @@
-"""The general model (bcgc.timeline) reduces to formula (2) and respects its assumptions."""
+"""The general model (bcgc.timing.general) reduces to formula (2) and respects its assumptions."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bcgc.model import block_runtime
-from bcgc.timeline import cumulative_work, equal_shares, runtime_samples
+from bcgc.timing.general import cumulative_work, equal_shares, runtime_samples
+from bcgc.timing.orderstat import block_runtime
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,10 +10,10 @@ import pytest
 
 from bcgc.cli import main
 from bcgc.design.document import load_design
-from bcgc.model import OrderStatMax, descending
 from bcgc.peers import compare
 from bcgc.peers.holdout import compare_holdout, split_trace
 from bcgc.stragglers import Trace, parse_model, read_trace, shipped_names, shipped_path, shipped_trace
+from bcgc.timing.orderstat import OrderStatMax, descending
 
 ROOT = Path(__file__).resolve().parents[1]
 SE = "shifted-exponential:shift=1,rate=1"

@@ -14,22 +14,44 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as V
+from . import schemes
 from .design import design
-from .links import FREE, Links
-from .model import single_level_blocks
-from .peers import best_gc_level
+from .design.mm_design import design_mm
+from .schemes import RedesignImpossible
+from .timing.links import FREE, Links
 
-__all__ = ["DesignPolicy", "BLOCK_SCHEMES", "MM_SCHEMES", "RUNTIME_SCHEMES", "RedesignImpossible", "fixed_designs"]
+__all__ = [
+    "DesignPolicy",
+    "BLOCK_SCHEMES",
+    "MM_SCHEMES",
+    "runtime_schemes",
+    "allowed_schemes",
+    "RedesignImpossible",
+    "fixed_designs",
+]
 
-#: schemes whose data path is a block vector (BCGC and the single-level baselines)
+#: schemes whose data path is a block vector, and those whose design is a bcgc.timing.mm.MMDesign
 BLOCK_SCHEMES = ("bcgc", "gc", "uncoded")
-#: schemes whose design is a bcgc.mm.MMDesign (the frontier scheme, UC-MMC): the runtime runs them too
 MM_SCHEMES = ("bcgc_mm", "ucmmc")
-RUNTIME_SCHEMES = BLOCK_SCHEMES + MM_SCHEMES
 
 
-class RedesignImpossible(RuntimeError):
-    """No design of this scheme tolerates the dead workers: the run must stop."""
+#: the order runs list the built-in schemes in; a scheme of one's own follows them
+_RUN_ORDER = ("bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc")
+
+
+def runtime_schemes() -> tuple[str, ...]:
+    """Every scheme the simulator and the runtime run: the registry's runnable ones."""
+    names = schemes.runnable()
+    return tuple(sorted(names, key=lambda n: _RUN_ORDER.index(n) if n in _RUN_ORDER else len(_RUN_ORDER)))
+
+
+def allowed_schemes(objective="runtime", method="optimal", allowed_levels=None, tolerate=0, adapt=False, **_):
+    """The runnable schemes the design arguments allow ("all" in ``train`` and ``simulate``): bcgc_mm
+    and UC-MMC need the runtime objective and the optimal method (and no --adapt), bcgc_mm no tolerance."""
+    names = runtime_schemes()
+    if adapt or objective != "runtime" or method != "optimal" or allowed_levels is not None:
+        return tuple(n for n in names if n not in MM_SCHEMES)
+    return tuple(n for n in names if not (n == "bcgc_mm" and tolerate))
 
 
 @dataclass(frozen=True)
@@ -51,10 +73,10 @@ class DesignPolicy:
     links: Links = FREE
 
     def __post_init__(self):
-        if self.scheme not in RUNTIME_SCHEMES:
-            raise ValueError(f"scheme must be one of {', '.join(RUNTIME_SCHEMES)}, got {self.scheme!r}")
+        if self.scheme not in schemes.runnable():
+            raise ValueError(f"scheme must be one of {', '.join(schemes.runnable())}, got {self.scheme!r}")
         if not isinstance(self.links, Links):
-            raise ValueError(f"links must be a bcgc.links.Links, got {self.links!r}")
+            raise ValueError(f"links must be a bcgc.timing.links.Links, got {self.links!r}")
         object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
         if self.allowed_levels is not None:
             object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
@@ -85,7 +107,7 @@ class DesignPolicy:
     def blocks(self, model, workers: int, coords: int, dead: int = 0, subset_sizes=None) -> np.ndarray:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
         ``dead`` full stragglers (the workers known to be dead); for bcgc_mm and UC-MMC, their
-        :class:`bcgc.mm.MMDesign` (``mm_policy_design``). Under ``links`` BCGC's design is the
+        :class:`bcgc.timing.mm.MMDesign` (``mm_policy_design``). Under ``links`` BCGC's design is the
         communication-aware one; GC's and uncoded's are not changed by links (one message of L each:
         every level pays the same λ + L / B)."""
         return self.plan(model, workers, coords, dead, subset_sizes)[0]
@@ -94,7 +116,8 @@ class DesignPolicy:
         """(:meth:`blocks`, subset sizes or None): the data allocation BCGC's design chose for
         workers that differ (docs/model.md, "Unequal subsets"); the other schemes keep equal subsets.
         ``subset_sizes``: a given allocation (the data stay where they are, e.g. after deaths): BCGC's
-        blocks are designed for it and it is returned unchanged."""
+        blocks are designed for it and it is returned unchanged. A peer's design is its scheme's
+        (``bcgc.schemes``: ``run_design``); BCGC's and bcgc_mm's are made here, by ``bcgc.design``."""
         if self.tolerate >= workers:
             raise ValueError(
                 f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
@@ -110,8 +133,8 @@ class DesignPolicy:
             raise ValueError(f"subset_sizes (a data allocation) is designed by the bcgc scheme only, not {self.scheme}")
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
-        if self.scheme in MM_SCHEMES:
-            return mm_policy_design(self, model, workers, coords, tolerate), None
+        if self.scheme in ("bcgc_mm", "ucmmc"):
+            _check_mm_objective(self)
         if self.scheme == "bcgc":
             net = {} if self.links.free else self.links.as_dict()  # communication-aware under links
             r = design(
@@ -131,17 +154,9 @@ class DesignPolicy:
                 **net,
             )
             return r.blocks, r.subset_sizes
-        if self.scheme == "gc":
-            level = best_gc_level(
-                model, workers, seed=self.seed, deadline=self.deadline, tolerate=tolerate, objective=self.objective
-            )
-            return single_level_blocks(workers, coords, level), None
-        if tolerate > 0:
-            raise RedesignImpossible(
-                f"uncoded waits for every worker, so it cannot tolerate {tolerate} dead "
-                "worker(s): the run stops (use the gc or bcgc scheme to survive deaths)"
-            )
-        return single_level_blocks(workers, coords, 0), None
+        if self.scheme == "bcgc_mm":
+            return _bcgc_mm_design(self, model, workers, coords, tolerate), None
+        return schemes.get(self.scheme).run_design(model, workers, coords, tolerate, self), None
 
 
 def fixed_designs(designs, workers: int, coords: int) -> dict:
@@ -157,24 +172,17 @@ def fixed_designs(designs, workers: int, coords: int) -> dict:
     return out
 
 
-def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tolerate: int):
-    """UC-MMC: the r in tolerate+1..N with the least sample mean of τ under the links (one multi
-    block, ``bcgc.peers.links.ucmmc_links_all_r``); bcgc_mm: ``bcgc.design.design_mm`` under the
-    links, which has no tolerance (a run that needs one stops, saying so)."""
-    from . import streams
-    from .mm import ucmmc
-    from .peers.links import ucmmc_links_all_r
-
+def _check_mm_objective(policy: DesignPolicy) -> None:
     if policy.objective != "runtime" or policy.method != "optimal" or policy.allowed_levels is not None:
         raise ValueError(
             f"scheme {policy.scheme} is designed for the runtime objective only: objective "
             "'runtime', method 'optimal' and no allowed_levels"
         )
-    net = policy.links
-    if policy.scheme == "ucmmc":
-        a, b = model.sample_parts(policy.samples or 1000, workers, streams.rng(policy.seed, streams.DESIGN_SAMPLES))
-        rs = np.arange(tolerate + 1, workers + 1)
-        return ucmmc(workers, coords, int(rs[np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0))]))
+
+
+def _bcgc_mm_design(policy: DesignPolicy, model, workers: int, coords: int, tolerate: int):
+    """``bcgc.design.design_mm`` under the links, which has no tolerance (a run that needs one stops,
+    saying so)."""
     if policy.tolerate > 0:
         raise ValueError(
             f"tolerate must be 0 for the bcgc_mm scheme (its designs do not tolerate full "
@@ -185,8 +193,7 @@ def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tol
             f"bcgc_mm designs do not tolerate full stragglers ({tolerate} asked): use "
             "bcgc, gc or ucmmc to survive dead workers"
         )
-    from .design.mm_design import design_mm
-
+    net = policy.links
     return design_mm(
         model,
         workers,

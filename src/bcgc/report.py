@@ -373,7 +373,7 @@ def render_train(results, title) -> str:
         )
     out.append(
         f"target loss {target:.6g} (reached by every scheme); predicted = the model (formula (2), or "
-        "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.links) for the "
+        "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.timing.links) for the "
         "same draws; redesigns include --adapt's."
     )
     for r in results:  # an allocation the run ended with (docs/runtime.md, data on the workers)

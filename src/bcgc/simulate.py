@@ -3,13 +3,14 @@
 One process runs real gradient descent on a real data set. Each iteration draws T from a straggler
 model (seeded per iteration, the same draws for every scheme), every worker's message time follows
 linear progress (docs/model.md, straggler laws), and the master decodes each block from the first
-N - s arrivals with the same :class:`~bcgc.scheme.BlockScheme` the distributed runtime uses. Virtual
+N - s arrivals with the same :class:`~bcgc.schemes.blocks.BlockScheme` the distributed runtime uses. Virtual
 time advances by the time the last block became decodable (the events), and ``predicted_times``
 holds formula (2) for the same draw: the two must agree (the tests check it). A draw with more full
 stragglers than the scheme tolerates is redrawn, as in the runtime (``streams.decodable_times``).
 
-Schemes with an exact data path: ``bcgc`` (designed blocks), ``gc`` (classic GC at its best level),
-``uncoded`` (block 0 only), ``ucmmc`` (UC-MMC at its best r: the first full gradient of each subset).
+Every runnable scheme of the registry (``bcgc.schemes``) runs, designed by the policy ``train`` uses,
+and decoded as the runtime decodes: block schemes by ``BlockScheme``, bcgc_mm and UC-MMC (designs of
+``bcgc.timing.mm``) by ``MMScheme.decode`` from each message's ready time (the general model).
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ import numpy as np
 
 from . import _validate as V
 from . import streams
-from .analysis import general_runtime, needs_general
-from .model import block_runtime
-from .peers import best_ucmmc_r, ucmmc_all_r
-from .policy import BLOCK_SCHEMES, DesignPolicy, fixed_designs
+from .analysis import needs_general
+from .policy import DesignPolicy, allowed_schemes, fixed_designs, runtime_schemes
 from .problems import with_subset_sizes
-from .scheme import BlockScheme
+from .schemes import MMScheme, make_scheme
 from .stragglers import StragglerModel
+from .timing import mm
+from .timing import runtime as timing_runtime
+from .timing.mm import ucmmc
+from .timing.orderstat import block_runtime
 
-__all__ = ["SimulationResult", "simulate", "simulate_all", "SCHEMES"]
-
-SCHEMES = (*BLOCK_SCHEMES, "ucmmc")
+__all__ = ["SimulationResult", "simulate", "simulate_all"]
 
 
 @dataclass(frozen=True)
@@ -77,36 +78,35 @@ def simulate(
 ) -> SimulationResult:
     """Run ``iterations`` steps of coded gradient descent in virtual time (see module doc).
 
-    ``blocks`` overrides the design of ``bcgc``/``gc``/``uncoded`` (default: ``policy``, itself by
-    default the optimal BCGC design, with its data allocation, or the peer at its best level);
+    ``scheme``: any runnable scheme of the registry (``bcgc.schemes.runnable()``). ``blocks``
+    overrides the design of a block scheme (default: ``policy``, itself by default the one ``train``
+    uses: the optimal BCGC design with its data allocation, or the peer's own design);
     ``subset_sizes`` gives the allocation of given ``blocks`` (None: equal subsets); ``r`` overrides
     UC-MMC's r. With unequal subsets the problem's rows are split by the sizes, and with a fixed
     cost or unequal subsets time follows the general model (docs/model.md).
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    if scheme not in runtime_schemes():
+        raise ValueError(f"scheme must be one of {', '.join(runtime_schemes())}, got {scheme!r}")
     iterations = V.integer("iterations", iterations, minimum=1)
     n, L = problem.workers, problem.L
     model = V.law(model)
     model.check_workers(n)
     lr = problem.step_size if step_size is None else V.positive("step_size", step_size)
-    params: dict = {}
-    if scheme == "ucmmc":
-        r = best_ucmmc_r(model, n, seed=seed) if r is None else V.integer("r", r, minimum=1, maximum=n)
-        params["r"] = r
-        bs = None
+    if r is not None:
+        if scheme != "ucmmc":
+            raise ValueError(f"r (UC-MMC's redundancy) applies to the ucmmc scheme only, not {scheme}")
+        design = ucmmc(n, L, V.integer("r", r, minimum=1, maximum=n))
+    elif blocks is None:
+        policy = policy if policy is not None else DesignPolicy(scheme, seed=seed)
+        design, subset_sizes = policy.plan(model, n, L)
     else:
-        if blocks is None:
-            policy = policy if policy is not None else DesignPolicy(scheme, seed=seed)
-            blocks, subset_sizes = policy.plan(model, n, L)
-        bs = BlockScheme(blocks, n, kind=code_kind, seed=seed, subset_sizes=subset_sizes)
-        params["blocks"] = bs.blocks.tolist()
-        params["codes"] = {int(s): c.kind for s, c in bs.codes.items()}
-        if bs.subset_sizes is not None:
-            params["subset_sizes"] = bs.subset_sizes.tolist()
-            problem = with_subset_sizes(problem, bs.subset_sizes)
-    general = needs_general(model, None if bs is None else bs.subset_sizes)
-    runtime, step = (_general_timing if general else _timing)(bs, r)
+        design = blocks
+    codec = make_scheme(design, n, code_kind, seed, subset_sizes)
+    params = _parameters(codec)
+    if getattr(codec, "subset_sizes", None) is not None:
+        problem = with_subset_sizes(problem, codec.subset_sizes)
+    general = isinstance(codec, MMScheme) or needs_general(model, getattr(codec, "subset_sizes", None))
+    runtime, step = (_general_timing if general else _timing)(codec)
     if general:
         draws = [streams.decodable_parts(model, n, seed, i, runtime) for i in range(iterations)]
     else:
@@ -142,71 +142,84 @@ def simulate(
     )
 
 
-def _timing(bs, r):
+def _parameters(codec) -> dict:
+    """The design as results show it: blocks and codes (block schemes), or the MMDesign (with UC-MMC's r)."""
+    if isinstance(codec, MMScheme):
+        blocks = codec.design.blocks
+        out = {"design": codec.design.describe(), "messages": codec.design.messages_per_worker}
+        if len(blocks) == 1 and blocks[0].mode != "layered" and blocks[0].coords == codec.coords:
+            out["r"] = blocks[0].redundancy  # one block of all L: UC-MMC with this r
+        return out
+    out = {"blocks": codec.blocks.tolist(), "codes": {int(s): c.kind for s, c in codec.codes.items()}}
+    if codec.subset_sizes is not None:
+        out["subset_sizes"] = codec.subset_sizes.tolist()
+    return out
+
+
+def _timing(bs):
     """(runtime(T), step(G, T) -> (gradient, time)) under formula (2): the scheme's events and (2)."""
-    if bs is not None:
-
-        def runtime(T):
-            return float(block_runtime(bs.blocks, T[None, :])[0])
-
-        def step(G, T):
-            g, block_times, _ = bs.coded_gradient(G, T)
-            return g, max(block_times.values())
-
-        return runtime, step
 
     def runtime(T):
-        return float(ucmmc_all_r(T[None, :], r)[0, -1])
+        return float(block_runtime(bs.blocks, T[None, :])[0])
 
-    # UC-MMC: subset k is first delivered by worker argmin_j (j+1) T_{k-j}; the draw is decodable
-    # (every subset delivered), so the sum of those exact gradients arrives (order of summation aside)
-    return runtime, lambda G, T: (G.sum(axis=0), runtime(T))
+    def step(G, T):
+        g, block_times, _ = bs.coded_gradient(G, T)
+        return g, max(block_times.values())
+
+    return runtime, step
 
 
-def _general_timing(bs, r):
-    """The same under the general model, on draws (a, b): the scheme decodes each block from its own
-    first N - s ready times; the prediction is :func:`bcgc.analysis.general_runtime`."""
-    if bs is not None:
+def _general_timing(codec):
+    """The same under the general model, on draws (a, b): a block scheme decodes each block from its
+    own first N - s ready times, an MM scheme (bcgc_mm, UC-MMC) every block by its rule from the
+    messages' ready times (``MMScheme.decode``, the runtime's decoder); the prediction is
+    ``bcgc.timing``'s."""
+    if isinstance(codec, MMScheme):
 
         def runtime(a, b):
-            return float(general_runtime(bs.blocks, a[None, :], b[None, :], bs.subset_sizes)[0])
+            return float(mm.runtime_samples(codec.design, a[None, :], b[None, :])[0])
 
         def step(G, draw):
-            g, block_times, _ = bs.coded_gradient_at(G, bs.ready_times(*draw))
-            return g, max(block_times.values())
+            arrival = mm.message_arrivals(codec.design, draw[0][None, :], draw[1][None, :])[0]
+            messages = [codec.worker_messages(w, lambda k, coords: G[k, coords]) for w in range(codec.workers)]
+            g, block_times = codec.decode(arrival, messages)
+            return g, float(block_times.max())
 
         return runtime, step
 
     def runtime(a, b):
-        return float(ucmmc_all_r(b[None, :], r, fixed=a[None, :])[0, -1])
+        return float(timing_runtime(codec.blocks, b[None, :], a[None, :], codec.subset_sizes)[0])
 
-    return runtime, lambda G, draw: (G.sum(axis=0), runtime(*draw))
+    def step(G, draw):
+        g, block_times, _ = codec.coded_gradient_at(G, codec.ready_times(*draw))
+        return g, max(block_times.values())
+
+    return runtime, step
 
 
 def simulate_all(
-    problem, model, schemes=SCHEMES, iterations: int = 50, seed: int = 0, design_args=None, designs=None, **kw
+    problem, model, schemes=None, iterations: int = 50, seed: int = 0, design_args=None, designs=None, **kw
 ):
     """Every requested scheme on the same draws and the same data (a fair comparison).
 
-    ``design_args``: the design arguments of every block scheme's :class:`DesignPolicy` (objective,
-    deadline, method, tolerate, allowed_levels, samples, allocate); uncoded ignores a tolerance it cannot meet
-    only if none is asked for. ``designs``: fixed (blocks, subset sizes or None) by scheme name
-    (e.g. a design document's for ``bcgc``), used instead of designing. Every policy designs before any scheme runs."""
+    ``schemes``: names of runnable schemes (None: every one the design arguments allow — bcgc_mm and
+    UC-MMC need the runtime objective and the optimal method, bcgc_mm no tolerance, as in ``train``).
+    ``design_args``: the design arguments of every scheme's :class:`DesignPolicy` (objective,
+    deadline, method, tolerate, allowed_levels, samples, allocate). ``designs``: fixed (blocks, subset
+    sizes or None) by scheme name (e.g. a design document's for ``bcgc``), used instead of designing.
+    Every policy designs before any scheme runs."""
     args = dict(design_args or {})
     model = V.law(model)
+    if schemes is None:
+        schemes = allowed_schemes(**args)
     fixed = fixed_designs(designs, problem.workers, problem.L)
-    policies = {s: DesignPolicy(s, seed=seed, **args) for s in schemes if s in BLOCK_SCHEMES and s not in fixed}
-    plans = {**{s: p.plan(model, problem.workers, problem.L) for s, p in policies.items()}, **fixed}
+    plans = {
+        s: DesignPolicy(s, seed=seed, **args).plan(model, problem.workers, problem.L) for s in schemes if s not in fixed
+    }
+    plans.update(fixed)
     return [
         simulate(
-            problem,
-            model,
-            s,
-            iterations=iterations,
-            seed=seed,
-            blocks=plans.get(s, (None,))[0],
-            subset_sizes=plans.get(s, (None, None))[1],
-            **kw,
+            problem, model, s, iterations=iterations, seed=seed, blocks=plans[s][0], subset_sizes=plans[s][1], **kw
         )
         for s in schemes
     ]

@@ -13,12 +13,12 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
-from ..model import OrderStatMax
-from ..timeline import check_subset_sizes
+from ..timing.general import check_subset_sizes
+from ..timing.orderstat import OrderStatMax
 from .exact import completion_probability_exact, tail_probability_and_gradient
 from .expectation import InexactQuadrature, expected_runtime_exact, mean_is_finite
-from .general import general_monte_carlo, general_runtime, has_fixed_cost, needs_general, oracle_affine_samples
-from .montecarlo import monte_carlo, oracle_samples, runtime_quantiles
+from .general import general_monte_carlo, needs_general
+from .montecarlo import monte_carlo, runtime_quantiles
 from .result import Evaluation, summarize
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "InexactQuadrature",
     "mean_is_finite",
     "monte_carlo",
-    "oracle_samples",
     "runtime_quantiles",
     "Evaluation",
     "summarize",
@@ -37,10 +36,7 @@ __all__ = [
     "evaluate_runtime",
     "can_evaluate_exactly",
     "general_monte_carlo",
-    "general_runtime",
-    "has_fixed_cost",
     "needs_general",
-    "oracle_affine_samples",
     "use_exact",
     "EVALUATION_METHODS",
     "EXACT_MAX_WORKERS",

@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from ..model import OrderStatMax, normalized_load
+from ..timing.orderstat import OrderStatMax, normalized_load
 
 __all__ = ["completion_probability_exact", "tail_probability_and_gradient"]
 

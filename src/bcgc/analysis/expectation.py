@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 from scipy import integrate, special
 
-from ..model import OrderStatMax
+from ..timing.orderstat import OrderStatMax
 from .exact import completion_probability_exact
 
 __all__ = ["expected_runtime_exact", "mean_is_finite", "InexactQuadrature", "RTOL"]

@@ -1,16 +1,17 @@
 """Monte Carlo evaluation of any runtime under any law (seeded, chunked, with standard errors), the
-oracle bound, and quantiles of a design's runtime."""
+quantiles of a design's runtime."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import _validate as V
-from ..model import OrderStatMax, descending
-from .general import general_runtime, needs_general
+from ..timing import runtime
+from ..timing.orderstat import OrderStatMax, descending
+from .general import needs_general
 from .result import Evaluation, summarize
 
-__all__ = ["monte_carlo", "oracle_samples", "runtime_quantiles"]
+__all__ = ["monte_carlo", "runtime_quantiles"]
 
 
 def monte_carlo(
@@ -37,19 +38,13 @@ def monte_carlo(
     return summarize(np.concatenate(taus), deadline)
 
 
-def oracle_samples(T: np.ndarray) -> np.ndarray:
-    """The oracle lower bound N / Σ_n 1/T_n per realisation: every unit of work computed once."""
-    with np.errstate(divide="ignore"):
-        return T.shape[-1] / np.sum(1.0 / T, axis=-1)
-
-
 def runtime_quantiles(model, workers: int, blocks, qs, seed, samples: int = 2000, subset_sizes=None) -> np.ndarray:
     """Quantiles ``qs`` of τ(x; T) (formula (2); the general model with a fixed cost or unequal
     ``subset_sizes``) over the draws that complete (τ finite); inf when none does. Used to set
     deadlines and the runtime's patience."""
     if needs_general(model, subset_sizes):
         a, b = model.sample_parts(samples, workers, V.as_rng(seed))
-        tau = general_runtime(blocks, a, b, subset_sizes)
+        tau = runtime(blocks, b, a, subset_sizes)
     else:
         tau = OrderStatMax.from_blocks(blocks).samples(descending(model.sample(samples, workers, V.as_rng(seed))))
     tau = tau[np.isfinite(tau)]

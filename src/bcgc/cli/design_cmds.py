@@ -8,13 +8,13 @@ from .. import _validate as V
 from .. import report
 from .._args import UsageError, fraction_list, int_list, whole
 from ..analysis import EVALUATION_METHODS, evaluate
+from ..analysis.links import evaluate_links
 from ..design import design
 from ..design.document import load_design
-from ..links import links
 from ..peers import compare
-from ..peers.compare_links import evaluate_links
 from ..peers.holdout import compare_holdout
-from ..scheme import BlockScheme
+from ..schemes.blocks import BlockScheme
+from ..timing.links import links
 from .options import (
     common,
     design_file,

@@ -12,7 +12,7 @@ from .. import report
 from .._args import LazyFile, UsageError, output_file, positive, whole
 from ..codes import KINDS
 from ..design.document import load_design
-from ..policy import BLOCK_SCHEMES, MM_SCHEMES, RUNTIME_SCHEMES
+from ..policy import allowed_schemes, runtime_schemes
 from ..runtime.adapt import PRIOR
 from .options import data_options, design_args, design_file, design_options, link_options, output, workers_and_model
 
@@ -45,15 +45,18 @@ def _cpus(text):
 
 
 def _simulate_parser(sub):
-    from ..simulate import SCHEMES
-
     m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
     workers_and_model(m)
     data_options(m)
     m.add_argument(
         "--iterations", "-k", type=whole("--iterations", 1, V.MAX_ITERATIONS), default=50, help="gradient steps"
     )
-    m.add_argument("--scheme", choices=[*SCHEMES, "all"], default="all", help="scheme(s) to simulate")
+    m.add_argument(
+        "--scheme",
+        choices=[*runtime_schemes(), "all"],
+        default="all",
+        help="scheme(s) to simulate (all: every one the design arguments allow, as for train)",
+    )
     m.add_argument("--code", choices=KINDS, default="auto", help="gradient code kind per level")
     m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     design_options(m, "draws of T for the design")
@@ -84,7 +87,7 @@ def _train_parser(sub):
     )
     t.add_argument(
         "--scheme",
-        choices=[*RUNTIME_SCHEMES, "all"],
+        choices=[*runtime_schemes(), "all"],
         default="all",
         help="scheme(s) to train (all: every one the design arguments allow: bcgc_mm and ucmmc need "
         "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)",
@@ -155,11 +158,11 @@ def _experience_options(t):
 def run_simulate(a):
     from .. import plots
     from ..problems import load_dataset, make_problem
-    from ..simulate import SCHEMES, simulate_all
+    from ..simulate import simulate_all
 
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, label=a.label)
     problem = make_problem(a.problem, data, a.workers)
-    schemes = SCHEMES if a.scheme == "all" else (a.scheme,)
+    schemes = allowed_schemes(**design_args(a)) if a.scheme == "all" else (a.scheme,)
     results = simulate_all(
         problem,
         a.model,
@@ -255,9 +258,7 @@ def run_train(a):
 
 def _all_schemes(a) -> tuple:
     """--scheme all: the block schemes, and the MM schemes where the design arguments allow them."""
-    if a.adapt or a.objective != "runtime" or a.method != "optimal" or a.allowed_levels is not None:
-        return BLOCK_SCHEMES
-    return BLOCK_SCHEMES + (("ucmmc",) if a.tolerate else MM_SCHEMES)
+    return allowed_schemes(a.objective, a.method, a.allowed_levels, a.tolerate, bool(a.adapt))
 
 
 def _experience(a):

@@ -36,9 +36,9 @@ from dataclasses import replace
 from .. import _validate as V
 from .. import streams
 from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, general_monte_carlo, needs_general
-from ..links import links
 from ..stragglers import StragglerModel
-from ..timeline import unequal_sizes
+from ..timing.general import unequal_sizes
+from ..timing.links import links
 from . import allocation
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
@@ -113,7 +113,7 @@ def design(
     allocate : when workers differ, let ``optimal`` choose unequal subset sizes too (the result's
         ``subset_sizes``; docs/model.md, "Unequal subsets"); False keeps equal subsets. Under links
         subsets stay equal.
-    bandwidth, latency, ingress : upload links (``bcgc.links``; default free communication). Under
+    bandwidth, latency, ingress : upload links (``bcgc.timing.links``; default free communication). Under
         links the result minimises E[τ] including uploads (``design.links_design``), evaluated by
         Monte Carlo; runtime objective only.
     subset_sizes : a given data allocation d (N numbers ≥ 0 summing to 1; None: equal subsets, or

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import streams
-from ..analysis import has_fixed_cost
 from ..stragglers import FixedCost, FullStragglers, Heterogeneous
 from . import general as G
 from .closed_forms import _m_jensen
@@ -47,7 +46,7 @@ def workers_differ(model) -> bool:
 def applies(model, method: str, objective: str, allocate: bool = True, workers: int = 0) -> bool:
     """Whether the design leaves formula (2): a fixed cost, or an allocation worth searching
     (workers that differ, N ≤ ALLOCATION_MAX_WORKERS)."""
-    if has_fixed_cost(model):
+    if model.has_fixed_cost:
         if method not in GENERAL_METHODS:
             raise ValueError(
                 f"method {method!r} is derived from formula (2), which a fixed cost breaks "
@@ -71,7 +70,7 @@ def _searches_allocation(model, method, objective, allocate, workers) -> bool:
 def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate: bool = True):
     """(x, z, d or None, diagnostics). ``today()`` runs the formula (2) design (no fixed cost)."""
     n = p.workers
-    fixed = has_fixed_cost(p.model)
+    fixed = p.model.has_fixed_cost
     if fixed and getattr(p, "options", None):
         raise ValueError(
             f"options {sorted(p.options)} apply to formula (2)'s methods, not to the local search "
@@ -137,7 +136,7 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
     if method == "brute-force":
         x = _brute_force(draws, coords, p.levels, objective, p.deadline, d)
         return x, x / coords, d, {**diag, "nit": 0}
-    if has_fixed_cost(p.model):
+    if p.model.has_fixed_cost:
         starts = _fixed_cost_starts(p, method, objective)
     else:
         starts = {"formula-2": today()[1], "single": _single(p.levels[0], n)}

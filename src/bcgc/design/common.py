@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
-from ..model import OrderStatMax, descending
 from ..stragglers import Trace
+from ..timing.orderstat import OrderStatMax, descending
 
 
 def allowed_level_set(workers: int, tolerate: int = 0, allowed_levels=None) -> np.ndarray:

@@ -8,7 +8,7 @@ all of them. The procedures, simplest first (each is a BCGC block design):
 
 * ``uncoded`` — every coordinate at level 0; nothing is fitted;
 * ``single level`` — every coordinate at one level s, the s with the lowest mean of
-  (s + 1) · T_(N-s) on the training rows (classic GC's tuning, :func:`bcgc.peers.best_gc_level`);
+  (s + 1) · T_(N-s) on the training rows (classic GC's tuning, :func:`bcgc.schemes.gc.best_gc_level`);
 * ``optimal`` — ``design(Trace(rows), N, L, method="optimal")``, with its data allocation when
   workers differ (N ≤ 64).
 
@@ -33,9 +33,10 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
-from ..analysis.general import general_runtime
-from ..model import OrderStatMax, descending, single_level_blocks
+from ..schemes.gc import best_gc_level
 from ..stragglers import Trace
+from ..timing import runtime
+from ..timing.orderstat import single_level_blocks
 
 __all__ = [
     "PROCEDURES",
@@ -43,7 +44,6 @@ __all__ = [
     "AUTO_MAX_ROWS",
     "CrossValidation",
     "cross_validate",
-    "design_runtime",
     "fit_procedure",
 ]
 
@@ -112,15 +112,6 @@ class CrossValidation:
         }
 
 
-def design_runtime(blocks, subset_sizes, T: np.ndarray, Td: np.ndarray | None = None) -> np.ndarray:
-    """τ of a block design on each row of ``T``: formula (2) (``Td``: T sorted descending, if at hand),
-    or the general model with a = 0 when it has unequal ``subset_sizes`` (docs/model.md)."""
-    x = np.asarray(blocks, dtype=np.int64)
-    if subset_sizes is not None:
-        return general_runtime(x, np.zeros_like(T), T, subset_sizes)
-    return OrderStatMax.from_blocks(x).samples(descending(T) if Td is None else Td)
-
-
 def fit_procedure(
     procedure: str,
     rows: np.ndarray,
@@ -137,8 +128,6 @@ def fit_procedure(
         return single_level_blocks(workers, coords, 0), None, 0
     law = Trace(rows)
     if procedure == "single level":
-        from ..peers import best_gc_level  # late import: peers sits above design
-
         s = best_gc_level(
             law, workers, T=rows, deadline=deadline, objective="runtime" if deadline is None else "deadline"
         )
@@ -160,7 +149,7 @@ def fit_procedure(
 
 def _value(blocks, sizes, T: np.ndarray, deadline) -> float:
     """The objective of a design on rows ``T``: mean τ, or the share of rows with τ ≤ deadline."""
-    tau = design_runtime(blocks, sizes, T)
+    tau = runtime(blocks, T, subset_sizes=sizes)
     return float(np.mean(tau)) if deadline is None else float(np.mean(tau <= deadline))
 
 

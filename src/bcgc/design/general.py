@@ -6,7 +6,7 @@ With a fixed cost or unequal subsets the runtime of one draw (a, b) is
     τ_k(z, d) = max_{s: z_s>0}  (N−s)-th smallest over n of  a_n + b_n · W_n(s),
     W_n(s) = Σ_{j≤s} z_j w_n(j),   w_n(j) = N Σ_{i≤j} d_{(n+i) mod N}          (docs/model.md)
 
-(:mod:`bcgc.timeline`). W is linear in z (and in d), but which worker is the (N−s)-th to finish
+(:mod:`bcgc.timing.general`). W is linear in z (and in d), but which worker is the (N−s)-th to finish
 depends on z as soon as workers differ in a or in their share, so the sample average is no longer
 a linear program (with a = 0 and equal shares it is A3's LP). We minimise it by projected
 subgradient steps on the exact sample objective from good starts, keeping the best iterate: the
@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
-from ..timeline import cyclic_shares, equal_shares, ready_times
+from ..timing.general import cyclic_shares, equal_shares, ready_times
 from .common import _project_simplex, trace_rows
 
 

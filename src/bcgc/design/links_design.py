@@ -1,7 +1,7 @@
 """Communication-aware design: minimise E[τ] including uploads (docs/algorithms.md, "Designing under
 upload links").
 
-The sample objective is exact: τ of each draw by the link recursion (``bcgc.links``). With
+The sample objective is exact: τ of each draw by the link recursion (``bcgc.timing.links``). With
 per-worker links of one bandwidth B and latency λ, equal shares and no fixed cost, the arrival of
 block s from worker n, F_n(s) = max_{j≤s} [T_n c_j + Σ_{i=j..s} (λ + x_i/B)], is non-decreasing in
 T_n, so the workers arrive in the order of their T for every block and
@@ -29,8 +29,8 @@ from scipy import optimize, sparse
 
 from .. import streams
 from ..analysis import summarize
-from ..links import Links, block_runtime_samples
-from ..model import descending
+from ..timing.links import Links, block_runtime_samples
+from ..timing.orderstat import descending
 from .integer import round_blocks
 
 __all__ = ["pair_terms", "saa_lp_links", "communication_aware"]

@@ -3,7 +3,7 @@
 
 Starts: BCGC's design (the LP optimum of the all-coded sub-space; the communication-aware one under
 links), UC-MMC's best r and the best single layered block — each a point of the space. From the best
-start, a local search on the exact sample objective (``bcgc.mm.runtime_samples`` on draws of (a, b)):
+start, a local search on the exact sample objective (``bcgc.timing.mm.runtime_samples`` on draws of (a, b)):
 move a fraction δ of the coordinates from one block to another block or to a new (r, mode) block,
 or swap two neighbouring blocks; accept improvements, halve δ when a whole pass fails. The search,
 the pick among {starts, searched} and the reported evaluation use three independent seeded streams
@@ -25,8 +25,11 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..analysis import Evaluation, summarize
-from ..links import Links, links
-from ..mm import MMBlock, MMDesign, from_bcgc, runtime_samples, ucmmc
+from ..schemes.bcgc_mm import mm_samples
+from ..schemes.ucmmc import ucmmc_r_candidates
+from ..timing import ucmmc_runtimes
+from ..timing.links import Links, links
+from ..timing.mm import MMBlock, MMDesign, from_bcgc, ucmmc
 
 __all__ = ["MMDesignResult", "design_mm", "mm_samples"]
 
@@ -53,14 +56,6 @@ class MMDesignResult:
     def upload_time(self) -> float:
         """Time one worker's link is busy per iteration: λ per message + upload / B."""
         return self.links.upload_time(self.upload_per_worker, self.messages_per_worker)
-
-
-def mm_samples(design: MMDesign, a, b, net: Links, chunk_values: float = 4e6) -> np.ndarray:
-    """τ of ``design`` on draws (a, b), in chunks of draws so that the (K, N, M) arrays stay small."""
-    per = max(1, int(chunk_values // (a.shape[1] * max(1, design.messages_per_worker))))
-    return np.concatenate(
-        [runtime_samples(design, a[i : i + per], b[i : i + per], net) for i in range(0, a.shape[0], per)]
-    )
 
 
 def _types(workers: int, extra=()) -> list:
@@ -138,7 +133,6 @@ def _integer(design: MMDesign, coords: int) -> MMDesign:
 
 def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     """The named points of the space the search may start from: BCGC, UC-MMC's best r, layered's best r."""
-    from ..peers.links import ucmmc_links_all_r, ucmmc_r_candidates
     from . import design as _design  # the package's design(): BCGC, aware of the links
 
     if bcgc_blocks is None:
@@ -146,7 +140,7 @@ def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
             model, workers, coords, seed=seed, bandwidth=net.bandwidth, latency=net.latency, ingress=net.ingress
         ).blocks
     rs = ucmmc_r_candidates(workers, net)
-    uc_r = int(rs[int(np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0)))])
+    uc_r = int(rs[int(np.argmin(ucmmc_runtimes(a, b, rs, coords, net).mean(axis=0)))])
     layered = {
         r: mm_samples(MMDesign(workers, (MMBlock(float(coords), r, "layered"),)), a, b, net).mean()
         for r in sorted({t for t, _ in _types(workers)})

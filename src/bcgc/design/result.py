@@ -27,7 +27,7 @@ class DesignInputs:
     seed: int
     eval_samples: int
     options: dict = field(default_factory=dict)
-    links: object = None  #: upload links (``bcgc.links.Links``) the design minimised E[τ] under; None: free
+    links: object = None  #: upload links (``bcgc.timing.links.Links``) the design minimised E[τ] under; None: free
 
 
 @dataclass(frozen=True)

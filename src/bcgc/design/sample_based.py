@@ -14,7 +14,7 @@ from scipy import optimize, sparse
 from .. import _validate as V
 from .. import streams
 from ..analysis import OrderStatMax
-from ..model import descending, normalized_load
+from ..timing.orderstat import descending, normalized_load
 from .closed_forms import _m_jensen
 from .common import _Problem, _project_simplex, _pull_back, _worst_block, _z_from_c
 

@@ -21,9 +21,13 @@ import numpy as np
 from .. import plots, streams
 from ..analysis import completion_probability_exact, evaluate, runtime_quantiles
 from ..design import design
-from ..model import descending
-from ..peers import classic_gc, compare, tandon_all_levels, ucmmc_all_r, uncoded
+from ..peers import compare
+from ..schemes.gc import classic_gc
+from ..schemes.tandon import tandon_partial
+from ..schemes.uncoded import uncoded
 from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
+from ..timing import ucmmc_runtimes
+from ..timing.orderstat import descending
 from .frontier import BANDWIDTH_FACTORS, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging
@@ -171,7 +175,8 @@ def _prob_rows(law, n, coords, t, cfg, seed):
     out["uncoded"] = (float(completion_probability_exact(law, n, uncoded(), t)[0][0]), 0.0)
     T = law.sample(cfg.samples, n, streams.rng(seed, streams.COMMON_DRAWS))
     Td = descending(T)
-    for name, mat in (("tandon_partial", tandon_all_levels(Td)), ("ucmmc_best", ucmmc_all_r(T, n))):
+    tandon = np.stack([tandon_partial(s).samples(Td) for s in range(n)], axis=1)
+    for name, mat in (("tandon_partial", tandon), ("ucmmc_best", ucmmc_runtimes(None, T, np.arange(1, n + 1)))):
         p = np.mean(mat <= t, axis=0).max()
         out[name] = (float(p), math.sqrt(p * (1 - p) / cfg.samples))
     return out

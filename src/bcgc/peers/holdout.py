@@ -17,20 +17,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..analysis import oracle_samples, summarize
-from ..design.crossval import AUTO_MAX_ROWS, cross_validate, design_runtime, fit_procedure
-from ..model import descending
+from ..analysis import summarize
+from ..design.crossval import AUTO_MAX_ROWS, cross_validate, fit_procedure
+from ..schemes import Context, by_label
 from ..stragglers import Trace
-from . import (
-    CompareInputs,
-    PeerResult,
-    classic_gc,
-    compare,
-    ignore_stragglers,
-    tandon_partial,
-    ucmmc_samples,
-    uncoded,
-)
+from ..timing.orderstat import descending
+from . import CompareInputs, PeerResult, compare
 
 __all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
 
@@ -165,29 +157,12 @@ def compare_holdout(
     return out, split
 
 
-#: the parameters of compare()'s rows that fix each scheme's runtime on a row of T ("design" only
-#: says how BCGC's blocks were chosen)
-_KNOWN_PARAMETERS = {"blocks", "level", "alpha", "layers", "r", "subset_sizes", "design"}
-
-
 def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
-    """τ of one compared scheme, with the parameters it was tuned to, on each row of ``T``."""
-    p = row.parameters
-    unknown = set(p) - _KNOWN_PARAMETERS
-    if unknown:  # a parameter this evaluation would ignore: refuse rather than evaluate another scheme
-        raise RuntimeError(f"holdout cannot evaluate scheme {row.name!r} with parameters {sorted(unknown)}")
-    if row.name == "oracle":
-        return oracle_samples(T)
-    if row.name == "ucmmc_best":
-        return ucmmc_samples(T, int(p["r"]))
-    if "blocks" in p:  # formula (2), or the general model for an allocation (a = 0)
-        return design_runtime(p["blocks"], p.get("subset_sizes"), T, Td)
-    single = {
-        "uncoded": lambda: uncoded(),
-        "gc_best": lambda: classic_gc(p["level"]),
-        "ignore_stragglers": lambda: ignore_stragglers(p["level"]),
-        "tandon_partial": lambda: tandon_partial(p["level"], p["alpha"]),
-    }
-    if row.name not in single:
-        raise RuntimeError(f"holdout does not know how to evaluate scheme {row.name!r}")
-    return single[row.name]().samples(Td)
+    """τ of one compared scheme, with the parameters it was tuned to, on each row of ``T`` (the
+    scheme's own timing under free links, a = 0)."""
+    ctx = Context(
+        row.inputs.model, T.shape[1], row.inputs.coords, np.zeros_like(T), T, row.inputs.deadline, row.inputs.alpha
+    )
+    ctx.sorted_rate = Td
+    params = {k: v for k, v in row.parameters.items() if k != "design"}  # "design": how BCGC's blocks were chosen
+    return by_label(row.name).runtime(params, ctx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..timeline import check_subset_sizes
+from ..timing.general import check_subset_sizes
 
 __all__ = ["split_rows", "with_subset_sizes"]
 

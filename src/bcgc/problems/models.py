@@ -18,7 +18,7 @@ import numpy as np
 from scipy import special
 
 from .. import _validate as V
-from ..timeline import check_subset_sizes
+from ..timing.general import check_subset_sizes
 from .allocation import split_rows
 from .data import Dataset
 

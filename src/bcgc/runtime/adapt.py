@@ -31,10 +31,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import streams
-from ..analysis import general_runtime
 from ..fitting.trace_fit import persistence_test
-from ..scheme import BlockScheme
+from ..schemes.blocks import BlockScheme
 from ..stragglers import Trace, parse_model
+from ..timing import runtime
 from .engine import Death
 from .holdings import sizes_list
 
@@ -119,10 +119,10 @@ class Adapter:
 
     def decide(self, law, old, new, missing_bytes: int, horizon: int) -> dict:
         """Predicted E[τ] of both designs ((blocks, subset sizes or None) each) on the same draws of
-        ``law`` (common random numbers, ``bcgc.analysis.general_runtime``), the shipping cost,
+        ``law`` (common random numbers, ``bcgc.timing.runtime``), the shipping cost,
         the verdict (module doc). Seconds throughout."""
         a, b = law.sample_parts(self.config.samples, self.N, streams.rng(self.seed, streams.EVALUATION))
-        ev = [float(np.mean(general_runtime(x, a, b, d))) for x, d in (old, new)]
+        ev = [float(np.mean(runtime(x, b, a, d))) for x, d in (old, new)]
         gain = (ev[0] - ev[1]) * horizon
         cost = missing_bytes / self.bandwidth
         apply = bool(gain > cost and ev[1] < (1 - self.config.min_gain) * ev[0])

@@ -5,11 +5,11 @@ The master only talks to a :class:`Backend`: publish θ for an iteration, read t
 (:class:`Arrival` of one coded block, :class:`Death` of a worker, :class:`Failure` of worker code),
 cancel an iteration, ship data to a worker. :class:`WorkerCore` is what a worker does, whatever the
 engine: hold its data subsets and, for an iteration, compute block by block (s = 0, 1, ..) the
-message the :class:`~bcgc.scheme.BlockScheme` prescribes, emit each block as soon as it is due,
+message the :class:`~bcgc.schemes.blocks.BlockScheme` prescribes, emit each block as soon as it is due,
 and stop as soon as the iteration is cancelled. Workers never encode on their own: the scheme does.
 
 Straggling: ``emulate`` — block s is released at (a_n + b_n · W_n(s)) · unit after the worker
-starts the iteration (exactly the model, ``bcgc.timeline``: T_n · c_s when a_n = 0 and subsets are
+starts the iteration (exactly the model, ``bcgc.timing.general``: T_n · c_s when a_n = 0 and subsets are
 equal); ``slowdown`` — the real computation of each block is stretched by the factor T_n (the
 worker sleeps (T_n - 1) times the compute it just did); ``natural`` — nothing is injected: the
 real computation only. Every block carries its time stamp: the seconds since the worker started
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .plan import Plan
+from ..schemes.plan import Plan
 from .uplink import uploads
 
 __all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
@@ -131,7 +131,7 @@ class WorkerCore:
 
     def _compute(self, iteration, theta, t_n, plan, mode, unit, start):
         a, b = (0.0, float(t_n)) if np.ndim(t_n) == 0 else (float(t_n[0]), float(t_n[1]))
-        if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timeline
+        if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timing.general
             ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b)))
         states = {}  # the forward pass of a subset: a fixed cost per subset and iteration
 

@@ -1,7 +1,7 @@
 """What the workers of a run experience: ``bcgc train --stragglers`` (docs/runtime.md, stragglers).
 
 Three kinds, each giving worker n in iteration k a fixed cost a_n and a rate b_n in the unit of T
-(block s of worker n is ready at (a_n + b_n · W_n(s)) · unit, ``bcgc.timeline``):
+(block s of worker n is ready at (a_n + b_n · W_n(s)) · unit, ``bcgc.timing.general``):
 
 * ``law`` (the default): the straggler law's draws, the simulator's stream
   (``streams.iteration_parts``); a law without a fixed cost has a_n = 0, b_n = T_n;
@@ -61,7 +61,7 @@ class Experience:
     def has_fixed_cost(self) -> bool:
         if self.kind == "replay":
             return self.fixed > 0
-        return self.kind == "law" and hasattr(self.law, "fixed")
+        return self.kind == "law" and self.law.has_fixed_cost
 
     @property
     def spec(self) -> str:

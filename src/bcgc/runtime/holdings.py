@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from ..problems import with_subset_sizes
-from ..timeline import unequal_sizes
+from ..timing.general import unequal_sizes
 
 __all__ = ["Holdings", "can_allocate", "sizes_list"]
 

@@ -32,15 +32,15 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..analysis import runtime_quantiles
-from ..links import Links
-from ..mm import MMDesign
 from ..policy import DesignPolicy
+from ..schemes.plan import Plan, make_scheme
+from ..timing.links import Links
+from ..timing.mm import MMDesign
 from . import adapt as A
 from .engine import Arrival, Backend, Death, Failure, check_mode
 from .experience import decodable_parts, parse_experience
 from .holdings import Holdings, can_allocate, sizes_list
 from .observe import fill_parts, fit_parts, observations
-from .plan import Plan, make_scheme
 from .result import TrainResult
 
 __all__ = ["Master", "TrainResult", "WorkerError"]
@@ -219,7 +219,7 @@ class Master:
         return max(self.min_patience, self.patience_factor * self._tau99 * unit)
 
     def _runtime(self, a, b) -> float:
-        """τ of one draw in the unit of T under the links (``Plan.runtime``: bcgc.links, bcgc.mm;
+        """τ of one draw in the unit of T under the links (``Plan.runtime``: bcgc.timing.links, bcgc.timing.mm;
         the timeline model with free links, formula (2) when a = 0)."""
         return float(self.plan.runtime(a[None, :], b[None, :])[0])
 

@@ -1,7 +1,7 @@
 """What the master learns from the workers' time stamps (docs/runtime.md, observations).
 
 Every block carries the seconds since its worker started the iteration. Worker n's block s is the
-work W_n(s) = Σ_{j≤s} x_j / L · w_n(j) (``bcgc.timeline.cumulative_work``), so one iteration gives
+work W_n(s) = Σ_{j≤s} x_j / L · w_n(j) (``bcgc.timing.general.cumulative_work``), so one iteration gives
 points (W_n(s), t_n(s)) on the line t = a_n + b_n · W. A worker cancelled before its next block
 s' gives a censored point: it had not finished W_n(s') at the cancel time c_n (seconds on the
 worker's clock: the master's cancel time since publishing, less the worker's message delay
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..timeline import cumulative_work
+from ..timing.general import cumulative_work
 
 __all__ = ["observations", "fit_parts", "fill_parts"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 
 from .. import _validate as V
-from ..links import links as make_links
 from ..policy import DesignPolicy, fixed_designs
+from ..schemes.plan import make_scheme
+from ..timing.links import links as make_links
 from .adapt import AdaptConfig
 from .engine import ThreadBackend, check_mode
 from .experience import parse_experience
 from .holdings import Holdings, can_allocate
 from .master import Master, TrainResult
-from .plan import make_scheme
 
 __all__ = ["BACKENDS", "train", "worker_views"]
 
@@ -89,7 +89,7 @@ def train(
     ``model``); ``model``: the law the design assumes, required unless ``adapt`` (an
     :class:`AdaptConfig`) is given, and then the prior of the adaptive run (docs/runtime.md).
     ``bandwidth`` B (coordinates per unit of T) and ``latency`` λ (unit of T): every worker's
-    emulated upload link (``bcgc.links``; seconds = unit of T × ``unit``); each scheme is designed
+    emulated upload link (``bcgc.timing.links``; seconds = unit of T × ``unit``); each scheme is designed
     for them and each iteration's prediction includes them (docs/runtime.md, schemes and links).
     ``designs``: fixed starting designs by scheme name, (blocks, subset sizes or None) (e.g. a design
     document's for ``bcgc``), used instead of the first design; re-designs after deaths still follow

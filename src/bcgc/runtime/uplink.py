@@ -1,7 +1,7 @@
 """A worker's emulated upload link (docs/runtime.md, "Schemes and links").
 
 The worker computes its messages in one thread and uploads them in another, in order and one at a
-time, so computing and uploading overlap. Message j leaves when ``bcgc.links.departure`` says:
+time, so computing and uploading overlap. Message j leaves when ``bcgc.timing.links.departure`` says:
 F(j) = max(R(j), F(j−1)) + λ + m_j / B in the unit of T, R(j) the time the message was actually
 ready (its time stamp) and m_j its real size (the coordinates of the vector sent); the link holds it
 until start + F(j) · unit. The recursion is the core's: this module only waits on it.
@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ..links import departure
+from ..timing.links import departure
 
 __all__ = ["uploads"]
 

@@ -46,6 +46,12 @@ class StragglerModel:
     #: probability that a worker never answers (a full straggler)
     full_prob: float = 0.0
 
+    @property
+    def has_fixed_cost(self) -> bool:
+        """Whether the law's fixed cost a is not identically 0 (docs/model.md, fixed costs): then
+        formula (2) does not hold and every runtime is the general model's."""
+        return False
+
     def sample(self, iterations: int, workers: int, seed=None) -> np.ndarray:
         """Draw T for ``iterations`` iterations of ``workers`` workers, shape (iterations, workers).
 

@@ -60,6 +60,10 @@ class FullStragglers(StragglerModel):
         return getattr(self.base, "tail_index", math.inf)
 
     @property
+    def has_fixed_cost(self) -> bool:
+        return self.base.has_fixed_cost
+
+    @property
     def kinks(self) -> tuple:
         return tuple(getattr(self.base, "kinks", ()))
 
@@ -99,6 +103,10 @@ class Heterogeneous(StragglerModel):
         object.__setattr__(self, "laws", laws)
         object.__setattr__(self, "workers", len(laws))
         object.__setattr__(self, "full_prob", max(law.full_prob for law in laws))
+
+    @property
+    def has_fixed_cost(self) -> bool:
+        return any(law.has_fixed_cost for law in self.laws)
 
     def _sample(self, rng, iterations, workers):
         # one column per worker, each from its own law, in worker order (seeded as one stream)

@@ -38,6 +38,10 @@ class FixedCost(StragglerModel):
             self, "full_prob", 1 - (1 - self.rate.full_prob) * (1 - getattr(self.fixed, "full_prob", 0.0))
         )
 
+    @property
+    def has_fixed_cost(self) -> bool:
+        return not (isinstance(self.fixed, float) and self.fixed == 0.0)
+
     def _parts(self, rng, iterations, workers):
         if isinstance(self.fixed, StragglerModel):
             a = self.fixed._sample(rng, iterations, workers)

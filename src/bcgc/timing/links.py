@@ -7,7 +7,7 @@ computing (compute and upload overlap), so message j of worker n leaves at
 
     F_n(j) = max(R_n(j), F_n(j-1)) + λ + m_j / B,        F_n(-1) = -inf,
 
-R_n(j) its ready time (for BCGC block j: ``bcgc.timeline.ready_times``, which covers fixed costs and
+R_n(j) its ready time (for BCGC block j: ``bcgc.timing.general.ready_times``, which covers fixed costs and
 unequal shares). With B = ∞ and λ = 0, F = R: arrivals are ready times and every runtime is the
 free-communication one (formula (2) for BCGC).
 
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as V
-from .timeline import decode_times, order_decode, ready_times  # order_decode: re-exported
+from .. import _validate as V
+from .general import decode_times, order_decode, ready_times  # order_decode: re-exported
 
 __all__ = [
     "Links",
@@ -43,6 +43,9 @@ __all__ = [
     "order_decode",
     "block_arrivals",
     "block_runtime_samples",
+    "one_message",
+    "one_message_level",
+    "one_message_levels",
 ]
 
 
@@ -148,7 +151,7 @@ def arrivals(ready, sizes, net: Links) -> np.ndarray:
 
 def block_arrivals(x, fixed, rate, net: Links, shares=None) -> np.ndarray:
     """BCGC: block s (non-empty blocks only, in level order) reaches the master from worker n at
-    the arrival of a message of x_s coordinates ready at R_n(s) (``bcgc.timeline.ready_times``).
+    the arrival of a message of x_s coordinates ready at R_n(s) (``bcgc.timing.general.ready_times``).
     Shape (K, N, #non-empty)."""
     x = np.asarray(x, dtype=float)
     return arrivals(ready_times(x, fixed, rate, shares), x[x > 0], net)
@@ -156,5 +159,39 @@ def block_arrivals(x, fixed, rate, net: Links, shares=None) -> np.ndarray:
 
 def block_runtime_samples(x, fixed, rate, net: Links, shares=None) -> np.ndarray:
     """τ = max_s D(s), D(s) the (N − s)-th arrival of block s (docs/model.md, "Communication:
-    upload links"). With free links this is ``bcgc.timeline.runtime_samples``, i.e. formula (2)."""
+    upload links"). With free links this is ``bcgc.timing.general.runtime_samples``, i.e. formula (2)."""
     return decode_times(x, block_arrivals(x, fixed, rate, net, shares)).max(axis=1)
+
+
+def one_message(a, b, work: float, needed: int, coords: int, net: Links) -> np.ndarray:
+    """τ of a scheme whose every worker sends one message of L after ``work`` units; decoded at the
+    ``needed``-th arrival. Shape (K,)."""
+    ready = (a + b * work)[:, :, None]
+    return order_decode(arrivals(ready, np.array([float(coords)]), net), np.array([needed]))[:, 0]
+
+
+def one_message_level(a, b, coords: int, net: Links, work: float, level: int) -> np.ndarray:
+    """τ of a one-message scheme at level s (decoded at the (N − s)-th arrival) after ``work`` units:
+    with per-worker links the free order statistic shifted by λ + L/B (arrivals keep the order of
+    the ready times). Shape (K,); the column s of :func:`one_message_levels`."""
+    if net.per_worker:
+        shift = float(net.message_time(coords))
+        if not np.any(a):
+            return -np.sort(-b, axis=1)[:, level] * work + shift
+        return -np.sort(-(a + b * work), axis=1)[:, level] + shift
+    return one_message(a, b, work, a.shape[1] - level, coords, net)
+
+
+def one_message_levels(a, b, coords: int, net: Links, work_of_level) -> np.ndarray:
+    """τ for every level s = 0..N-1 (needed N − s, work ``work_of_level(s)``), shape (K, N)."""
+    workers = a.shape[1]
+    if net.per_worker:  # arrivals keep the order of the ready times
+        shift = float(net.message_time(coords))
+        if not np.any(a):  # no fixed cost: the order of b for every level, one sort
+            bd = -np.sort(-b, axis=1)
+            return np.stack([bd[:, s] * work_of_level(s) for s in range(workers)], axis=1) + shift
+        out = np.empty(a.shape)
+        for s in range(workers):
+            out[:, s] = -np.sort(-(a + b * work_of_level(s)), axis=1)[:, s] + shift
+        return out
+    return np.stack([one_message(a, b, work_of_level(s), workers - s, coords, net) for s in range(workers)], axis=1)

@@ -15,11 +15,11 @@ from functools import cached_property
 
 import numpy as np
 
-from . import _validate as V
-from . import timeline
-from .codes import GradientCode, make_code
-from .model import block_of_coordinates, normalized_load
-from .timeline import cyclic_shares, unequal_sizes
+from .. import _validate as V
+from ..codes import GradientCode, make_code
+from ..timing import general as timeline
+from ..timing.general import cyclic_shares, unequal_sizes
+from ..timing.orderstat import block_of_coordinates, normalized_load
 
 __all__ = ["BlockScheme"]
 

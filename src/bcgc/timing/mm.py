@@ -16,8 +16,8 @@ coordinates and computes them in that order, each costing x_b / L units of work)
   A_n(b, j) (every level j is a gradient code on its own: exact).
 
 Worker n's work before message (b, j) is W(b, j) = P_b + (j+1)·x_b/L with P_b = Σ_{b'<b} r_{b'} x_{b'}/L
-(coded: j = r_b−1); its ready time is a_n + b_n·W (``bcgc.timeline.ready_at``), its arrival the
-upload recursion of ``bcgc.links``; τ = max_b D_b. BCGC's x is the coded blocks at r = s+1 in level
+(coded: j = r_b−1); its ready time is a_n + b_n·W (``bcgc.timing.general.ready_at``), its arrival the
+upload recursion of ``bcgc.timing.links``; τ = max_b D_b. BCGC's x is the coded blocks at r = s+1 in level
 order (formula (2)); UC-MMC with r is one multi block of L coordinates.
 """
 
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as V
+from .. import _validate as V
+from .general import ready_at
 from .links import FREE, Links, arrivals
-from .timeline import ready_at
 
 __all__ = ["MODES", "MMBlock", "MMDesign", "from_bcgc", "ucmmc", "decode_times", "runtime_samples"]
 

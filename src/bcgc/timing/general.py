@@ -1,7 +1,7 @@
 """Block arrival times worker by worker: the general runtime model (docs/model.md, "The general
 model: fixed costs, unequal shares, links").
 
-Formula (2) (``bcgc.model``) holds when every worker does the same work and the work is paid
+Formula (2) (``bcgc.timing.orderstat``) holds when every worker does the same work and the work is paid
 linearly: then the workers finish block s in the order of their times T_n, and block s is decoded
 at c_s · T_(N-s). This module drops both assumptions. For one realisation:
 
@@ -105,13 +105,13 @@ def decode_times(x, arrivals) -> np.ndarray:
 
 
 def runtime_samples(x, fixed, rate, shares=None) -> np.ndarray:
-    """τ = max_{s: x_s>0} D(s) per realisation, shape (K,). Equals ``bcgc.model.block_runtime(x, rate)``
+    """τ = max_{s: x_s>0} D(s) per realisation, shape (K,). Equals ``bcgc.timing.orderstat.block_runtime(x, rate)``
     when ``fixed`` is 0 and shares are equal."""
     return decode_times(x, ready_times(x, fixed, rate, shares)).max(axis=1)
 
 
 def ready_at(fixed, rate, work) -> np.ndarray:
     """R_n(m) = a_n + b_n · W(m) for any per-message work W (units of a full subset), the same for
-    every worker: shape (K, N, M) (used by ``bcgc.mm``, whose messages are not one per level)."""
+    every worker: shape (K, N, M) (used by ``bcgc.timing.mm``, whose messages are not one per level)."""
     fixed, rate = np.atleast_2d(np.asarray(fixed, dtype=float)), np.atleast_2d(np.asarray(rate, dtype=float))
     return fixed[:, :, None] + rate[:, :, None] * np.asarray(work, dtype=float)[None, None, :]

@@ -2,10 +2,10 @@
 order a worker sends them, their work and size, the links they cross, the master's decoder and the
 model's time of an iteration.
 
-Block schemes (``bcgc.scheme.BlockScheme``: bcgc, gc, uncoded) send one message per non-empty block
-s, keyed s; bcgc_mm and UC-MMC (``bcgc.mm_scheme.MMScheme``) send message m of their design's layout
-(``bcgc.mm.MMDesign.layout``), keyed m. The scheme encodes (worker side) and decodes (master side);
-``bcgc.timeline`` gives the ready times, ``bcgc.links`` and ``bcgc.mm`` the arrivals and the
+Block schemes (``bcgc.schemes.blocks.BlockScheme``: bcgc, gc, uncoded) send one message per non-empty block
+s, keyed s; bcgc_mm and UC-MMC (``bcgc.schemes.mm_codec.MMScheme``) send message m of their design's layout
+(``bcgc.timing.mm.MMDesign.layout``), keyed m. The scheme encodes (worker side) and decodes (master side);
+``bcgc.timing.general`` gives the ready times, ``bcgc.timing.links`` and ``bcgc.timing.mm`` the arrivals and the
 predicted τ under the links. Nothing here re-implements a formula, an encoder or a decoder.
 """
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import mm
-from ..links import FREE, Links, block_runtime_samples
-from ..mm import MMDesign
-from ..mm_scheme import MMScheme
-from ..scheme import BlockScheme
-from ..timeline import cumulative_work, ready_at
+from ..timing import mm
+from ..timing.general import cumulative_work, ready_at
+from ..timing.links import FREE, Links, block_runtime_samples
+from ..timing.mm import MMDesign
+from .blocks import BlockScheme
+from .mm_codec import MMScheme
 
 __all__ = ["Plan", "make_scheme", "BlockDecoder", "MMDecoder"]
 
@@ -43,7 +43,7 @@ class Plan:
 
     def __init__(self, scheme, net: Links = FREE):
         if not isinstance(net, Links):
-            raise ValueError(f"net must be a bcgc.links.Links, got {net!r}")
+            raise ValueError(f"net must be a bcgc.timing.links.Links, got {net!r}")
         self.scheme, self.net = scheme, net
         self.workers, self.coords = scheme.workers, scheme.coords
         if isinstance(scheme, BlockScheme):
@@ -72,12 +72,12 @@ class Plan:
         return self.scheme.worker_message(worker, int(key), partial)
 
     def ready(self, worker: int, fixed: float, rate: float) -> np.ndarray:
-        """R_n(key) = a_n + b_n · W_n(key) for each message, in sending order (``bcgc.timeline``)."""
+        """R_n(key) = a_n + b_n · W_n(key) for each message, in sending order (``bcgc.timing.general``)."""
         return ready_at([[fixed]], [[rate]], self.work[worker, self.levels])[0, 0]
 
     def runtime(self, fixed, rate) -> np.ndarray:
-        """τ under the links for draws (K, N) of (a, b), unit of T: ``bcgc.links`` (block schemes)
-        or ``bcgc.mm`` (whose arrivals are ``bcgc.links``'s). Free links: the timeline model."""
+        """τ under the links for draws (K, N) of (a, b), unit of T: ``bcgc.timing.links`` (block schemes)
+        or ``bcgc.timing.mm`` (whose arrivals are ``bcgc.timing.links``'s). Free links: the timeline model."""
         fixed, rate = np.atleast_2d(fixed), np.atleast_2d(rate)
         if self.kind == "mm":
             return mm.runtime_samples(self.scheme.design, fixed, rate, self.net)
@@ -131,7 +131,7 @@ class BlockDecoder:
 
 
 class MMDecoder:
-    """bcgc_mm and UC-MMC: the arrivals so far, timed by ``bcgc.mm.decode_times``; once every block
+    """bcgc_mm and UC-MMC: the arrivals so far, timed by ``bcgc.timing.mm.decode_times``; once every block
     is decodable, ``MMScheme.decode`` gives the gradient from exactly the messages that rule names."""
 
     def __init__(self, plan: Plan):

@@ -3,7 +3,7 @@
 Coordinates are laid out block after block. Coded and layered blocks use the cyclic gradient codes of
 ``bcgc.codes`` (kind ``cyclic``: row n of the level-j code is supported on the window n..n+j, so a
 worker's first j+1 subsets of a block are exactly its level-j support); multi blocks send plain
-partial derivatives. The master applies, per block, the rule that ``bcgc.mm.decode_times`` times:
+partial derivatives. The master applies, per block, the rule that ``bcgc.timing.mm.decode_times`` times:
 coded — the first N − r + 1 arrivals; multi — each subset from its earliest-arriving holder;
 layered — the level whose (N − j)-th arrival is earliest, from its first N − j arrivals. Ties are
 broken by worker index (stable sorts), so the decoder and the runtime name the same messages.
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate as V
-from .codes import make_code
-from .mm import MMDesign
+from .. import _validate as V
+from ..codes import make_code
+from ..timing.mm import MMDesign
 
 __all__ = ["MMScheme"]
 
@@ -25,7 +25,7 @@ class MMScheme:
 
     def __init__(self, design: MMDesign, seed: int = 0):
         if not isinstance(design, MMDesign):
-            raise ValueError(f"design must be a bcgc.mm.MMDesign, got {type(design).__name__}")
+            raise ValueError(f"design must be a bcgc.timing.mm.MMDesign, got {type(design).__name__}")
         for i, blk in enumerate(design.blocks):
             if float(blk.coords) != int(blk.coords):
                 raise ValueError(f"blocks[{i}].coords must be an integer to run the scheme, got {blk.coords!r}")

@@ -1,0 +1,61 @@
+"""The one registry of schemes (docs/peers.md, "Adding a scheme"): ``compare`` evaluates every
+registered scheme in order, ``simulate`` and ``train`` run every runnable one, ``recommend`` ranks
+them. A scheme of one's own is one module that calls :func:`register`."""
+
+from __future__ import annotations
+
+from .base import Scheme
+
+__all__ = ["register", "unregister", "get", "by_label", "schemes", "runnable", "names"]
+
+_REGISTRY: dict[str, Scheme] = {}
+
+
+def register(scheme: Scheme, before: str | None = None) -> Scheme:
+    """Add ``scheme`` (an instance) under its name; ``before``: the name it is listed before (default:
+    before the oracle bound, which closes every comparison). A name already taken is refused."""
+    if not isinstance(scheme, Scheme):
+        raise ValueError(f"scheme must be a bcgc.schemes.Scheme instance, got {scheme!r}")
+    if scheme.name in _REGISTRY or any(s.label == scheme.label for s in _REGISTRY.values()):
+        raise ValueError(f"a scheme named {scheme.name!r} (row {scheme.label!r}) is registered already")
+    before = "oracle" if before is None and "oracle" in _REGISTRY else before
+    items = list(_REGISTRY.items())
+    at = [k for k, _ in items].index(before) if before in _REGISTRY else len(items)
+    items.insert(at, (scheme.name, scheme))
+    _REGISTRY.clear()
+    _REGISTRY.update(items)
+    return scheme
+
+
+def unregister(name: str) -> None:
+    """Remove a registered scheme (tests register an example and remove it again)."""
+    _REGISTRY.pop(name, None)
+
+
+def get(name: str) -> Scheme:
+    """The scheme registered as ``name``; a clear error naming the choices otherwise."""
+    if name not in _REGISTRY:
+        raise ValueError(f"scheme must be one of {', '.join(_REGISTRY)}, got {name!r}")
+    return _REGISTRY[name]
+
+
+def by_label(label: str) -> Scheme:
+    """The scheme whose ``compare`` row is ``label`` (e.g. gc_best → gc)."""
+    for s in _REGISTRY.values():
+        if s.label == label:
+            return s
+    raise ValueError(f"no registered scheme has the row {label!r}")
+
+
+def schemes() -> list[Scheme]:
+    """Every registered scheme, in ``compare``'s row order."""
+    return list(_REGISTRY.values())
+
+
+def runnable() -> tuple[str, ...]:
+    """Names of the schemes the simulator and the runtime can run."""
+    return tuple(s.name for s in _REGISTRY.values() if s.runnable)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
