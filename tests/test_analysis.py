@@ -5,8 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bcgc.analysis import OrderStatMax, completion_probability_exact, evaluate, expected_runtime_exact, oracle_samples
+from bcgc.analysis import OrderStatMax, completion_probability_exact, evaluate, expected_runtime_exact
 from bcgc.stragglers import Bimodal, Exponential, FullStragglers, LogNormal, Pareto, ShiftedExponential, Weibull
+from bcgc.timing import oracle_samples
 
 SE = ShiftedExponential(1, 1)
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from bcgc.design import design
-from bcgc.design.crossval import PROCEDURES, cross_validate, design_runtime
+from bcgc.design.crossval import PROCEDURES, cross_validate
 from bcgc.peers.holdout import compare_holdout, split_trace
 from bcgc.stragglers import Trace
+from bcgc.timing import runtime
 from bcgc.timing.orderstat import single_level_blocks
 
 N, L = 8, 240
@@ -48,7 +49,7 @@ def _by_name(rows):
 
 def _held_out(law, result):
     """E[τ] of a design on the held-out rows of ``law`` (holdout 0.5)."""
-    return design_runtime(result.blocks, result.subset_sizes, split_trace(law, 0.5).test).mean()
+    return runtime(result.blocks, split_trace(law, 0.5).test, subset_sizes=result.subset_sizes).mean()
 
 
 @pytest.fixture(scope="module")

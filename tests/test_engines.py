@@ -163,9 +163,9 @@ def test_a_fixed_cost_reaches_the_workers_and_adapt_ships_only_missing_subsets(e
 def test_mm_schemes_under_links_are_exact_and_predicted_by_the_core_model(engine, problem):
     """UC-MMC and a bcgc_mm design with every message mode run on every engine under emulated
     links: exact gradients, and each prediction is bcgc.timing.mm's (arrivals by bcgc.timing.links)."""
-    from bcgc import mm
     from bcgc.policy import DesignPolicy
     from bcgc.schemes.plan import make_scheme
+    from bcgc.timing import mm
     from bcgc.timing.links import links
     from bcgc.timing.mm import MMBlock, MMDesign
 

@@ -8,13 +8,14 @@ from scipy import optimize
 from bcgc.analysis import (
     evaluate,
     general_monte_carlo,
-    general_runtime,
-    oracle_affine_samples,
-    oracle_samples,
 )
 from bcgc.design import design
-from bcgc.peers import classic_gc, compare, tandon_partial, ucmmc_all_r, uncoded
+from bcgc.peers import compare
+from bcgc.schemes.gc import classic_gc
+from bcgc.schemes.tandon import tandon_partial
+from bcgc.schemes.uncoded import uncoded
 from bcgc.stragglers import Exponential, FixedCost, ShiftedExponential, parse_model
+from bcgc.timing import oracle_affine_samples, oracle_samples, runtime, ucmmc_runtimes
 
 SE = ShiftedExponential(1.0, 1.0)
 AFFINE = FixedCost(Exponential(0.5), SE)  # a random start-up cost, mean 2: bigger than the work
@@ -40,8 +41,8 @@ def test_general_runtime_is_the_worker_by_worker_timeline():
     rng = np.random.default_rng(3)
     a, b = rng.exponential(size=(30, 5)), 1 + rng.exponential(size=(30, 5))
     x, d = np.array([4, 0, 3, 2, 1]), rng.dirichlet(np.ones(5))
-    assert np.allclose(general_runtime(x, a, b), slow_runtime(x, a, b), rtol=1e-12)
-    assert np.allclose(general_runtime(x, a, b, d), slow_runtime(x, a, b, d), rtol=1e-12)
+    assert np.allclose(runtime(x, b, a), slow_runtime(x, a, b), rtol=1e-12)
+    assert np.allclose(runtime(x, b, a, d), slow_runtime(x, a, b, d), rtol=1e-12)
 
 
 def test_a_zero_fixed_cost_gives_exactly_todays_numbers():
@@ -76,7 +77,7 @@ def test_peers_pay_the_fixed_cost_once_and_the_work_linearly():
     t = tandon_partial(2).affine_samples(a, b)
     k = 3 / 8
     assert np.allclose(t, np.maximum(np.sort(a + 6 * k * b, axis=1)[:, 3], (a + k * b).max(axis=1)))
-    uc = ucmmc_all_r(b, 6, fixed=a)
+    uc = ucmmc_runtimes(a, b, np.arange(1, 7))
     for r in range(1, 7):  # subset m is first ready at min_j a_{m-j} + (j+1) b_{m-j}
         ready = [np.min([a[:, (m - j) % 6] + (j + 1) * b[:, (m - j) % 6] for j in range(r)], axis=0) for m in range(6)]
         assert np.allclose(uc[:, r - 1], np.max(ready, axis=0))

@@ -5,17 +5,21 @@ import math
 
 import numpy as np
 import pytest
-from bcgc.peers.compare_links import common_parts, compare_links, evaluate_links
-from bcgc.peers.links import _ucmmc_one_r, block_samples, tandon_blocks, ucmmc_links_all_r
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bcgc.analysis.links import evaluate_links
 from bcgc.design import design
 from bcgc.design.links_design import pair_terms
-from bcgc.peers import compare, tandon_all_levels, ucmmc_all_r
+from bcgc.peers import common_draws as common_parts
+from bcgc.peers import compare
+from bcgc.schemes.tandon import tandon_blocks, tandon_partial
 from bcgc.stragglers import ShiftedExponential
-from bcgc.timing.links import FREE, Links, arrivals, block_runtime_samples, departures, links
+from bcgc.timing import ucmmc_runtimes
+from bcgc.timing.general import runtime_samples
+from bcgc.timing.links import FREE, Links, arrivals, block_runtime_samples, departures, links, one_message_levels
 from bcgc.timing.orderstat import block_runtime, descending
+from bcgc.timing.ucmmc import _one_r as _ucmmc_one_r
 
 SE = ShiftedExponential(shift=1.0, rate=1.0)
 
@@ -72,6 +76,10 @@ def test_links_validation():
     assert links().free and links(ingress=math.inf).free
 
 
+def compare_links(model, workers, coords, net, **kw):
+    return compare(model, workers, coords, bandwidth=net.bandwidth, latency=net.latency, ingress=net.ingress, **kw)
+
+
 def test_one_message_schemes_shift_by_lambda_plus_l_over_b():
     a, b = common_parts(SE, 5, 1000, 3)
     net = Links(50.0, 0.3)
@@ -94,8 +102,6 @@ def test_closed_forms_hold_within_monte_carlo_error():
     means = [(s + 1) * (0.5 + (h[workers] - h[s]) / 2.0) for s in range(workers)]
     best = int(np.argmin(means))
     a, b = common_parts(law, workers, 40_000, 7)
-    from bcgc.peers.links import one_message_levels
-
     mc = one_message_levels(a, b, coords, net, lambda s: s + 1.0)
     for s, expected in ((0, means[0]), (best, means[best])):
         tau = mc[:, s]
@@ -118,13 +124,13 @@ def test_compare_with_free_links_is_todays_compare():
     assert [(r.name, r.expected_runtime, r.parameters) for r in ref] == [
         (r.name, r.expected_runtime, r.parameters) for r in same
     ]
-    # the link code itself, run with free links, reproduces every row (to rounding)
-    mine = compare_links(SE, 5, 50, FREE, samples=2000, seed=2, bcgc_blocks=ref[0].parameters["blocks"])
+    # the link code itself, run with near-free links (B = 1e15), reproduces every row (to rounding)
+    mine = compare_links(SE, 5, 50, Links(1e15, 0.0), samples=2000, seed=2, bcgc_blocks=ref[0].parameters["blocks"])
     checked = 0
     for r, m in zip(ref, mine):
         assert r.name == m.name and r.parameters == m.parameters
         if m.evaluation.method == r.evaluation.method:  # the same method: the same number
-            assert m.expected_runtime == pytest.approx(r.expected_runtime, rel=1e-12)
+            assert m.expected_runtime == pytest.approx(r.expected_runtime, rel=1e-9)
         else:  # an exact row against the link code's Monte Carlo: within 4 standard errors
             se = m.evaluation.expected_runtime_stderr
             assert se is not None and abs(m.expected_runtime - r.expected_runtime) <= 4 * se
@@ -136,11 +142,15 @@ def test_peer_runtimes_under_free_links_match_their_formulas():
     rng = np.random.default_rng(4)
     T = rng.exponential(size=(300, 6)) + 0.5
     zero = np.zeros_like(T)
-    tandon = np.stack([block_samples(tandon_blocks(6, 60, s, 6.0), zero, T, FREE) for s in range(6)], axis=1)
-    assert np.allclose(tandon, tandon_all_levels(descending(T)), rtol=1e-12)
-    assert np.allclose(ucmmc_links_all_r(zero, T, 60, FREE, np.arange(1, 7)), ucmmc_all_r(T, 6), rtol=1e-12)
+    # Tandon's two blocks through the general model (a = 0 given) are its formula
+    tandon = np.stack([runtime_samples(tandon_blocks(6, 60, s, 6.0), zero, T) for s in range(6)], axis=1)
+    formula = np.stack([tandon_partial(s, 6.0).samples(descending(T)) for s in range(6)], axis=1)
+    assert np.allclose(tandon, formula, rtol=1e-12)
+    # UC-MMC: the free one-pass form against its definition through the link recursion
+    slow = np.stack([_ucmmc_one_r(zero, T, 60, Links(1e300, 0.0), r) for r in range(1, 7)], axis=1)
+    assert np.allclose(ucmmc_runtimes(None, T, np.arange(1, 7)), slow, rtol=1e-12)
     net = Links(20.0, 0.1)  # the one-pass UC-MMC equals message-by-message arrivals
-    one_pass = ucmmc_links_all_r(zero, T, 60, net, np.arange(1, 7))
+    one_pass = ucmmc_runtimes(zero, T, np.arange(1, 7), 60, net)
     direct = np.stack([_ucmmc_one_r(zero, T, 60, net, r) for r in range(1, 7)], axis=1)
     assert np.allclose(one_pass, direct, rtol=1e-12)
 

@@ -5,14 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from bcgc.peers.links import block_samples, ucmmc_links_all_r
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bcgc import mm
-from bcgc.peers import ucmmc_samples
 from bcgc.schemes.mm_codec import MMScheme
 from bcgc.stragglers import ShiftedExponential, parse_model
+from bcgc.timing import mm, ucmmc_runtimes
+from bcgc.timing import runtime as block_runtime_on
 from bcgc.timing.general import runtime_samples as timeline_runtime
 from bcgc.timing.links import Links
 from bcgc.timing.mm import MMBlock, MMDesign
@@ -34,7 +33,9 @@ def test_bcgc_is_the_all_coded_special_case():
 @pytest.mark.parametrize("r", [1, 2, 5, 12])
 def test_ucmmc_is_the_one_multi_block_special_case(r):
     a, T = _draws()
-    assert np.allclose(mm.runtime_samples(mm.ucmmc(12, 100, r), a, T), ucmmc_samples(T, r), rtol=1e-12, atol=0)
+    assert np.allclose(
+        mm.runtime_samples(mm.ucmmc(12, 100, r), a, T), ucmmc_runtimes(None, T, [r])[:, 0], rtol=1e-12, atol=0
+    )
 
 
 def test_bcgc_with_fixed_costs_is_the_general_model():
@@ -50,10 +51,8 @@ def test_special_cases_match_the_peers_under_links():
     net = Links(bandwidth=50.0, latency=0.05)
     x = np.zeros(12)
     x[[1, 4]] = [60, 40]
-    assert np.allclose(mm.runtime_samples(mm.from_bcgc(x), a, T, net), block_samples(x, a, T, net))
-    assert np.allclose(
-        mm.runtime_samples(mm.ucmmc(12, 100, 3), a, T, net), ucmmc_links_all_r(a, T, 100, net, [3])[:, 0]
-    )
+    assert np.allclose(mm.runtime_samples(mm.from_bcgc(x), a, T, net), block_runtime_on(x, T, a, net=net))
+    assert np.allclose(mm.runtime_samples(mm.ucmmc(12, 100, 3), a, T, net), ucmmc_runtimes(a, T, [3], 100, net)[:, 0])
 
 
 def test_layered_block_is_the_best_gc_level_per_draw():

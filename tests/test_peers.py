@@ -3,16 +3,12 @@
 import numpy as np
 import pytest
 
-from bcgc.peers import (
-    classic_gc,
-    compare,
-    ferdinand_blocks,
-    ferdinand_levels,
-    tandon_partial,
-    ucmmc_all_r,
-    ucmmc_samples,
-)
+from bcgc.peers import common_draws, compare
+from bcgc.schemes.ferdinand import ferdinand_blocks, ferdinand_levels
+from bcgc.schemes.gc import classic_gc
+from bcgc.schemes.tandon import tandon_partial
 from bcgc.stragglers import Heterogeneous, ShiftedExponential
+from bcgc.timing import ucmmc_runtimes
 from bcgc.timing.orderstat import descending
 
 SE = ShiftedExponential(1, 1)
@@ -22,12 +18,12 @@ def test_ucmmc_matches_a_direct_loop():
     T = SE.sample(50, 5, seed=0)
     for r in range(1, 6):
         direct = np.array([max(min((j + 1) * row[(k - j) % 5] for j in range(r)) for k in range(5)) for row in T])
-        assert np.allclose(ucmmc_samples(T, r), direct)
+        assert np.allclose(ucmmc_runtimes(None, T, [r])[:, 0], direct)
 
 
 def test_ucmmc_with_r_equal_one_is_uncoded():
     T = SE.sample(50, 4, seed=1)
-    assert np.allclose(ucmmc_all_r(T, 1)[:, 0], T.max(axis=1))
+    assert np.allclose(ucmmc_runtimes(None, T, [1])[:, 0], T.max(axis=1))
 
 
 def test_classic_gc_and_tandon_formulas():
@@ -82,7 +78,6 @@ def test_compare_uses_monte_carlo_for_non_iid_laws():
 def test_with_a_deadline_every_row_is_tuned_for_the_completion_probability(law, n, coords, deadline):
     """Exhaustive search over each peer's parameter: its chosen value maximises P(τ ≤ t)."""
     from bcgc.analysis import completion_probability_exact
-    from bcgc.peers import _common_draws, ucmmc_all_r
 
     rows = {r.name: r for r in compare(law, n, coords, deadline=deadline, samples=20_000, seed=4)}
     assert rows["bcgc"].tuned_for == "deadline" and rows["bcgc"].inputs.objective == "deadline"
@@ -91,7 +86,7 @@ def test_with_a_deadline_every_row_is_tuned_for_the_completion_probability(law, 
         assert rows[name].tuned_for == "deadline"
         assert rows[name].parameters["level"] == int(np.argmax(probs))
         assert rows[name].completion_probability == pytest.approx(max(probs), rel=1e-12)
-    uc = ucmmc_all_r(_common_draws(law, n, None, 4, 20_000), n)
+    uc = ucmmc_runtimes(None, common_draws(law, n, 20_000, 4)[1], np.arange(1, n + 1))
     assert rows["ucmmc_best"].parameters["r"] == int(np.argmax(np.mean(uc <= deadline, axis=0))) + 1
     # BCGC's deadline design is at least as likely to finish as every single-level design
     assert rows["bcgc"].completion_probability >= rows["gc_best"].completion_probability - 1e-9

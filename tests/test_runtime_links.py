@@ -9,7 +9,6 @@ import time
 import numpy as np
 import pytest
 
-from bcgc import mm
 from bcgc.policy import DesignPolicy, RedesignImpossible
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import AdaptConfig, Master, ThreadBackend, WorkerCore, worker_views
@@ -17,6 +16,7 @@ from bcgc.schemes.blocks import BlockScheme
 from bcgc.schemes.mm_codec import MMScheme
 from bcgc.schemes.plan import Plan, make_scheme
 from bcgc.stragglers import ShiftedExponential
+from bcgc.timing import mm
 from bcgc.timing.links import block_runtime_samples, departures, links
 from bcgc.timing.mm import MMBlock, MMDesign
 

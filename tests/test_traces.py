@@ -255,9 +255,9 @@ def test_holdout_evaluates_on_the_held_out_rows_only(tmp_path):
     if sizes is None:
         bcgc = OrderStatMax.from_blocks(x).samples(descending(T[20:])).mean()
     else:  # the design chose an allocation on the first half: the general model on the held-out rows
-        from bcgc.analysis.general import general_runtime
+        from bcgc.timing import runtime
 
-        bcgc = general_runtime(x, np.zeros_like(T[20:]), T[20:], sizes).mean()
+        bcgc = runtime(x, T[20:], np.zeros_like(T[20:]), sizes).mean()
     assert r["bcgc"].expected_runtime == pytest.approx(bcgc, rel=1e-12)
     # designed on the calm first half, BCGC does not protect against the slow worker of the second:
     inside = {x.name: x for x in compare(law, 6, 60, samples=2000)}

@@ -148,20 +148,6 @@ def _range_text(minimum, maximum) -> str:
     return ""
 
 
-def law(value):
-    """A straggler law, or its text form parsed (``"shifted-exponential:shift=1,rate=1"``)."""
-    from .stragglers import StragglerModel, parse_model  # late: the laws use this module
-
-    if isinstance(value, str):
-        return parse_model(value)
-    if not isinstance(value, StragglerModel):
-        raise ValueError(
-            "model must be a straggler law (e.g. bcgc.stragglers.ShiftedExponential(1, 1)) or its "
-            f"text form (e.g. 'shifted-exponential:shift=1,rate=1'), got {type(value).__name__}"
-        )
-    return value
-
-
 def as_rng(seed) -> np.random.Generator:
     """A numpy Generator from a seed, a Generator, or None (fresh entropy)."""
     if isinstance(seed, np.random.Generator):

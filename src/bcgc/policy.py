@@ -16,6 +16,7 @@ import numpy as np
 from . import _validate as V
 from . import schemes
 from .design import design
+from .design.allocation import GENERAL_METHODS
 from .design.mm_design import design_mm
 from .schemes import RedesignImpossible
 from .timing.links import FREE, Links
@@ -85,7 +86,6 @@ class DesignPolicy:
         """A run that holds unequal subsets re-designs its blocks for them after deaths
         (``design(..., subset_sizes=d)``): that needs the bcgc scheme, free links and a method of
         the general model. Refused before the run starts rather than at the first death."""
-        from .design.allocation import GENERAL_METHODS
 
         if self.scheme != "bcgc":
             raise ValueError(f"unequal subset_sizes are run by the bcgc scheme only, not {self.scheme}")

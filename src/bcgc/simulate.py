@@ -25,7 +25,7 @@ from .analysis import needs_general
 from .policy import DesignPolicy, allowed_schemes, fixed_designs, runtime_schemes
 from .problems import with_subset_sizes
 from .schemes import MMScheme, make_scheme
-from .stragglers import StragglerModel
+from .stragglers import StragglerModel, as_law
 from .timing import mm
 from .timing import runtime as timing_runtime
 from .timing.mm import ucmmc
@@ -89,7 +89,7 @@ def simulate(
         raise ValueError(f"scheme must be one of {', '.join(runtime_schemes())}, got {scheme!r}")
     iterations = V.integer("iterations", iterations, minimum=1)
     n, L = problem.workers, problem.L
-    model = V.law(model)
+    model = as_law(model)
     model.check_workers(n)
     lr = problem.step_size if step_size is None else V.positive("step_size", step_size)
     if r is not None:
@@ -209,7 +209,7 @@ def simulate_all(
     sizes or None) by scheme name (e.g. a design document's for ``bcgc``), used instead of designing.
     Every policy designs before any scheme runs."""
     args = dict(design_args or {})
-    model = V.law(model)
+    model = as_law(model)
     if schemes is None:
         schemes = allowed_schemes(**args)
     fixed = fixed_designs(designs, problem.workers, problem.L)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
+from ..stragglers import as_law
 from ..timing.general import check_subset_sizes
 from ..timing.orderstat import OrderStatMax
 from .exact import completion_probability_exact, tail_probability_and_gradient
@@ -115,7 +116,7 @@ def evaluate(
     ``subset_sizes``: the data allocation d (None: equal subsets). A law with a fixed cost or unequal
     subsets is evaluated by Monte Carlo through the general model (docs/model.md), never by (2).
     """
-    model = V.law(model)
+    model = as_law(model)
     workers = model.check_workers(workers)
     if isinstance(blocks, (str, bytes)) or any(isinstance(v, (bool, np.bool_, str)) for v in np.ravel(blocks)):
         raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")

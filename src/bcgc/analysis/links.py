@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
+from ..stragglers import as_law
 from ..timing import runtime
 from ..timing.links import Links
 from . import evaluate
@@ -22,7 +23,7 @@ def evaluate_links(
     ``design``, so a design and its evaluation agree)."""
     if net.free:
         return evaluate(model, workers, blocks, deadline=deadline, method=method, samples=samples, seed=seed)
-    model = V.law(model)
+    model = as_law(model)
     workers = model.check_workers(workers)
     x = V.blocks(blocks, workers)
     if deadline is not None:

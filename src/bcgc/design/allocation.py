@@ -18,9 +18,10 @@ import numpy as np
 from .. import streams
 from ..stragglers import FixedCost, FullStragglers, Heterogeneous
 from . import general as G
-from .closed_forms import _m_jensen
+from .closed_forms import _m_jensen, _m_large_deadline
 from .common import _Problem
 from .integer import _compositions, _local_moves, round_blocks
+from .sample_based import _m_saa_lp
 
 #: methods that can take a fixed cost (they work on samples of (a, b))
 GENERAL_METHODS = ("optimal", "subgradient", "brute-force")
@@ -160,8 +161,6 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
 def _fixed_cost_starts(p, method, objective) -> dict:
     """Starts computed on T(1) = a + b: A4 (and for ``optimal`` A3's LP for the runtime, A7 for a
     deadline), and uncoded. A start whose closed form does not exist (infinite moments) is left out."""
-    from .closed_forms import _m_large_deadline
-    from .sample_based import _m_saa_lp
 
     starts = {"uncoded": _single(p.levels[0], p.workers)}
     makers = {"jensen": _m_jensen}

@@ -37,6 +37,7 @@ from ..schemes.gc import best_gc_level
 from ..stragglers import Trace
 from ..timing import runtime
 from ..timing.orderstat import single_level_blocks
+from .core import design
 
 __all__ = [
     "PROCEDURES",
@@ -132,8 +133,6 @@ def fit_procedure(
             law, workers, T=rows, deadline=deadline, objective="runtime" if deadline is None else "deadline"
         )
         return single_level_blocks(workers, coords, s), None, s
-    from . import design
-
     r = design(
         law,
         workers,

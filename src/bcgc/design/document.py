@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as V
+from ..stragglers import parse_model
 
 __all__ = ["DesignDocument", "load_design", "REQUIRED_KEYS"]
 
@@ -48,8 +49,6 @@ class DesignDocument:
     def law(self):
         """The law the design was made for, parsed from ``model`` (a trace path is read relative to
         the current folder, as on the command line)."""
-        from ..stragglers import parse_model
-
         return parse_model(self.model)
 
     def check_workers(self, workers: int, option: str = "--workers") -> None:

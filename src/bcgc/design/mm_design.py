@@ -27,9 +27,11 @@ from .. import streams
 from ..analysis import Evaluation, summarize
 from ..schemes.bcgc_mm import mm_samples
 from ..schemes.ucmmc import ucmmc_r_candidates
+from ..stragglers import as_law
 from ..timing import ucmmc_runtimes
 from ..timing.links import Links, links
 from ..timing.mm import MMBlock, MMDesign, from_bcgc, ucmmc
+from .core import design
 
 __all__ = ["MMDesignResult", "design_mm", "mm_samples"]
 
@@ -133,10 +135,8 @@ def _integer(design: MMDesign, coords: int) -> MMDesign:
 
 def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     """The named points of the space the search may start from: BCGC, UC-MMC's best r, layered's best r."""
-    from . import design as _design  # the package's design(): BCGC, aware of the links
-
     if bcgc_blocks is None:
-        bcgc_blocks = _design(
+        bcgc_blocks = design(
             model, workers, coords, seed=seed, bandwidth=net.bandwidth, latency=net.latency, ingress=net.ingress
         ).blocks
     rs = ucmmc_r_candidates(workers, net)
@@ -172,7 +172,7 @@ def design_mm(
     evaluation (default as ``design``); ``max_evals``: sample-objective evaluations of the search;
     ``bcgc_blocks``: BCGC's design to start from (default: ``design(...)`` under the same links).
     """
-    model = V.law(model)
+    model = as_law(model)
     workers, coords = model.check_workers(workers), V.coords(coords)
     if model.full_prob > 0:
         raise ValueError(

@@ -27,7 +27,7 @@ from ..analysis import Evaluation, completion_probability_exact, evaluate_runtim
 from ..design import design
 from ..design.mm_design import design_mm
 from ..schemes import Context
-from ..stragglers import StragglerModel
+from ..stragglers import StragglerModel, as_law
 from ..timing import Links, unequal_sizes
 from ..timing import links as make_links
 
@@ -60,7 +60,7 @@ class CompareInputs:
     @classmethod
     def checked(cls, model, workers, coords, deadline, samples, seed, alpha, method) -> "CompareInputs":
         """The arguments of :func:`compare` (and ``compare_links``), each validated by name."""
-        model = V.law(model)
+        model = as_law(model)
         return cls(
             model,
             model.check_workers(workers),

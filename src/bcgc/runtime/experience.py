@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _validate as V
 from .. import streams
-from ..stragglers import StragglerModel, Trace, parse_model
+from ..stragglers import StragglerModel, Trace, as_law, parse_model
 from ..stragglers.empirical import read_trace
 from ..stragglers.shipped import shipped_path
 
@@ -41,7 +40,7 @@ class Experience:
 
     @classmethod
     def of_law(cls, law) -> "Experience":
-        return cls("law", law=V.law(law))
+        return cls("law", law=as_law(law))
 
     @property
     def workers(self) -> int | None:

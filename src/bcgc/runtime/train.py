@@ -7,6 +7,7 @@ import math
 from .. import _validate as V
 from ..policy import DesignPolicy, fixed_designs
 from ..schemes.plan import make_scheme
+from ..stragglers import as_law
 from ..timing.links import links as make_links
 from .adapt import AdaptConfig
 from .engine import ThreadBackend, check_mode
@@ -45,7 +46,7 @@ def _laws(workers: int, model, stragglers, adapt, objective):
         raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
     if adapt is not None and objective != "runtime":  # the fitted law is in seconds, a deadline in units of T
         raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
-    model = AdaptConfig.prior() if model is None else V.law(model)
+    model = AdaptConfig.prior() if model is None else as_law(model)
     model.check_workers(workers)
     return experience, model
 

@@ -14,6 +14,8 @@ puts a scheme and its links together for the simulator and the runtime.
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 from .base import BlockDesign, Context, RedesignImpossible, Scheme, pick
 from .bcgc import BCGC
 from .bcgc_mm import BCGCMM
@@ -62,3 +64,13 @@ for _scheme in (
     BCGCMM(),
 ):
     register(_scheme, before="")  # in this order (a scheme of one's own goes before the oracle)
+
+
+def _load_entry_points() -> None:
+    """Schemes of installed packages: each entry point of the group ``bcgc.schemes`` names a module
+    that registers its scheme when imported (docs/peers.md, "Adding a scheme")."""
+    for ep in entry_points(group="bcgc.schemes"):
+        ep.load()
+
+
+_load_entry_points()

@@ -20,7 +20,7 @@ from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
 from .fixed_cost import FixedCost
 from .named import FAMILIES, REGISTRY, Bimodal, Exponential, LogNormal, Pareto, ShiftedExponential, Weibull
-from .parse import fit, parse_model
+from .parse import as_law, fit, parse_model
 from .shipped import shipped_names, shipped_path, shipped_trace
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Trace",
     "FixedCost",
     "parse_model",
+    "as_law",
     "fit",
     "read_trace",
     "FAMILIES",

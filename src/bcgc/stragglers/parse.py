@@ -198,3 +198,15 @@ def _int_param(owner, name, value, maximum):
     if not 1 <= v <= maximum:
         raise ValueError(f"{owner}: {name} must be an integer in [1, {maximum}], got {v}")
     return v
+
+
+def as_law(value) -> StragglerModel:
+    """A straggler law, or its text form parsed (``"shifted-exponential:shift=1,rate=1"``)."""
+    if isinstance(value, str):
+        return parse_model(value)
+    if not isinstance(value, StragglerModel):
+        raise ValueError(
+            "model must be a straggler law (e.g. bcgc.stragglers.ShiftedExponential(1, 1)) or its "
+            f"text form (e.g. 'shifted-exponential:shift=1,rate=1'), got {type(value).__name__}"
+        )
+    return value
