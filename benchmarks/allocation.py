@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bcgc.analysis import general_runtime, oracle_affine_samples, oracle_samples
 from bcgc.design import design
 from bcgc.stragglers import Trace, parse_model, read_trace
+from bcgc.timing import oracle_affine_samples, oracle_samples, runtime
 
 HETEROGENEOUS = "heterogeneous:6*shifted-exponential:shift=1,rate=1;2*shifted-exponential:shift=3,rate=0.3"
 AFFINE = "affine:a=exponential:rate=0.5;b=shifted-exponential:shift=1,rate=1"
@@ -26,7 +26,7 @@ AFFINE = "affine:a=exponential:rate=0.5;b=shifted-exponential:shift=1,rate=1"
 
 def _on_rows(T, *designs):
     """Mean τ of each (blocks, sizes) on the rows T (each row one iteration), and the oracle's."""
-    out = [float(general_runtime(x, 0 * T, T, d).mean()) for x, d in designs]
+    out = [float(runtime(x, T, 0 * T, d).mean()) for x, d in designs]
     return out + [float(oracle_samples(T).mean())]
 
 
@@ -62,7 +62,7 @@ def fixed_cost_row(spec: str, n: int = 8, samples: int = 200_000):
     law = parse_model(spec)
     knows, ignores = design(law, n, 100 * n), design(law.rate, n, 100 * n)
     a, b = law.sample_parts(samples, n, seed=12345)
-    run = [float(general_runtime(x, a, b).mean()) for x in (knows.blocks, ignores.blocks)]
+    run = [float(runtime(x, b, a).mean()) for x in (knows.blocks, ignores.blocks)]
     return [(f"{spec} N={n}: knows a / ignores a", None, *run, float(oracle_affine_samples(a, b).mean()))]
 
 

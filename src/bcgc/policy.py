@@ -107,7 +107,7 @@ class DesignPolicy:
     def blocks(self, model, workers: int, coords: int, dead: int = 0, subset_sizes=None) -> np.ndarray:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
         ``dead`` full stragglers (the workers known to be dead); for bcgc_mm and UC-MMC, their
-        :class:`bcgc.timing.mm.MMDesign` (``mm_policy_design``). Under ``links`` BCGC's design is the
+        :class:`bcgc.timing.mm.MMDesign`. Under ``links`` BCGC's design is the
         communication-aware one; GC's and uncoded's are not changed by links (one message of L each:
         every level pays the same λ + L / B)."""
         return self.plan(model, workers, coords, dead, subset_sizes)[0]
