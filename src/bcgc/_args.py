@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from .stragglers import parse_model
+from .timing.general import SIZES_TOLERANCE
 
 __all__ = ["UsageError", "Parser", "whole", "positive", "int_list", "model", "output_file", "LazyFile"]
 
@@ -100,7 +101,11 @@ def fraction_list(name):
             values = [float(v) for v in text.split(",")]
         except ValueError:
             values = []
-        if not values or any(not (v >= 0 and v < float("inf")) for v in values) or abs(sum(values) - 1) > 1e-9:
+        if (
+            not values
+            or any(not (v >= 0 and v < float("inf")) for v in values)
+            or abs(sum(values) - 1) > SIZES_TOLERANCE
+        ):
             raise UsageError(
                 f"{name} must be comma-separated numbers >= 0 summing to 1, e.g. 0.3,0.3,0.2,0.2, got {text[:80]!r}"
             )

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .._rounding import largest_remainder
 from ..analysis import InexactQuadrature, OrderStatMax, completion_probability_exact, expected_runtime_exact, use_exact
 from .common import _Problem
 
@@ -19,17 +20,7 @@ BRUTE_FORCE_LIMIT = 200_000
 
 def round_blocks(z: np.ndarray, coords: int, levels: np.ndarray | None = None) -> np.ndarray:
     """Largest-remainder rounding of the relaxed blocks z·L to integers with Σ x = L (R)."""
-    target = np.asarray(z, dtype=float) * coords
-    x = np.floor(target).astype(np.int64)
-    short = coords - int(x.sum())
-    if short > 0:
-        frac = target - x
-        if levels is not None:
-            mask = np.full(frac.size, -np.inf)
-            mask[levels] = frac[levels]
-            frac = mask
-        x[np.argsort(-frac, kind="stable")[:short]] += 1
-    return x
+    return largest_remainder(np.asarray(z, dtype=float) * coords, coords, levels)
 
 
 def _local_moves(x: np.ndarray, levels: np.ndarray, objective, max_evals: int):

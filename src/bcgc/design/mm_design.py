@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
+from .._rounding import largest_remainder
 from ..analysis import Evaluation, summarize
 from ..schemes.bcgc_mm import mm_samples
 from ..schemes.ucmmc import ucmmc_r_candidates
@@ -120,8 +121,7 @@ def _search(state, score, types, max_evals: int, min_delta: float):
 def _integer(design: MMDesign, coords: int) -> MMDesign:
     """Integer coordinates by largest remainders (Σ = L); empty blocks dropped, equal neighbours merged."""
     x = np.array([b.coords for b in design.blocks]) * coords / design.coords
-    n = np.floor(x).astype(np.int64)
-    n[np.argsort(-(x - n), kind="stable")[: coords - int(n.sum())]] += 1
+    n = largest_remainder(x, coords)
     out = []
     for blk, c in zip(design.blocks, n):
         if c == 0:

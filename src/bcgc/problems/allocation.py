@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._rounding import largest_remainder
 from ..timing.general import check_subset_sizes
 
 __all__ = ["split_rows", "with_subset_sizes"]
@@ -22,9 +23,7 @@ def split_rows(rows: int, workers: int, subset_sizes=None) -> list[np.ndarray]:
     d = check_subset_sizes(subset_sizes, workers)
     if d is None:
         return np.array_split(np.arange(rows), workers)
-    target = rows * d
-    counts = np.floor(target).astype(np.int64)
-    counts[np.argsort(-(target - counts), kind="stable")[: rows - int(counts.sum())]] += 1
+    counts = largest_remainder(rows * d, rows)
     return np.split(np.arange(rows), np.cumsum(counts)[:-1])
 
 

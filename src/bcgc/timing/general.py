@@ -40,6 +40,10 @@ def equal_shares(workers: int) -> np.ndarray:
     return np.tile(np.arange(1.0, workers + 1.0), (workers, 1))
 
 
+#: how far subset sizes may sum from 1 (a design document's rounded sizes get 1e-6, then renormalised)
+SIZES_TOLERANCE = 1e-9
+
+
 def check_subset_sizes(sizes, workers: int):
     """Validated subset sizes d_0..d_{N-1} (fractions of the data, d_k >= 0, Σ d_k = 1 within
     1e-9), as a float array; None stays None (equal subsets, d_k = 1/N)."""
@@ -49,7 +53,7 @@ def check_subset_sizes(sizes, workers: int):
         d = np.asarray(sizes, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1, got {sizes!r}") from None
-    if d.shape != (workers,) or not np.all(np.isfinite(d)) or np.any(d < 0) or abs(d.sum() - 1.0) > 1e-9:
+    if d.shape != (workers,) or not np.all(np.isfinite(d)) or np.any(d < 0) or abs(d.sum() - 1.0) > SIZES_TOLERANCE:
         raise ValueError(
             f"subset_sizes must be {workers} numbers >= 0 summing to 1 (one per data subset), got {sizes!r}"
         )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate as V
-from .general import ready_at
+from .general import order_decode, ready_at
 from .links import FREE, Links, arrivals
 
 __all__ = ["MODES", "MMBlock", "MMDesign", "from_bcgc", "ucmmc", "decode_times", "runtime_samples"]
@@ -144,15 +144,14 @@ def decode_times(design: MMDesign, arrival) -> np.ndarray:
     for i, blk in enumerate(design.blocks):
         cols = np.flatnonzero(block == i)
         if blk.mode == "coded":
-            out[:, i] = np.sort(arrival[:, :, cols[0]], axis=1)[:, N - blk.redundancy]
+            out[:, i] = order_decode(arrival[:, :, cols[:1]], [N - blk.redundancy + 1])[:, 0]
         elif blk.mode == "multi":
             best = np.full(arrival.shape[:2], np.inf)
             for m in cols:  # worker k−j sends subset k at position j
                 np.minimum(best, np.roll(arrival[:, :, m], position[m], axis=1), out=best)
             out[:, i] = best.max(axis=1)
         else:
-            ordered = np.sort(arrival[:, :, cols], axis=1)  # (K, N, r), level j in column j
-            out[:, i] = ordered[:, N - 1 - position[cols], np.arange(cols.size)].min(axis=1)
+            out[:, i] = order_decode(arrival[:, :, cols], N - position[cols]).min(axis=1)  # level j: N − j
     return out
 
 
