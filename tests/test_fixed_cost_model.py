@@ -5,10 +5,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from bcgc.analysis import (
-    evaluate,
-    general_monte_carlo,
-)
+from bcgc.analysis import evaluate, general_monte_carlo
 from bcgc.design import design
 from bcgc.peers import compare
 from bcgc.schemes.gc import classic_gc

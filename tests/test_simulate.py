@@ -154,7 +154,7 @@ def test_simulate_cli_json(capsys):
         ]
     )
     d = json.loads(capsys.readouterr().out)
-    assert code == 0 and {s["name"] for s in d["schemes"]} == {"bcgc", "gc", "uncoded", "ucmmc"}
+    assert code == 0 and {s["name"] for s in d["schemes"]} == {"bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc"}
     for s in d["schemes"]:
         assert set(s) >= {"name", "iterations", "final_loss", "virtual_time", "max_gradient_error"}
         assert s["max_gradient_error"] <= 1e-9

@@ -39,14 +39,7 @@ from ..timing import runtime
 from ..timing.orderstat import single_level_blocks
 from .core import design
 
-__all__ = [
-    "PROCEDURES",
-    "DEFAULT_FOLDS",
-    "AUTO_MAX_ROWS",
-    "CrossValidation",
-    "cross_validate",
-    "fit_procedure",
-]
+__all__ = ["PROCEDURES", "DEFAULT_FOLDS", "AUTO_MAX_ROWS", "CrossValidation", "cross_validate", "fit_procedure"]
 
 #: the candidate procedures, simplest first (a tie goes to the earlier one)
 PROCEDURES = ("uncoded", "single level", "optimal")
