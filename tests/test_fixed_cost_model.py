@@ -11,7 +11,7 @@ from bcgc.peers import compare
 from bcgc.schemes.gc import classic_gc
 from bcgc.schemes.tandon import tandon_partial
 from bcgc.schemes.uncoded import uncoded
-from bcgc.stragglers import Exponential, FixedCost, ShiftedExponential, parse_model
+from bcgc.stragglers import Exponential, FixedCost, FullStragglers, ShiftedExponential, parse_model
 from bcgc.timing import oracle_affine_samples, oracle_samples, runtime, ucmmc_runtimes
 
 SE = ShiftedExponential(1.0, 1.0)
@@ -132,3 +132,15 @@ def test_runtime_quantiles_pay_a_constant_fixed_cost_once():
 def test_solver_options_are_refused_under_a_fixed_cost_not_ignored():
     with pytest.raises(ValueError, match="not to the local search"):
         design(AFFINE, 3, 30, method="subgradient", options={"iterations": 10})
+
+
+def test_has_fixed_cost_is_the_laws_own_answer_in_the_runtime_too():
+    """One answer for the design and the runtime: a fixed cost inside a heterogeneous law counts (it
+    was folded into the slowdown), and a = 0 is no fixed cost (it was refused in slowdown mode)."""
+    from bcgc.runtime import parse_experience
+
+    het = "heterogeneous:2*affine:a=0.5;b=exponential:rate=1;2*exponential:rate=2"
+    assert parse_model(het).has_fixed_cost and parse_experience(het).has_fixed_cost
+    zero = "affine:a=0;b=exponential:rate=1"
+    assert not parse_model(zero).has_fixed_cost and not parse_experience(zero).has_fixed_cost
+    assert FullStragglers(AFFINE, 0.1).has_fixed_cost and not FullStragglers(SE, 0.1).has_fixed_cost

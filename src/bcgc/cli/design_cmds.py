@@ -75,6 +75,12 @@ def register(sub) -> dict:
         "folds up to 100, none above; docs/traces.md)",
     )
     c.add_argument(
+        "--equal-subsets",
+        action="store_true",
+        help="keep every data subset equal, BCGC's too (default: for workers that differ BCGC's design "
+        "chooses the subset sizes, and uncoded and GC appear on a speed-proportional split as well)",
+    )
+    c.add_argument(
         "--no-mm",
         action="store_true",
         help="leave out the bcgc_mm row (its design search takes seconds at N = 20, minutes at N = 256)",
@@ -159,11 +165,16 @@ def run_compare(a):
             bcgc_blocks=blocks,
             bcgc_subset_sizes=sizes,
             mm=not a.no_mm,
+            equal_subsets=a.equal_subsets,
             **link_args(a),
         )
         return report.compare_json(rows) if a.json else report.render_compare(rows)
     if not links(**link_args(a)).free:
         raise UsageError("--holdout works with free communication only (for now): drop --bandwidth/--latency/--ingress")
+    if a.equal_subsets:
+        raise UsageError(
+            "--equal-subsets works without --holdout only (for now): cross-validation chooses the allocation"
+        )
     rows, split = compare_holdout(
         a.model,
         a.workers,

@@ -27,6 +27,7 @@ from ..analysis import Evaluation, completion_probability_exact, evaluate_runtim
 from ..design import design
 from ..design.mm_design import design_mm
 from ..schemes import Context
+from ..schemes.split import speed_split
 from ..stragglers import StragglerModel, as_law
 from ..timing import Links, unequal_sizes
 from ..timing import links as make_links
@@ -113,6 +114,7 @@ def compare(
     latency: float = 0.0,
     ingress: float | None = None,
     mm: bool = False,
+    equal_subsets: bool = False,
 ) -> list[PeerResult]:
     """Every registered scheme (docs/peers.md) side by side: E[τ], P(τ ≤ deadline), upload.
 
@@ -121,7 +123,9 @@ def compare(
     equal). ``bandwidth``, ``latency``, ``ingress``: upload links (``bcgc.timing.links``); with a
     fixed cost every scheme follows a + b·w on the common draws. ``mm``: add the ``bcgc_mm`` row (the
     frontier scheme designed for the same links; a design search, hence off by default in the
-    library and on in ``bcgc compare``). Tuning and exactness: the module docstring.
+    library and on in ``bcgc compare``). When BCGC's design gives workers unequal data, uncoded and GC
+    also appear on a speed-proportional split (``uncoded_split``, ``gc_split``: the fair baselines);
+    ``equal_subsets``: keep every subset equal, BCGC's too. Tuning and exactness: the module docstring.
     """
     net = make_links(bandwidth, latency, ingress)
     if not net.free and bcgc_subset_sizes is not None:
@@ -145,7 +149,9 @@ def compare(
         )
     given = bcgc_blocks is not None
     if not given:
-        bcgc_blocks, bcgc_subset_sizes = _default_design(inputs, net)
+        bcgc_blocks, bcgc_subset_sizes = _default_design(inputs, net, allocate=not equal_subsets)
+    elif equal_subsets and unequal_sizes(bcgc_subset_sizes, inputs.workers) is not None:
+        raise ValueError("equal_subsets: the given BCGC design has unequal bcgc_subset_sizes; drop one or the other")
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
     sizes = unequal_sizes(bcgc_subset_sizes, workers)  # equal ones: formula (2), today's numbers
     a, b = common_draws(model, workers, inputs.samples, inputs.seed)
@@ -161,6 +167,7 @@ def compare(
         model.has_fixed_cost,
         use_exact(model, workers, method),
     )
+    ctx.split = None if sizes is None else speed_split(a, b)
     ctx.chosen["bcgc"] = {"blocks": bcgc_blocks.tolist(), **({} if sizes is None else {"subset_sizes": sizes.tolist()})}
     rows = []
     for scheme in registry.schemes():
@@ -216,7 +223,7 @@ def _row(scheme, ctx: Context, inputs: CompareInputs, given: bool) -> PeerResult
     )
 
 
-def _default_design(inputs: CompareInputs, net: Links):
+def _default_design(inputs: CompareInputs, net: Links, allocate: bool = True):
     """BCGC's design for the comparison: optimal (with its allocation), communication-aware under links."""
     if not net.free:
         if inputs.deadline is not None:
@@ -243,6 +250,7 @@ def _default_design(inputs: CompareInputs, net: Links):
         objective=inputs.objective,
         deadline=inputs.deadline,
         seed=inputs.seed,
+        allocate=allocate,
     )
     return r.blocks, r.subset_sizes
 

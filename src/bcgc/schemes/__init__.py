@@ -3,7 +3,8 @@
 The protocol (:class:`Scheme`): timing on common draws under free links, a fixed cost or upload links;
 the exact form of formula (2)'s family; upload and messages per worker; the tunable parameter and
 its tuning; the design a run uses. The registry lists BCGC, uncoded, classic GC, Tandon's partial
-scheme, Ferdinand & Draper (two rows), UC-MMC, ignore-stragglers and the oracle bound, plus bcgc_mm;
+scheme, Ferdinand & Draper (two rows), UC-MMC, ignore-stragglers and the oracle bound, plus bcgc_mm, and
+uncoded and GC on a speed-proportional data split when workers differ;
 ``compare``, ``simulate``, ``train`` and ``recommend`` iterate it. A scheme of one's own is one
 module: subclass :class:`Scheme` (or :class:`BlockDesign` for a block vector) and :func:`register` it.
 
@@ -27,6 +28,7 @@ from .mm_codec import MMScheme
 from .oracle import Oracle
 from .plan import Plan, make_scheme
 from .registry import by_label, get, names, register, runnable, schemes, unregister
+from .split import GCSplit, UncodedSplit
 from .tandon import TandonPartial
 from .ucmmc import UCMMC
 from .uncoded import Uncoded
@@ -54,7 +56,9 @@ __all__ = [
 for _scheme in (
     BCGC(),
     Uncoded(),
+    UncodedSplit(),
     ClassicGC(),
+    GCSplit(),
     TandonPartial(),
     Ferdinand("ferdinand_r_L", lambda coords: coords),
     Ferdinand("ferdinand_r_L2", lambda coords: coords // 2),

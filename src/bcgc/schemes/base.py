@@ -41,7 +41,8 @@ class Context:
     ``fixed`` a and ``rate`` b: draws of shape (K, N) (a = 0 and b = T for a law without a fixed
     cost); ``fixed_cost``: the law has one (then every runtime is the general model's); ``net``: the
     upload links; ``exact``: i.i.d. named law whose formula-(2) runtimes are evaluated exactly;
-    ``chosen``: the parameters tuned so far, by scheme name (ignore-stragglers follows GC's level)."""
+    ``chosen``: the parameters tuned so far, by scheme name (ignore-stragglers follows GC's level);
+    ``split``: the data split of the peers that may use one (set when BCGC's design allocates)."""
 
     model: object
     workers: int
@@ -54,6 +55,8 @@ class Context:
     fixed_cost: bool = False
     exact: bool = False
     chosen: dict = field(default_factory=dict)
+    #: the speed-proportional data split the peers may use (``schemes.split``); None: equal subsets
+    split: np.ndarray | None = None
 
     @cached_property
     def sorted_rate(self) -> np.ndarray:
