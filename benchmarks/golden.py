@@ -3,7 +3,8 @@
     python benchmarks/golden.py save DIR      # run every command, write DIR/<name>.json
     python benchmarks/golden.py check DIR     # run again, report every difference from DIR
 
-Timings (keys ending in ``seconds``) are dropped before comparing; floats compare exactly.
+Timings (keys ending in ``seconds``) are dropped before comparing; floats compare exactly; rows (lists
+of objects with a "name") are matched by name, so a new row reads "only in after".
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ def _diff(a, b, path="$"):
                 yield f"{path}.{k}: only in {'before' if k in a else 'after'}"
             else:
                 yield from _diff(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list) and a and all(isinstance(v, dict) and "name" in v for v in a + b):
+        yield from _diff({v["name"]: v for v in a}, {v["name"]: v for v in b}, path)  # rows, by scheme name
     elif isinstance(a, list):
         if len(a) != len(b):
             yield f"{path}: length {len(a)} != {len(b)}"
