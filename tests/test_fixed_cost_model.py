@@ -34,7 +34,7 @@ def slow_runtime(x, a, b, d=None):
     return np.array(out)
 
 
-def test_general_runtime_is_the_worker_by_worker_timeline():
+def test_the_general_model_is_the_worker_by_worker_timeline():
     rng = np.random.default_rng(3)
     a, b = rng.exponential(size=(30, 5)), 1 + rng.exponential(size=(30, 5))
     x, d = np.array([4, 0, 3, 2, 1]), rng.dirichlet(np.ones(5))

@@ -76,14 +76,14 @@ def test_links_validation():
     assert links().free and links(ingress=math.inf).free
 
 
-def compare_links(model, workers, coords, net, **kw):
+def compare_under(model, workers, coords, net, **kw):
     return compare(model, workers, coords, bandwidth=net.bandwidth, latency=net.latency, ingress=net.ingress, **kw)
 
 
 def test_one_message_schemes_shift_by_lambda_plus_l_over_b():
     a, b = common_parts(SE, 5, 1000, 3)
     net = Links(50.0, 0.3)
-    rows = {r.name: r for r in compare_links(SE, 5, 100, net, samples=1000, seed=3, bcgc_blocks=[100, 0, 0, 0, 0])}
+    rows = {r.name: r for r in compare_under(SE, 5, 100, net, samples=1000, seed=3, bcgc_blocks=[100, 0, 0, 0, 0])}
     free = {r.name: r for r in compare(SE, 5, 100, samples=1000, seed=3, bcgc_blocks=[100, 0, 0, 0, 0])}
     for name in ("uncoded", "gc_best", "ignore_stragglers"):
         assert rows[name].evaluation.method == "exact"
@@ -109,7 +109,7 @@ def test_closed_forms_hold_within_monte_carlo_error():
         assert abs(tau.mean() - (expected + 0.2 + 4.0)) < 4 * se
     rows = {
         r.name: r
-        for r in compare_links(
+        for r in compare_under(
             law, workers, coords, net, samples=5000, seed=7, bcgc_blocks=[coords] + [0] * (workers - 1)
         )
     }
@@ -125,7 +125,7 @@ def test_compare_with_free_links_is_todays_compare():
         (r.name, r.expected_runtime, r.parameters) for r in same
     ]
     # the link code itself, run with near-free links (B = 1e15), reproduces every row (to rounding)
-    mine = compare_links(SE, 5, 50, Links(1e15, 0.0), samples=2000, seed=2, bcgc_blocks=ref[0].parameters["blocks"])
+    mine = compare_under(SE, 5, 50, Links(1e15, 0.0), samples=2000, seed=2, bcgc_blocks=ref[0].parameters["blocks"])
     checked = 0
     for r, m in zip(ref, mine):
         assert r.name == m.name and r.parameters == m.parameters
@@ -225,3 +225,17 @@ def test_a_fast_link_changes_nothing_under_a_fixed_cost_law():
     fast = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000, bandwidth=1e12)}
     for name in ("oracle", "uncoded", "gc_best"):
         assert fast[name] == pytest.approx(free[name], rel=1e-9), name
+
+
+def test_a_run_tunes_gc_through_a_shared_ingress_as_compare_does():
+    """With a shared ingress higher GC levels pay more (every message queues): the run's level must be
+    tuned through the links, like compare's gc_best row (it was the free level, ~2.7x slower here)."""
+    from bcgc.policy import DesignPolicy
+
+    law, net = ShiftedExponential(1.0, 4.0), Links(math.inf, 0.0, 100.0)
+    row = {r.name: r for r in compare_under(law, 8, 400, net, samples=4000, seed=0, bcgc_blocks=[400] + [0] * 7)}
+    blocks = DesignPolicy("gc", links=net, samples=4000).blocks(law, 8, 400)
+    level = int(np.flatnonzero(blocks)[0])
+    a, b = common_parts(law, 8, 4000, 0)
+    tau = {s: one_message_levels(a, b, 400, net, lambda s: s + 1.0)[:, s].mean() for s in (0, level)}
+    assert level == row["gc_best"].parameters["level"] != 0 and tau[level] < 0.5 * tau[0]

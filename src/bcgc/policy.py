@@ -108,8 +108,8 @@ class DesignPolicy:
         """The block vector of this scheme for N workers and L coordinates, tolerating at least
         ``dead`` full stragglers (the workers known to be dead); for bcgc_mm and UC-MMC, their
         :class:`bcgc.timing.mm.MMDesign`. Under ``links`` BCGC's design is the
-        communication-aware one; GC's and uncoded's are not changed by links (one message of L each:
-        every level pays the same λ + L / B)."""
+        communication-aware one, and GC's level is tuned through the links (``ClassicGC.run_design``: a
+        shared ingress makes the levels pay differently)."""
         return self.plan(model, workers, coords, dead, subset_sizes)[0]
 
     def plan(self, model, workers: int, coords: int, dead: int = 0, subset_sizes=None):
@@ -181,7 +181,7 @@ def _check_mm_objective(policy: DesignPolicy) -> None:
 
 
 def _bcgc_mm_design(policy: DesignPolicy, model, workers: int, coords: int, tolerate: int):
-    """``bcgc.design.design_mm`` under the links, which has no tolerance (a run that needs one stops,
+    """``bcgc.design.mm_design.design_mm`` under the links, which has no tolerance (a run that needs one stops,
     saying so)."""
     if policy.tolerate > 0:
         raise ValueError(

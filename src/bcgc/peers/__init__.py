@@ -16,7 +16,7 @@ designed and tuned on a trace's first rows, evaluated on the rest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class CompareInputs:
 
     @classmethod
     def checked(cls, model, workers, coords, deadline, samples, seed, alpha, method) -> "CompareInputs":
-        """The arguments of :func:`compare` (and ``compare_links``), each validated by name."""
+        """The arguments of :func:`compare`, each validated by name."""
         model = as_law(model)
         return cls(
             model,
@@ -92,6 +92,8 @@ class PeerResult:
     tuned_for: str = "-"  #: "runtime" (E[τ]), "deadline" (P(τ ≤ t)), "given" or "-" (nothing to tune)
     upload_time: float | None = None  #: time a worker's link is busy per iteration (λ per message + upload/B)
     links: object = None  #: the network (``bcgc.timing.links.Links``); None: free communication
+    #: the parameters as tuned (``parameters`` is what rows show): a held-out evaluation re-runs them
+    tuned: dict = field(default=None, repr=False, compare=False)
 
     expected_runtime = property(lambda self: self.evaluation.expected_runtime)
     expected_runtime_stderr = property(lambda self: self.evaluation.expected_runtime_stderr)
@@ -168,6 +170,7 @@ def compare(
         use_exact(model, workers, method),
     )
     ctx.split = None if sizes is None else speed_split(a, b)
+    ctx.most_likely = lambda formulas: _most_likely(formulas, ctx)
     ctx.chosen["bcgc"] = {"blocks": bcgc_blocks.tolist(), **({} if sizes is None else {"subset_sizes": sizes.tolist()})}
     rows = []
     for scheme in registry.schemes():
@@ -183,7 +186,7 @@ def compare(
 
 def _row(scheme, ctx: Context, inputs: CompareInputs, given: bool) -> PeerResult:
     """One scheme tuned and evaluated on the context's draws."""
-    params = scheme.tune(ctx, lambda formulas: _most_likely(formulas, ctx))
+    params = scheme.tune(ctx, ctx.most_likely)
     ctx.chosen[scheme.name] = params
     tau = scheme.runtime(params, ctx)
     formula = scheme.formula(params, ctx)
@@ -197,7 +200,14 @@ def _row(scheme, ctx: Context, inputs: CompareInputs, given: bool) -> PeerResult
             inputs.samples,
             streams.rng(inputs.seed, streams.EVALUATION),
         )
-    elif ctx.mode == "links" and scheme.one_message and ctx.exact and ctx.net.per_worker and not np.any(ctx.fixed):
+    elif (
+        ctx.mode == "links"
+        and scheme.one_message
+        and formula is not None
+        and ctx.exact
+        and ctx.net.per_worker
+        and not np.any(ctx.fixed)
+    ):
         ev = _shifted_exact(inputs, ctx.net, formula)
     else:
         ev = summarize(tau, ctx.deadline)
@@ -220,6 +230,7 @@ def _row(scheme, ctx: Context, inputs: CompareInputs, given: bool) -> PeerResult
         tuned,
         upload_time,
         None if ctx.net.free else ctx.net,
+        params,
     )
 
 

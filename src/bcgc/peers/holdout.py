@@ -21,7 +21,6 @@ from ..analysis import summarize
 from ..design.crossval import AUTO_MAX_ROWS, cross_validate, fit_procedure
 from ..schemes import Context, by_label
 from ..stragglers import Trace
-from ..timing.orderstat import descending
 from . import CompareInputs, PeerResult, compare
 
 __all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
@@ -146,10 +145,9 @@ def compare_holdout(
         bcgc_subset_sizes=bcgc_subset_sizes,
     )
     T = split.test
-    Td = descending(T)
     out = []
     for row in tuned:
-        ev = replace(summarize(_runtime_on(row, T, Td), row.inputs.deadline), method="held-out rows")
+        ev = replace(summarize(_runtime_on(row, T), row.inputs.deadline), method="held-out rows")
         row = replace(row, evaluation=ev, inputs=replace(row.inputs, model=model))
         if row.name == "bcgc" and design_label != "given":  # designed here, not pinned by the caller
             row = replace(row, parameters={**row.parameters, "design": design_label}, tuned_for=row.inputs.objective)
@@ -157,12 +155,9 @@ def compare_holdout(
     return out, split
 
 
-def _runtime_on(row: PeerResult, T: np.ndarray, Td: np.ndarray) -> np.ndarray:
-    """τ of one compared scheme, with the parameters it was tuned to, on each row of ``T`` (the
-    scheme's own timing under free links, a = 0)."""
-    ctx = Context(
-        row.inputs.model, T.shape[1], row.inputs.coords, np.zeros_like(T), T, row.inputs.deadline, row.inputs.alpha
-    )
-    ctx.sorted_rate = Td
-    params = {k: v for k, v in row.parameters.items() if k != "design"}  # "design": how BCGC's blocks were chosen
-    return by_label(row.name).runtime(params, ctx)
+def _runtime_on(row: PeerResult, T: np.ndarray) -> np.ndarray:
+    """τ of one compared scheme, with the parameters it was tuned to (``row.tuned``), on each row of
+    ``T``: the scheme's own timing under free links with a = 0 (any registered scheme, one's own too)."""
+    i = row.inputs
+    ctx = Context(i.model, T.shape[1], i.coords, np.zeros_like(T), T, i.deadline, i.alpha)
+    return by_label(row.name).runtime(row.tuned if row.tuned is not None else row.parameters, ctx)

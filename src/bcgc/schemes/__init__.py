@@ -15,6 +15,7 @@ puts a scheme and its links together for the simulator and the runtime.
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import entry_points
 
 from .base import BlockDesign, Context, RedesignImpossible, Scheme, pick
@@ -67,14 +68,17 @@ for _scheme in (
     Oracle(),
     BCGCMM(),
 ):
-    register(_scheme, before="")  # in this order (a scheme of one's own goes before the oracle)
+    register(_scheme, last=True)  # in this order (a scheme of one's own goes before the oracle)
 
 
 def _load_entry_points() -> None:
     """Schemes of installed packages: each entry point of the group ``bcgc.schemes`` names a module
     that registers its scheme when imported (docs/peers.md, "Adding a scheme")."""
     for ep in entry_points(group="bcgc.schemes"):
-        ep.load()
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plug-in must not break every command
+            warnings.warn(f"bcgc: the scheme plug-in {ep.name!r} ({ep.value}) failed to load: {exc}", stacklevel=2)
 
 
 _load_entry_points()

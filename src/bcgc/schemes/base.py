@@ -57,6 +57,8 @@ class Context:
     chosen: dict = field(default_factory=dict)
     #: the speed-proportional data split the peers may use (``schemes.split``); None: equal subsets
     split: np.ndarray | None = None
+    #: exact P(τ ≤ t) of formulas, an index (the comparison's; None: tune on the draws)
+    most_likely: object = None
 
     @cached_property
     def sorted_rate(self) -> np.ndarray:

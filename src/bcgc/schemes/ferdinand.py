@@ -46,7 +46,7 @@ def ferdinand_blocks(workers: int, coords: int, layers: int) -> np.ndarray:
 class Ferdinand(BlockDesign):
     """One row per number of layers: ``layers(L)`` gives r from the number of coordinates."""
 
-    runnable = False  # a compared peer: its layered design runs as a BCGC block vector if one asks
+    runnable = False  # compared only: train and simulate do not offer it
 
     def __init__(self, name: str, layers):
         self.name, self._layers = name, layers

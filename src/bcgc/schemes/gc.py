@@ -10,7 +10,7 @@ from .. import streams
 from ..timing import OrderStatMax, descending
 from ..timing.links import one_message_levels
 from ..timing.orderstat import single_level_blocks
-from .base import Scheme, pick
+from .base import Context, Scheme, pick
 
 __all__ = ["ClassicGC", "classic_gc", "best_gc_level"]
 
@@ -74,7 +74,22 @@ class ClassicGC(Scheme):
         return every[:, list(values)]
 
     def run_design(self, model, workers, coords, tolerate, policy):
-        level = best_gc_level(
-            model, workers, seed=policy.seed, deadline=policy.deadline, tolerate=tolerate, objective=policy.objective
-        )
+        """The best level ≥ ``tolerate``: free links, exact means where the law allows
+        (:func:`best_gc_level`); under links (a shared ingress makes higher levels pay more), on the
+        run's design draws through the links, as ``compare`` tunes it."""
+        if policy.links.free:
+            level = best_gc_level(
+                model,
+                workers,
+                seed=policy.seed,
+                deadline=policy.deadline,
+                tolerate=tolerate,
+                objective=policy.objective,
+            )
+            return single_level_blocks(workers, coords, level)
+        a, b = model.sample_parts(policy.samples or 1000, workers, streams.rng(policy.seed, streams.DESIGN_SAMPLES))
+        ctx = Context(model, workers, coords, a, b, policy.deadline, net=policy.links, fixed_cost=model.has_fixed_cost)
+        levels = list(range(tolerate, workers))
+        by_probability = policy.objective == "deadline"
+        level = levels[pick(self.runtimes(ctx, levels), policy.deadline, by_probability)]
         return single_level_blocks(workers, coords, level)

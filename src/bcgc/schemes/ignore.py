@@ -8,7 +8,7 @@ import numpy as np
 from ..timing import OrderStatMax
 from ..timing.links import one_message_level
 from .base import Scheme
-from .registry import get
+from .gc import ClassicGC
 
 __all__ = ["IgnoreStragglers", "ignore_stragglers"]
 
@@ -24,8 +24,8 @@ class IgnoreStragglers(Scheme):
 
     def params(self, ctx, value):
         gc = ctx.chosen.get("gc")
-        if gc is None:  # GC not compared: tune its level here
-            gc = get("gc").tune(ctx)
+        if gc is None:  # GC not compared: tune its level here, as compare would
+            gc = ClassicGC().tune(ctx, ctx.most_likely)
         return {"level": gc["level"]}
 
     def formula(self, params, ctx):

@@ -11,16 +11,19 @@ __all__ = ["register", "unregister", "get", "by_label", "schemes", "runnable", "
 _REGISTRY: dict[str, Scheme] = {}
 
 
-def register(scheme: Scheme, before: str | None = None) -> Scheme:
-    """Add ``scheme`` (an instance) under its name; ``before``: the name it is listed before (default:
-    before the oracle bound, which closes every comparison). A name already taken is refused."""
+def register(scheme: Scheme, before: str | None = None, last: bool = False) -> Scheme:
+    """Add ``scheme`` (an instance) under its name; ``before``: the registered name it is listed before
+    (default: before the oracle bound, the last row of a comparison without bcgc_mm); ``last``: at the
+    end. A name already taken, or an unknown ``before``, is refused."""
     if not isinstance(scheme, Scheme):
         raise ValueError(f"scheme must be a bcgc.schemes.Scheme instance, got {scheme!r}")
     if scheme.name in _REGISTRY or any(s.label == scheme.label for s in _REGISTRY.values()):
         raise ValueError(f"a scheme named {scheme.name!r} (row {scheme.label!r}) is registered already")
-    before = "oracle" if before is None and "oracle" in _REGISTRY else before
+    if before is not None and before not in _REGISTRY:
+        raise ValueError(f"before must be a registered scheme ({', '.join(_REGISTRY)}), got {before!r}")
+    before = "oracle" if before is None and not last and "oracle" in _REGISTRY else before
     items = list(_REGISTRY.items())
-    at = [k for k, _ in items].index(before) if before in _REGISTRY else len(items)
+    at = [k for k, _ in items].index(before) if before is not None and not last else len(items)
     items.insert(at, (scheme.name, scheme))
     _REGISTRY.clear()
     _REGISTRY.update(items)
