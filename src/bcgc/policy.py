@@ -52,9 +52,9 @@ class DesignPolicy:
 
     def __post_init__(self):
         if self.scheme not in RUNTIME_SCHEMES:
-            raise ValueError(f"scheme must be one of {', '.join(RUNTIME_SCHEMES)}, got {self.scheme!r}")
+            raise V.InputError(f"scheme must be one of {', '.join(RUNTIME_SCHEMES)}, got {self.scheme!r}")
         if not isinstance(self.links, Links):
-            raise ValueError(f"links must be a bcgc.links.Links, got {self.links!r}")
+            raise V.InputError(f"links must be a bcgc.links.Links, got {self.links!r}")
         object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
         if self.allowed_levels is not None:
             object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
@@ -66,14 +66,14 @@ class DesignPolicy:
         from .design.allocation import GENERAL_METHODS
 
         if self.scheme != "bcgc":
-            raise ValueError(f"unequal subset_sizes are run by the bcgc scheme only, not {self.scheme}")
+            raise V.InputError(f"unequal subset_sizes are run by the bcgc scheme only, not {self.scheme}")
         if not self.links.free:
-            raise ValueError(
+            raise V.InputError(
                 "unequal subset_sizes run on free links only: drop bandwidth/latency, or use a design "
                 "with equal subsets"
             )
         if self.method not in GENERAL_METHODS:
-            raise ValueError(
+            raise V.InputError(
                 f"method must be one of {', '.join(GENERAL_METHODS)} for a run with unequal subset_sizes "
                 f"(its re-designs after deaths keep them), got {self.method!r}"
             )
@@ -96,18 +96,20 @@ class DesignPolicy:
         ``subset_sizes``: a given allocation (the data stay where they are, e.g. after deaths): BCGC's
         blocks are designed for it and it is returned unchanged."""
         if self.tolerate >= workers:
-            raise ValueError(
+            raise V.InputError(
                 f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
                 f"got {self.tolerate}"
             )
         if self.scheme == "uncoded" and self.tolerate > 0:
-            raise ValueError(
+            raise V.InputError(
                 f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
                 f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers"
             )
         tolerate = self.tolerance(dead)
         if subset_sizes is not None and self.scheme != "bcgc":
-            raise ValueError(f"subset_sizes (a data allocation) is designed by the bcgc scheme only, not {self.scheme}")
+            raise V.InputError(
+                f"subset_sizes (a data allocation) is designed by the bcgc scheme only, not {self.scheme}"
+            )
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
         if self.scheme in MM_SCHEMES:
@@ -150,7 +152,7 @@ def fixed_designs(designs, workers: int, coords: int) -> dict:
     out = {}
     for name, value in (designs or {}).items():
         if not (isinstance(value, tuple) and len(value) == 2):
-            raise ValueError(
+            raise V.InputError(
                 f"designs must map a scheme name to (blocks, subset sizes or None), got {value!r} for {name!r}"
             )
         out[name] = (V.blocks(value[0], workers, coords), value[1])
@@ -166,7 +168,7 @@ def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tol
     from .peers.links import ucmmc_links_all_r
 
     if policy.objective != "runtime" or policy.method != "optimal" or policy.allowed_levels is not None:
-        raise ValueError(
+        raise V.InputError(
             f"scheme {policy.scheme} is designed for the runtime objective only: objective "
             "'runtime', method 'optimal' and no allowed_levels"
         )
@@ -176,7 +178,7 @@ def mm_policy_design(policy: DesignPolicy, model, workers: int, coords: int, tol
         rs = np.arange(tolerate + 1, workers + 1)
         return ucmmc(workers, coords, int(rs[np.argmin(ucmmc_links_all_r(a, b, coords, net, rs).mean(axis=0))]))
     if policy.tolerate > 0:
-        raise ValueError(
+        raise V.InputError(
             f"tolerate must be 0 for the bcgc_mm scheme (its designs do not tolerate full "
             f"stragglers), got {policy.tolerate}; use bcgc, gc or ucmmc"
         )

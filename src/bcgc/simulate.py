@@ -84,7 +84,7 @@ def simulate(
     cost or unequal subsets time follows the general model (docs/model.md).
     """
     if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+        raise V.InputError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     iterations = V.integer("iterations", iterations, minimum=1)
     n, L = problem.workers, problem.L
     model = V.law(model)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import InputError
+
 __all__ = [
     "equal_shares",
     "cyclic_shares",
@@ -48,9 +50,9 @@ def check_subset_sizes(sizes, workers: int):
     try:
         d = np.asarray(sizes, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1, got {sizes!r}") from None
+        raise InputError(f"subset_sizes must be {workers} numbers >= 0 summing to 1, got {sizes!r}") from None
     if d.shape != (workers,) or not np.all(np.isfinite(d)) or np.any(d < 0) or abs(d.sum() - 1.0) > 1e-9:
-        raise ValueError(
+        raise InputError(
             f"subset_sizes must be {workers} numbers >= 0 summing to 1 (one per data subset), got {sizes!r}"
         )
     return d / d.sum()

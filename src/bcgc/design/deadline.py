@@ -11,6 +11,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+from .._validate import InputError
 from ..analysis import tail_probability_and_gradient, use_exact
 from .closed_forms import _m_jensen, _m_large_deadline
 from .common import _Problem, _pull_back, _worst_block
@@ -126,7 +127,7 @@ def _m_stationary(p: _Problem, starts: int | None = None, polish: int = 4):
     scored and the ``polish`` best (default 4) are refined.
     """
     if p.deadline is None:
-        raise ValueError("deadline is required for objective 'deadline' (a number > 0)")
+        raise InputError("deadline is required for objective 'deadline' (a number > 0)")
     exact = use_exact(p.model, p.workers, "auto", max_workers=math.inf)  # the walk scales; sampling is noisier
     starts_z = _stationary_starts(p, starts)
     fun, jac = _exact_log_tail(p) if exact else _smoothed_tail_objective(p)

@@ -90,7 +90,7 @@ def ferdinand_levels(workers: int, coords: int, layers: int) -> np.ndarray:
     """
     target = layers * workers - coords
     if layers < 1 or coords < layers or target < 0:
-        raise ValueError(
+        raise V.InputError(
             f"layers must be in [1, coords] and coords <= layers * workers, got "
             f"layers={layers}, coords={coords}, workers={workers}"
         )
@@ -281,7 +281,7 @@ def compare(
         from .compare_links import compare_links
 
         if bcgc_subset_sizes is not None:
-            raise ValueError(
+            raise V.InputError(
                 "bcgc_subset_sizes: unequal subsets under upload links are not supported; "
                 "compare with free communication, or with equal subsets"
             )
@@ -354,7 +354,7 @@ def _default_design(inputs: CompareInputs) -> np.ndarray:
 
     full = inputs.model.full_prob > 0
     if full and inputs.deadline is None:
-        raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
+        raise V.InputError("with full stragglers every expected runtime is inf: give a deadline")
     r = design(
         inputs.model,
         inputs.workers,

@@ -66,7 +66,7 @@ def compare_links(
     given = bcgc_blocks is not None
     if not given:
         if inputs.deadline is not None:
-            raise ValueError(
+            raise V.InputError(
                 "a deadline under links is not supported: the deadline design does not model "
                 "uploads; drop the deadline, or give the BCGC blocks"
             )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import InputError
 from .plan import Plan
 from .uplink import uploads
 
@@ -38,7 +39,7 @@ MODES = ("emulate", "slowdown", "natural")
 def check_mode(mode: str) -> str:
     """An unknown mode must never silently turn straggling off."""
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     return mode
 
 

@@ -106,16 +106,16 @@ class Master:
         subset_sizes=None,
     ):
         if model is None and adapt is None:
-            raise ValueError("model must be a straggler law (the law the design assumes) unless adapt is on")
+            raise V.InputError("model must be a straggler law (the law the design assumes) unless adapt is on")
         self.experience = parse_experience(model if stragglers is None else stragglers)
         self.backend, self.problem, self.model = backend, problem, (A.AdaptConfig.prior() if model is None else model)
         self.adapter = None if adapt is None else A.Adapter(adapt, backend.workers, seed)
         if self.experience.kind == "natural":
             mode = "natural"
         elif mode == "natural":
-            raise ValueError("mode natural means no injected delay: use stragglers='natural'")
+            raise V.InputError("mode natural means no injected delay: use stragglers='natural'")
         if self.experience.has_fixed_cost and mode != "emulate":
-            raise ValueError(
+            raise V.InputError(
                 f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only (mode emulate)"
             )
         if policy is None:  # unequal subsets need a problem that can split its data by sizes
@@ -125,7 +125,7 @@ class Master:
         self.policy = policy
         self.net = self.policy.links if links is None else links
         if adapt is not None and self.policy.scheme not in ("bcgc", "gc", "uncoded"):
-            raise ValueError(f"adapt re-designs block schemes only (bcgc, gc, uncoded), not {self.policy.scheme}")
+            raise V.InputError(f"adapt re-designs block schemes only (bcgc, gc, uncoded), not {self.policy.scheme}")
         self.name = name or self.policy.scheme
         self.mode, self.unit, self.seed = check_mode(mode), unit, seed
         self.code_kind, self.verify, self.log = code_kind, verify, log
