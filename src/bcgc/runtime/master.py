@@ -181,9 +181,9 @@ class Master:
     def _redesign(self, iteration):
         f = len(self.dead)
         if f >= self.N:
-            raise RuntimeError(f"all {self.N} workers are dead: the run cannot continue")
+            raise V.RunFailed(f"all {self.N} workers are dead: the run cannot continue")
         if not self.allow_redesign:
-            raise RuntimeError(f"{f} dead workers exceed what the design tolerates and re-design is off")
+            raise V.RunFailed(f"{f} dead workers exceed what the design tolerates and re-design is off")
         old = self.plan.design
         # the data stay where they are: BCGC's blocks are designed for the current subset sizes
         sizes = self.data.sizes
@@ -227,7 +227,7 @@ class Master:
         started, attempt = time.perf_counter(), 0
         while True:
             if time.perf_counter() - started > self.iteration_timeout or attempt >= self.max_attempts:
-                raise RuntimeError(
+                raise V.RunFailed(
                     f"iteration {iteration} timed out after {attempt} attempts and "
                     f"{time.perf_counter() - started:.3g} s (limit {self.iteration_timeout:g} s; "
                     f"dead {sorted(self.dead)})"
