@@ -58,9 +58,9 @@ class Constraint:
     def describe(self) -> str:  # pragma: no cover - every constraint defines it
         raise NotImplementedError
 
-    def message(self, name: str, shown: str) -> str:
-        """The refusal for parameter ``name`` given ``shown`` (already formatted for a message)."""
-        return f"{name} must be {self.describe()}, got {shown}"
+    def message(self, name: str, value) -> str:
+        """The refusal of ``value`` for parameter ``name``: the name, the allowed range, the value."""
+        return f"{name} must be {self.describe()}, got {_show(value)}"
 
     def check(self, name: str, value):  # pragma: no cover - every constraint defines it
         raise NotImplementedError
@@ -138,23 +138,23 @@ class Interval(Constraint):
 
     def check(self, name: str, value):
         if isinstance(value, (bool, np.bool_, str, bytes)):
-            raise InputError(self.message(name, _show(value)))
+            raise InputError(self.message(name, value))
         if self.type is int:
             if not isinstance(value, numbers.Integral):
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
                 else:
-                    raise InputError(self.message(name, _show(value)))
+                    raise InputError(self.message(name, value))
             v = int(value)
             if not self._inside(v):
-                raise InputError(self.message(name, _show(v)))
+                raise InputError(self.message(name, v))
             return v
         try:
             v = float(value)
         except (TypeError, ValueError, OverflowError):
-            raise InputError(self.message(name, _show(value))) from None
+            raise InputError(self.message(name, value)) from None
         if math.isnan(v) or (math.isinf(v) and v not in (self.left, self.right)) or not self._inside(v):
-            raise InputError(self.message(name, _show(value)))
+            raise InputError(self.message(name, value))
         return v
 
 
@@ -172,10 +172,10 @@ class Options(Constraint):
     def check(self, name: str, value):
         try:
             ok = value in self.options and not isinstance(value, (bool, np.bool_))
-        except TypeError:  # an unhashable or uncomparable value (a list, an array)
+        except (TypeError, ValueError):  # a value that compares oddly (an array: no single truth value)
             ok = False
         if not ok:
-            raise InputError(self.message(name, _show(value)))
+            raise InputError(self.message(name, value))
         return value
 
 
@@ -188,6 +188,8 @@ POSITIVE_OR_INF = Interval(float, 0, math.inf, closed="right")
 NONNEGATIVE = Interval(float, 0, None, closed="left")
 PROBABILITY = Interval(float, 0, 1, noun="probability")
 PROBABILITY_BELOW_1 = Interval(float, 0, 1, closed="left", noun="probability")
+#: train's unit: seconds of emulated work per full-subset gradient
+UNIT = Interval(float, 0, MAX_UNIT, closed="right")
 
 
 def integer(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -160,9 +160,7 @@ def _check_run(mode, iterations, unit, schemes, log):
     """The run's own arguments, checked before anything starts: (iterations, unit)."""
     check_mode(mode)
     iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
-    unit = V.positive("unit", unit)
-    if unit > V.MAX_UNIT:
-        raise V.InputError(f"unit must be a number of seconds in (0, {V.MAX_UNIT:g}], got {unit!r}")
+    unit = V.UNIT.check("unit", unit)  # seconds
     if isinstance(schemes, str) or not all(isinstance(s, str) for s in schemes):
         raise V.InputError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
     if log is not None and not hasattr(log, "write"):
