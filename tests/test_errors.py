@@ -101,11 +101,23 @@ def test_floating_point_warnings_are_not_switched_off_for_the_whole_command(monk
     ],
 )
 def test_full_stragglers_raise_no_floating_point_warning(capsys, args):
-    """T = inf is legitimate with full stragglers: the core silences its arithmetic where it happens."""
+    """T = inf is legitimate with full stragglers: the core handles its arithmetic where it happens."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         code, out, err = run(args, capsys)
     assert code == 0 and err == ""
+
+
+def test_a_deadline_design_on_a_trace_with_full_stragglers_has_a_finite_gradient(tmp_path, capsys):
+    """The smoothed tail's gradient took 0 · inf = nan for a row that never completes (a warning, and
+    a nan gradient for the optimiser); its limit is 0."""
+    trace = tmp_path / "inf.csv"
+    trace.write_text("1,inf,2\n3,1,inf\n2,2,2\n")
+    args = ["design", "-N", "3", "-L", "12", "-m", f"trace:path={trace}", "--objective", "deadline", "--deadline", "3"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        code, out, err = run(args, capsys)
+    assert code == 0 and err == "" and "P(τ ≤ 3)" in out
 
 
 # ---------------------------------------------------------------------------- declarative constraints

@@ -23,6 +23,9 @@ def _smoothed_tail(p: _Problem, zf: np.ndarray, h: float):
     z[p.levels] = np.maximum(zf, 0)
     tau, arg, slope = _worst_block(p.td, z)
     sig = special.expit((tau - p.deadline) / h)
+    # a sample that never completes (τ = inf: full stragglers) has expit' = 0 and slope inf; its
+    # contribution is the limit, 0 (the sigmoid's tail decays faster than T grows), not 0 · inf = nan
+    slope = np.where(np.isfinite(slope), slope, 0.0)
     g = _pull_back(sig * (1 - sig) / h * slope, arg, p.workers)
     return float(sig.mean()), g[p.levels]
 
