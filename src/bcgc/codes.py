@@ -139,8 +139,7 @@ def make_code(workers: int, level: int, kind: str = "auto", seed: int = 0) -> Gr
     or mds; ``seed`` fixes the random constructions. Codes are cached: same arguments, same code."""
     workers = V.integer("workers", workers, minimum=1)
     level = V.integer("level", level, minimum=0, maximum=workers - 1)
-    if kind not in KINDS:
-        raise V.InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    kind = V.Options(*KINDS).check("kind", kind)
     seed = V.integer("seed", seed, minimum=0)
     return _make_code(workers, level, kind, seed)
 

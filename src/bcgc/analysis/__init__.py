@@ -62,8 +62,7 @@ def use_exact(model, workers: int, method: str = "auto", max_workers: float = EX
     """The one exact-versus-Monte-Carlo policy: "exact" demands the exact path (an error when the
     law does not allow it), "monte-carlo" never takes it, "auto" takes it for i.i.d. named laws
     with N ≤ ``max_workers`` (the exact walk costs O(N³) per probability)."""
-    if method not in EVALUATION_METHODS:
-        raise V.InputError(f"evaluation method must be one of {', '.join(EVALUATION_METHODS)}, got {method!r}")
+    method = V.Options(*EVALUATION_METHODS).check("evaluation method", method)
     possible = can_evaluate_exactly(model, workers)
     if method == "exact" and not possible:
         raise V.InputError(

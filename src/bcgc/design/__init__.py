@@ -209,8 +209,7 @@ def _setup(
     coords = V.coords(coords)
     if objective not in OBJECTIVES:
         raise V.InputError(f"objective must be 'runtime' or 'deadline', got {objective!r}")
-    if method not in METHODS:
-        raise V.InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    method = V.Options(*METHODS).check("method", method)
     if objective == "deadline" and method in _RUNTIME_ONLY:
         raise V.InputError(
             f"method {method!r} minimises E[τ]; for objective 'deadline' use one of "

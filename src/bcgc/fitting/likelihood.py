@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 from scipy import optimize, special, stats
 
-from .._validate import InputError
+from .._validate import InputError, Options
 from ..stragglers import FAMILIES, REGISTRY, Bimodal
 from ..stragglers.base import IIDLaw
 
@@ -77,8 +77,7 @@ def mle(family: str, t, censored=None) -> IIDLaw:
     """θ̂ maximising ℓ(θ) of ``family`` (docs/fitting.md). Without censoring the family's own
     maximum-likelihood fit (closed form or scipy's); with censoring, or for the bimodal mixture,
     Nelder–Mead on the unconstrained parameters, started at the uncensored fit."""
-    if family not in CANDIDATES:
-        raise InputError(f"family must be one of {', '.join(CANDIDATES)}, got {family!r}")
+    family = Options(*CANDIDATES).check("family", family)
     t = np.asarray(t, dtype=float).ravel()
     c = np.zeros(t.shape, bool) if censored is None else np.asarray(censored, bool).ravel()
     keep = np.isfinite(t)

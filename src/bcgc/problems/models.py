@@ -256,6 +256,5 @@ PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Soft
 
 def make_problem(name: str, data: Dataset, workers: int, subset_sizes=None):
     """A shipped problem on ``data`` split into N subsets (of sizes ``subset_sizes``; None: equal)."""
-    if name not in PROBLEMS:
-        raise V.InputError(f"problem must be one of {', '.join(PROBLEMS)}, got {name!r}")
+    name = V.Options(*PROBLEMS).check("problem", name)
     return PROBLEMS[name](data, workers, subset_sizes=subset_sizes)

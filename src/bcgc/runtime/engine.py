@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import InputError
+from .._validate import Options
 from .plan import Plan
 from .uplink import uploads
 
@@ -38,8 +38,7 @@ MODES = ("emulate", "slowdown", "natural")
 
 def check_mode(mode: str) -> str:
     """An unknown mode must never silently turn straggling off."""
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    mode = Options(*MODES).check("mode", mode)
     return mode
 
 

@@ -99,8 +99,7 @@ def train(
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
-    if backend not in BACKENDS:
-        raise V.InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    backend = V.Options(*BACKENDS).check("backend", backend)
     cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
     if backend == "ray":
         from .ray_backend import require_ray

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._validate import InputError
+from .._validate import InputError, Options
 from .base import IIDLaw, StragglerModel
 from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
@@ -24,8 +24,7 @@ _SYNTAX = (
 
 def fit(family: str, data) -> IIDLaw:
     """Fit a named i.i.d. law to observed times (array or :class:`Trace`) by maximum likelihood."""
-    if family not in FAMILIES:
-        raise InputError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    family = Options(*FAMILIES).check("family", family)
     return FAMILIES[family].fit(data)
 
 
