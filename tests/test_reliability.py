@@ -332,8 +332,8 @@ def test_a_tiny_full_straggler_probability_still_makes_the_mean_infinite(capsys)
 @pytest.mark.parametrize(
     "call, fragment",
     [
-        (lambda: design(SE, 3, 10, objective="deadline", deadline=True), "deadline must be a number"),
-        (lambda: design(SE, 3, 10, objective="deadline", deadline="3"), "deadline must be a number"),
+        (lambda: design(SE, 3, 10, objective="deadline", deadline=True), "deadline must be a finite number > 0"),
+        (lambda: design(SE, 3, 10, objective="deadline", deadline="3"), "deadline must be a finite number > 0"),
         (lambda: design(SE, 3, 10, allowed_levels=5), "allowed_levels must be a list"),
         (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, [True, False, True]), "blocks must be"),
         (lambda: __import__("bcgc.analysis", fromlist=["x"]).evaluate(SE, 3, "5,3,2"), "blocks must be"),

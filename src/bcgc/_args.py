@@ -1,17 +1,19 @@
 """Argument types of the command line: each converts one option's text or raises
-:class:`UsageError` with a message naming the option and its allowed values."""
+:class:`UsageError` with a message naming the option and its allowed values. Numeric options are
+checked by the constraint objects of :mod:`bcgc._validate` (:func:`number`), so an option and the
+API parameter behind it state the same range."""
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from pathlib import Path
 
+from ._validate import InputError, Interval
 from .stragglers import parse_model
 from .timing.general import SIZES_TOLERANCE
 
-__all__ = ["UsageError", "Parser", "whole", "positive", "int_list", "model", "output_file", "LazyFile"]
+__all__ = ["UsageError", "Parser", "number", "whole", "positive", "int_list", "model", "output_file", "LazyFile"]
 
 
 class UsageError(Exception):
@@ -47,35 +49,30 @@ def _plain(name, text):
         raise UsageError(f"{name} must be written with ASCII digits only (no '_'), got {text!r}")
 
 
-def whole(name, minimum=None, maximum=None):
+def number(name, constraint):
+    """The option ``name`` read as a number of ``constraint``'s type (an :class:`~bcgc._validate.Interval`)
+    and checked by it: the message is the API's, with the option's name and the text as typed."""
+
     def conv(text):
         _plain(name, text)
-        rng = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
         try:
-            value = int(text)
+            value = constraint.type(text)
         except ValueError:
-            raise UsageError(f"{name} must be an integer{'' if minimum is None else ' ' + rng}, got {text!r}") from None
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise UsageError(f"{name} must be an integer {rng}, got {value}")
-        return value
+            raise UsageError(constraint.message(name, text)) from None
+        try:
+            return constraint.check(name, value)
+        except InputError:  # an integer as its value (huge ones abbreviated), a real as typed
+            raise UsageError(constraint.message(name, value if constraint.type is int else text)) from None
 
     return conv
+
+
+def whole(name, minimum=None, maximum=None):
+    return number(name, Interval(int, minimum, maximum))
 
 
 def positive(name, maximum=None):
-    def conv(text):
-        _plain(name, text)
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{name} must be a number > 0, got {text!r}") from None
-        if not (value > 0) or not math.isfinite(value):
-            raise UsageError(f"{name} must be a finite number > 0, got {text}")
-        if maximum is not None and value > maximum:
-            raise UsageError(f"{name} must be a number in (0, {maximum:g}], got {text}")
-        return value
-
-    return conv
+    return number(name, Interval(float, 0, maximum, closed="neither" if maximum is None else "right"))
 
 
 def int_list(name):

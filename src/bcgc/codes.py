@@ -92,15 +92,17 @@ class GradientCode:
         if F.size and not (
             np.issubdtype(F.dtype, np.integer) or (np.issubdtype(F.dtype, np.floating) and np.all(F == np.round(F)))
         ):
-            raise ValueError(f"responders must be worker indices (integers), got {np.asarray(responders).tolist()}")
+            raise V.InputError(f"responders must be worker indices (integers), got {np.asarray(responders).tolist()}")
         F = F.astype(np.int64)
         if F.size < self.needed:
-            raise ValueError(
+            raise V.InputError(
                 f"responders must hold at least N - s = {self.needed} distinct workers for "
                 f"level {self.level}, got {F.size}"
             )
         if np.unique(F).size != F.size or F.min() < 0 or F.max() >= self.workers:
-            raise ValueError(f"responders must be distinct worker indices in [0, {self.workers - 1}], got {F.tolist()}")
+            raise V.InputError(
+                f"responders must be distinct worker indices in [0, {self.workers - 1}], got {F.tolist()}"
+            )
         key = tuple(F.tolist())
         a = self._cache.get(key)
         if a is None:
@@ -137,8 +139,7 @@ def make_code(workers: int, level: int, kind: str = "auto", seed: int = 0) -> Gr
     or mds; ``seed`` fixes the random constructions. Codes are cached: same arguments, same code."""
     workers = V.integer("workers", workers, minimum=1)
     level = V.integer("level", level, minimum=0, maximum=workers - 1)
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    kind = V.Options(*KINDS).check("kind", kind)
     seed = V.integer("seed", seed, minimum=0)
     return _make_code(workers, level, kind, seed)
 
@@ -160,7 +161,7 @@ def _make_code(workers: int, level: int, kind: str, seed: int) -> GradientCode:
         return GradientCode(workers, level, kind, B)
     if kind == "fractional":
         if workers % (level + 1):
-            raise ValueError(
+            raise V.InputError(
                 f"kind 'fractional' needs (level + 1) to divide workers: {level + 1} does not divide {workers}"
             )
         group = np.arange(workers) // (level + 1)

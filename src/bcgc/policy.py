@@ -75,9 +75,9 @@ class DesignPolicy:
 
     def __post_init__(self):
         if self.scheme not in schemes.runnable():
-            raise ValueError(f"scheme must be one of {', '.join(schemes.runnable())}, got {self.scheme!r}")
+            raise V.InputError(f"scheme must be one of {', '.join(schemes.runnable())}, got {self.scheme!r}")
         if not isinstance(self.links, Links):
-            raise ValueError(f"links must be a bcgc.timing.links.Links, got {self.links!r}")
+            raise V.InputError(f"links must be a bcgc.timing.links.Links, got {self.links!r}")
         object.__setattr__(self, "tolerate", V.integer("tolerate", self.tolerate, minimum=0))
         if self.allowed_levels is not None:
             object.__setattr__(self, "allowed_levels", tuple(self.allowed_levels))
@@ -88,14 +88,14 @@ class DesignPolicy:
         the general model. Refused before the run starts rather than at the first death."""
 
         if self.scheme != "bcgc":
-            raise ValueError(f"unequal subset_sizes are run by the bcgc scheme only, not {self.scheme}")
+            raise V.InputError(f"unequal subset_sizes are run by the bcgc scheme only, not {self.scheme}")
         if not self.links.free:
-            raise ValueError(
+            raise V.InputError(
                 "unequal subset_sizes run on free links only: drop bandwidth/latency, or use a design "
                 "with equal subsets"
             )
         if self.method not in GENERAL_METHODS:
-            raise ValueError(
+            raise V.InputError(
                 f"method must be one of {', '.join(GENERAL_METHODS)} for a run with unequal subset_sizes "
                 f"(its re-designs after deaths keep them), got {self.method!r}"
             )
@@ -119,18 +119,20 @@ class DesignPolicy:
         blocks are designed for it and it is returned unchanged. A peer's design is its scheme's
         (``bcgc.schemes``: ``run_design``); BCGC's and bcgc_mm's are made here, by ``bcgc.design``."""
         if self.tolerate >= workers:
-            raise ValueError(
+            raise V.InputError(
                 f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
                 f"got {self.tolerate}"
             )
         if self.scheme == "uncoded" and self.tolerate > 0:
-            raise ValueError(
+            raise V.InputError(
                 f"tolerate must be 0 for the uncoded scheme (it waits for every worker), got "
                 f"{self.tolerate}; use the gc or bcgc scheme to tolerate full stragglers"
             )
         tolerate = self.tolerance(dead)
         if subset_sizes is not None and self.scheme != "bcgc":
-            raise ValueError(f"subset_sizes (a data allocation) is designed by the bcgc scheme only, not {self.scheme}")
+            raise V.InputError(
+                f"subset_sizes (a data allocation) is designed by the bcgc scheme only, not {self.scheme}"
+            )
         if tolerate >= workers:
             raise RedesignImpossible(f"{tolerate} of {workers} workers must be tolerated: no design can")
         if self.scheme in ("bcgc_mm", "ucmmc"):
@@ -165,7 +167,7 @@ def fixed_designs(designs, workers: int, coords: int) -> dict:
     out = {}
     for name, value in (designs or {}).items():
         if not (isinstance(value, tuple) and len(value) == 2):
-            raise ValueError(
+            raise V.InputError(
                 f"designs must map a scheme name to (blocks, subset sizes or None), got {value!r} for {name!r}"
             )
         out[name] = (V.blocks(value[0], workers, coords), value[1])
@@ -174,7 +176,7 @@ def fixed_designs(designs, workers: int, coords: int) -> dict:
 
 def _check_mm_objective(policy: DesignPolicy) -> None:
     if policy.objective != "runtime" or policy.method != "optimal" or policy.allowed_levels is not None:
-        raise ValueError(
+        raise V.InputError(
             f"scheme {policy.scheme} is designed for the runtime objective only: objective "
             "'runtime', method 'optimal' and no allowed_levels"
         )
@@ -184,7 +186,7 @@ def _bcgc_mm_design(policy: DesignPolicy, model, workers: int, coords: int, tole
     """``bcgc.design.mm_design.design_mm`` under the links, which has no tolerance (a run that needs one stops,
     saying so)."""
     if policy.tolerate > 0:
-        raise ValueError(
+        raise V.InputError(
             f"tolerate must be 0 for the bcgc_mm scheme (its designs do not tolerate full "
             f"stragglers), got {policy.tolerate}; use bcgc, gc or ucmmc"
         )

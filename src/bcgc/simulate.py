@@ -86,7 +86,7 @@ def simulate(
     cost or unequal subsets time follows the general model (docs/model.md).
     """
     if scheme not in runtime_schemes():
-        raise ValueError(f"scheme must be one of {', '.join(runtime_schemes())}, got {scheme!r}")
+        raise V.InputError(f"scheme must be one of {', '.join(runtime_schemes())}, got {scheme!r}")
     iterations = V.integer("iterations", iterations, minimum=1)
     n, L = problem.workers, problem.L
     model = as_law(model)
@@ -94,7 +94,7 @@ def simulate(
     lr = problem.step_size if step_size is None else V.positive("step_size", step_size)
     if r is not None:
         if scheme != "ucmmc":
-            raise ValueError(f"r (UC-MMC's redundancy) applies to the ucmmc scheme only, not {scheme}")
+            raise V.InputError(f"r (UC-MMC's redundancy) applies to the ucmmc scheme only, not {scheme}")
         design = ucmmc(n, L, V.integer("r", r, minimum=1, maximum=n))
     elif blocks is None:
         policy = policy if policy is not None else DesignPolicy(scheme, seed=seed)

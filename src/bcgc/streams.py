@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import InputError
+
 __all__ = [
     "DESIGN_SAMPLES",
     "EVALUATION",
@@ -108,7 +110,7 @@ def first_decodable(
         rate[list(dead)] = np.inf
         if np.isfinite(runtime(*rest, rate)):
             return (*rest, rate), attempt
-    raise ValueError(failure)
+    raise InputError(failure)
 
 
 def decodable_parts(model, workers: int, seed: int, iteration: int, runtime, max_attempts: int = 1000):

@@ -59,11 +59,10 @@ def use_exact(model, workers: int, method: str = "auto", max_workers: float = EX
     """The one exact-versus-Monte-Carlo policy: "exact" demands the exact path (an error when the
     law does not allow it), "monte-carlo" never takes it, "auto" takes it for i.i.d. named laws
     with N ≤ ``max_workers`` (the exact walk costs O(N³) per probability)."""
-    if method not in EVALUATION_METHODS:
-        raise ValueError(f"evaluation method must be one of {', '.join(EVALUATION_METHODS)}, got {method!r}")
+    method = V.Options(*EVALUATION_METHODS).check("evaluation method", method)
     possible = can_evaluate_exactly(model, workers)
     if method == "exact" and not possible:
-        raise ValueError(
+        raise V.InputError(
             f"exact evaluation needs an i.i.d. named law, got {model.spec!r}; "
             "use Monte Carlo evaluation (--evaluation monte-carlo)"
         )
@@ -83,7 +82,7 @@ def evaluate_runtime(
             mean = expected_runtime_exact(model, workers, runtime)
         except InexactQuadrature as exc:
             if method == "exact":
-                raise ValueError(
+                raise V.InputError(
                     f"exact evaluation cannot reach its accuracy for {model.spec!r}: {exc}; "
                     "use Monte Carlo evaluation (--evaluation monte-carlo)"
                 ) from None
@@ -119,10 +118,10 @@ def evaluate(
     model = as_law(model)
     workers = model.check_workers(workers)
     if isinstance(blocks, (str, bytes)) or any(isinstance(v, (bool, np.bool_, str)) for v in np.ravel(blocks)):
-        raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
+        raise V.InputError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
     x = np.asarray(blocks, dtype=float)
     if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
-        raise ValueError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
+        raise V.InputError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
     if deadline is not None:
         deadline = V.positive("deadline", deadline)
     samples = V.integer("samples", samples, minimum=2)
@@ -130,7 +129,7 @@ def evaluate(
         seed = streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION)
     if needs_general(model, check_subset_sizes(subset_sizes, workers)):
         if method == "exact":
-            raise ValueError(
+            raise V.InputError(
                 f"exact evaluation needs formula (2): no fixed cost and equal subsets, got {model.spec!r}"
                 + ("" if subset_sizes is None else " with unequal subset_sizes")
                 + "; use Monte Carlo evaluation (--evaluation monte-carlo)"

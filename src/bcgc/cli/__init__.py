@@ -2,7 +2,9 @@
 figures: ``bcgc.plots``). Choices come from the core's registries. One module per group of
 commands: its ``register(sub)`` adds their parsers, its ``COMMANDS`` maps each name to its runner.
 
-Bad input ends with one line on stderr and exit code 2, never a traceback.
+Bad input (:class:`bcgc._validate.InputError`, a usage error, a file that cannot be read) ends with
+one line on stderr and exit code 2, never a traceback. Any other exception is a bug in bcgc: its
+traceback, a line saying so and how to report it, exit code 1.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ import signal
 import sys
 import threading
 import time
-import warnings
-
-import numpy as np
+import traceback
 
 from .. import __version__
 from .._args import Parser, UsageError
+from .._validate import InputError, RunFailed
 from ..policy import RedesignImpossible
 from . import design_cmds, fit_cmd, recommend_cmd, run_cmds
 
@@ -64,6 +65,13 @@ MODULES = (design_cmds, run_cmds, recommend_cmd, fit_cmd)
 COMMANDS = {name: run for module in MODULES for name, run in module.COMMANDS.items()}
 
 
+#: the line after the traceback of an unexpected exception
+BUG = (
+    f"bcgc: internal error: this is a bug in bcgc {__version__}, not a problem with your input; please "
+    "report it to the bcgc maintainers with the command line you ran and the traceback above"
+)
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C (temporary folders, open files)
 
@@ -77,13 +85,10 @@ def main(argv=None) -> int:
 
     try:
         a = build_parser().parse_args(argv)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            # numpy's floating-point warnings (overflow to inf, 0/0 in a discarded branch) are not
-            # messages for a user: every result is checked for finiteness where it matters
-            warnings.simplefilter("ignore", RuntimeWarning)
-            with _ticker(f"bcgc {a.command}") if a.command not in ("train", "reproduce") else contextlib.nullcontext():
-                result = COMMANDS[a.command](a)
-    except (UsageError, ValueError, RayMissing) as exc:  # the core's messages name the parameter and range
+        with _ticker(f"bcgc {a.command}") if a.command not in ("train", "reproduce") else contextlib.nullcontext():
+            result = COMMANDS[a.command](a)
+        text = json.dumps(result, allow_nan=False) if isinstance(result, dict) else result
+    except (UsageError, InputError, RayMissing) as exc:  # the messages name the parameter and its range
         print(f"bcgc: error: {exc}", file=sys.stderr)
         return 2
     except WorkerError as exc:  # a bug in worker code: the worker's traceback is the message
@@ -92,7 +97,7 @@ def main(argv=None) -> int:
     except RedesignImpossible as exc:
         print(f"bcgc: run stopped: {exc}", file=sys.stderr)
         return 1
-    except RuntimeError as exc:  # a solver or run failure is not the user's fault: exit 1, still one line
+    except RunFailed as exc:  # workers dead, a timeout, a solver that gave up: not the user's fault, nor a bug
         print(f"bcgc: failed: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a file that could not be read or written
@@ -101,8 +106,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("bcgc: interrupted", file=sys.stderr)
         return 2
+    except Exception:  # anything else is a bug in bcgc: never disguised as bad input
+        traceback.print_exc()
+        print(BUG, file=sys.stderr)
+        return 1
     try:
-        print(json.dumps(result, allow_nan=False) if isinstance(result, dict) else result)
+        print(text)
         sys.stdout.flush()
     except BrokenPipeError:  # `bcgc ... | head`: the reader left; no traceback
         sys.stdout = open(os.devnull, "w")  # the interpreter's final flush must not fail again

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .._args import UsageError
+from .. import _validate as V
+from .._args import UsageError, number
 
 
 def _loads(text):
@@ -15,29 +16,6 @@ def _loads(text):
     if not values or not all(math.isfinite(v) and v >= 0 for v in values):
         raise UsageError(f"--loads must be a comma-separated list of numbers >= 0, e.g. 0,1, got {text!r}")
     return values
-
-
-def _nonnegative(name):
-    def conv(text):
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value >= 0):
-            raise UsageError(f"{name} must be a finite number >= 0, got {text!r}")
-        return value
-
-    return conv
-
-
-def _level(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 1:
-        raise UsageError(f"--alpha must be a number in (0, 1), got {text!r}")
-    return value
 
 
 def register(sub) -> None:
@@ -62,7 +40,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--alpha",
-        type=_level,
+        type=number("--alpha", V.Interval(float, 0, 1, closed="neither")),
         default=0.01,
         help="level of the Kruskal-Wallis test of persistent differences between workers",
     )
@@ -75,7 +53,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--predict",
-        type=_nonnegative("--predict"),
+        type=number("--predict", V.NONNEGATIVE),
         metavar="W",
         help="also give the 1st..99th percentiles of one worker's time at load W",
     )

@@ -6,7 +6,7 @@ import math
 import os
 
 from .. import _validate as V
-from .._args import UsageError, _plain, int_list, model, positive, whole
+from .._args import UsageError, int_list, model, number, positive, whole
 from ..design import METHODS, OBJECTIVES
 from ..problems import DATASETS, PROBLEMS
 
@@ -16,8 +16,9 @@ def workers_and_model(p, model_required=True, model_help="", workers_required=Tr
         "--workers",
         "-N",
         required=workers_required,
-        type=whole("--workers", 1),
-        help="number of workers N (>= 1)" + ("" if workers_required else "; default: the --design document's"),
+        type=number("--workers", V.WORKERS),
+        help=f"number of workers N ({V.WORKERS.describe()})"
+        + ("" if workers_required else "; default: the --design document's"),
     )
     p.add_argument(
         "--model",
@@ -29,7 +30,7 @@ def workers_and_model(p, model_required=True, model_help="", workers_required=Tr
 
 
 def output(p, seed_help="seed of every random draw"):
-    p.add_argument("--seed", type=whole("--seed", 0), default=0, help=seed_help)
+    p.add_argument("--seed", type=number("--seed", V.SEED), default=0, help=seed_help)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
 
@@ -41,7 +42,9 @@ def common(p, from_design=False):
         workers_required=not from_design,
         model_help="; default: the --design document's" if from_design else "",
     )
-    p.add_argument("--coords", "-L", type=whole("--coords", 1), help="number of coordinates L (>= 1)")
+    p.add_argument(
+        "--coords", "-L", type=number("--coords", V.COORDS), help=f"number of coordinates L ({V.COORDS.describe()})"
+    )
     p.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for P(τ ≤ t), in the unit of T")
     output(p)
 
@@ -51,40 +54,24 @@ MAX_LATENCY = 1e9
 MIN_BANDWIDTH = 1e-9
 
 
-def _link_number(name, low, high, allow_inf=False, zero=False):
-    def conv(text):
-        _plain(name, text)
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        ok = (low <= value if zero else low < value) and (value <= high or (allow_inf and math.isinf(value)))
-        if not ok or (math.isinf(value) and not allow_inf):
-            span = f"{'[' if zero else '('}{low:g}, {'inf]' if allow_inf else f'{high:g}]'}"
-            raise UsageError(f"{name} must be a number in {span}, got {text!r}")
-        return value
-
-    return conv
-
-
 def link_options(p):
     """--bandwidth, --latency, --ingress: upload links (docs/model.md, "Communication: upload links")."""
     p.add_argument(
         "--bandwidth",
         "-B",
-        type=_link_number("--bandwidth", MIN_BANDWIDTH, math.inf, allow_inf=True),
+        type=number("--bandwidth", V.Interval(float, MIN_BANDWIDTH, math.inf, closed="right")),
         default=math.inf,
         help="each worker's upload bandwidth B, coordinates per unit of T (inf: free)",
     )
     p.add_argument(
         "--latency",
-        type=_link_number("--latency", 0.0, MAX_LATENCY, zero=True),
+        type=number("--latency", V.Interval(float, 0.0, MAX_LATENCY)),
         default=0.0,
         help="latency λ of every message, in the unit of T",
     )
     p.add_argument(
         "--ingress",
-        type=_link_number("--ingress", MIN_BANDWIDTH, 1e300),
+        type=number("--ingress", V.Interval(float, MIN_BANDWIDTH, 1e300, closed="right")),
         help="bandwidth B_m of a master ingress shared by all uploads, coordinates per unit of T (FIFO; default: none)",
     )
 
@@ -174,16 +161,7 @@ def design_file(p, text="a design document (the output of bcgc design ... --json
 
 
 def fraction(name):
-    def conv(text):
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not 0 < value < 1:
-            raise UsageError(f"{name} must be a fraction in (0, 1), got {text!r}")
-        return value
-
-    return conv
+    return number(name, V.Interval(float, 0, 1, closed="neither", noun="fraction"))
 
 
 def need_workers_and_model(a):

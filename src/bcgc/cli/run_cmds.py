@@ -9,7 +9,7 @@ import time
 
 from .. import _validate as V
 from .. import report
-from .._args import LazyFile, UsageError, output_file, positive, whole
+from .._args import LazyFile, UsageError, number, output_file, positive, whole
 from ..codes import KINDS
 from ..design.document import load_design
 from ..policy import allowed_schemes, runtime_schemes
@@ -24,24 +24,13 @@ def register(sub) -> dict:
     r = sub.add_parser("reproduce", help="regenerate the paper's evaluation and more: PNG + CSV + index.md")
     r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
     r.add_argument("--out", default="reproduce", help="output folder")
-    r.add_argument("--seed", type=whole("--seed", 0), default=0, help="seed of every random draw")
+    r.add_argument("--seed", type=number("--seed", V.SEED), default=0, help="seed of every random draw")
     r.add_argument(
         "--traces",
         metavar="DIR",
         help="folder holding the frontier's trace files "
         "(lambda-sydney-b256-load1.000.csv, alibaba-pai-job1.csv); default: the ones shipped, if any",
     )
-
-
-def _cpus(text):
-    """--cpus-per-worker: a finite number >= 0 (0, the one-machine default, is valid: not positive())."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value < float("inf"):
-        raise UsageError(f"--cpus-per-worker must be a finite number >= 0, got {text!r}")
-    return value
 
 
 def _simulate_parser(sub):
@@ -93,10 +82,7 @@ def _train_parser(sub):
         "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)",
     )
     t.add_argument(
-        "--unit",
-        type=positive("--unit", V.MAX_UNIT),
-        default=0.2,
-        help="seconds of one full-subset gradient under --emulate",
+        "--unit", type=number("--unit", V.UNIT), default=0.2, help="seconds of one full-subset gradient under --emulate"
     )
     how = t.add_mutually_exclusive_group()
     for mode, text in zip(
@@ -115,7 +101,7 @@ def _train_parser(sub):
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
     t.add_argument(
         "--cpus-per-worker",
-        type=_cpus,
+        type=number("--cpus-per-worker", V.NONNEGATIVE),  # 0, the one-machine default, is valid
         default=0.0,
         help="CPUs Ray reserves per worker: 0 lets workers share the cores of one machine, "
         "1 gives each worker a core of a cluster (docs/runtime.md)",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import streams
+from .._validate import InputError
 from ..stragglers import FixedCost, FullStragglers, Heterogeneous
 from . import general as G
 from .closed_forms import _m_jensen, _m_large_deadline
@@ -49,7 +50,7 @@ def applies(model, method: str, objective: str, allocate: bool = True, workers: 
     (workers that differ, N ≤ ALLOCATION_MAX_WORKERS)."""
     if model.has_fixed_cost:
         if method not in GENERAL_METHODS:
-            raise ValueError(
+            raise InputError(
                 f"method {method!r} is derived from formula (2), which a fixed cost breaks "
                 f"({model.spec}); use one of {', '.join(GENERAL_METHODS)}"
             )
@@ -73,7 +74,7 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     n = p.workers
     fixed = p.model.has_fixed_cost
     if fixed and getattr(p, "options", None):
-        raise ValueError(
+        raise InputError(
             f"options {sorted(p.options)} apply to formula (2)'s methods, not to the local search "
             "under a fixed cost: leave them out"
         )
@@ -127,7 +128,7 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
     after deaths), by local search on the general model from the formula (2) design (``today()``, or
     the fixed-cost starts) and from the lowest allowed level alone."""
     if method not in GENERAL_METHODS:
-        raise ValueError(
+        raise InputError(
             f"method {method!r} is derived from formula (2), which unequal subset_sizes break; "
             f"use one of {', '.join(GENERAL_METHODS)}"
         )

@@ -19,13 +19,13 @@ def allowed_level_set(workers: int, tolerate: int = 0, allowed_levels=None) -> n
     levels = np.arange(tolerate, workers)
     if allowed_levels is not None:
         if isinstance(allowed_levels, (str, bytes)) or np.ndim(allowed_levels) != 1:
-            raise ValueError(f"allowed_levels must be a list of levels in [0, {workers - 1}], got {allowed_levels!r}")
+            raise V.InputError(f"allowed_levels must be a list of levels in [0, {workers - 1}], got {allowed_levels!r}")
         allowed = set()
         for s in allowed_levels:
             allowed.add(V.integer("allowed_levels entry", s, minimum=0, maximum=workers - 1))
         levels = np.array([s for s in levels if s in allowed], dtype=np.int64)
     if levels.size == 0:
-        raise ValueError(
+        raise V.InputError(
             f"no level is left: tolerate={tolerate} and allowed_levels={allowed_levels} "
             f"exclude every level 0..{workers - 1}"
         )
@@ -66,7 +66,7 @@ class _Problem:
 
     def check_runtime_finite(self):
         if self.model.full_prob > 0:
-            raise ValueError(
+            raise V.InputError(
                 "the runtime objective is undefined with full stragglers (E[τ] = inf for every "
                 "design): design for a deadline (--objective deadline --deadline T; in Python "
                 "objective='deadline', deadline=T)"
@@ -97,7 +97,7 @@ def _equalize(levels: np.ndarray, weight: np.ndarray, workers: int) -> np.ndarra
         c = np.where(np.isfinite(weight), 1.0 / weight, 0.0)
     c = np.maximum.accumulate(c)  # guards ties/noise in estimated moments
     if not np.any(c > 0):
-        raise ValueError("every allowed level has an infinite weight: the closed form does not exist")
+        raise V.InputError("every allowed level has an infinite weight: the closed form does not exist")
     return _z_from_c(levels, c, workers)
 
 

@@ -112,13 +112,13 @@ def design(
     )
     net = links(bandwidth, latency, ingress)
     if not net.free and objective != "runtime":
-        raise ValueError("a deadline objective under links is not supported: use objective 'runtime'")
+        raise V.InputError("a deadline objective under links is not supported: use objective 'runtime'")
     chosen = _chosen(method, objective)
     d = unequal_sizes(subset_sizes, p.workers)
     if subset_sizes is not None and d is None:
         allocate = False  # given equal subsets: today's design, exactly
     if d is not None and not net.free:
-        raise ValueError("subset_sizes (a given allocation) is for free links: drop bandwidth/latency/ingress")
+        raise V.InputError("subset_sizes (a given allocation) is for free links: drop bandwidth/latency/ingress")
     if d is not None:
         p.options = dict(inputs.options)
         x, z, d, diagnostics = allocation.solve_given(
@@ -166,7 +166,7 @@ def _check_options(method: str, objective: str, options: dict) -> dict:
     allowed = [] if fn is None else [k for k in inspect.signature(fn).parameters if k != "p"]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ValueError(
+        raise V.InputError(
             f"options {unknown} are not options of method {_chosen(method, objective)!r}; "
             f"allowed: {', '.join(allowed) if allowed else 'none'}"
         )
@@ -182,11 +182,10 @@ def _setup(
     workers = model.check_workers(workers)
     coords = V.coords(coords)
     if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be 'runtime' or 'deadline', got {objective!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise V.InputError(f"objective must be 'runtime' or 'deadline', got {objective!r}")
+    method = V.Options(*METHODS).check("method", method)
     if objective == "deadline" and method in _RUNTIME_ONLY:
-        raise ValueError(
+        raise V.InputError(
             f"method {method!r} minimises E[τ]; for objective 'deadline' use one of "
             "optimal, stationary, large-deadline, brute-force"
         )
@@ -194,7 +193,7 @@ def _setup(
     if deadline is not None:
         deadline = V.positive("deadline", deadline, allow_inf=False)
     if objective == "deadline" and deadline is None:
-        raise ValueError("deadline is required for objective 'deadline' (a number > 0)")
+        raise V.InputError("deadline is required for objective 'deadline' (a number > 0)")
     seed = V.integer("seed", seed, minimum=0)
     levels = allowed_level_set(workers, tolerate, allowed_levels)
     opts = _check_options(method, objective, dict(options or {}))

@@ -149,7 +149,7 @@ def _check(rows, folds, seed):
     """Validated (rows as a 2-D array, folds, seed)."""
     T = np.asarray(rows.samples if isinstance(rows, Trace) else rows, dtype=float)
     if T.ndim != 2 or T.shape[0] < 2:
-        raise ValueError(f"rows must be a trace with at least 2 rows (one per iteration), got shape {T.shape}")
+        raise V.InputError(f"rows must be a trace with at least 2 rows (one per iteration), got shape {T.shape}")
     k = T.shape[0]
     folds = min(DEFAULT_FOLDS, k) if folds is None else V.integer("folds", folds, minimum=2, maximum=k)
     return T, folds, V.integer("seed", seed, minimum=0)
@@ -177,7 +177,7 @@ def cross_validate(
     if deadline is not None:
         deadline = V.positive("deadline", deadline)
     if isinstance(procedures, str) or not set(procedures) or not set(procedures) <= set(PROCEDURES):
-        raise ValueError(f"procedures must be a non-empty subset of {', '.join(PROCEDURES)}, got {procedures!r}")
+        raise V.InputError(f"procedures must be a non-empty subset of {', '.join(PROCEDURES)}, got {procedures!r}")
     procedures = [p for p in PROCEDURES if p in set(procedures)]
     fold_of = np.empty(T.shape[0], dtype=np.int64)
     fold_of[streams.rng(seed, streams.FOLDS).permutation(T.shape[0])] = np.arange(T.shape[0]) % folds

@@ -11,6 +11,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+from .._validate import InputError
 from ..analysis import tail_probability_and_gradient, use_exact
 from .closed_forms import _m_jensen, _m_large_deadline
 from .common import _Problem, _pull_back, _worst_block
@@ -22,6 +23,9 @@ def _smoothed_tail(p: _Problem, zf: np.ndarray, h: float):
     z[p.levels] = np.maximum(zf, 0)
     tau, arg, slope = _worst_block(p.td, z)
     sig = special.expit((tau - p.deadline) / h)
+    # a sample that never completes (τ = inf: full stragglers) has expit' = 0 and slope inf; its
+    # contribution is the limit, 0 (the sigmoid's tail decays faster than T grows), not 0 · inf = nan
+    slope = np.where(np.isfinite(slope), slope, 0.0)
     g = _pull_back(sig * (1 - sig) / h * slope, arg, p.workers)
     return float(sig.mean()), g[p.levels]
 
@@ -126,7 +130,7 @@ def _m_stationary(p: _Problem, starts: int | None = None, polish: int = 4):
     scored and the ``polish`` best (default 4) are refined.
     """
     if p.deadline is None:
-        raise ValueError("deadline is required for objective 'deadline' (a number > 0)")
+        raise InputError("deadline is required for objective 'deadline' (a number > 0)")
     exact = use_exact(p.model, p.workers, "auto", max_workers=math.inf)  # the walk scales; sampling is noisier
     starts_z = _stationary_starts(p, starts)
     fun, jac = _exact_log_tail(p) if exact else _smoothed_tail_objective(p)

@@ -53,14 +53,14 @@ class DesignDocument:
 
     def check_workers(self, workers: int, option: str = "--workers") -> None:
         if workers != self.workers:
-            raise ValueError(
+            raise V.InputError(
                 f"{option} {workers} does not match the design document {self.path!r}, made for {self.workers} workers"
             )
 
     def check_coords(self, coords: int | None, what: str = "--coords") -> int:
         """The document's L, after checking that ``coords`` (when given) agrees with it."""
         if coords is not None and coords != self.coords:
-            raise ValueError(
+            raise V.InputError(
                 f"{what} is {coords}, but the design document {self.path!r} was made for L = {self.coords} coordinates"
             )
         return self.coords
@@ -71,30 +71,30 @@ def load_design(path) -> DesignDocument:
     shown = str(path)
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"design document {shown!r} does not exist")
+        raise V.InputError(f"design document {shown!r} does not exist")
     if not p.is_file():
-        raise ValueError(f"design document {shown!r} is not a file")
+        raise V.InputError(f"design document {shown!r} is not a file")
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ValueError(f"design document {shown!r} is not text (not UTF-8)") from None
+        raise V.InputError(f"design document {shown!r} is not text (not UTF-8)") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(
+        raise V.InputError(
             f"design document {shown!r} is not JSON: {exc.msg} at line {exc.lineno}, "
             f"column {exc.colno} (write it with bcgc design ... --json)"
         ) from None
     except OSError as exc:
-        raise ValueError(f"design document {shown!r} cannot be read: {exc.strerror or exc}") from None
+        raise V.InputError(f"design document {shown!r} cannot be read: {exc.strerror or exc}") from None
     return parse_design(doc, shown)
 
 
 def parse_design(doc, shown: str = "<document>") -> DesignDocument:
     """Check a design document already read as JSON (a dict); ``shown`` names it in messages."""
     if not isinstance(doc, dict):
-        raise ValueError(f"design document {shown!r} must be a JSON object, got {type(doc).__name__}")
+        raise V.InputError(f"design document {shown!r} must be a JSON object, got {type(doc).__name__}")
     missing = [k for k in REQUIRED_KEYS if k not in doc]
     if missing:
-        raise ValueError(
+        raise V.InputError(
             f"design document {shown!r} lacks the key(s) {', '.join(missing)} (required: {', '.join(REQUIRED_KEYS)})"
         )
     where = f"design document {shown!r}"
@@ -103,11 +103,11 @@ def parse_design(doc, shown: str = "<document>") -> DesignDocument:
     try:
         blocks = V.blocks(doc["blocks"], workers)
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise V.InputError(f"{where}: {exc}") from None
     if int(blocks.sum()) != coords:
-        raise ValueError(f"{where}: blocks sum to {int(blocks.sum())}, but coords is {coords} (Σ_s x_s = L)")
+        raise V.InputError(f"{where}: blocks sum to {int(blocks.sum())}, but coords is {coords} (Σ_s x_s = L)")
     if not isinstance(doc["model"], str) or not doc["model"].strip():
-        raise ValueError(f"{where}: model must be the text of a law, got {doc['model']!r}")
+        raise V.InputError(f"{where}: model must be the text of a law, got {doc['model']!r}")
     deadline = doc.get("deadline")
     return DesignDocument(
         shown,
@@ -125,7 +125,7 @@ def parse_design(doc, shown: str = "<document>") -> DesignDocument:
 
 def _whole(value, what: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= maximum:
-        raise ValueError(f"{what} must be an integer in [1, {maximum}], got {value!r}")
+        raise V.InputError(f"{what} must be an integer in [1, {maximum}], got {value!r}")
     return int(value)
 
 
@@ -134,12 +134,12 @@ def _subset_sizes(value, workers: int, where: str) -> np.ndarray | None:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) != workers:
-        raise ValueError(
+        raise V.InputError(
             f"{where}: subset_sizes must be a list of {workers} fractions (one per subset), got {value!r}"[:300]
         )
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in value):
-        raise ValueError(f"{where}: subset_sizes must be fractions >= 0, got {value!r}"[:300])
+        raise V.InputError(f"{where}: subset_sizes must be fractions >= 0, got {value!r}"[:300])
     d = np.asarray(value, dtype=float)
     if abs(d.sum() - 1.0) > SUBSET_SUM_TOLERANCE:
-        raise ValueError(f"{where}: subset_sizes must sum to 1 (fractions of the data), got {d.sum():.9g}")
+        raise V.InputError(f"{where}: subset_sizes must sum to 1 (fractions of the data), got {d.sum():.9g}")
     return d / d.sum()  # rounded fractions, renormalised: every later check (to 1e-9) then holds

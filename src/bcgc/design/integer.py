@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .._rounding import largest_remainder
+from .._validate import InputError
 from ..analysis import InexactQuadrature, OrderStatMax, completion_probability_exact, expected_runtime_exact, use_exact
 from .common import _Problem
 
@@ -69,7 +70,7 @@ def brute_force_blocks(td: np.ndarray, coords: int, levels=None, score=None):
 def _brute_force_design(p: _Problem, coords: int, objective: str):
     count = math.comb(coords + p.levels.size - 1, p.levels.size - 1)
     if count > BRUTE_FORCE_LIMIT:
-        raise ValueError(
+        raise InputError(
             f"method 'brute-force' would enumerate {count} block vectors (limit "
             f"{BRUTE_FORCE_LIMIT}): use fewer workers/coords or another method"
         )

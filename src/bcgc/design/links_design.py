@@ -28,6 +28,7 @@ import numpy as np
 from scipy import optimize, sparse
 
 from .. import streams
+from .._validate import RunFailed
 from ..analysis import summarize
 from ..timing.links import Links, block_runtime_samples
 from ..timing.orderstat import descending
@@ -96,7 +97,7 @@ def _solve(rows, td, lv, coords, unit, cost, a_eq, m, K):
         cost, A_ub=a_ub, b_ub=rhs, A_eq=a_eq, b_eq=[1.0], bounds=[(0, None)] * m + [(None, None)] * K, method="highs"
     )
     if res.status != 0:
-        raise RuntimeError(f"HiGHS failed on the link-aware sample-average LP: {res.message}")
+        raise RunFailed(f"HiGHS failed on the link-aware sample-average LP: {res.message}")
     return res
 
 

@@ -175,7 +175,7 @@ def design_mm(
     model = as_law(model)
     workers, coords = model.check_workers(workers), V.coords(coords)
     if model.full_prob > 0:
-        raise ValueError(
+        raise V.InputError(
             "with full stragglers every expected runtime is inf: bcgc_mm minimises E[τ] and has nothing to compare"
         )
     net = links(bandwidth, latency, ingress)

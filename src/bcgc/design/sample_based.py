@@ -100,7 +100,7 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, band: float 
         )
         status = res.status
         if res.status != 0:
-            raise RuntimeError(f"HiGHS failed on the SAA linear program: {res.message}")
+            raise V.RunFailed(f"HiGHS failed on the SAA linear program: {res.message}")
         nit += int(getattr(res, "nit", 0) or 0)
         c, tau = res.x[:m], res.x[m:]
         full = td * c

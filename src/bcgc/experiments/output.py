@@ -17,6 +17,8 @@ import signal
 import tempfile
 from pathlib import Path
 
+from .._validate import InputError
+
 __all__ = ["check_out", "staging", "commit"]
 
 INDEX = "index.md"
@@ -27,25 +29,25 @@ def check_out(out, names=()) -> Path:
     a path under a file, an unwritable folder, and an existing folder where one of ``names`` is a folder (it
     could not be replaced). Missing parent folders are created. Raises ValueError naming the path."""
     if out is None or os.fspath(out) == "":
-        raise ValueError(f"out must name a folder, got {out if out is None else os.fspath(out)!r}")
+        raise InputError(f"out must name a folder, got {out if out is None else os.fspath(out)!r}")
     try:
         path = Path(os.fspath(out)).expanduser().resolve()  # a symlinked folder: stage next to its target
     except (RuntimeError, OSError) as exc:  # a symlink loop
-        raise ValueError(f"out {str(out)!r} cannot be resolved to a folder ({exc})") from None
+        raise InputError(f"out {str(out)!r} cannot be resolved to a folder ({exc})") from None
     if path.exists() and not path.is_dir():
-        raise ValueError(f"out must name a folder, but {str(path)!r} is an existing file")
+        raise InputError(f"out must name a folder, but {str(path)!r} is an existing file")
     above = next(p for p in path.parents if p.exists())
     if not above.is_dir():
-        raise ValueError(f"out {str(path)!r} cannot be created: {str(above)!r} is a file, not a folder")
+        raise InputError(f"out {str(path)!r} cannot be created: {str(above)!r} is a file, not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValueError(f"cannot create the parent folder of out {str(path)!r}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot create the parent folder of out {str(path)!r}: {exc.strerror or exc}") from None
     if path.is_dir():
         _probe(path)
         clash = [n for n in names if (path / n).is_dir()]
         if clash:
-            raise ValueError(f"out {str(path)!r} holds folders named like output files: {clash}")
+            raise InputError(f"out {str(path)!r} holds folders named like output files: {clash}")
     return path
 
 
@@ -54,7 +56,7 @@ def _probe(folder: Path):
     try:
         fd, tmp = tempfile.mkstemp(prefix=".bcgc-probe-", dir=folder)
     except OSError as exc:
-        raise ValueError(f"cannot write into out {str(folder)!r}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write into out {str(folder)!r}: {exc.strerror or exc}") from None
     os.close(fd)
     os.unlink(tmp)
 
@@ -65,7 +67,7 @@ def staging(out: Path):
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     except OSError as exc:
-        raise ValueError(
+        raise InputError(
             f"cannot write next to out {str(out)!r} (in {str(out.parent)!r}): {exc.strerror or exc}"
         ) from None
     try:

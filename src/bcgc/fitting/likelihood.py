@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 from scipy import optimize, special, stats
 
+from .._validate import InputError, Options
 from ..stragglers import FAMILIES, REGISTRY, Bimodal
 from ..stragglers.base import IIDLaw
 
@@ -76,14 +77,13 @@ def mle(family: str, t, censored=None) -> IIDLaw:
     """θ̂ maximising ℓ(θ) of ``family`` (docs/fitting.md). Without censoring the family's own
     maximum-likelihood fit (closed form or scipy's); with censoring, or for the bimodal mixture,
     Nelder–Mead on the unconstrained parameters, started at the uncensored fit."""
-    if family not in CANDIDATES:
-        raise ValueError(f"family must be one of {', '.join(CANDIDATES)}, got {family!r}")
+    family = Options(*CANDIDATES).check("family", family)
     t = np.asarray(t, dtype=float).ravel()
     c = np.zeros(t.shape, bool) if censored is None else np.asarray(censored, bool).ravel()
     keep = np.isfinite(t)
     t, c = t[keep], c[keep]
     if (~c).sum() < 2 or np.any(t <= 0):
-        raise ValueError("data to fit must hold at least 2 uncensored finite times > 0")
+        raise InputError("data to fit must hold at least 2 uncensored finite times > 0")
     first = starts(family, t, c)
     if family != "bimodal" and not c.any():
         return first[0]
@@ -162,7 +162,7 @@ def choose(t, censored=None, families=CANDIDATES) -> tuple[IIDLaw, list[dict]]:
         )
     rows.sort(key=lambda r: r["aic"])
     if not math.isfinite(rows[0]["aic"]):
-        raise ValueError("no family fits the data (every likelihood is 0)")
+        raise InputError("no family fits the data (every likelihood is 0)")
     return laws[rows[0]["family"]], rows
 
 

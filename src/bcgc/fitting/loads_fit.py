@@ -17,6 +17,7 @@ import math
 import numpy as np
 from scipy import signal, special, stats
 
+from .._validate import InputError
 from ..stragglers import Empirical, FixedCost
 from .likelihood import CANDIDATES, logpdf, mle, numeric_mle
 from .likelihood import choose as choose_family
@@ -78,19 +79,19 @@ def load_cdf(b_law, a_points, w, t):
 
 def _check(traces, loads, sources):
     if len(traces) != len(loads):
-        raise ValueError(f"loads must give one load per trace: {len(loads)} loads for {len(traces)} traces")
+        raise InputError(f"loads must give one load per trace: {len(loads)} loads for {len(traces)} traces")
     if len(traces) < 2:
-        raise ValueError("loads: a fixed-cost fit needs at least 2 traces (load 0 and a load > 0)")
+        raise InputError("loads: a fixed-cost fit needs at least 2 traces (load 0 and a load > 0)")
     for w in loads:
         if not (math.isfinite(w) and w >= 0):
-            raise ValueError(f"loads must be finite numbers >= 0, got {w!r}")
+            raise InputError(f"loads must be finite numbers >= 0, got {w!r}")
     if len(set(loads)) != len(loads):
-        raise ValueError(f"loads must be distinct, got {list(loads)}")
+        raise InputError(f"loads must be distinct, got {list(loads)}")
     if 0 not in loads:
-        raise ValueError(f"loads must include 0 (the trace of the fixed cost a alone), got {list(loads)}")
+        raise InputError(f"loads must include 0 (the trace of the fixed cost a alone), got {list(loads)}")
     cols = {np.shape(t)[1] for t in traces}
     if len(cols) > 1:
-        raise ValueError(
+        raise InputError(
             f"traces at several loads must have the same workers (columns), got {sorted(cols)} "
             f"in {', '.join(map(str, sources))}"
         )
@@ -103,7 +104,7 @@ def _a_law(zero, source, fixed):
         return Empirical(finite, source=source)
     if fixed == "named":
         return choose_family(finite)[0]
-    raise ValueError(f"fixed must be 'empirical' or 'named', got {fixed!r}")
+    raise InputError(f"fixed must be 'empirical' or 'named', got {fixed!r}")
 
 
 def _fit_b(family, a_points, data):
@@ -113,7 +114,7 @@ def _fit_b(family, a_points, data):
     diffs = np.concatenate([(np.quantile(t, u) - np.quantile(a_points, u)) / w for w, t in data])
     diffs = diffs[diffs > 0]
     if diffs.size < 2:
-        raise ValueError("the times at load > 0 are not larger than at load 0: no positive b to fit")
+        raise InputError("the times at load > 0 are not larger than at load 0: no positive b to fit")
     grid = grid_of(a_points, data)
 
     def objective(law):
@@ -161,7 +162,7 @@ def fit_loads(traces, loads, sources=None, fixed="empirical", families=CANDIDATE
         table.append({"family": family, "loglik": ll, "aic": 2 * k - 2 * ll, "spec": law.spec if law else None})
     table.sort(key=lambda r: r["aic"])
     if not math.isfinite(table[0]["aic"]):
-        raise ValueError("no family for b fits the traces at load > 0")
+        raise InputError("no family for b fits the traces at load > 0")
     b_law = laws[table[0]["family"]]
     model = FixedCost(a_law, b_law)
     files = [{"path": s, "load": w, "ks": _ks(b_law, a_points, w, t)} for s, w, t in zip(sources, loads, traces)]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, stats
 
+from .._validate import InputError
 from ..stragglers import FAMILIES, FixedCost, Heterogeneous
 from .likelihood import aic, choose, ks_censored, loglik, mle
 from .trace_fit import FitResult
@@ -27,7 +28,7 @@ def read_log(path) -> np.ndarray:
     """The observations of a training log as an array (rows: worker, work, seconds, censored)."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"log {str(path)!r} is not a readable file")
+        raise InputError(f"log {str(path)!r} is not a readable file")
     rows = []
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
@@ -36,13 +37,13 @@ def read_log(path) -> np.ndarray:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                raise ValueError(f"log {path.name}: line {number} is not JSON") from None
+                raise InputError(f"log {path.name}: line {number} is not JSON") from None
             obs = record.get("observations") if isinstance(record, dict) else None
             if obs is None:
                 continue
             rows.extend(_observation(o, f"log {path.name}: line {number}") for o in obs)
     if not rows:
-        raise ValueError(
+        raise InputError(
             f'log {path.name} holds no observations (lines with "observations": '
             "[[worker, work, seconds, censored], ...])"
         )
@@ -96,7 +97,7 @@ def fit_log(obs, alpha: float = 0.01, source: str = "", families=tuple(FAMILIES)
     obs = np.asarray(obs, dtype=float)
     worker, work, t, c = obs[:, 0].astype(int), obs[:, 1], obs[:, 2], obs[:, 3].astype(bool)
     if (~c).sum() < 2:
-        raise ValueError(f"log {source}: at least 2 uncensored observations are needed to fit a law")
+        raise InputError(f"log {source}: at least 2 uncensored observations are needed to fit a law")
     plain, table = choose(t / work, c, families=families)
     jac = -float(np.sum(np.log(work[~c])))  # the density of t = b·w is f_b(t/w)/w
     rows = [dict(r, loglik=r["loglik"] + jac, aic=r["aic"] - 2 * jac, fixed_cost=0.0) for r in table]

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .._validate import InputError
 from ..stragglers import Empirical, FixedCost, Heterogeneous, Trace
 
 #: the levels of ``predicted_quantiles``: the 1st..99th percentiles
@@ -64,7 +65,7 @@ def _fixed_cost(model: FixedCost, load: float, q):
     if load == 0:
         return np.quantile(points, q, method="inverted_cdf")
     if not getattr(b, "iid", False) or not hasattr(b, "cdf"):
-        raise ValueError(f"predict needs an i.i.d. law for b, got {b.spec!r}")
+        raise InputError(f"predict needs an i.i.d. law for b, got {b.spec!r}")
     lo = points.min() + load * np.asarray(b.ppf(q / 2), dtype=float)
     hi = points.max() + load * np.asarray(b.isf((1 - q) / 2), dtype=float)
     return _bisect(lambda t: _cdf(model, load, t), q, lo, hi)
@@ -90,7 +91,7 @@ def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:
     """The quantiles (at ``levels``, default the 1st..99th percentiles) of the time of one worker
     picked at random at load W = ``load`` (docs/fitting.md)."""
     if isinstance(load, bool) or not isinstance(load, (int, float)) or not (math.isfinite(load) and load >= 0):
-        raise ValueError(f"predict load W must be a finite number >= 0, got {load!r}")
+        raise InputError(f"predict load W must be a finite number >= 0, got {load!r}")
     load = float(load)
     q = np.asarray(levels, dtype=float)
     if isinstance(model, FixedCost):
@@ -101,4 +102,4 @@ def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:
         return _heterogeneous(model, load, q)
     if getattr(model, "iid", False) and hasattr(model, "ppf"):
         return load * np.asarray(model.ppf(q), dtype=float)
-    raise ValueError(f"predict cannot compute quantiles of the model {model.spec!r}")
+    raise InputError(f"predict cannot compute quantiles of the model {model.spec!r}")

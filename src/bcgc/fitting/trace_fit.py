@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .._validate import InputError
 from ..stragglers import FAMILIES, FullStragglers, Heterogeneous, StragglerModel
 from .likelihood import CANDIDATES, aic, choose, ks_distance, loglik
 
@@ -78,7 +79,7 @@ def _per_worker(samples: np.ndarray) -> tuple[list, dict]:
         if best is None or total < best[1]:
             best = (family, total, laws)
     if best is None:
-        raise ValueError("no family fits every worker's times")
+        raise InputError("no family fits every worker's times")
     family, total, laws = best
     return [_with_full(law, samples[:, j]) for j, law in enumerate(laws)], {"family": family, "aic": total}
 
@@ -89,9 +90,9 @@ def fit_trace(samples, alpha: float = 0.01, source: str = "", families=CANDIDATE
     smaller total AIC, the heterogeneous law of the per-worker fits."""
     samples = np.asarray(samples, dtype=float)
     if samples.ndim != 2 or samples.shape[0] < 2:
-        raise ValueError(f"trace {source!r} must hold at least 2 rows of times (one per iteration)")
+        raise InputError(f"trace {source!r} must hold at least 2 rows of times (one per iteration)")
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha (the test level) must be in (0, 1), got {alpha!r}")
+        raise InputError(f"alpha (the test level) must be in (0, 1), got {alpha!r}")
     finite = samples[np.isfinite(samples)]
     pooled, table = choose(finite, families=families)
     test = persistence_test(samples, alpha)

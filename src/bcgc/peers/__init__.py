@@ -131,7 +131,7 @@ def compare(
     """
     net = make_links(bandwidth, latency, ingress)
     if not net.free and bcgc_subset_sizes is not None:
-        raise ValueError(
+        raise V.InputError(
             "bcgc_subset_sizes: unequal subsets under upload links are not supported; "
             "compare with free communication, or with equal subsets"
         )
@@ -153,7 +153,7 @@ def compare(
     if not given:
         bcgc_blocks, bcgc_subset_sizes = _default_design(inputs, net, allocate=not equal_subsets)
     elif equal_subsets and unequal_sizes(bcgc_subset_sizes, inputs.workers) is not None:
-        raise ValueError("equal_subsets: the given BCGC design has unequal bcgc_subset_sizes; drop one or the other")
+        raise V.InputError("equal_subsets: the given BCGC design has unequal bcgc_subset_sizes; drop one or the other")
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
     sizes = unequal_sizes(bcgc_subset_sizes, workers)  # equal ones: formula (2), today's numbers
     a, b = common_draws(model, workers, inputs.samples, inputs.seed)
@@ -238,7 +238,7 @@ def _default_design(inputs: CompareInputs, net: Links, allocate: bool = True):
     """BCGC's design for the comparison: optimal (with its allocation), communication-aware under links."""
     if not net.free:
         if inputs.deadline is not None:
-            raise ValueError(
+            raise V.InputError(
                 "a deadline under links is not supported: the deadline design does not model "
                 "uploads; drop the deadline, or give the BCGC blocks"
             )
@@ -253,7 +253,7 @@ def _default_design(inputs: CompareInputs, net: Links, allocate: bool = True):
         )
         return r.blocks, None
     if inputs.model.full_prob > 0 and inputs.deadline is None:
-        raise ValueError("with full stragglers every expected runtime is inf: give a deadline")
+        raise V.InputError("with full stragglers every expected runtime is inf: give a deadline")
     r = design(
         inputs.model,
         inputs.workers,

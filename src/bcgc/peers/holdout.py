@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .._validate import InputError
 from ..analysis import summarize
 from ..design.crossval import AUTO_MAX_ROWS, cross_validate, fit_procedure
 from ..schemes import Context, by_label
@@ -68,20 +69,20 @@ def split_trace(model, holdout: float) -> HoldoutSplit:
         or not isinstance(holdout, (int, float, np.number))
         or not 0 < float(holdout) < 1
     ):
-        raise ValueError(
+        raise InputError(
             f"holdout must be a fraction in (0, 1) (the share of a trace's rows held out for "
             f"evaluation), got {holdout!r}"
         )
     if not isinstance(model, Trace):
         spec = getattr(model, "spec", type(model).__name__)
-        raise ValueError(
+        raise InputError(
             f"holdout needs a trace law (trace:path=FILE.csv or trace:name=NAME), whose rows are "
             f"iterations in time; got {spec!r}"
         )
     rows = model.samples.shape[0]
     k = int(round((1.0 - float(holdout)) * rows))
     if not 1 <= k <= rows - 1:
-        raise ValueError(
+        raise InputError(
             f"holdout {float(holdout):g} of a trace with {rows} rows leaves "
             f"{k} row(s) to design on and {rows - k} to evaluate on: each side needs at least one"
         )
@@ -116,7 +117,7 @@ def compare_holdout(
     k = split.train.samples.shape[0]
     design_label = "given"
     if bcgc_blocks is not None and folds is not None:
-        raise ValueError(
+        raise InputError(
             "folds: a pinned BCGC design (bcgc_blocks, --design) is not cross-validated; give one or the other"
         )
     if bcgc_blocks is None and (folds is not None or 2 <= k <= AUTO_MAX_ROWS):

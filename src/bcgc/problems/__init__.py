@@ -94,12 +94,12 @@ def load_dataset(
     sets the dimension of ``synthetic`` (4 Gaussian classes)."""
     if name in DATASETS:
         if label is not None:
-            raise ValueError(f"--label (label=) names a CSV column; the built-in {name} has its own labels")
+            raise V.InputError(f"--label (label=) names a CSV column; the built-in {name} has its own labels")
         ds = _builtin(name, seed, features)
     elif Path(name).exists():
         ds = read_file(name, label)  # labels are mapped on the whole file: a subset keeps every class
     else:
-        raise ValueError(
+        raise V.InputError(
             f"dataset must be one of {', '.join(DATASETS)} or a data file, got {str(name)!r}: no such file"
         )
     if samples is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._rounding import largest_remainder
+from .._validate import InputError
 from ..timing.general import check_subset_sizes
 
 __all__ = ["split_rows", "with_subset_sizes"]
@@ -34,7 +35,7 @@ def with_subset_sizes(problem, subset_sizes):
     own = getattr(problem, "with_subset_sizes", None)
     if own is not None:
         return own(subset_sizes)
-    raise ValueError(
+    raise InputError(
         f"problem {getattr(problem, 'name', problem)!r} cannot split its data by subset_sizes: "
         "give it a with_subset_sizes(d) method (docs/problems.md)"
     )

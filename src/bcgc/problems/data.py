@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import InputError
+
 __all__ = ["Dataset", "read_file", "FILE_TYPES"]
 
 #: file suffix → format
@@ -59,17 +61,17 @@ def _where(lines, r) -> str:
 def _features(name, X, columns=None, lines=None) -> np.ndarray:
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: the features X are not real numbers (dtype {X.dtype})")
+        raise InputError(f"{name}: the features X are not real numbers (dtype {X.dtype})")
     if X.ndim != 2:
-        raise ValueError(f"{name}: the features X must be 2-D (samples × features), got shape {X.shape}")
+        raise InputError(f"{name}: the features X must be 2-D (samples × features), got shape {X.shape}")
     if 0 in X.shape:
-        raise ValueError(f"{name}: no data: the features X have shape {X.shape}")
+        raise InputError(f"{name}: no data: the features X have shape {X.shape}")
     X = X.astype(np.float64)
     bad = ~np.isfinite(X)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         column = f"column {columns[c]!r}" if columns else f"column {c}"
-        raise ValueError(
+        raise InputError(
             f"{name}: {int(bad.sum())} feature value(s) are NaN or infinite "
             f"(the first at {_where(lines, r)}, {column}: {X[r, c]})"
         )
@@ -82,19 +84,19 @@ def _class_labels(name, raw, lines=None):
         values = raw.astype(str)
         empty = np.char.strip(values) == ""
         if empty.any():
-            raise ValueError(f"{name}: empty label at {_where(lines, int(np.argmax(empty)))}")
+            raise InputError(f"{name}: empty label at {_where(lines, int(np.argmax(empty)))}")
     elif raw.dtype.kind in "biuf":
         values = raw.astype(np.float64)
         if not np.isfinite(values).all():
             r = int(np.argmin(np.isfinite(values)))
-            raise ValueError(f"{name}: label at {_where(lines, r)} is {values[r]}: labels must be classes")
+            raise InputError(f"{name}: label at {_where(lines, r)} is {values[r]}: labels must be classes")
         if (values != np.round(values)).any():
             r = int(np.argmax(values != np.round(values)))
-            raise ValueError(
+            raise InputError(
                 f"{name}: labels must be classes (integers or names), got {values[r]:g} at {_where(lines, r)}"
             )
     else:
-        raise ValueError(f"{name}: the labels y are neither numbers nor names (dtype {raw.dtype})")
+        raise InputError(f"{name}: the labels y are neither numbers nor names (dtype {raw.dtype})")
     found, y = np.unique(values, return_inverse=True)
     if values.dtype.kind == "f" and np.array_equal(found, np.arange(found.size)):
         return y.astype(np.int64), int(found.size), (), ""
@@ -107,29 +109,29 @@ def _build(name, X, y, columns=None, lines=None) -> Dataset:
     X = _features(name, X, columns, lines)
     y = np.asarray(y)
     if y.ndim != 1:
-        raise ValueError(f"{name}: the labels y must be 1-D (one per sample), got shape {y.shape}")
+        raise InputError(f"{name}: the labels y must be 1-D (one per sample), got shape {y.shape}")
     if y.shape[0] != X.shape[0]:
-        raise ValueError(f"{name}: {X.shape[0]} samples in X but {y.shape[0]} labels in y")
+        raise InputError(f"{name}: {X.shape[0]} samples in X but {y.shape[0]} labels in y")
     y, classes, labels, note = _class_labels(name, y, lines)
     return Dataset(name, X, y, classes, note, labels)
 
 
 def _read_npz(path: Path, name: str, label):
     if not zipfile.is_zipfile(path):  # else numpy reads it as a pickle and its message misleads
-        raise ValueError(f"{name}: not an .npz archive (a zip of arrays, as numpy.savez writes)")
+        raise InputError(f"{name}: not an .npz archive (a zip of arrays, as numpy.savez writes)")
     try:
         archive = np.load(path, allow_pickle=False)  # never unpickle a file: it could run code
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{name}: not a readable .npz file ({_one_line(exc)})") from None
+        raise InputError(f"{name}: not a readable .npz file ({_one_line(exc)})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{name}: a single .npy array, not an .npz archive with arrays X and y")
+        raise InputError(f"{name}: a single .npy array, not an .npz archive with arrays X and y")
     with archive:
         if not {"X", "y"} <= set(archive.files):
-            raise ValueError(f"{name}: an .npz file needs arrays X and y, found {_short(archive.files) or 'none'}")
+            raise InputError(f"{name}: an .npz file needs arrays X and y, found {_short(archive.files) or 'none'}")
         try:
             return archive["X"], archive["y"], {}
         except ValueError as exc:  # object arrays: they need pickle
-            raise ValueError(f"{name}: {_one_line(exc)}") from None
+            raise InputError(f"{name}: {_one_line(exc)}") from None
 
 
 def _row(name, cells, columns, line) -> np.ndarray:
@@ -137,7 +139,7 @@ def _row(name, cells, columns, line) -> np.ndarray:
         return np.array(cells, dtype=np.float64)
     except ValueError:
         c = next(i for i, v in enumerate(cells) if not _is_number(v))
-        raise ValueError(f"{name}: line {line}, column {columns[c]!r}: {cells[c]!r} is not a number") from None
+        raise InputError(f"{name}: line {line}, column {columns[c]!r}: {cells[c]!r} is not a number") from None
 
 
 def _is_number(text: str) -> bool:
@@ -154,28 +156,28 @@ def _read_csv(path: Path, name: str, label):
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
         if not header:
-            raise ValueError(f"{name}: no header row (column names) on line 1")
+            raise InputError(f"{name}: no header row (column names) on line 1")
         if header.count(column) != 1:
             how = "no" if column not in header else "more than one"
-            raise ValueError(
+            raise InputError(
                 f"{name}: {how} label column {column!r} (name it with --label, label= in Python); "
                 f"the columns: {_short(header)}"
             )
         j = header.index(column)
         columns = header[:j] + header[j + 1 :]
         if not columns:
-            raise ValueError(f"{name}: no feature columns besides the label column {column!r}")
+            raise InputError(f"{name}: no feature columns besides the label column {column!r}")
         rows, labels, lines = [], [], []
         for cells in reader:  # row by row: a large file is never held as text
             if not cells:
                 continue  # a blank line
             if len(cells) != len(header):
-                raise ValueError(f"{name}: line {reader.line_num} has {len(cells)} cells, the header {len(header)}")
+                raise InputError(f"{name}: line {reader.line_num} has {len(cells)} cells, the header {len(header)}")
             labels.append(cells.pop(j).strip())
             rows.append(_row(name, cells, columns, reader.line_num))
             lines.append(reader.line_num)
     if not rows:
-        raise ValueError(f"{name}: a header but no data rows")
+        raise InputError(f"{name}: a header but no data rows")
     y = np.array(labels)
     if all(_is_number(v) for v in labels):
         y = y.astype(np.float64)  # numeric labels: sorted as numbers (-1 < 1 < 10), not as text
@@ -188,7 +190,7 @@ def _read_svmlight(path: Path, name: str, label):
     try:
         X, y = load_svmlight_file(str(path))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{name}: not a readable svmlight/libsvm file ({_one_line(exc)})") from None
+        raise InputError(f"{name}: not a readable svmlight/libsvm file ({_one_line(exc)})") from None
     return X.toarray(), y, {}
 
 
@@ -204,19 +206,19 @@ def read_file(path, label: str | None = None) -> Dataset:
     the label column of a CSV file (default: the column ``label``)."""
     path, name = Path(path), str(path)
     if not path.is_file():
-        raise ValueError(f"{name}: no such file" if not path.exists() else f"{name}: not a file")
+        raise InputError(f"{name}: no such file" if not path.exists() else f"{name}: not a file")
     kind = FILE_TYPES.get(path.suffix.lower())
     if kind is None:
-        raise ValueError(
+        raise InputError(
             f"{name}: unknown file type {path.suffix or '(no suffix)'!r}: use .npz (arrays X and y), "
             ".csv (a label column) or .svm, .svmlight, .libsvm"
         )
     if label is not None and kind != "csv":
-        raise ValueError(f"{name}: --label (label=) names a column of a CSV file, and this is not one")
+        raise InputError(f"{name}: --label (label=) names a column of a CSV file, and this is not one")
     if path.stat().st_size == 0:
-        raise ValueError(f"{name}: the file is empty")
+        raise InputError(f"{name}: the file is empty")
     try:
         X, y, where = _READERS[kind](path, name, label)
     except (UnicodeDecodeError, csv.Error) as exc:  # binary or malformed text
-        raise ValueError(f"{name}: not a readable {'CSV' if kind == 'csv' else kind} file ({_one_line(exc)})") from None
+        raise InputError(f"{name}: not a readable {'CSV' if kind == 'csv' else kind} file ({_one_line(exc)})") from None
     return _build(name, X, y, **where)

@@ -96,7 +96,7 @@ class DataProblem(Problem):
     def __init__(self, data: Dataset, workers: int, outputs: int, subset_sizes=None):
         self.workers = V.integer("workers", workers, minimum=1)
         if data.X.shape[0] < workers:
-            raise ValueError(
+            raise V.InputError(
                 f"{data.name}: workers must be at most the number of samples ({data.X.shape[0]} rows), got {workers}"
             )
         self.data = data
@@ -192,7 +192,7 @@ class Logistic(DataProblem):
             t = (data.y < data.classes / 2).astype(float)
         else:
             found = ", ".join(map(str, data.labels or range(data.classes)))
-            raise ValueError(
+            raise V.InputError(
                 f"{data.name}: logistic regression needs exactly 2 classes, found {data.classes} "
                 f"({found}); softmax and least-squares take any number"
             )
@@ -256,6 +256,5 @@ PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Soft
 
 def make_problem(name: str, data: Dataset, workers: int, subset_sizes=None):
     """A shipped problem on ``data`` split into N subsets (of sizes ``subset_sizes``; None: equal)."""
-    if name not in PROBLEMS:
-        raise ValueError(f"problem must be one of {', '.join(PROBLEMS)}, got {name!r}")
+    name = V.Options(*PROBLEMS).check("problem", name)
     return PROBLEMS[name](data, workers, subset_sizes=subset_sizes)

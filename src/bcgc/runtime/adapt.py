@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import streams
+from .._validate import InputError
 from ..fitting.trace_fit import persistence_test
 from ..schemes.blocks import BlockScheme
 from ..stragglers import Trace, parse_model
@@ -60,11 +61,11 @@ class AdaptConfig:
         for name, low in (("every", 1), ("window", 2), ("samples", 10)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ValueError(f"adapt {name} must be an integer >= {low}, got {v!r}")
+                raise InputError(f"adapt {name} must be an integer >= {low}, got {v!r}")
         if not 0 < self.bandwidth < float("inf"):
-            raise ValueError(f"adapt bandwidth must be a number of bytes per second > 0, got {self.bandwidth!r}")
+            raise InputError(f"adapt bandwidth must be a number of bytes per second > 0, got {self.bandwidth!r}")
         if not 0 <= self.min_gain < 1:
-            raise ValueError(f"adapt min_gain must be a fraction in [0, 1), got {self.min_gain!r}")
+            raise InputError(f"adapt min_gain must be a fraction in [0, 1), got {self.min_gain!r}")
 
     @staticmethod
     def prior():

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import Options
 from ..schemes.plan import Plan
 from .uplink import uploads
 
@@ -37,8 +38,7 @@ MODES = ("emulate", "slowdown", "natural")
 
 def check_mode(mode: str) -> str:
     """An unknown mode must never silently turn straggling off."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    mode = Options(*MODES).check("mode", mode)
     return mode
 
 

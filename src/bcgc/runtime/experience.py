@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _validate as V
 from .. import streams
 from ..stragglers import StragglerModel, Trace, as_law, parse_model
 from ..stragglers.empirical import read_trace
@@ -50,7 +51,7 @@ class Experience:
 
     def check_workers(self, workers: int) -> int:
         if self.workers is not None and workers != self.workers:
-            raise ValueError(
+            raise V.InputError(
                 f"workers must be {self.workers} for --stragglers {self.spec!r} (it describes "
                 f"{self.workers} workers), got {workers}"
             )
@@ -96,7 +97,7 @@ def parse_experience(text) -> Experience:
     if isinstance(text, StragglerModel):
         return Experience.of_law(text)
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"stragglers must be natural, replay:path=FILE.csv or a straggler law, got {text!r}")
+        raise V.InputError(f"stragglers must be natural, replay:path=FILE.csv or a straggler law, got {text!r}")
     name, _, rest = text.strip().partition(":")
     if name.strip().lower() == "natural" and not rest.strip():
         return Experience("natural")
@@ -107,13 +108,13 @@ def parse_experience(text) -> Experience:
         key, eq, value = item.partition("=")
         key = key.strip().lower()
         if not eq or key not in ("path", "name", "fixed") or key in params:
-            raise ValueError(
+            raise V.InputError(
                 f"stragglers {text!r}: replay takes path=FILE.csv or name=NAME (a shipped trace) "
                 f"and optionally fixed=P (each once), got {item!r}"
             )
         params[key] = value.strip()
     if ("path" in params) == ("name" in params):
-        raise ValueError(
+        raise V.InputError(
             f"stragglers {text!r}: replay needs path=FILE.csv (one row per iteration, one column "
             "per worker) or name=NAME (a shipped trace), one of them"
         )
@@ -122,7 +123,7 @@ def parse_experience(text) -> Experience:
     F = read_trace(path)
     finite = F[np.isfinite(F)]
     if finite.size == 0:
-        raise ValueError(f"stragglers {text!r}: the trace holds no finite time")
+        raise V.InputError(f"stragglers {text!r}: the trace holds no finite time")
     return Experience("replay", samples=F / float(np.median(finite)), fixed=fixed, source=path)
 
 
@@ -132,7 +133,7 @@ def _fraction(text: str, value: str) -> float:
     except ValueError:
         p = float("nan")
     if not 0 <= p < 1:
-        raise ValueError(f"stragglers {text!r}: fixed must be a fraction in [0, 1), got {value!r}")
+        raise V.InputError(f"stragglers {text!r}: fixed must be a fraction in [0, 1), got {value!r}")
     return p
 
 

@@ -106,16 +106,16 @@ class Master:
         subset_sizes=None,
     ):
         if model is None and adapt is None:
-            raise ValueError("model must be a straggler law (the law the design assumes) unless adapt is on")
+            raise V.InputError("model must be a straggler law (the law the design assumes) unless adapt is on")
         self.experience = parse_experience(model if stragglers is None else stragglers)
         self.backend, self.problem, self.model = backend, problem, (A.AdaptConfig.prior() if model is None else model)
         self.adapter = None if adapt is None else A.Adapter(adapt, backend.workers, seed)
         if self.experience.kind == "natural":
             mode = "natural"
         elif mode == "natural":
-            raise ValueError("mode natural means no injected delay: use stragglers='natural'")
+            raise V.InputError("mode natural means no injected delay: use stragglers='natural'")
         if self.experience.has_fixed_cost and mode != "emulate":
-            raise ValueError(
+            raise V.InputError(
                 f"stragglers {self.experience.spec!r} have a fixed cost: it is emulated only (mode emulate)"
             )
         if policy is None:  # unequal subsets need a problem that can split its data by sizes
@@ -125,7 +125,7 @@ class Master:
         self.policy = policy
         self.net = self.policy.links if links is None else links
         if adapt is not None and self.policy.scheme not in ("bcgc", "gc", "uncoded"):
-            raise ValueError(f"adapt re-designs block schemes only (bcgc, gc, uncoded), not {self.policy.scheme}")
+            raise V.InputError(f"adapt re-designs block schemes only (bcgc, gc, uncoded), not {self.policy.scheme}")
         self.name = name or self.policy.scheme
         self.mode, self.unit, self.seed = check_mode(mode), unit, seed
         self.code_kind, self.verify, self.log = code_kind, verify, log
@@ -181,9 +181,9 @@ class Master:
     def _redesign(self, iteration):
         f = len(self.dead)
         if f >= self.N:
-            raise RuntimeError(f"all {self.N} workers are dead: the run cannot continue")
+            raise V.RunFailed(f"all {self.N} workers are dead: the run cannot continue")
         if not self.allow_redesign:
-            raise RuntimeError(f"{f} dead workers exceed what the design tolerates and re-design is off")
+            raise V.RunFailed(f"{f} dead workers exceed what the design tolerates and re-design is off")
         old = self.plan.design
         # the data stay where they are: BCGC's blocks are designed for the current subset sizes
         sizes = self.data.sizes
@@ -227,7 +227,7 @@ class Master:
         started, attempt = time.perf_counter(), 0
         while True:
             if time.perf_counter() - started > self.iteration_timeout or attempt >= self.max_attempts:
-                raise RuntimeError(
+                raise V.RunFailed(
                     f"iteration {iteration} timed out after {attempt} attempts and "
                     f"{time.perf_counter() - started:.3g} s (limit {self.iteration_timeout:g} s; "
                     f"dead {sorted(self.dead)})"

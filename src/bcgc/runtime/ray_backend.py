@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from .._validate import InputError
 from .channel import HEADER, Channel, connect, send
 from .engine import Arrival, Backend, Death, Failure, WorkerCore, _worker_times
 
@@ -58,11 +59,11 @@ def require_ray(address: str | None = None, timeout: float = 5.0) -> None:
         return
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
-        raise ValueError(f"address must be HOST:PORT (e.g. 10.0.0.1:6379) or auto, got {address!r}")
+        raise InputError(f"address must be HOST:PORT (e.g. 10.0.0.1:6379) or auto, got {address!r}")
     try:
         socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
     except OSError as exc:
-        raise ValueError(
+        raise InputError(
             f"address {address!r}: no Ray cluster answers there within {timeout:g} s ({exc}); "
             "start one with `ray start --head` or check the address"
         ) from None
@@ -84,7 +85,7 @@ def _check_token(address: str, timeout: float) -> None:
     try:
         ensure_token_if_auth_enabled(None, create_token_if_missing=False)  # Ray's client aborts without one
     except AuthenticationError:
-        raise ValueError(f"RAY_AUTH_MODE=token but no token was found: put {_TOKEN_HELP}") from None
+        raise InputError(f"RAY_AUTH_MODE=token but no token was found: put {_TOKEN_HELP}") from None
     except TypeError:  # another Ray version: ray.init reports what goes wrong
         return
     refused = []
@@ -101,9 +102,9 @@ def _check_token(address: str, timeout: float) -> None:
         thread.start()
         thread.join(timeout)
     if refused and os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
-        raise ValueError(f"address {address!r}: the Ray cluster refused this machine's token; use {_TOKEN_HELP}")
+        raise InputError(f"address {address!r}: the Ray cluster refused this machine's token; use {_TOKEN_HELP}")
     if refused:
-        raise ValueError(
+        raise InputError(
             f"address {address!r}: the Ray cluster requires token authentication: run with "
             f"RAY_AUTH_MODE=token and {_TOKEN_HELP}, or use --address auto on a machine of the cluster"
         )
@@ -128,7 +129,7 @@ def _init(ray, address):
         ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     except (ConnectionError, TimeoutError, RuntimeError, ray.exceptions.AuthenticationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"address {address!r}: could not connect to a Ray cluster ({first})") from None
+        raise InputError(f"address {address!r}: could not connect to a Ray cluster ({first})") from None
 
 
 _ACTOR = None
@@ -174,7 +175,7 @@ class RayBackend(Backend):
         self.workers, self.actors = len(problem_views), []
         need, have = cpus_per_worker * self.workers, ray.cluster_resources().get("CPU", 0.0)
         if need > have:  # Ray would wait forever for CPUs that never come
-            raise ValueError(
+            raise InputError(
                 f"{self.workers} workers with {cpus_per_worker:g} CPUs each need {need:g} CPUs; the Ray "
                 f"cluster has {have:g} (ray status): add nodes or lower --cpus-per-worker"
             )
@@ -188,7 +189,7 @@ class RayBackend(Backend):
             self.socks = [connect(tuple(a), key) for a in addresses]
         except (ray.exceptions.GetTimeoutError, OSError) as exc:
             self.shutdown()
-            raise ValueError(
+            raise InputError(
                 f"the {self.workers} workers ({cpus_per_worker:g} CPUs each) could not all be placed "
                 f"and reached ({type(exc).__name__}: {exc}): see `ray status`"
             ) from None

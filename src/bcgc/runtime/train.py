@@ -39,13 +39,13 @@ def _laws(workers: int, model, stragglers, adapt, objective):
     experience = parse_experience(model if stragglers is None else stragglers)
     experience.check_workers(workers)
     if model is None and adapt is None:
-        raise ValueError(
+        raise V.InputError(
             f"model must be given (the law the design assumes) with stragglers {experience.spec!r}, unless adapt is on"
         )
     if adapt is not None and not isinstance(adapt, AdaptConfig):
-        raise ValueError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
+        raise V.InputError(f"adapt must be an AdaptConfig (or None), got {adapt!r}")
     if adapt is not None and objective != "runtime":  # the fitted law is in seconds, a deadline in units of T
-        raise ValueError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
+        raise V.InputError(f"objective must be runtime with adapt (the refitted law is in seconds), got {objective!r}")
     model = AdaptConfig.prior() if model is None else as_law(model)
     model.check_workers(workers)
     return experience, model
@@ -100,8 +100,7 @@ def train(
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    backend = V.Options(*BACKENDS).check("backend", backend)
     cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
     if backend == "ray":
         from .ray_backend import require_ray
@@ -109,7 +108,7 @@ def train(
         require_ray(address)
     net = make_links(bandwidth, latency)
     if adapt is not None and not net.free:  # its gain estimate and its refitted law (seconds) assume free links
-        raise ValueError("adapt works with free communication only (for now): drop bandwidth/latency or adapt")
+        raise V.InputError("adapt works with free communication only (for now): drop bandwidth/latency or adapt")
     policies = [
         DesignPolicy(
             name,
@@ -161,11 +160,9 @@ def _check_run(mode, iterations, unit, schemes, log):
     """The run's own arguments, checked before anything starts: (iterations, unit)."""
     check_mode(mode)
     iterations = V.integer("iterations", iterations, minimum=1, maximum=V.MAX_ITERATIONS)
-    unit = V.positive("unit", unit)
-    if unit > V.MAX_UNIT:
-        raise ValueError(f"unit must be a number of seconds in (0, {V.MAX_UNIT:g}], got {unit!r}")
+    unit = V.UNIT.check("unit", unit)  # seconds
     if isinstance(schemes, str) or not all(isinstance(s, str) for s in schemes):
-        raise ValueError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
+        raise V.InputError(f"schemes must be a list of scheme names, e.g. ('bcgc', 'gc'), got {schemes!r}")
     if log is not None and not hasattr(log, "write"):
-        raise ValueError(f"log must be a file object opened for writing (or None), got {log!r}")
+        raise V.InputError(f"log must be a file object opened for writing (or None), got {log!r}")
     return iterations, unit

@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .._validate import InputError
 from ..timing import FREE, Links, OrderStatMax, descending, runtime
 
 __all__ = ["Context", "Scheme", "BlockDesign", "RedesignImpossible", "pick"]
@@ -100,7 +101,7 @@ class Scheme:
 
     def __init__(self):
         if not self.name:
-            raise ValueError(f"{type(self).__name__}.name must be a non-empty string")
+            raise InputError(f"{type(self).__name__}.name must be a non-empty string")
         self.label = self.label or self.name
 
     def applies(self, ctx: Context) -> bool:

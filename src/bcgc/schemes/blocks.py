@@ -35,7 +35,7 @@ class BlockScheme:
         self.subset_sizes = unequal_sizes(subset_sizes, workers)
         if self.subset_sizes is not None:
             if kind == "fractional":
-                raise ValueError(
+                raise V.InputError(
                     "kind 'fractional' (group placement) cannot hold unequal subset_sizes: "
                     "use auto, cyclic, gaussian or mds"
                 )
@@ -89,7 +89,7 @@ class BlockScheme:
         """The code of a non-empty level (a clear error for any other level)."""
         code = self.codes.get(level) if isinstance(level, (int, np.integer)) else None
         if code is None:
-            raise ValueError(
+            raise V.InputError(
                 f"level must be one of the non-empty levels {self.levels.tolist()} of this design, got {level!r}"
             )
         return code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import InputError
 from .base import BlockDesign
 
 __all__ = ["Ferdinand", "ferdinand_levels", "ferdinand_blocks"]
@@ -17,7 +18,7 @@ def ferdinand_levels(workers: int, coords: int, layers: int) -> np.ndarray:
     (keeps the total; each s_j stays in [0, N-1]) and sorting."""
     target = layers * workers - coords
     if layers < 1 or coords < layers or target < 0:
-        raise ValueError(
+        raise InputError(
             f"layers must be in [1, coords] and coords <= layers * workers, got "
             f"layers={layers}, coords={coords}, workers={workers}"
         )

@@ -25,10 +25,10 @@ class MMScheme:
 
     def __init__(self, design: MMDesign, seed: int = 0):
         if not isinstance(design, MMDesign):
-            raise ValueError(f"design must be a bcgc.timing.mm.MMDesign, got {type(design).__name__}")
+            raise V.InputError(f"design must be a bcgc.timing.mm.MMDesign, got {type(design).__name__}")
         for i, blk in enumerate(design.blocks):
             if float(blk.coords) != int(blk.coords):
-                raise ValueError(f"blocks[{i}].coords must be an integer to run the scheme, got {blk.coords!r}")
+                raise V.InputError(f"blocks[{i}].coords must be an integer to run the scheme, got {blk.coords!r}")
         self.design = design
         self.workers = design.workers
         self.seed = V.integer("seed", seed, minimum=0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import InputError
 from ..timing import mm
 from ..timing.general import cumulative_work, ready_at
 from ..timing.links import FREE, Links, block_runtime_samples
@@ -29,7 +30,7 @@ def make_scheme(design, workers: int, code_kind: str = "auto", seed: int = 0, su
     apply to block schemes only)."""
     if isinstance(design, MMDesign):
         if subset_sizes is not None:
-            raise ValueError("subset_sizes apply to block designs only, not to an MMDesign")
+            raise InputError("subset_sizes apply to block designs only, not to an MMDesign")
         return MMScheme(design, seed=seed)
     return BlockScheme(design, workers, kind=code_kind, seed=seed, subset_sizes=subset_sizes)
 
@@ -43,7 +44,7 @@ class Plan:
 
     def __init__(self, scheme, net: Links = FREE):
         if not isinstance(net, Links):
-            raise ValueError(f"net must be a bcgc.timing.links.Links, got {net!r}")
+            raise InputError(f"net must be a bcgc.timing.links.Links, got {net!r}")
         self.scheme, self.net = scheme, net
         self.workers, self.coords = scheme.workers, scheme.coords
         if isinstance(scheme, BlockScheme):
@@ -55,7 +56,7 @@ class Plan:
             self.kind, self.levels = "mm", np.arange(work.size)
             self.work, self.sizes = np.tile(work, (self.workers, 1)), size
         else:
-            raise ValueError(f"scheme must be a BlockScheme or an MMScheme, got {type(scheme).__name__}")
+            raise InputError(f"scheme must be a BlockScheme or an MMScheme, got {type(scheme).__name__}")
 
     def __getattr__(self, name):
         if name.startswith("__") or name == "scheme":  # pickling looks these up before __dict__ is set

@@ -4,6 +4,7 @@ them. A scheme of one's own is one module that calls :func:`register`."""
 
 from __future__ import annotations
 
+from .._validate import InputError
 from .base import Scheme
 
 __all__ = ["register", "unregister", "get", "by_label", "schemes", "runnable", "names"]
@@ -16,11 +17,11 @@ def register(scheme: Scheme, before: str | None = None, last: bool = False) -> S
     (default: before the oracle bound, the last row of a comparison without bcgc_mm); ``last``: at the
     end. A name already taken, or an unknown ``before``, is refused."""
     if not isinstance(scheme, Scheme):
-        raise ValueError(f"scheme must be a bcgc.schemes.Scheme instance, got {scheme!r}")
+        raise InputError(f"scheme must be a bcgc.schemes.Scheme instance, got {scheme!r}")
     if scheme.name in _REGISTRY or any(s.label == scheme.label for s in _REGISTRY.values()):
-        raise ValueError(f"a scheme named {scheme.name!r} (row {scheme.label!r}) is registered already")
+        raise InputError(f"a scheme named {scheme.name!r} (row {scheme.label!r}) is registered already")
     if before is not None and before not in _REGISTRY:
-        raise ValueError(f"before must be a registered scheme ({', '.join(_REGISTRY)}), got {before!r}")
+        raise InputError(f"before must be a registered scheme ({', '.join(_REGISTRY)}), got {before!r}")
     before = "oracle" if before is None and not last and "oracle" in _REGISTRY else before
     items = list(_REGISTRY.items())
     at = [k for k, _ in items].index(before) if before is not None and not last else len(items)
@@ -38,7 +39,7 @@ def unregister(name: str) -> None:
 def get(name: str) -> Scheme:
     """The scheme registered as ``name``; a clear error naming the choices otherwise."""
     if name not in _REGISTRY:
-        raise ValueError(f"scheme must be one of {', '.join(_REGISTRY)}, got {name!r}")
+        raise InputError(f"scheme must be one of {', '.join(_REGISTRY)}, got {name!r}")
     return _REGISTRY[name]
 
 
@@ -47,7 +48,7 @@ def by_label(label: str) -> Scheme:
     for s in _REGISTRY.values():
         if s.label == label:
             return s
-    raise ValueError(f"no registered scheme has the row {label!r}")
+    raise InputError(f"no registered scheme has the row {label!r}")
 
 
 def schemes() -> list[Scheme]:

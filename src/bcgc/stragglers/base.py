@@ -30,7 +30,7 @@ def bounded(name: str, value: float, low: float, high: float | None = None, why:
     """``value`` if low <= value (<= high), else a ValueError naming ``name`` and the range."""
     if not (low <= value and (high is None or value <= high)):
         allowed = f">= {low:g}" if high is None else f"in [{low:g}, {high:g}]"
-        raise ValueError(f"{name} must be a number {allowed}{why}, got {value!r}")
+        raise V.InputError(f"{name} must be a number {allowed}{why}, got {value!r}")
     return value
 
 
@@ -70,7 +70,7 @@ class StragglerModel:
     def check_workers(self, workers) -> int:
         workers = V.workers(workers)
         if self.workers is not None and workers != self.workers:
-            raise ValueError(
+            raise V.InputError(
                 f"workers must be {self.workers} for the model {self.spec!r} "
                 f"(it describes {self.workers} workers), got {workers}"
             )

@@ -96,10 +96,10 @@ class Heterogeneous(StragglerModel):
     def __post_init__(self):
         laws = tuple(self.laws)
         if not laws:
-            raise ValueError("laws must name at least one per-worker law")
+            raise V.InputError("laws must name at least one per-worker law")
         for law in laws:
             if not (getattr(law, "iid", False) or (isinstance(law, FixedCost) and law.workers is None)):
-                raise ValueError(f"each per-worker law must be a single-worker law, got {law!r}")
+                raise V.InputError(f"each per-worker law must be a single-worker law, got {law!r}")
         object.__setattr__(self, "laws", laws)
         object.__setattr__(self, "workers", len(laws))
         object.__setattr__(self, "full_prob", max(law.full_prob for law in laws))

@@ -29,7 +29,7 @@ class Empirical(IIDLaw):
     def __post_init__(self):
         v = np.sort(np.asarray(self.values, dtype=float).ravel())
         if v.size == 0 or not np.all(v > 0) or np.isnan(v).any():
-            raise ValueError("values must be a non-empty list of times > 0")
+            raise V.InputError("values must be a non-empty list of times > 0")
         _check_range("values", v)
         object.__setattr__(self, "values", v)
         object.__setattr__(self, "full_prob", float(np.mean(np.isinf(v))))
@@ -90,9 +90,9 @@ class Trace(StragglerModel):
     def __post_init__(self):
         s = np.asarray(self.samples, dtype=float)
         if s.ndim != 2 or s.size == 0:
-            raise ValueError("trace samples must be a 2-D array: one row per iteration, one column per worker")
+            raise V.InputError("trace samples must be a 2-D array: one row per iteration, one column per worker")
         if np.isnan(s).any() or (s <= 0).any():
-            raise ValueError("trace times must be numbers > 0 (inf marks a full straggler)")
+            raise V.InputError("trace times must be numbers > 0 (inf marks a full straggler)")
         _check_range("trace times", s)
         object.__setattr__(self, "samples", s)
         object.__setattr__(self, "workers", s.shape[1])
@@ -122,11 +122,11 @@ def read_trace(path) -> np.ndarray:
     is not a time in [TIME_MIN, TIME_MAX] or ``inf`` is an error naming the file and its place.
     """
     if isinstance(path, str) and not path.strip():
-        raise ValueError("trace path is empty: expected the name of a CSV file")
+        raise V.InputError("trace path is empty: expected the name of a CSV file")
     path = Path(path)
     shown = path.name if path.name.isprintable() else repr(path.name)  # keeps the message one line
     if not path.is_file():
-        raise ValueError(f"trace path {str(path)!r} is not a readable file")
+        raise V.InputError(f"trace path {str(path)!r} is not a readable file")
     rows = []
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -136,19 +136,19 @@ def read_trace(path) -> np.ndarray:
                 if vals is None:
                     continue
                 if rows and len(vals) != len(rows[0]):
-                    raise ValueError(
+                    raise V.InputError(
                         f"trace {shown}: line {reader.line_num} has {len(vals)} columns, "
                         f"expected {len(rows[0])} (one per worker)"
                     )
                 rows.append(vals)
     except UnicodeDecodeError:
-        raise ValueError(f"trace {shown} is not a text CSV file (it is not UTF-8 text)") from None
+        raise V.InputError(f"trace {shown} is not a text CSV file (it is not UTF-8 text)") from None
     except csv.Error as exc:  # e.g. a cell over csv's field size limit
-        raise ValueError(f"trace {shown}: line {reader.line_num}: not a CSV line of times ({exc})") from None
+        raise V.InputError(f"trace {shown}: line {reader.line_num}: not a CSV line of times ({exc})") from None
     except OSError as exc:
-        raise ValueError(f"trace path {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+        raise V.InputError(f"trace path {str(path)!r} cannot be read: {exc.strerror or exc}") from None
     if not rows:
-        raise ValueError(f"trace {shown} holds no rows of times")
+        raise V.InputError(f"trace {shown} holds no rows of times")
     return np.array(rows)
 
 
@@ -157,7 +157,7 @@ def _trace_row(row: list[str], where: str, line: int) -> list[float] | None:
     if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
         return None
     if any("\x00" in cell for cell in row):
-        raise ValueError(f"{where} is not a text CSV file (NUL byte on line {line})")
+        raise V.InputError(f"{where} is not a text CSV file (NUL byte on line {line})")
     return [_time_cell(cell, f"{where}: line {line}, column {col}") for col, cell in enumerate(row, start=1)]
 
 
@@ -168,11 +168,11 @@ def _time_cell(cell: str, where: str) -> float:
     except ValueError:
         v = math.nan
     if not (v > 0):
-        raise ValueError(f"{where}: time must be a number > 0, got {text!r}")
+        raise V.InputError(f"{where}: time must be a number > 0, got {text!r}")
     # only a spelled-out inf is a full straggler: 1e999 overflowing to inf is a wrong number
     spelled_inf = text.lstrip("+").lower() in ("inf", "infinity")
     if (math.isinf(v) and not spelled_inf) or (math.isfinite(v) and not TIME_MIN <= v <= TIME_MAX):
-        raise ValueError(
+        raise V.InputError(
             f"{where}: time must be a number in [{TIME_MIN:g}, {TIME_MAX:g}] or inf (a full straggler), got {text!r}"
         )
     return v
@@ -182,7 +182,7 @@ def _check_range(what: str, values: np.ndarray) -> None:
     """Finite times outside [TIME_MIN, TIME_MAX] overflow 1/T or T² downstream."""
     finite = values[np.isfinite(values)]
     if finite.size and (finite.min() < TIME_MIN or finite.max() > TIME_MAX):
-        raise ValueError(
+        raise V.InputError(
             f"{what} must lie in [{TIME_MIN:g}, {TIME_MAX:g}] (inf marks a full straggler), "
             f"got {finite.min():g} .. {finite.max():g}"
         )
@@ -195,5 +195,5 @@ def _fit_data(data) -> np.ndarray:
     d = np.asarray(data, dtype=float).ravel()
     d = d[np.isfinite(d)]  # full stragglers carry no information on the speed of the others
     if d.size < 2 or np.any(d <= 0):
-        raise ValueError("data to fit must hold at least 2 finite times > 0")
+        raise V.InputError("data to fit must hold at least 2 finite times > 0")
     return d

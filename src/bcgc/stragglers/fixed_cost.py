@@ -23,15 +23,15 @@ class FixedCost(StragglerModel):
 
     def __post_init__(self):
         if not isinstance(self.rate, StragglerModel):
-            raise ValueError(f"rate (b) must be a straggler law, got {self.rate!r}")
+            raise V.InputError(f"rate (b) must be a straggler law, got {self.rate!r}")
         if not isinstance(self.fixed, StragglerModel):
             if isinstance(self.fixed, (bool, str)):
-                raise ValueError(f"fixed cost a must be a law or a number >= 0, got {self.fixed!r}")
+                raise V.InputError(f"fixed cost a must be a law or a number >= 0, got {self.fixed!r}")
             value = V.nonnegative("fixed cost a", self.fixed)
             object.__setattr__(self, "fixed", float(bounded("fixed cost a", value, 0.0, TIME_MAX)))
         tied = {m.workers for m in (self.fixed, self.rate) if isinstance(m, StragglerModel) and m.workers}
         if len(tied) > 1:
-            raise ValueError(f"the fixed cost and the rate describe different numbers of workers: {sorted(tied)}")
+            raise V.InputError(f"the fixed cost and the rate describe different numbers of workers: {sorted(tied)}")
         object.__setattr__(self, "workers", tied.pop() if tied else None)
         object.__setattr__(self, "iid", False)  # not an IIDLaw: no cdf, no closed forms
         object.__setattr__(

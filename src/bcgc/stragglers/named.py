@@ -212,9 +212,9 @@ class LogNormal(_ScipyLaw):
         try:
             mu = float(self.mu)
         except (TypeError, ValueError):
-            raise ValueError(f"mu must be a finite number, got {self.mu!r}") from None
+            raise V.InputError(f"mu must be a finite number, got {self.mu!r}") from None
         if not np.isfinite(mu):
-            raise ValueError(f"mu must be a finite number, got {self.mu!r}")
+            raise V.InputError(f"mu must be a finite number, got {self.mu!r}")
         object.__setattr__(self, "mu", bounded("mu", mu, -MU_MAX, MU_MAX, why=" (exp(mu) is the median time)"))
         sigma = bounded("sigma", V.positive("sigma", self.sigma), SIGMA_MIN, SIGMA_MAX)
         object.__setattr__(self, "sigma", sigma)
@@ -249,7 +249,7 @@ class Bimodal(_ScipyLaw):
             object.__setattr__(self, "base", ShiftedExponential(self.shift, self.rate))
         factor = V.positive("factor", self.factor)
         if factor < 1:
-            raise ValueError(f"factor must be a number >= 1 (a slow-down), got {self.factor!r}")
+            raise V.InputError(f"factor must be a number >= 1 (a slow-down), got {self.factor!r}")
         bounded("factor", factor, 1, TIME_MAX)
         object.__setattr__(self, "factor", factor)
         object.__setattr__(self, "prob", V.probability("prob", self.prob))

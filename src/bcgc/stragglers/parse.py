@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._validate import InputError, Options
 from .base import IIDLaw, StragglerModel
 from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
@@ -23,8 +24,7 @@ _SYNTAX = (
 
 def fit(family: str, data) -> IIDLaw:
     """Fit a named i.i.d. law to observed times (array or :class:`Trace`) by maximum likelihood."""
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    family = Options(*FAMILIES).check("family", family)
     return FAMILIES[family].fit(data)
 
 
@@ -42,7 +42,7 @@ def parse_model(text: str) -> StragglerModel:
     * any of them with ``full=P`` appended: each worker never answers with probability P.
     """
     if not isinstance(text, str) or ":" not in text:
-        raise ValueError(f"model {text!r} is malformed: expected {_SYNTAX}")
+        raise InputError(f"model {text!r} is malformed: expected {_SYNTAX}")
     name, _, rest = text.strip().partition(":")
     name = name.strip().lower()
     if name == "heterogeneous":  # its parts hold commas of their own: split on ';' first
@@ -56,12 +56,12 @@ def parse_model(text: str) -> StragglerModel:
     elif name in REGISTRY:
         law = _parse_named(text, name, params)
     else:
-        raise ValueError(f"model {text!r} has an unknown law {name!r}: expected {_SYNTAX}")
+        raise InputError(f"model {text!r} has an unknown law {name!r}: expected {_SYNTAX}")
     if full is not None:
         try:
             q = float(full)
         except ValueError:
-            raise ValueError(f"model {text!r}: full must be a probability in [0, 1), got {full!r}") from None
+            raise InputError(f"model {text!r}: full must be a probability in [0, 1), got {full!r}") from None
         law = FullStragglers(law, q)
     return law
 
@@ -75,18 +75,18 @@ def _parse_heterogeneous(text: str, rest: str) -> Heterogeneous:
             count, law_text = "1", part
         n = _int_param(f"model {text!r}", "count", count, MAX_WORKERS)
         if len(laws) + n > MAX_WORKERS:  # checked before the list grows: no memory error
-            raise ValueError(
+            raise InputError(
                 f"model {text!r}: heterogeneous describes at most {MAX_WORKERS} workers, got {len(laws) + n} or more"
             )
         law = parse_model(law_text)
         if not (law.iid or (isinstance(law, FixedCost) and law.workers is None)):
-            raise ValueError(
+            raise InputError(
                 f"model {text!r}: each part of heterogeneous must be an i.i.d. law "
                 f"or an affine one (not a trace or a nested heterogeneous), got {law_text.strip()!r}"
             )
         laws.extend([law] * n)
     if not laws:
-        raise ValueError(f"model {text!r}: heterogeneous needs parts COUNT*LAW separated by ';'")
+        raise InputError(f"model {text!r}: heterogeneous needs parts COUNT*LAW separated by ';'")
     return Heterogeneous(tuple(laws))
 
 
@@ -114,10 +114,10 @@ def _parse_affine(text: str, rest: str) -> FixedCost:
         key, eq, value = part.partition("=")
         key = key.strip().lower()
         if not eq or key not in ("a", "b") or key in parts:
-            raise ValueError(f"model {text!r}: affine takes a=NUMBER or LAW;b=LAW, each once, got {part!r}")
+            raise InputError(f"model {text!r}: affine takes a=NUMBER or LAW;b=LAW, each once, got {part!r}")
         parts[key] = value.strip()
     if set(parts) != {"a", "b"}:
-        raise ValueError(
+        raise InputError(
             f"model {text!r}: affine needs both a (the fixed cost) and b (the rate), e.g. "
             "affine:a=0.5;b=exponential:rate=1"
         )
@@ -134,10 +134,10 @@ def _parse_pairs(text: str, rest: str) -> dict[str, str]:
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
         if not eq or not key.strip() or "=" in value:
-            raise ValueError(f"model {text!r} is malformed at {item!r}: expected key=value pairs separated by commas")
+            raise InputError(f"model {text!r} is malformed at {item!r}: expected key=value pairs separated by commas")
         key = key.strip().lower()
         if key in params:  # never let a later value silently win
-            raise ValueError(f"model {text!r}: parameter {key!r} is given twice")
+            raise InputError(f"model {text!r}: parameter {key!r} is given twice")
         params[key] = value.strip()
     return params
 
@@ -145,7 +145,7 @@ def _parse_pairs(text: str, rest: str) -> dict[str, str]:
 def _parse_data_law(text: str, name: str, params: dict[str, str]) -> StragglerModel:
     """``path=FILE.csv``, or ``name=NAME`` for a trace shipped with bcgc (docs/traces.md)."""
     if set(params) not in ({"path"}, {"name"}):
-        raise ValueError(
+        raise InputError(
             f"model {text!r}: {name} takes exactly one parameter, path=FILE.csv or name=NAME "
             f"(a shipped trace: {', '.join(shipped_names())})"
         )
@@ -154,7 +154,7 @@ def _parse_data_law(text: str, name: str, params: dict[str, str]) -> StragglerMo
         source = f"name={path.stem}"
     else:
         if not params["path"]:
-            raise ValueError(f"model {text!r}: path is empty; expected path=FILE.csv")
+            raise InputError(f"model {text!r}: path is empty; expected path=FILE.csv")
         path = source = params["path"]
         _hint_shipped(text, path)
     samples = read_trace(path)
@@ -165,7 +165,7 @@ def _hint_shipped(text: str, path: str) -> None:
     """A missing file named like a shipped trace: say how to name it (never read it in its place)."""
     stem = Path(path).name.removesuffix(".csv")
     if not Path(path).exists() and stem in shipped_names():
-        raise ValueError(
+        raise InputError(
             f"model {text!r}: no file {path!r} here; the trace shipped with bcgc is named without a path: name={stem}"
         )
 
@@ -175,18 +175,18 @@ def _parse_named(text: str, name: str, params: dict[str, str]) -> IIDLaw:
     allowed = cls.params()
     unknown = set(params) - set(allowed)
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"model {text!r}: unknown parameter {sorted(unknown)[0]!r} for {name}; allowed: {', '.join(allowed)}, full"
         )
     missing = [k for k in allowed if k not in params]
     if missing:  # never guess a parameter the user did not give
-        raise ValueError(f"model {text!r}: missing parameter {missing[0]!r} for {name}; required: {', '.join(allowed)}")
+        raise InputError(f"model {text!r}: missing parameter {missing[0]!r} for {name}; required: {', '.join(allowed)}")
     kwargs = {}
     for k, v in params.items():
         try:
             kwargs[k] = float(v)
         except ValueError:
-            raise ValueError(f"model {text!r}: {k} must be a number, got {v!r}") from None
+            raise InputError(f"model {text!r}: {k} must be a number, got {v!r}") from None
     return cls(**kwargs)
 
 
@@ -194,9 +194,9 @@ def _int_param(owner, name, value, maximum):
     try:
         v = int(value)
     except ValueError:
-        raise ValueError(f"{owner}: {name} must be an integer in [1, {maximum}], got {value!r}") from None
+        raise InputError(f"{owner}: {name} must be an integer in [1, {maximum}], got {value!r}") from None
     if not 1 <= v <= maximum:
-        raise ValueError(f"{owner}: {name} must be an integer in [1, {maximum}], got {v}")
+        raise InputError(f"{owner}: {name} must be an integer in [1, {maximum}], got {v}")
     return v
 
 
@@ -205,7 +205,7 @@ def as_law(value) -> StragglerModel:
     if isinstance(value, str):
         return parse_model(value)
     if not isinstance(value, StragglerModel):
-        raise ValueError(
+        raise InputError(
             "model must be a straggler law (e.g. bcgc.stragglers.ShiftedExponential(1, 1)) or its "
             f"text form (e.g. 'shifted-exponential:shift=1,rate=1'), got {type(value).__name__}"
         )

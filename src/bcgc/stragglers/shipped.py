@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._validate import InputError
 from .empirical import Trace, read_trace
 
 __all__ = ["SHIPPED_DIR", "shipped_names", "shipped_path", "shipped_trace"]
@@ -23,11 +24,11 @@ def shipped_path(name: str) -> Path:
     error listing every shipped name (never a guess)."""
     names = shipped_names()
     if not isinstance(name, str) or name.strip() == "":
-        raise ValueError(f"trace name is empty: expected one of {', '.join(names)}")
+        raise InputError(f"trace name is empty: expected one of {', '.join(names)}")
     stem = name.strip()
     stem = stem[:-4] if stem.endswith(".csv") else stem
     if stem not in names:
-        raise ValueError(f"trace name {name!r} is not a shipped trace: expected one of {', '.join(names)}")
+        raise InputError(f"trace name {name!r} is not a shipped trace: expected one of {', '.join(names)}")
     return SHIPPED_DIR / f"{stem}.csv"
 
 

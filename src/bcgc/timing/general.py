@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import InputError
+
 __all__ = [
     "equal_shares",
     "cyclic_shares",
@@ -52,9 +54,9 @@ def check_subset_sizes(sizes, workers: int):
     try:
         d = np.asarray(sizes, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"subset_sizes must be {workers} numbers >= 0 summing to 1, got {sizes!r}") from None
+        raise InputError(f"subset_sizes must be {workers} numbers >= 0 summing to 1, got {sizes!r}") from None
     if d.shape != (workers,) or not np.all(np.isfinite(d)) or np.any(d < 0) or abs(d.sum() - 1.0) > SIZES_TOLERANCE:
-        raise ValueError(
+        raise InputError(
             f"subset_sizes must be {workers} numbers >= 0 summing to 1 (one per data subset), got {sizes!r}"
         )
     return d / d.sum()

@@ -95,7 +95,7 @@ def links(bandwidth=math.inf, latency=0.0, ingress=None) -> Links:
         return bandwidth
     bandwidth = V.positive("bandwidth", bandwidth, allow_inf=True)
     if isinstance(latency, (bool, np.bool_, str, bytes)):  # True is not a latency of 1
-        raise ValueError(f"latency must be a finite number >= 0, got {latency!r}")
+        raise V.InputError(f"latency must be a finite number >= 0, got {latency!r}")
     latency = V.nonnegative("latency", latency)
     if ingress is not None:
         ingress = V.positive("ingress", ingress, allow_inf=True)

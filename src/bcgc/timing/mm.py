@@ -62,15 +62,15 @@ class MMDesign:
     def __post_init__(self):
         workers = V.workers(self.workers)
         if not self.blocks:
-            raise ValueError("blocks must hold at least one block")
+            raise V.InputError("blocks must hold at least one block")
         for i, blk in enumerate(self.blocks):
             if blk.mode not in MODES:
-                raise ValueError(f"blocks[{i}].mode must be one of {', '.join(MODES)}, got {blk.mode!r}")
+                raise V.InputError(f"blocks[{i}].mode must be one of {', '.join(MODES)}, got {blk.mode!r}")
             V.integer(f"blocks[{i}].redundancy", blk.redundancy, minimum=1, maximum=workers)
             if blk.redundancy == 1 and blk.mode != "coded":
-                raise ValueError(f"blocks[{i}]: redundancy 1 is the uncoded block, mode 'coded', got {blk.mode!r}")
+                raise V.InputError(f"blocks[{i}]: redundancy 1 is the uncoded block, mode 'coded', got {blk.mode!r}")
             if not (np.isfinite(blk.coords) and blk.coords > 0):
-                raise ValueError(f"blocks[{i}].coords must be a number > 0, got {blk.coords!r}")
+                raise V.InputError(f"blocks[{i}].coords must be a number > 0, got {blk.coords!r}")
         object.__setattr__(self, "blocks", tuple(self.blocks))
 
     @property
