@@ -141,7 +141,16 @@ def test_interrupted_first_run_creates_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_during_the_move_is_delivered_after_it(tmp_path, monkeypatch):
+@pytest.fixture
+def default_sigint():
+    """SIGINT handled as Python sets it up (KeyboardInterrupt), also in a run started with SIGINT ignored
+    (a background job of a shell without job control); the previous handler is put back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_during_the_move_is_delivered_after_it(tmp_path, monkeypatch, default_sigint):
     """A SIGINT arriving while the files are moved in does not cut the move: all files land, then it raises."""
     real_replace, sent = os.replace, []
 
@@ -154,7 +163,6 @@ def test_ctrl_c_during_the_move_is_delivered_after_it(tmp_path, monkeypatch):
     out = tmp_path / "run"
     _old_run(out)
     monkeypatch.setattr(output.os, "replace", replace)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     with pytest.raises(KeyboardInterrupt):
         _fake_reproduce(out)
     assert sent and {p.name for p in out.iterdir()} == EXPECTED | {"notes.txt"}
