@@ -74,7 +74,7 @@ def test_complete_run_writes_exactly_the_expected_files(reproduced):
     assert {p.name for p in run.iterdir()} == EXPECTED | {"notes.txt"}
     assert set(rep.OUTPUT_FILES) == EXPECTED
     index = (run / "index.md").read_text()
-    assert index.startswith("# bcgc reproduce") and "old" not in index  # the old run was replaced
+    assert index.startswith("# bcgc reproduce") and "old index" not in index  # the old run was replaced
     assert (run / "e_vs_n.csv").read_text().startswith("x,scheme,")
     assert (run / "notes.txt").read_text() == reproduced.old["notes.txt"]  # a user's file is left alone
 
