@@ -131,7 +131,7 @@ def _train_without_token(address: str) -> dict:
 
 def cluster_main(out_dir: Path) -> None:
     """Head (no CPU: only the master's objects) and one 1-CPU node per worker; each case removes
-    one worker's node mid-run, then adds a fresh node for the next case."""
+    one worker's node mid-run, and the next case starts with a fresh node in its place."""
     import ray
     from ray.cluster_utils import Cluster
 
@@ -139,9 +139,10 @@ def cluster_main(out_dir: Path) -> None:
     try:
         nodes = [cluster.add_node(num_cpus=1) for _ in range(WORKERS)]
         results = {"without_token": _train_without_token(cluster.address)}
-        for case, tolerate in CASES.items():
+        for i, (case, tolerate) in enumerate(CASES.items()):
+            if i:  # a fresh node for the one the previous case removed (none after the last case)
+                nodes.append(cluster.add_node(num_cpus=1))
             results[case] = _train(cluster, nodes.pop(1), cluster.address, out_dir / f"{case}.jsonl", tolerate)
-            nodes.append(cluster.add_node(num_cpus=1))
         (out_dir / "results.json").write_text(json.dumps(results))
     finally:
         ray.shutdown()

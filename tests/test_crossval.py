@@ -76,7 +76,8 @@ def test_one_outlier_row_is_not_fitted(outlier):
 
 def test_recurring_structure_keeps_the_optimal_design():
     law = _persistent_trace()
-    rows, split = compare_holdout(law, N, L, 0.5, samples=2000, seed=0, design_samples=200)
+    # 3 folds (4 fits of each procedure, not 11): leave-one-out is test_one_outlier_row_is_not_fitted's
+    rows, split = compare_holdout(law, N, L, 0.5, samples=2000, seed=0, design_samples=200, folds=3)
     cv = split.cross_validation
     assert cv.chosen == "optimal" and cv.level is None and cv.subset_sizes is not None  # with its allocation
     assert cv.scores["optimal"] < min(cv.scores["uncoded"], cv.scores["single level"])
@@ -91,7 +92,7 @@ def test_a_slow_worker_at_random_positions_is_not_tied_to_a_worker():
     sample, and cross-validation sees it on the design rows alone."""
     law = _random_slow_trace()
     split = split_trace(law, 0.5)
-    cv = cross_validate(split.train, L, seed=0, samples=200)
+    cv = cross_validate(split.train, L, folds=3, seed=0, samples=200)  # 3 folds: 4 fits of each, not 11
     assert cv.chosen == "single level" and cv.level == 1
     assert _held_out(law, cv) < 0.9 * _held_out(law, design(split.train, N, L, seed=0, samples=200))
 

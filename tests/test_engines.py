@@ -19,7 +19,7 @@ from bcgc.simulate import simulate
 from bcgc.stragglers import ShiftedExponential
 
 LAW = ShiftedExponential(0.1, 1.0)
-N = 6
+N = 4  # each Ray test starts N actors (a Python process each): few, but enough for two deaths
 
 
 @pytest.fixture(scope="module")
@@ -92,12 +92,12 @@ def test_too_many_dead_workers_force_a_redesign_and_the_run_completes(engine, pr
     master, backend = run_master(engine, problem, unit=0.2)  # the optimal design uses level 0
     try:
         master.run(1)
-        for w in (0, 5):
+        for w in (0, N - 1):
             engine.kill(backend, w)
         res = master.run(3)
     finally:
         backend.shutdown()
-    assert master.dead == {0, 5} and res.redesigns >= 1
+    assert master.dead == {0, N - 1} and res.redesigns >= 1
     assert np.all(master.scheme.blocks[:2] == 0)  # every block now tolerates 2 dead workers
     assert res.summary()["max_gradient_error"] <= 1e-9 and len(res.logs) == 4
 
@@ -118,7 +118,7 @@ def failing_views(problem, scheme, bad_worker):
 
 def test_a_worker_exception_is_an_error_with_its_traceback_not_a_death(engine, problem):
     blocks = design(LAW, N, problem.L, tolerate=1).blocks  # a death would be tolerated silently
-    views = failing_views(problem, BlockScheme(blocks, N), 4)
+    views = failing_views(problem, BlockScheme(blocks, N), 3)
     master, backend = run_master(engine, problem, blocks=blocks, views=views)
     try:
         with pytest.raises(WorkerError) as info:
@@ -126,7 +126,7 @@ def test_a_worker_exception_is_an_error_with_its_traceback_not_a_death(engine, p
     finally:
         backend.shutdown()
     msg = str(info.value)
-    assert "worker 4 raised" in msg and "ZeroDivisionError" in msg and "injected bug in forward" in msg
+    assert "worker 3 raised" in msg and "ZeroDivisionError" in msg and "injected bug in forward" in msg
     assert "Traceback" in msg or "traceback" in msg.lower()
     assert master.dead == set() and master.result.redesigns == 0
 
@@ -138,7 +138,7 @@ def test_a_fixed_cost_reaches_the_workers_and_adapt_ships_only_missing_subsets(e
     from bcgc.runtime import AdaptConfig
     from bcgc.stragglers import parse_model
 
-    blocks = np.array([problem.L, 0, 0, 0, 0, 0])
+    blocks = np.array([problem.L] + [0] * (N - 1))
     calm = parse_model("shifted-exponential:shift=1,rate=1000")
     master, backend = run_master(
         engine,
@@ -207,7 +207,7 @@ def test_unequal_subsets_are_exact_and_survive_a_death(engine, problem):
     same sizes and ships each worker only the subsets it lacks (docs/runtime.md, data on the workers)."""
     from bcgc.policy import DesignPolicy
 
-    d = np.array([0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
+    d = np.array([0.4, 0.3, 0.2, 0.1])
     blocks = design(LAW, N, problem.L, subset_sizes=d, samples=300).blocks
     views = worker_views(problem, BlockScheme(blocks, N, subset_sizes=d))
     master, backend = run_master(

@@ -1,50 +1,21 @@
-"""bcgc reproduce on a tiny setting: every CSV complete, every PNG opens, index.md shows them all."""
+"""bcgc reproduce on a tiny setting: every CSV complete, every PNG opens, index.md shows them all.
+
+Every test here reads the suite's one end-to-end run (``reproduced`` in conftest.py)."""
 
 import csv
 import re
 
 import numpy as np
-import pytest
 
-from bcgc.experiments.reproduce import PAPER_SCHEMES, Config, reproduce
-
-TINY = Config(
-    samples=2000,
-    design_samples=300,
-    n_values=(4, 6),
-    rates=(1e-3, 1e-2),
-    l_values=(200, 400),
-    base_n=5,
-    base_l=300,
-    prob_levels=(0.3, 0.9),
-    prob_n_values=(4, 6),
-    beyond_n=6,
-    cost_n_values=(4, 8),
-    subgradient_iterations=200,
-    frontier_n=4,
-    frontier_coords=40,
-    frontier_factors=(float("inf"), 1.0, 0.1),
-    trace_panels=False,
-    frontier_samples=None,
-    trace_names=("alibaba-pai-job2", "bytedance-se-dp32"),
-    trace_samples=500,
-    trace_design_samples=100,
-)
+from bcgc.experiments.reproduce import PAPER_SCHEMES
 
 
-@pytest.fixture(scope="module")
-def out(tmp_path_factory):
-    path = tmp_path_factory.mktemp("reproduce")
-    margins = reproduce(path, TINY, seed=0)
-    return path, margins
-
-
-def test_every_csv_is_complete(out):
-    path, _ = out
+def test_every_csv_is_complete(reproduced):
+    path, cfg = reproduced.path, reproduced.cfg
     for name in ("e_vs_n", "e_vs_rate", "e_vs_l"):
         rows = list(csv.DictReader((path / f"{name}.csv").open()))
         assert list(rows[0]) == ["x", "scheme", "expected_runtime", "stderr", "upload_per_worker"]
-        xs = {"e_vs_n": TINY.n_values, "e_vs_rate": TINY.rates, "e_vs_l": TINY.l_values}[name]
+        xs = {"e_vs_n": cfg.n_values, "e_vs_rate": cfg.rates, "e_vs_l": cfg.l_values}[name]
         assert len(rows) == len(xs) * len(PAPER_SCHEMES)  # every scheme at every point
         assert {r["scheme"] for r in rows} == set(PAPER_SCHEMES)
     for f in path.glob("*.csv"):
@@ -60,10 +31,10 @@ def test_every_csv_is_complete(out):
                     pass  # a text column (scheme, law, scenario)
 
 
-def test_every_png_opens_and_index_shows_them(out):
+def test_every_png_opens_and_index_shows_them(reproduced):
     import matplotlib.image as mpimg
 
-    path, _ = out
+    path = reproduced.path
     pngs = sorted(p.name for p in path.glob("*.png"))
     assert len(pngs) == 10
     for name in pngs:
@@ -73,13 +44,13 @@ def test_every_png_opens_and_index_shows_them(out):
     assert set(re.findall(r"\]\(([^)]+\.png)\)", index)) == set(pngs)
 
 
-def test_optimum_is_never_worse_than_the_closed_forms_or_gc(out):
-    _, margins = out
+def test_optimum_is_never_worse_than_the_closed_forms_or_gc(reproduced):
+    margins = reproduced.margins
     assert margins and all(m["optimum_not_worse"] for m in margins)
 
 
-def test_frontier_reports_every_bandwidth(out):
-    path, _ = out
+def test_frontier_reports_every_bandwidth(reproduced):
+    path = reproduced.path
     rows = list(csv.DictReader((path / "frontier.csv").open()))
     assert {r["gradient_upload_time"] for r in rows} == {"0", "1", "10"}
     assert {"bcgc", "ucmmc_best", "gc_best", "oracle"} <= {r["scheme"] for r in rows}
@@ -97,11 +68,11 @@ def test_frontier_trace_panel_found_or_skipped_with_a_note(tmp_path):
     assert len(notes) == 1 and "Lambda" in notes[0] and "not found" in notes[0]
 
 
-def test_the_real_traces_page_has_every_scheme_on_every_trace_out_of_sample(out):
-    path, _ = out
+def test_the_real_traces_page_has_every_scheme_on_every_trace_out_of_sample(reproduced):
+    path = reproduced.path
     rows = list(csv.DictReader((path / "traces.csv").open()))
-    assert {r["trace"] for r in rows} == set(TINY.trace_names)
-    for name in TINY.trace_names:
+    assert {r["trace"] for r in rows} == set(reproduced.cfg.trace_names)
+    for name in reproduced.cfg.trace_names:
         sub = {r["scheme"]: r for r in rows if r["trace"] == name}
         assert {"bcgc", "uncoded", "gc_best", "tandon_partial", "ucmmc_best", "oracle"} <= set(sub)
         assert float(sub["bcgc"]["ratio_to_bcgc"]) == 1.0
@@ -109,4 +80,4 @@ def test_the_real_traces_page_has_every_scheme_on_every_trace_out_of_sample(out)
         # half of the rows design and tune, the other half evaluate
         assert abs(int(sub["bcgc"]["train_rows"]) - int(sub["bcgc"]["test_rows"])) <= 1
     index = (path / "index.md").read_text()
-    assert "## Real traces (out of sample)" in index and all(f"`{n}`" in index for n in TINY.trace_names)
+    assert "## Real traces (out of sample)" in index and all(f"`{n}`" in index for n in reproduced.cfg.trace_names)

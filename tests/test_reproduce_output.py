@@ -1,4 +1,10 @@
-"""bcgc reproduce's output folder: checked before any work, written as a whole or not at all."""
+"""bcgc reproduce's output folder: checked before any work, written as a whole or not at all.
+
+The writing (staging folder, the move, interruptions at any step, a Ctrl-C during the move) is tested on
+``bcgc.experiments.output`` directly, with a fake run of small steps that writes the way ``reproduce`` does.
+That ``reproduce`` writes through it is checked on the suite's one end-to-end run (``reproduced`` in
+conftest.py: the previous run untouched at every step, then replaced as a whole) and on one real run
+interrupted at its first step."""
 
 import os
 import signal
@@ -9,33 +15,12 @@ import pytest
 import bcgc.experiments.output as output
 import bcgc.experiments.reproduce as rep
 from bcgc.cli import main
-from bcgc.experiments.reproduce import Config, reproduce
+from bcgc.experiments.reproduce import QUICK, reproduce
 
-TINY = Config(
-    samples=2000,
-    design_samples=300,
-    n_values=(4, 6),
-    rates=(1e-3, 1e-2),
-    l_values=(200, 400),
-    base_n=5,
-    base_l=300,
-    prob_levels=(0.3, 0.9),
-    prob_n_values=(4, 6),
-    beyond_n=6,
-    cost_n_values=(4, 8),
-    subgradient_iterations=200,
-    frontier_n=4,
-    frontier_coords=40,
-    frontier_factors=(float("inf"), 1.0, 0.1),
-    trace_panels=False,
-    frontier_samples=None,
-    trace_names=("alibaba-pai-job2", "bytedance-se-dp32"),
-    trace_samples=500,
-    trace_design_samples=100,
-)
 FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces", "frontier")
 EXPECTED = {f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")} | {"trace.csv", "index.md"}
 OLD_RUN = {"index.md": "old index\n", "e_vs_n.csv": "old,csv\n", "e_vs_n.png": "old png", "notes.txt": "mine\n"}
+NEW_INDEX = "# fake run\n"
 
 
 def _old_run(folder: Path):
@@ -60,56 +45,116 @@ def _interrupt_after(k, exc=KeyboardInterrupt):
     return progress
 
 
-@pytest.fixture(scope="module")
-def complete(tmp_path_factory):
-    parent = tmp_path_factory.mktemp("complete")
-    _old_run(parent / "run")
-    margins = reproduce(parent / "run", TINY, seed=0)
-    return parent, margins
+def _fake_reproduce(out, progress=None):
+    """``reproduce``'s writing with small fake steps: ``out`` checked, one file staged per step (each step
+    reports its progress with its file half written), ``index.md`` last, then the commit."""
+    out = output.check_out(out, EXPECTED)
+    with output.staging(out) as tmp:
+        for name in sorted(EXPECTED - {output.INDEX}):
+            with (tmp / name).open("w") as fh:
+                fh.write("half of ")
+                if progress:
+                    progress(name)
+                fh.write(f"{name}\n")
+        (tmp / output.INDEX).write_text(NEW_INDEX)
+        if progress:
+            progress(output.INDEX)
+        output.commit(tmp, out, EXPECTED)
+    return out
 
 
-def test_complete_run_writes_exactly_the_expected_files(complete):
-    parent, margins = complete
-    assert margins
+FAKE_STEPS = len(EXPECTED)  # one progress call per file; the last one with index.md staged, before the commit
+
+
+# ---------------------------------------------------------------------------- the end-to-end run
+def test_complete_run_writes_exactly_the_expected_files(reproduced):
+    parent, run = reproduced.parent, reproduced.path
+    assert reproduced.margins
     assert {p.name for p in parent.iterdir()} == {"run"}  # no staging folder left beside it
-    assert {p.name for p in (parent / "run").iterdir()} == EXPECTED | {"notes.txt"}
+    assert {p.name for p in run.iterdir()} == EXPECTED | {"notes.txt"}
     assert set(rep.OUTPUT_FILES) == EXPECTED
-    index = (parent / "run" / "index.md").read_text()
-    assert index.startswith("# bcgc reproduce") and "old" not in index  # the old run was replaced
-    assert (parent / "run" / "e_vs_n.csv").read_text().startswith("x,scheme,")
-    assert (parent / "run" / "notes.txt").read_text() == "mine\n"  # a user's file is left alone
+    index = (run / "index.md").read_text()
+    assert index.startswith("# bcgc reproduce") and "old index" not in index  # the old run was replaced
+    assert (run / "e_vs_n.csv").read_text().startswith("x,scheme,")
+    assert (run / "notes.txt").read_text() == reproduced.old["notes.txt"]  # a user's file is left alone
+
+
+def test_the_previous_run_is_untouched_at_every_step_of_a_run(reproduced):
+    """So a run stopped at any step leaves it as it was: everything is written into the staging folder."""
+    steps = reproduced.steps
+    assert len(steps) > 10 and steps[0][0].startswith("e_vs_n") and steps[-1][0].startswith("frontier")
+    for msg, untouched, beside in steps:
+        assert untouched, msg
+        assert len(beside) == 2 and beside[0].startswith(".run.partial-") and beside[1] == "run", (msg, beside)
+
+
+def test_a_real_run_interrupted_at_its_first_step_leaves_the_previous_run(tmp_path, tiny_reproduce):
+    out = tmp_path / "run"
+    _old_run(out)
+    before = _snapshot(out)
+    staged = []
+
+    def progress(msg):  # a half-written file in the staging folder, then Ctrl-C
+        staged.extend(tmp_path.glob(".run.partial-*"))
+        (staged[0] / "e_vs_n.csv").write_text("x,sch")
+        raise KeyboardInterrupt(msg)
+
+    with pytest.raises(KeyboardInterrupt):
+        reproduce(out, tiny_reproduce, seed=0, progress=progress)
+    assert len(staged) == 1 and not staged[0].exists()
+    assert _snapshot(out) == before and [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+# ---------------------------------------------------------------------------- bcgc.experiments.output
+def test_complete_run_replaces_the_previous_one_and_keeps_the_users_files(tmp_path):
+    out = tmp_path / "run"
+    _old_run(out)
+    assert _fake_reproduce(out) == out.resolve()
+    assert {p.name for p in out.iterdir()} == EXPECTED | {"notes.txt"}
+    assert (out / "index.md").read_text() == NEW_INDEX and (out / "e_vs_n.csv").read_text() == "half of e_vs_n.csv\n"
+    assert (out / "notes.txt").read_text() == "mine\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
 def test_complete_run_into_a_new_folder_creates_it(tmp_path):
     out = tmp_path / "a" / "b" / "run"
-    reproduce(str(out), TINY, seed=0)
+    _fake_reproduce(str(out))
     assert {p.name for p in out.iterdir()} == EXPECTED
     assert {p.name for p in out.parent.iterdir()} == {"run"}
 
 
-@pytest.mark.parametrize("steps", [2, 3, 9, 16])  # 16: the last progress call; index.md comes after it
+@pytest.mark.parametrize("steps", [1, 2, FAKE_STEPS - 1, FAKE_STEPS])  # the last: index.md staged, not moved
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, RuntimeError])
 def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, steps, exc):
     out = tmp_path / "run"
     _old_run(out)
     before = _snapshot(out)
     with pytest.raises(exc):
-        reproduce(out, TINY, seed=0, progress=_interrupt_after(steps, exc))
+        _fake_reproduce(out, progress=_interrupt_after(steps, exc))
     assert _snapshot(out) == before  # neither new files nor half-written ones
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # the staging folder is gone
 
 
 def test_interrupted_first_run_creates_nothing(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        reproduce(tmp_path / "run", TINY, seed=0, progress=_interrupt_after(2))
+        _fake_reproduce(tmp_path / "run", progress=_interrupt_after(2))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_during_the_move_is_delivered_after_it(tmp_path, monkeypatch):
+@pytest.fixture
+def default_sigint():
+    """SIGINT handled as Python sets it up (KeyboardInterrupt), also in a run started with SIGINT ignored
+    (a background job of a shell without job control); the previous handler is put back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_during_the_move_is_delivered_after_it(tmp_path, monkeypatch, default_sigint):
     """A SIGINT arriving while the files are moved in does not cut the move: all files land, then it raises."""
     real_replace, sent = os.replace, []
 
-    def replace(src, dst):  # os.replace is shared with plots.save: fire on the move into the folder only
+    def replace(src, dst):  # fire on the first move into the folder
         if not sent and Path(dst).parent == out:
             sent.append(dst)
             os.kill(os.getpid(), signal.SIGINT)
@@ -119,9 +164,9 @@ def test_ctrl_c_during_the_move_is_delivered_after_it(tmp_path, monkeypatch):
     _old_run(out)
     monkeypatch.setattr(output.os, "replace", replace)
     with pytest.raises(KeyboardInterrupt):
-        reproduce(out, TINY, seed=0)
+        _fake_reproduce(out)
     assert sent and {p.name for p in out.iterdir()} == EXPECTED | {"notes.txt"}
-    assert (out / "index.md").read_text().startswith("# bcgc reproduce")
+    assert (out / "index.md").read_text() == NEW_INDEX
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
@@ -149,7 +194,7 @@ def no_work(monkeypatch):
 def test_empty_out_is_refused(tmp_path, monkeypatch, no_work):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match=r"out must name a folder, got ''"):
-        reproduce("", TINY)
+        reproduce("", QUICK)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -164,7 +209,7 @@ def test_out_that_is_a_file_is_refused(tmp_path, no_work):
     f = tmp_path / "results"
     f.write_text("keep me")
     with pytest.raises(ValueError, match="results"):
-        reproduce(f, TINY)
+        reproduce(f, QUICK)
     assert f.read_text() == "keep me" and [p.name for p in tmp_path.iterdir()] == ["results"]
 
 
@@ -172,20 +217,20 @@ def test_out_under_a_file_is_refused(tmp_path, no_work):
     f = tmp_path / "existing_file"
     f.write_text("keep me")
     with pytest.raises(ValueError, match="existing_file"):
-        reproduce(f / "sub", TINY)
+        reproduce(f / "sub", QUICK)
     assert f.read_text() == "keep me" and [p.name for p in tmp_path.iterdir()] == ["existing_file"]
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc")
 def test_unwritable_location_is_refused(no_work):
     with pytest.raises(ValueError, match="/proc/bcgc-test"):
-        reproduce("/proc/bcgc-test", TINY)
+        reproduce("/proc/bcgc-test", QUICK)
 
 
 def test_output_name_taken_by_a_folder_is_refused(tmp_path, no_work):
     (tmp_path / "run" / "index.md").mkdir(parents=True)
     with pytest.raises(ValueError, match="index.md"):
-        reproduce(tmp_path / "run", TINY)
+        reproduce(tmp_path / "run", QUICK)
 
 
 def test_the_traces_page_text_has_no_unformatted_field():
