@@ -3,6 +3,10 @@
     python benchmarks/golden.py save DIR      # run every command, write DIR/<name>.json
     python benchmarks/golden.py check DIR     # run again, report every difference from DIR
 
+``benchmarks/golden/`` holds the outputs of the tree after issue 17's refactor (every row the same as
+before it, except the rows it added: bcgc_mm under a fixed cost and in simulate, uncoded_split and
+gc_split when workers differ, and upload_time 0.0 instead of null under a fixed cost).
+
 Timings (keys ending in ``seconds``) are dropped before comparing; floats compare exactly; rows (lists
 of objects with a "name") are matched by name, so a new row reads "only in after".
 """
