@@ -21,7 +21,8 @@ from . import plots
 from .design import design
 from .peers import compare
 from .peers.holdout import compare_holdout
-from .report import render_compare, render_design, render_train
+from .report import render_compare, render_design
+from .report_runs import render_train
 from .stragglers import ShiftedExponential, shipped_trace
 
 

@@ -21,18 +21,9 @@ from .design.mm_design import design_mm
 from .schemes import RedesignImpossible
 from .timing.links import FREE, Links
 
-__all__ = [
-    "DesignPolicy",
-    "BLOCK_SCHEMES",
-    "MM_SCHEMES",
-    "runtime_schemes",
-    "allowed_schemes",
-    "RedesignImpossible",
-    "fixed_designs",
-]
+__all__ = ["DesignPolicy", "MM_SCHEMES", "runtime_schemes", "allowed_schemes", "RedesignImpossible", "fixed_designs"]
 
-#: schemes whose data path is a block vector, and those whose design is a bcgc.timing.mm.MMDesign
-BLOCK_SCHEMES = ("bcgc", "gc", "uncoded")
+#: the schemes whose design is a bcgc.timing.mm.MMDesign (the runtime objective only)
 MM_SCHEMES = ("bcgc_mm", "ucmmc")
 
 

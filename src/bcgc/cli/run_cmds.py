@@ -8,7 +8,7 @@ import sys
 import time
 
 from .. import _validate as V
-from .. import report
+from .. import report_runs
 from .._args import LazyFile, UsageError, number, output_file, positive, whole
 from ..codes import KINDS
 from ..design.document import load_design
@@ -163,8 +163,8 @@ def run_simulate(a):
         title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
         plots.save(plots.simulate_figure(results, title), a.plot)
     if a.json:
-        return report.simulation_json(results, problem, data, a.model)
-    return report.render_simulation(results, problem, data, a.model) + (f"\nwrote {a.plot}" if a.plot else "")
+        return report_runs.simulation_json(results, problem, data, a.model)
+    return report_runs.render_simulation(results, problem, data, a.model) + (f"\nwrote {a.plot}" if a.plot else "")
 
 
 def run_train(a):
@@ -221,7 +221,7 @@ def run_train(a):
     if a.plot:
         plots.save(plots.train_figure(results, title), a.plot)
     if a.json:
-        return report.train_json(
+        return report_runs.train_json(
             results,
             {
                 "workers": a.workers,
@@ -239,7 +239,7 @@ def run_train(a):
                 "latency": a.latency,
             },
         )
-    return report.render_train(results, title)
+    return report_runs.render_train(results, title)
 
 
 def _all_schemes(a) -> tuple:
@@ -323,7 +323,7 @@ def run_reproduce(a):
         raise UsageError(f"--traces must name a folder, got {a.traces!r}")
     margins = reproduce(a.out, QUICK if a.quick else FULL, seed=a.seed, progress=progress, traces=a.traces)
     print(file=sys.stderr)
-    return report.render_reproduce(a.out, margins, time.perf_counter() - t0)
+    return report_runs.render_reproduce(a.out, margins, time.perf_counter() - t0)
 
 
 COMMANDS = {"simulate": run_simulate, "train": run_train, "reproduce": run_reproduce}

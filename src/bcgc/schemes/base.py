@@ -87,15 +87,13 @@ class Scheme:
     """Base class of every scheme; a subclass sets ``name`` and overrides what differs.
 
     ``name``: the registry's key (``train --scheme``, ``simulate --scheme``); ``label``: its row in
-    ``compare`` (default: the name); ``tunable``: it has a parameter ``tune`` chooses; ``designed``:
-    its parameter is a design made by ``bcgc.design`` (BCGC, bcgc_mm), not tuned here; ``runnable``:
+    ``compare`` (default: the name); ``tunable``: it has a parameter ``tune`` chooses; ``runnable``:
     ``run_design`` gives a design that the simulator and the runtime can run; ``one_message``: a
     single message of L per worker (its E[τ] under per-worker links is the free one plus λ + L/B)."""
 
     name: str = ""
     label: str = ""
     tunable: bool = False
-    designed: bool = False
     runnable: bool = False
     one_message: bool = False
 

@@ -14,7 +14,6 @@ __all__ = ["BCGC"]
 
 class BCGC(BlockDesign):
     name = "bcgc"
-    designed = True
 
     def tune(self, ctx, most_likely=None):
         return ctx.chosen["bcgc"]

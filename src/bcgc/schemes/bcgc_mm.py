@@ -23,7 +23,6 @@ def mm_samples(design, a, b, net, chunk_values: float = 4e6) -> np.ndarray:
 
 class BCGCMM(Scheme):
     name = "bcgc_mm"
-    designed = True
     runnable = True
 
     def tune(self, ctx, most_likely=None):
