@@ -1,4 +1,4 @@
-"""The named i.i.d. laws, backed by frozen ``scipy.stats`` distributions, and their registry.
+"""The named i.i.d. laws, backed by ``scipy.stats`` distributions, and their registry.
 
 Each law class carries its text ``name``; its parameter names are its dataclass fields, in order
 (:meth:`_ScipyLaw.params`), so the text form, ``repr`` and the parser all read one source.
@@ -31,13 +31,52 @@ def _time(name, value, why=""):
     return bounded(name, V.positive(name, value), TIME_MIN, TIME_MAX, why=why)
 
 
+class _Bound:
+    """A ``scipy.stats`` family with its parameters bound, without freezing it: ``rv_frozen`` builds a
+    new distribution object (2–3 ms each, its docstring included), which was most of a likelihood
+    fit's time (a law per Nelder–Mead step); the methods are the family's own, so the numbers are the
+    same to the last bit."""
+
+    __slots__ = ("family", "args", "kwds")
+
+    def __init__(self, family, *args, **kwds):
+        self.family, self.args, self.kwds = family, args, kwds
+
+    def cdf(self, x):
+        return self.family.cdf(x, *self.args, **self.kwds)
+
+    def sf(self, x):
+        return self.family.sf(x, *self.args, **self.kwds)
+
+    def pdf(self, x):
+        return self.family.pdf(x, *self.args, **self.kwds)
+
+    def logpdf(self, x):
+        return self.family.logpdf(x, *self.args, **self.kwds)
+
+    def ppf(self, q):
+        return self.family.ppf(q, *self.args, **self.kwds)
+
+    def isf(self, q):
+        return self.family.isf(q, *self.args, **self.kwds)
+
+    def mean(self):
+        return self.family.mean(*self.args, **self.kwds)
+
+    def support(self):
+        return self.family.support(*self.args, **self.kwds)
+
+    def rvs(self, size, random_state):
+        return self.family.rvs(*self.args, size=size, random_state=random_state, **self.kwds)
+
+
 # Overflow inside scipy's standardisation ((t - loc)/scale, t**shape, ...) tends to the right limit
 # (cdf 0 or 1, quantile inf): silence it; NaN ("invalid") still warns.
 _QUIET = dict(over="ignore", divide="ignore", under="ignore")
 
 
 class _ScipyLaw(IIDLaw):
-    """A named law backed by a frozen ``scipy.stats`` distribution (``_dist``)."""
+    """A named law backed by a ``scipy.stats`` family with its parameters bound (``_dist``)."""
 
     exact = True
     name = ""
@@ -109,7 +148,7 @@ class ShiftedExponential(_ScipyLaw):
 
     @cached_property
     def _dist(self):
-        return stats.expon(loc=self.shift, scale=1.0 / self.rate)
+        return _Bound(stats.expon, loc=self.shift, scale=1.0 / self.rate)
 
     def order_stat_mean(self, workers: int) -> np.ndarray:
         """Exact: E[T_(k)] = shift + (1/rate) Σ_{i=N-k+1}^{N} 1/i (Rényi's representation)."""
@@ -152,7 +191,7 @@ class _ScaleShape(_ScipyLaw):
 
     @cached_property
     def _dist(self):
-        return self._family(self.shape, scale=self.scale)
+        return _Bound(self._family, self.shape, scale=self.scale)
 
     @classmethod
     def fit(cls, data):
@@ -221,7 +260,7 @@ class LogNormal(_ScipyLaw):
 
     @cached_property
     def _dist(self):
-        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
+        return _Bound(stats.lognorm, self.sigma, scale=math.exp(self.mu))
 
     @classmethod
     def fit(cls, data) -> "LogNormal":
