@@ -1,0 +1,173 @@
+"""The backprop work order (docs/model.md, "The backprop work order"): the timing core against a
+brute-force simulation of the subset-major schedule, the paper's order unchanged, and the design
+engine, the evaluation, the comparison and the command line under the order."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bcgc import timing
+from bcgc._validate import InputError
+from bcgc.timing.general import cumulative_work, cyclic_shares, equal_shares, runtime_samples
+from bcgc.timing.work import WorkOrder
+
+
+def _brute_work(x, shares, forward, beta):
+    """Worker by worker, subset by subset: subset j costs u_n(j) · (φ + Σ of β over θ's first C_j
+    coordinates), C_j = Σ_{i≥j} x_i; block j is complete after subset j. ``beta``: per coordinate."""
+    n = len(x)
+    top = max(np.flatnonzero(x))
+    out = np.full((n, n), np.nan)
+    for worker in range(n):
+        done, held = 0.0, 0.0
+        for j in range(top + 1):
+            size = shares[worker, j] - held  # the data of the worker's (j+1)-th subset
+            held = shares[worker, j]
+            deep = int(sum(x[j:]))
+            done += size * (forward + sum(beta[:deep]))
+            out[worker, j] = done
+    return out
+
+
+def _beta(coords, forward, sizes=None, costs=None):
+    if sizes is None:
+        return np.full(coords, (1 - forward) / coords)
+    costs = np.asarray(costs, float) * (1 - forward) / np.sum(costs)
+    return np.concatenate([np.full(n, c / n) for n, c in zip(sizes, costs)])
+
+
+CASES = [
+    (np.array([3, 0, 2, 5]), None, 0.3, None, None),
+    (np.array([1, 4, 0, 0, 5]), np.array([0.1, 0.3, 0.2, 0.25, 0.15]), 0.45, None, None),
+    (np.array([2, 3, 0, 5]), None, 0.2, [4, 1, 5], [1.0, 3.0, 0.5]),
+    (np.array([4, 0, 1, 3, 2]), np.array([0.3, 0.1, 0.2, 0.15, 0.25]), 0.0, [2, 2, 6], [0.2, 1.0, 0.1]),
+]
+
+
+@pytest.mark.parametrize("x, d, forward, sizes, costs", CASES)
+def test_backprop_work_matches_the_subset_major_schedule(x, d, forward, sizes, costs):
+    shares = equal_shares(x.size) if d is None else cyclic_shares(d)
+    order = WorkOrder.backprop(forward, sizes, costs)
+    brute = _brute_work(x, shares, forward, _beta(int(x.sum()), forward, sizes, costs))
+    used = np.flatnonzero(np.arange(x.size) <= max(np.flatnonzero(x)))
+    assert np.allclose(cumulative_work(x, shares, order)[:, used], brute[:, used], rtol=1e-12, atol=1e-14)
+
+
+def test_uniform_backprop_is_the_closed_form_linear_in_x():
+    x, d, phi = np.array([3.0, 1, 0, 4]), np.array([0.4, 0.1, 0.3, 0.2]), 0.35
+    w, z = cyclic_shares(d), x / x.sum()
+    expect = [
+        [phi * w[n, s] + (1 - phi) * sum(z[i] * w[n, min(i, s)] for i in range(4)) for s in range(4)] for n in range(4)
+    ]
+    assert np.allclose(cumulative_work(x, w, WorkOrder.backprop(phi)), expect, rtol=1e-12)
+
+
+def test_the_paper_order_is_todays_model_bit_for_bit():
+    rng = np.random.default_rng(3)
+    x, d = np.array([2, 0, 3, 1, 4]), rng.dirichlet(np.ones(5))
+    w = cyclic_shares(d)
+    assert np.array_equal(cumulative_work(x, w, WorkOrder.paper()), np.cumsum(w * (x / x.sum()), axis=1))
+    assert np.array_equal(cumulative_work(x, w), cumulative_work(x, w, None))
+    T = rng.exponential(size=(30, 5))
+    assert np.array_equal(timing.runtime(x, T, order=WorkOrder.paper()), timing.runtime(x, T))
+
+
+@pytest.mark.parametrize("level", [0, 2, 4])
+@pytest.mark.parametrize("d", [None, np.array([0.3, 0.1, 0.2, 0.15, 0.25])])
+def test_single_level_designs_have_the_same_runtime_under_both_orders(level, d):
+    x = np.zeros(5, dtype=int)
+    x[level] = 7
+    rng = np.random.default_rng(level)
+    a, b = rng.exponential(0.2, size=(40, 5)), rng.exponential(size=(40, 5)) + 0.5
+    order = WorkOrder.backprop(0.4, [3, 4], [2.0, 1.0])
+    assert np.array_equal(timing.runtime(x, b, a, d, order=order), timing.runtime(x, b, a, d))
+
+
+def test_a_multi_level_design_differs_and_backprop_takes_the_general_path():
+    x, T = np.array([3, 0, 4]), np.array([[1.0, 2.0, 3.0]])
+    paper, back = timing.runtime(x, T), timing.runtime(x, T, order=WorkOrder.backprop(0.2))
+    assert back[0] > paper[0]
+    shares = equal_shares(3)
+    assert back[0] == runtime_samples(x, np.zeros_like(T), T, shares, WorkOrder.backprop(0.2))[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 7), st.floats(0.0, 0.95), st.booleans(), st.integers(0, 2**32 - 1))
+def test_reordering_to_subset_major_never_lowers_the_runtime(workers, forward, unequal, seed):
+    """The paper's coordinate-major order is the best order for a given design (uniform backward):
+    the subset-major one does every block's work no sooner, on every draw."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 4, workers)
+    x[rng.integers(workers)] += 1
+    d = rng.dirichlet(np.ones(workers)) if unequal else None
+    a, b = rng.exponential(0.3, size=(10, workers)), rng.exponential(size=(10, workers)) + 0.1
+    paper = timing.runtime(x, b, a, d)
+    back = timing.runtime(x, b, a, d, order=WorkOrder.backprop(forward))
+    assert np.all(back >= paper * (1 - 1e-12))
+
+
+def test_the_gradient_is_the_derivative_of_the_work():
+    x, d = np.array([2.0, 3, 0, 5]), np.array([0.4, 0.1, 0.3, 0.2])
+    w = cyclic_shares(d)
+    for order in (WorkOrder.paper(), WorkOrder.backprop(0.3), WorkOrder.backprop(0.1, [1, 2, 7], [3.0, 1, 2])):
+        z = x / x.sum()
+        grad = order.gradient(z, w)
+        for i in range(4):
+            step = np.zeros(4)
+            step[i] = 1e-7
+            # W depends on z through x / Σx: differentiate at fixed normalisation (z − step, unnormalised;
+            # from below, as C_0 = 1 is the end of θ)
+            num = (_raw_work(order, z, w) - _raw_work(order, z - step, w)) / 1e-7
+            assert np.allclose(num[:, :3], grad[:, :3, i], atol=1e-5), (order, i)
+
+
+def _raw_work(order, z, w):
+    """W at an unnormalised z (the scale is what the design's subgradient moves)."""
+    if order.is_paper:
+        return np.cumsum(w * z, axis=1)
+    p = np.where(np.cumsum((z > 0)[::-1])[::-1] > 0, 1.0 - order.remaining(np.cumsum(z[::-1])[::-1]), 0.0)
+    u = np.diff(w, axis=1, prepend=0.0)
+    return np.cumsum(u * p, axis=1)
+
+
+def test_cost_documents_are_normalised_to_the_unit(tmp_path):
+    doc = {"forward": 2.0, "backward": [1.0, 3.0, 4.0], "sizes": [10, 20, 30], "names": ["a", "b", "c"], "version": 1}
+    order = WorkOrder.from_costs(doc)
+    assert order.forward == pytest.approx(0.2) and sum(order.tensor_costs) == pytest.approx(0.8)
+    path = tmp_path / "costs.json"
+    path.write_text(json.dumps(doc))
+    assert WorkOrder.from_costs(str(path)) == order
+    assert WorkOrder.from_dict(order.as_dict()) == order
+    assert WorkOrder.from_dict(None) == WorkOrder.paper()
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"forward": -1.0}, "forward"),
+        ({"forward": "x"}, "forward"),
+        ({"backward": [1.0, -2.0, 1.0]}, "backward"),
+        ({"backward": [0.0, 0.0, 0.0]}, "backward"),
+        ({"sizes": [10, 0, 3]}, "sizes"),
+        ({"sizes": [10, 2]}, "tensor_costs"),
+        ({"names": ["a"]}, "names"),
+        ({"version": 2}, "version"),
+        ({"speed": 1}, "speed"),
+    ],
+)
+def test_a_bad_cost_document_is_refused_naming_the_key(change, key):
+    doc = {"forward": 2.0, "backward": [1.0, 3.0, 4.0], "sizes": [10, 20, 30], **change}
+    with pytest.raises(InputError, match=key):
+        WorkOrder.from_costs(doc)
+
+
+def test_a_missing_key_and_bad_orders_are_named():
+    with pytest.raises(InputError, match="'sizes'"):
+        WorkOrder.from_costs({"forward": 1.0, "backward": [1.0]})
+    with pytest.raises(InputError, match="forward must be a number in \\[0, 1\\)"):
+        WorkOrder.backprop(1.0)
+    with pytest.raises(InputError, match="work_order"):
+        timing.runtime([1, 1], np.ones((1, 2)), order="backprop")
