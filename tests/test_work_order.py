@@ -9,8 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bcgc import timing
+from bcgc import report, streams, timing
 from bcgc._validate import InputError
+from bcgc.analysis import evaluate
+from bcgc.cli import main
+from bcgc.design import design
+from bcgc.design import general as G
+from bcgc.design.document import parse_design
+from bcgc.peers import common_draws, compare
+from bcgc.problems import load_dataset, make_problem
+from bcgc.simulate import simulate
+from bcgc.stragglers import ShiftedExponential
 from bcgc.timing.general import cumulative_work, cyclic_shares, equal_shares, runtime_samples
 from bcgc.timing.work import WorkOrder
 
@@ -171,3 +180,111 @@ def test_a_missing_key_and_bad_orders_are_named():
         WorkOrder.backprop(1.0)
     with pytest.raises(InputError, match="work_order"):
         timing.runtime([1, 1], np.ones((1, 2)), order="backprop")
+
+
+# ----------------------------------------------------------------------------- the lowest level bounds τ
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 6), st.floats(0.0, 0.9), st.booleans(), st.integers(0, 2**32 - 1))
+def test_under_backprop_no_design_beats_its_lowest_level_alone(workers, forward, unequal, seed):
+    """Block s_min's subsets all run the full backward (every block lies above them), so it is ready
+    exactly when the single-level design at s_min would be: τ(x) ≥ τ(s_min alone) on every draw."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 4, workers)
+    x[rng.integers(workers)] += 1
+    d = rng.dirichlet(np.ones(workers)) if unequal else None
+    order = WorkOrder.backprop(forward, [2, 5, 1], rng.uniform(0.1, 1, 3))
+    a, b = rng.exponential(0.3, size=(10, workers)), rng.exponential(size=(10, workers)) + 0.1
+    alone = np.zeros(workers)
+    alone[np.flatnonzero(x)[0]] = x.sum()
+    assert np.all(timing.runtime(x, b, a, d, order=order) >= timing.runtime(alone, b, a, d, order=order) * (1 - 1e-12))
+
+
+# ----------------------------------------------------------------------------- the design engine
+SE = ShiftedExponential(shift=1.0, rate=1.0)
+
+
+@pytest.fixture(scope="module")
+def designs():
+    order = WorkOrder.backprop(0.3)
+    return order, design(SE, 5, 40), design(SE, 5, 40, work_order=order)
+
+
+def test_the_backprop_design_beats_the_papers_design_under_backprop(designs):
+    order, paper, back = designs
+    draws = G.Draws(SE, 5, back.inputs.samples, back.inputs.seed, streams.DESIGN_SAMPLES, order)
+    own = G.runtimes(back.blocks.astype(float), None, draws).mean()
+    theirs = G.runtimes(paper.blocks.astype(float), None, draws).mean()
+    assert np.count_nonzero(paper.blocks) > 1  # the paper's design is multi-level here
+    assert own < 0.9 * theirs  # strictly lower (measured: about 30% at N = 8, L = 400)
+    assert back.work_order == order and paper.work_order == WorkOrder.paper()
+    assert back.evaluation.method == "monte-carlo" and "backprop" in back.message
+    ev = evaluate(SE, 5, paper.blocks, work_order=order, samples=20_000)
+    assert back.expected_runtime < ev.expected_runtime
+
+
+def test_the_design_document_records_the_order(designs):
+    order, paper, back = designs
+    doc = parse_design(report.design_json(back))
+    assert doc.work_order == order
+    old = report.design_json(paper)
+    assert "work_order" not in old and parse_design(old).work_order is None
+    with pytest.raises(InputError, match="work_order: forward"):
+        parse_design({**report.design_json(back), "work_order": {"kind": "backprop", "forward": 2}})
+
+
+def test_backprop_designs_refuse_formula_2_methods_and_links():
+    with pytest.raises(InputError, match="use one of optimal"):
+        design(SE, 4, 20, method="jensen", work_order=WorkOrder.backprop(0.2))
+    with pytest.raises(InputError, match="work_order"):
+        design(SE, 4, 20, latency=0.1, work_order=WorkOrder.backprop(0.2))
+
+
+# ----------------------------------------------------------------------------- compare and simulate
+def test_compare_times_every_block_scheme_under_the_order():
+    order, x = WorkOrder.backprop(0.25), np.array([10, 4, 0, 6, 20])
+    rows = {r.name: r for r in compare(SE, 5, 40, samples=3000, bcgc_blocks=x, work_order=order)}
+    paper = {r.name: r for r in compare(SE, 5, 40, samples=3000, bcgc_blocks=x)}
+    a, b = common_draws(SE, 5, 3000, 0)
+    assert rows["bcgc"].expected_runtime == pytest.approx(timing.runtime(x, b, order=order).mean(), rel=1e-12)
+    assert rows["bcgc"].expected_runtime > paper["bcgc"].expected_runtime
+    assert rows["gc_best"].expected_runtime == paper["gc_best"].expected_runtime  # one level: the same
+    assert rows["ucmmc_best"].expected_runtime == paper["ucmmc_best"].expected_runtime  # MM: the same
+    assert rows["tandon_partial"].expected_runtime >= paper["tandon_partial"].expected_runtime
+
+
+def test_simulate_times_blocks_under_the_order():
+    problem = make_problem("logistic", load_dataset("digits", samples=300, seed=0), 5)
+    x = np.array([20, 0, 10, 0, problem.L - 30])
+    back = simulate(problem, SE, "bcgc", iterations=4, blocks=x, work_order=WorkOrder.backprop(0.3))
+    paper = simulate(problem, SE, "bcgc", iterations=4, blocks=x)
+    assert np.allclose(back.iteration_times, back.predicted_times, rtol=1e-12)
+    assert np.all(back.iteration_times > paper.iteration_times)
+    assert back.gradient_errors.max() < 1e-9
+
+
+# ----------------------------------------------------------------------------- the command line
+def test_cli_bad_costs_exit_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "costs.json"
+    bad.write_text(json.dumps({"forward": 1.0, "backward": [1.0, 2.0], "sizes": [3, -4]}))
+    for command in ("design", "evaluate", "compare"):
+        extra = ["-x", "4,0,4,0"] if command == "evaluate" else []
+        code = main(
+            [command, "-N", "4", "-L", "8", "-m", "shifted-exponential:shift=1,rate=1", *extra, "--costs", str(bad)]
+        )
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "sizes" in err, (command, err)
+
+
+def test_cli_design_then_evaluate_keeps_the_order(tmp_path, capsys):
+    costs = tmp_path / "costs.json"
+    costs.write_text(json.dumps({"forward": 1.0, "backward": [2.0, 1.0], "sizes": [10, 30]}))
+    args = ["design", "-N", "4", "-L", "40", "-m", "shifted-exponential:shift=1,rate=1", "--costs", str(costs)]
+    assert main([*args, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["work_order"]["kind"] == "backprop" and doc["work_order"]["forward"] == pytest.approx(0.25)
+    path = tmp_path / "design.json"
+    path.write_text(json.dumps(doc))
+    assert main(["evaluate", "--design", str(path), "--samples", "2000", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["work_order"]["kind"] == "backprop"
+    assert main(["evaluate", "--design", str(path), "--work-order", "paper"]) == 2
