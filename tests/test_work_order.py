@@ -288,3 +288,17 @@ def test_cli_design_then_evaluate_keeps_the_order(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["work_order"]["kind"] == "backprop"
     assert main(["evaluate", "--design", str(path), "--work-order", "paper"]) == 2
+
+
+def test_a_plan_emulates_the_order_for_block_schemes_only():
+    from bcgc.schemes.blocks import BlockScheme
+    from bcgc.schemes.plan import Plan
+
+    order, x = WorkOrder.backprop(0.3, [5, 15], [1.0, 1.0]), np.array([6, 0, 4, 10])
+    scheme = BlockScheme(x, 4)
+    plan = Plan(scheme, order=order)
+    assert np.array_equal(plan.work, cumulative_work(x, scheme.shares, order))
+    rng = np.random.default_rng(1)
+    b = rng.exponential(size=(20, 4)) + 0.2
+    assert np.allclose(plan.runtime(np.zeros_like(b), b), timing.runtime(x, b, order=order), rtol=1e-12)
+    assert not np.allclose(Plan(scheme).work, plan.work)

@@ -176,7 +176,11 @@ def solve_order(p: _Problem, coords: int, objective: str, method: str, today, d,
         )
     n = p.workers
     draws = _design_draws(p, order)
-    diag = {"general_model": f"{order.kind} work order", "design_draws": draws.b.shape[0], "work_order": order.kind}
+    diag = {
+        "general_model": f"{order.kind} work order",
+        "design_draws": draws.b.shape[0],
+        "allocation": "not searched under this work order (subset sizes as given, or equal)",
+    }
     if method == "brute-force":
         x = _brute_force(draws, coords, p.levels, objective, p.deadline, d)
         return x, x / coords, d, {**diag, "nit": 0}
