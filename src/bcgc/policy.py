@@ -63,6 +63,10 @@ class DesignPolicy:
     #: let BCGC's design choose unequal subset sizes for workers that differ (the runtime: False)
     allocate: bool = True
     links: Links = FREE
+    #: the workers' work order BCGC's design is made for (``bcgc.timing.work.WorkOrder``; None: the
+    #: paper's; docs/model.md, "The backprop work order"). The simulator times every block scheme
+    #: under it; the distributed runtime does not read it.
+    work_order: object = None
 
     def __post_init__(self):
         if self.scheme not in schemes.runnable():
@@ -144,6 +148,7 @@ class DesignPolicy:
                 eval_samples=self.eval_samples,
                 allocate=self.allocate,
                 subset_sizes=subset_sizes,
+                work_order=self.work_order,
                 **net,
             )
             return r.blocks, r.subset_sizes

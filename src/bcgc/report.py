@@ -87,6 +87,8 @@ def design_json(r, scheme=None) -> dict:
     }
     if getattr(r, "subset_sizes", None) is not None:  # absent: equal subsets (docs/model.md, unequal subsets)
         doc["subset_sizes"] = r.subset_sizes
+    if getattr(i, "work_order", None) is not None:  # absent: the paper's order (docs/model.md)
+        doc["work_order"] = i.work_order.as_dict()
     if scheme is not None:
         doc["scheme"] = scheme_json(scheme)
     return as_json(doc)
@@ -153,6 +155,8 @@ def render_design(r) -> str:
         )
     if i.deadline is not None:
         out.append(f"  P(τ ≤ {i.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
+    if getattr(i, "work_order", None) is not None:
+        out.append(f"  work order: {i.work_order.describe()}")
     if not r.success:
         out.append(f"  note: {r.message}")
     if r.evaluation.note:

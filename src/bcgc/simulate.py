@@ -11,6 +11,8 @@ stragglers than the scheme tolerates is redrawn, as in the runtime (``streams.de
 Every runnable scheme of the registry (``bcgc.schemes``) runs, designed by the policy ``train`` uses,
 and decoded as the runtime decodes: block schemes by ``BlockScheme``, bcgc_mm and UC-MMC (designs of
 ``bcgc.timing.mm``) by ``MMScheme.decode`` from each message's ready time (the general model).
+Under the backprop work order (docs/model.md, "The backprop work order") block schemes follow the
+general model with that order's W; MM schemes are the same under every order.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .timing import mm
 from .timing import runtime as timing_runtime
 from .timing.mm import ucmmc
 from .timing.orderstat import block_runtime
+from .timing.work import as_order
 
 __all__ = ["SimulationResult", "simulate", "simulate_all"]
 
@@ -75,6 +78,7 @@ def simulate(
     code_kind: str = "auto",
     policy: DesignPolicy | None = None,
     subset_sizes=None,
+    work_order=None,
 ) -> SimulationResult:
     """Run ``iterations`` steps of coded gradient descent in virtual time (see module doc).
 
@@ -83,7 +87,9 @@ def simulate(
     uses: the optimal BCGC design with its data allocation, or the peer's own design);
     ``subset_sizes`` gives the allocation of given ``blocks`` (None: equal subsets); ``r`` overrides
     UC-MMC's r. With unequal subsets the problem's rows are split by the sizes, and with a fixed
-    cost or unequal subsets time follows the general model (docs/model.md).
+    cost or unequal subsets time follows the general model (docs/model.md). ``work_order``: the
+    workers' work order (None: the paper's; the policy's when it has one), under which block schemes
+    are timed (and BCGC designed, by the default policy).
     """
     if scheme not in runtime_schemes():
         raise V.InputError(f"scheme must be one of {', '.join(runtime_schemes())}, got {scheme!r}")
@@ -97,7 +103,8 @@ def simulate(
             raise V.InputError(f"r (UC-MMC's redundancy) applies to the ucmmc scheme only, not {scheme}")
         design = ucmmc(n, L, V.integer("r", r, minimum=1, maximum=n))
     elif blocks is None:
-        policy = policy if policy is not None else DesignPolicy(scheme, seed=seed)
+        policy = policy if policy is not None else DesignPolicy(scheme, seed=seed, work_order=work_order)
+        work_order = work_order if work_order is not None else policy.work_order
         design, subset_sizes = policy.plan(model, n, L)
     else:
         design = blocks
@@ -105,8 +112,10 @@ def simulate(
     params = _parameters(codec)
     if getattr(codec, "subset_sizes", None) is not None:
         problem = with_subset_sizes(problem, codec.subset_sizes)
+    order = as_order(work_order)
     general = isinstance(codec, MMScheme) or needs_general(model, getattr(codec, "subset_sizes", None))
-    runtime, step = (_general_timing if general else _timing)(codec)
+    general = general or not order.is_paper
+    runtime, step = _general_timing(codec, order) if general else _timing(codec)
     if general:
         draws = [streams.decodable_parts(model, n, seed, i, runtime) for i in range(iterations)]
     else:
@@ -169,7 +178,7 @@ def _timing(bs):
     return runtime, step
 
 
-def _general_timing(codec):
+def _general_timing(codec, order=None):
     """The same under the general model, on draws (a, b): a block scheme decodes each block from its
     own first N - s ready times, an MM scheme (bcgc_mm, UC-MMC) every block by its rule from the
     messages' ready times (``MMScheme.decode``, the runtime's decoder); the prediction is
@@ -188,17 +197,25 @@ def _general_timing(codec):
         return runtime, step
 
     def runtime(a, b):
-        return float(timing_runtime(codec.blocks, b[None, :], a[None, :], codec.subset_sizes)[0])
+        return float(timing_runtime(codec.blocks, b[None, :], a[None, :], codec.subset_sizes, order=order)[0])
 
     def step(G, draw):
-        g, block_times, _ = codec.coded_gradient_at(G, codec.ready_times(*draw))
+        g, block_times, _ = codec.coded_gradient_at(G, codec.ready_times(*draw, order))
         return g, max(block_times.values())
 
     return runtime, step
 
 
 def simulate_all(
-    problem, model, schemes=None, iterations: int = 50, seed: int = 0, design_args=None, designs=None, **kw
+    problem,
+    model,
+    schemes=None,
+    iterations: int = 50,
+    seed: int = 0,
+    design_args=None,
+    designs=None,
+    work_order=None,
+    **kw,
 ):
     """Every requested scheme on the same draws and the same data (a fair comparison).
 
@@ -207,19 +224,30 @@ def simulate_all(
     ``design_args``: the design arguments of every scheme's :class:`DesignPolicy` (objective,
     deadline, method, tolerate, allowed_levels, samples, allocate). ``designs``: fixed (blocks, subset
     sizes or None) by scheme name (e.g. a design document's for ``bcgc``), used instead of designing.
-    Every policy designs before any scheme runs."""
+    ``work_order``: the workers' work order every scheme is designed for and timed under (None: the
+    paper's). Every policy designs before any scheme runs."""
     args = dict(design_args or {})
     model = as_law(model)
     if schemes is None:
         schemes = allowed_schemes(**args)
     fixed = fixed_designs(designs, problem.workers, problem.L)
     plans = {
-        s: DesignPolicy(s, seed=seed, **args).plan(model, problem.workers, problem.L) for s in schemes if s not in fixed
+        s: DesignPolicy(s, seed=seed, work_order=work_order, **args).plan(model, problem.workers, problem.L)
+        for s in schemes
+        if s not in fixed
     }
     plans.update(fixed)
     return [
         simulate(
-            problem, model, s, iterations=iterations, seed=seed, blocks=plans[s][0], subset_sizes=plans[s][1], **kw
+            problem,
+            model,
+            s,
+            iterations=iterations,
+            seed=seed,
+            blocks=plans[s][0],
+            subset_sizes=plans[s][1],
+            work_order=work_order,
+            **kw,
         )
         for s in schemes
     ]

@@ -16,6 +16,7 @@ from .. import streams
 from ..stragglers import as_law
 from ..timing.general import check_subset_sizes
 from ..timing.orderstat import OrderStatMax
+from ..timing.work import as_order
 from .exact import completion_probability_exact, tail_probability_and_gradient
 from .expectation import InexactQuadrature, expected_runtime_exact, mean_is_finite
 from .general import general_monte_carlo, needs_general
@@ -105,7 +106,15 @@ def evaluate_runtime(
 
 
 def evaluate(
-    model, workers: int, blocks, deadline=None, method: str = "auto", samples: int = 200_000, seed=0, subset_sizes=None
+    model,
+    workers: int,
+    blocks,
+    deadline=None,
+    method: str = "auto",
+    samples: int = 200_000,
+    seed=0,
+    subset_sizes=None,
+    work_order=None,
 ) -> Evaluation:
     """E[τ(x; T)] and P(τ(x; T) ≤ deadline) of a block design x (equation (2); docs/algorithms.md).
 
@@ -114,6 +123,8 @@ def evaluate(
     under "auto"), Monte Carlo with standard errors otherwise.
     ``subset_sizes``: the data allocation d (None: equal subsets). A law with a fixed cost or unequal
     subsets is evaluated by Monte Carlo through the general model (docs/model.md), never by (2).
+    ``work_order``: the workers' work order (``bcgc.timing.work.WorkOrder``; None: the paper's); a
+    backprop order is evaluated by Monte Carlo too (docs/model.md, "The backprop work order").
     """
     model = as_law(model)
     workers = model.check_workers(workers)
@@ -127,12 +138,15 @@ def evaluate(
     samples = V.integer("samples", samples, minimum=2)
     if not isinstance(seed, np.random.Generator):  # design()'s own evaluation stream: same seed, same numbers
         seed = streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION)
-    if needs_general(model, check_subset_sizes(subset_sizes, workers)):
+    order = as_order(work_order)
+    if needs_general(model, check_subset_sizes(subset_sizes, workers)) or not order.is_paper:
         if method == "exact":
             raise V.InputError(
-                f"exact evaluation needs formula (2): no fixed cost and equal subsets, got {model.spec!r}"
+                f"exact evaluation needs formula (2): no fixed cost, equal subsets and the paper's work order, "
+                f"got {model.spec!r}"
                 + ("" if subset_sizes is None else " with unequal subset_sizes")
+                + ("" if order.is_paper else f" under the {order.kind} order")
                 + "; use Monte Carlo evaluation (--evaluation monte-carlo)"
             )
-        return general_monte_carlo(model, workers, x, subset_sizes, samples, seed, deadline)
+        return general_monte_carlo(model, workers, x, subset_sizes, samples, seed, deadline, order)
     return evaluate_runtime(model, workers, OrderStatMax.from_blocks(x), deadline, method, samples, seed)

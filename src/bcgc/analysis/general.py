@@ -31,10 +31,12 @@ def general_monte_carlo(
     samples: int = 200_000,
     seed=None,
     deadline=None,
+    order=None,
     chunk_values: int = 4_000_000,
 ) -> Evaluation:
     """E[τ] and P(τ ≤ deadline) with standard errors from ``samples`` draws of (a, b), in chunks
-    of about ``chunk_values`` numbers (same seed, same numbers). Method "monte-carlo"."""
+    of about ``chunk_values`` numbers (same seed, same numbers), under the work ``order`` (None: the
+    paper's; docs/model.md, "The backprop work order"). Method "monte-carlo"."""
     rng = V.as_rng(seed)
     d = check_subset_sizes(subset_sizes, workers)
     used = max(1, int(np.count_nonzero(np.asarray(x))))
@@ -43,6 +45,6 @@ def general_monte_carlo(
     while done < samples:
         k = min(rows, samples - done)
         a, b = model.sample_parts(k, workers, rng)
-        taus.append(runtime(x, b, a, d))
+        taus.append(runtime(x, b, a, d, order=order))
         done += k
     return summarize(np.concatenate(taus), deadline)

@@ -24,6 +24,8 @@ from .options import (
     link_options,
     need_coords,
     need_workers_and_model,
+    order_of,
+    order_options,
 )
 
 
@@ -33,6 +35,7 @@ def register(sub) -> dict:
     common(d)
     design_options(d)
     link_options(d)
+    order_options(d)
     e = sub.add_parser("evaluate", help="E[τ] and P(τ ≤ t) of given blocks")
     common(e, from_design=True)
     given = e.add_mutually_exclusive_group(required=True)
@@ -54,10 +57,12 @@ def register(sub) -> dict:
     )
     e.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=200_000, help="Monte Carlo draws")
     link_options(e)
+    order_options(e)
     c = sub.add_parser("compare", help="BCGC, bcgc_mm and every peer scheme side by side")
     common(c, from_design=True)
     c.add_argument("--samples", type=whole("--samples", 2, V.MAX_SAMPLES), default=100_000, help="Monte Carlo draws")
     link_options(c)
+    order_options(c)
     design_file(c, "pin the bcgc row to this design document's blocks (and subset sizes) instead of designing")
     c.add_argument(
         "--holdout",
@@ -101,6 +106,7 @@ def run_design(a):
         samples=a.samples,
         seed=a.seed,
         allocate=not a.equal_subsets,
+        work_order=order_of(a),
         **link_args(a),
     )
     if not a.json:
@@ -109,12 +115,13 @@ def run_design(a):
 
 
 def run_evaluate(a):
-    sizes = a.subset_sizes
+    sizes, order = a.subset_sizes, order_of(a)
     if a.design is not None:
         doc = _document(a)
         if sizes is not None:
             raise UsageError("--subset-sizes and --design: the document carries its own subset sizes")
         a.coords, x, sizes = doc.check_coords(a.coords), doc.blocks, doc.subset_sizes
+        order = _document_order(a, doc, order)
     else:
         need_workers_and_model(a)
         x = V.blocks(a.blocks, a.workers, a.coords)
@@ -125,6 +132,8 @@ def run_evaluate(a):
         raise UsageError("unequal subset sizes cannot be combined with --bandwidth/--latency/--ingress yet")
     if not net.free and a.evaluation == "exact":
         raise UsageError("--evaluation exact is not available under links (Monte Carlo on the link recursion)")
+    if not net.free and order is not None:
+        raise UsageError("--work-order backprop is evaluated with free communication only (for now): drop the links")
     if net.free:
         ev = evaluate(
             a.model,
@@ -135,21 +144,29 @@ def run_evaluate(a):
             samples=a.samples,
             seed=a.seed,
             subset_sizes=sizes,
+            work_order=order,
         )
     else:
         ev = evaluate_links(
             a.model, a.workers, x, net, deadline=a.deadline, method=a.evaluation, samples=a.samples, seed=a.seed
         )
     if a.json:
-        return {**report.evaluation_json(ev, a.model, x), "links": report.as_json(net.as_dict())}
-    return report.render_evaluation(ev, a.model, x) + ("" if net.free else f"\n  links: {net.describe()}")
+        extra = {} if order is None else {"work_order": report.as_json(order.as_dict())}
+        return {**report.evaluation_json(ev, a.model, x), "links": report.as_json(net.as_dict()), **extra}
+    return (
+        report.render_evaluation(ev, a.model, x)
+        + ("" if net.free else f"\n  links: {net.describe()}")
+        + ("" if order is None else f"\n  work order: {order.describe()}")
+    )
 
 
 def run_compare(a):
     blocks = sizes = None
+    order = order_of(a)
     if a.design is not None:
         doc = _document(a)
         a.coords, blocks, sizes = doc.check_coords(a.coords), doc.blocks, doc.subset_sizes
+        order = _document_order(a, doc, order)
     need_workers_and_model(a)
     need_coords(a)
     if a.holdout is None and a.folds is not None:
@@ -166,6 +183,7 @@ def run_compare(a):
             bcgc_subset_sizes=sizes,
             mm=not a.no_mm,
             equal_subsets=a.equal_subsets,
+            work_order=order,
             **link_args(a),
         )
         return report.compare_json(rows) if a.json else report.render_compare(rows)
@@ -175,6 +193,8 @@ def run_compare(a):
         raise UsageError(
             "--equal-subsets works without --holdout only (for now): cross-validation chooses the allocation"
         )
+    if order is not None:
+        raise UsageError("--work-order backprop works without --holdout only (for now)")
     rows, split = compare_holdout(
         a.model,
         a.workers,
@@ -216,6 +236,16 @@ def _document(a):
             f"--bandwidth/--latency/--ingress give {given}; drop them to use the document's"
         )
     return doc
+
+
+def _document_order(a, doc, given):
+    """The document's work order unless the options give one (then they must agree)."""
+    if a.work_order is None and a.costs is None and a.forward_share is None:
+        return doc.work_order
+    if given != doc.work_order:
+        made = "the paper's order" if doc.work_order is None else doc.work_order.describe()
+        raise UsageError(f"--design {a.design}: the design was made for {made}; drop the work-order options to use it")
+    return given
 
 
 COMMANDS = {"design": run_design, "evaluate": run_evaluate, "compare": run_compare}

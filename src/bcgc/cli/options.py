@@ -9,6 +9,7 @@ from .. import _validate as V
 from .._args import UsageError, int_list, model, number, positive, whole
 from ..design import METHODS, OBJECTIVES
 from ..problems import DATASETS, PROBLEMS
+from ..timing.work import KINDS, WorkOrder
 
 
 def workers_and_model(p, model_required=True, model_help="", workers_required=True):
@@ -78,6 +79,42 @@ def link_options(p):
 
 def link_args(a) -> dict:
     return {"bandwidth": a.bandwidth, "latency": a.latency, "ingress": a.ingress}
+
+
+def order_options(p):
+    """--work-order, --forward-share, --costs: the workers' work order (docs/model.md, "The backprop
+    work order")."""
+    p.add_argument(
+        "--work-order",
+        choices=KINDS,
+        help="how a worker orders its work: paper (coordinate-major, the default) or backprop (subset-major)",
+    )
+    p.add_argument(
+        "--forward-share",
+        type=number("--forward-share", V.Interval(float, 0.0, 1.0, closed="left")),
+        metavar="F",
+        help="backprop: the forward pass's share φ of one full-subset gradient (default 0)",
+    )
+    p.add_argument(
+        "--costs",
+        metavar="FILE.json",
+        help="backprop: a cost document (forward seconds, backward seconds and sizes per tensor in θ's "
+        "order); implies --work-order backprop",
+    )
+
+
+def order_of(a):
+    """The WorkOrder the options give, or None for the paper's order."""
+    kind = a.work_order or ("backprop" if a.costs is not None or a.forward_share is not None else "paper")
+    if kind == "paper":
+        if a.costs is not None or a.forward_share is not None:
+            raise UsageError("--costs and --forward-share describe the backprop order: drop --work-order paper")
+        return None
+    if a.costs is not None:
+        if a.forward_share is not None:
+            raise UsageError("--forward-share and --costs: the cost document gives the forward share")
+        return WorkOrder.from_costs(a.costs)
+    return WorkOrder.backprop(a.forward_share or 0.0)
 
 
 def design_options(p, samples_help="draws of T for sample-based methods"):

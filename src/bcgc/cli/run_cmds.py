@@ -14,7 +14,17 @@ from ..codes import KINDS
 from ..design.document import load_design
 from ..policy import allowed_schemes, runtime_schemes
 from ..runtime.adapt import PRIOR
-from .options import data_options, design_args, design_file, design_options, link_options, output, workers_and_model
+from .options import (
+    data_options,
+    design_args,
+    design_file,
+    design_options,
+    link_options,
+    order_of,
+    order_options,
+    output,
+    workers_and_model,
+)
 
 
 def register(sub) -> dict:
@@ -50,6 +60,7 @@ def _simulate_parser(sub):
     m.add_argument("--deadline", "-t", type=positive("--deadline"), help="deadline t for the deadline objective")
     design_options(m, "draws of T for the design")
     design_file(m, "run the bcgc scheme with this design document's blocks instead of designing")
+    order_options(m)
     m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
     output(m)
 
@@ -158,6 +169,7 @@ def run_simulate(a):
         code_kind=a.code,
         design_args=design_args(a),
         designs=_fixed_designs(a, problem, schemes),
+        work_order=_simulated_order(a),
     )
     if a.plot:
         title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
@@ -280,6 +292,14 @@ def _fixed_designs(a, problem, schemes) -> dict:
     doc.check_workers(a.workers)
     doc.check_coords(problem.L, f"L ({a.problem} on {a.dataset}: its number of coordinates)")
     return {"bcgc": (doc.blocks, doc.subset_sizes)}
+
+
+def _simulated_order(a):
+    """The work order of ``simulate``: the options', else the --design document's (None: the paper's)."""
+    given = order_of(a)
+    if a.design is None or any(v is not None for v in (a.work_order, a.costs, a.forward_share)):
+        return given
+    return load_design(a.design).work_order
 
 
 @contextlib.contextmanager

@@ -114,13 +114,12 @@ def solve(p: _Problem, coords: int, objective: str, method: str, today, allocate
     return equal_x, z_today, None, {**diag, "start": name, "allocation": choice}
 
 
-def _design_draws(p: _Problem) -> G.Draws:
+def _design_draws(p: _Problem, order=None) -> G.Draws:
     """The draws the local search works on: at most the design's samples, fewer at large N (its
-    objective costs K·N² per step)."""
+    objective costs K·N² per step); runtimes under the work ``order`` (None: the paper's)."""
     n = p.workers
-    return G.Draws(
-        p.model, n, int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n)))), p.seed, streams.DESIGN_SAMPLES
-    )
+    k = int(min(p.n_samples, max(50, _CHOICE_VALUES // (10 * n * n))))
+    return G.Draws(p.model, n, k, p.seed, streams.DESIGN_SAMPLES, order)
 
 
 def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d):
@@ -156,6 +155,57 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
         z,
         d,
         {**diag, "start": name, "starts": {k: v for k, (v, _) in best.items()}, "nit": len(best) * iterations},
+    )
+
+
+#: local-search starts from single levels under a work order (the best ones on the design draws)
+_SINGLE_STARTS = 3
+
+
+def solve_order(p: _Problem, coords: int, objective: str, method: str, today, d, order):
+    """(x, z, d, diagnostics) under a work order other than the paper's (docs/algorithms.md, "The
+    backprop work order"): local search on the general model under the order from the paper's design
+    (``today()``; the fixed-cost starts with a fixed cost) and from the best single levels; every
+    level alone is scored on the design draws and the best is kept when the search does no better
+    (under the backprop order the lowest non-empty level's block costs as much as that level alone,
+    so a single level is optimal). The allocation d (given, or None for equal subsets) is not moved."""
+    if method not in GENERAL_METHODS:
+        raise InputError(
+            f"method {method!r} is derived from formula (2), which the {order.kind} work order breaks; "
+            f"use one of {', '.join(GENERAL_METHODS)}"
+        )
+    n = p.workers
+    draws = _design_draws(p, order)
+    diag = {
+        "general_model": f"{order.kind} work order",
+        "design_draws": draws.b.shape[0],
+        "allocation": "not searched under this work order (subset sizes as given, or equal)",
+    }
+    if method == "brute-force":
+        x = _brute_force(draws, coords, p.levels, objective, p.deadline, d)
+        return x, x / coords, d, {**diag, "nit": 0}
+    score = _score(draws, d, objective, p.deadline)
+    singles = {int(s): score(_single(s, n) * coords) for s in p.levels}  # every level alone, scored
+    top = sorted(singles, key=singles.get)[:_SINGLE_STARTS]
+    starts = _fixed_cost_starts(p, method, objective) if p.model.has_fixed_cost else {"formula-2": today()[1]}
+    starts.update({f"level {s}": _single(s, n) for s in top})
+    iterations = _iterations(n)
+    best = {
+        name: G.local_search(z0, d, p.levels, draws, objective, p.deadline, iterations)[:2]
+        for name, z0 in starts.items()
+        if z0 is not None
+    }
+    name = min(best, key=lambda k: best[k][0])
+    z = best[name][1]
+    x = _round(z, d, coords, p, draws, objective)
+    if singles[top[0]] <= score(x):  # the best level alone: under the backprop order no design beats it
+        x, z, name = (_single(top[0], n) * coords).astype(np.int64), _single(top[0], n), f"level {top[0]} alone"
+    starts_seen = {k: v for k, (v, _) in best.items()}
+    return (
+        x,
+        z,
+        d,
+        {**diag, "start": name, "starts": starts_seen, "single_levels": singles, "nit": len(best) * iterations},
     )
 
 

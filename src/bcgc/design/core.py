@@ -13,6 +13,7 @@ from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, genera
 from ..stragglers import StragglerModel, as_law
 from ..timing.general import unequal_sizes
 from ..timing.links import links
+from ..timing.work import as_order
 from . import allocation
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
 from .common import _Problem, allowed_level_set
@@ -69,6 +70,7 @@ def design(
     latency: float = 0.0,
     ingress: float | None = None,
     subset_sizes=None,
+    work_order=None,
 ) -> DesignResult:
     """Design the block sizes x for N workers and L coordinates.
 
@@ -94,6 +96,10 @@ def design(
         the design's choice with ``allocate``): the blocks are designed for it by local search on the
         general model (methods optimal, subgradient, brute-force; free links) — e.g. a re-design after
         deaths, when the data stay where they are (docs/algorithms.md, "Fixed costs and unequal subsets").
+    work_order : the workers' work order (``bcgc.timing.work.WorkOrder``; None: the paper's). A backprop
+        order designs by local search on the general model under that order (methods optimal,
+        subgradient, brute-force; free links; subset sizes are not searched, a given allocation is
+        kept): docs/model.md, "The backprop work order"; docs/algorithms.md, same section.
     """
     t_start = time.perf_counter()
     p, inputs = _setup(
@@ -114,12 +120,29 @@ def design(
     if not net.free and objective != "runtime":
         raise V.InputError("a deadline objective under links is not supported: use objective 'runtime'")
     chosen = _chosen(method, objective)
+    order = as_order(work_order)
     d = unequal_sizes(subset_sizes, p.workers)
     if subset_sizes is not None and d is None:
         allocate = False  # given equal subsets: today's design, exactly
     if d is not None and not net.free:
         raise V.InputError("subset_sizes (a given allocation) is for free links: drop bandwidth/latency/ingress")
-    if d is not None:
+    if not order.is_paper:
+        if not net.free:
+            raise V.InputError(
+                "work_order: the backprop order is designed for free links: drop bandwidth/latency/ingress"
+            )
+        p.options = dict(inputs.options)
+        x, z, d, diagnostics = allocation.solve_order(
+            p,
+            inputs.coords,
+            objective,
+            method,
+            lambda: _solve(p, inputs.coords, objective, method, chosen, dict(inputs.options)),
+            d,
+            order,
+        )
+        inputs = replace(inputs, work_order=order)
+    elif d is not None:
         p.options = dict(inputs.options)
         x, z, d, diagnostics = allocation.solve_given(
             p,
@@ -260,10 +283,9 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
 
 def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_seconds, d=None, ev=None):
     """Evaluate the integer design (exactly where possible; ``ev`` when given) and pack the answer."""
-    if ev is None and needs_general(p.model, d):
-        ev = general_monte_carlo(
-            p.model, p.workers, x, d, inputs.eval_samples, streams.rng(p.seed, streams.EVALUATION), p.deadline
-        )
+    if ev is None and (needs_general(p.model, d) or inputs.work_order is not None):
+        rng = streams.rng(p.seed, streams.EVALUATION)
+        ev = general_monte_carlo(p.model, p.workers, x, d, inputs.eval_samples, rng, p.deadline, inputs.work_order)
     if ev is None:
         ev = evaluate_runtime(
             p.model,

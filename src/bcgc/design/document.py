@@ -4,8 +4,10 @@
 A design made once (on one law, one trace, one machine) is then evaluated, compared, simulated and
 trained elsewhere with ``--design FILE``. :func:`load_design` checks everything a user of the blocks
 relies on — N, L, x_s ≥ 0 with Σ_s x_s = L (equation (2), docs/model.md) and, when present, the
-subset sizes d_0..d_{N-1} (fractions ≥ 0 summing to 1; absent or null = equal subsets 1/N) — and
-says what is wrong, naming the file and the key. Other keys of the document are kept as they are.
+subset sizes d_0..d_{N-1} (fractions ≥ 0 summing to 1; absent or null = equal subsets 1/N) and the
+work order (``work_order``, ``bcgc.timing.work.WorkOrder.as_dict``; absent or null = the paper's,
+docs/model.md "The backprop work order") — and says what is wrong, naming the file and the key.
+Other keys of the document are kept as they are.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from .. import _validate as V
 from ..stragglers import parse_model
+from ..timing.work import WorkOrder
 
 __all__ = ["DesignDocument", "load_design", "REQUIRED_KEYS"]
 
@@ -33,7 +36,8 @@ SUBSET_SUM_TOLERANCE = 1e-6
 @dataclass(frozen=True)
 class DesignDocument:
     """A design read from its JSON document. ``subset_sizes`` is None for equal subsets (1/N each);
-    ``model`` is the text of the law the design was made for; ``raw`` holds the whole document."""
+    ``model`` is the text of the law the design was made for; ``work_order`` the order it was made
+    for (None: the paper's); ``raw`` holds the whole document."""
 
     path: str
     workers: int
@@ -45,6 +49,7 @@ class DesignDocument:
     deadline: float | None = None
     method: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    work_order: WorkOrder | None = None
 
     def law(self):
         """The law the design was made for, parsed from ``model`` (a trace path is read relative to
@@ -120,6 +125,7 @@ def parse_design(doc, shown: str = "<document>") -> DesignDocument:
         deadline if isinstance(deadline, (int, float)) else None,
         doc.get("method"),
         doc,
+        _work_order(doc.get("work_order"), where),
     )
 
 
@@ -127,6 +133,19 @@ def _whole(value, what: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= maximum:
         raise V.InputError(f"{what} must be an integer in [1, {maximum}], got {value!r}")
     return int(value)
+
+
+def _work_order(value, where: str) -> WorkOrder | None:
+    """None (the paper's order) or the backprop order the document names."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise V.InputError(f"{where}: work_order must be an object with kind, forward, ..., got {value!r}"[:300])
+    try:
+        order = WorkOrder.from_dict(value)
+    except V.InputError as exc:
+        raise V.InputError(f"{where}: work_order: {exc}") from None
+    return None if order.is_paper else order
 
 
 def _subset_sizes(value, workers: int, where: str) -> np.ndarray | None:

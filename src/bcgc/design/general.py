@@ -12,6 +12,10 @@ a linear program (with a = 0 and equal shares it is A3's LP). We minimise it by 
 subgradient steps on the exact sample objective from good starts, keeping the best iterate: the
 subgradient of τ_k is that of the critical ready time a_n* + b_n* W_n*(s*) (s* the worst block, n*
 its (N−s*)-th worker): ∂/∂z_j = b_n* w_n*(j) for j ≤ s*, ∂/∂d_{(n*+i) mod N} = b_n* N Σ_{i≤j≤s*} z_j.
+
+Under the backprop work order (docs/model.md, "The backprop work order") W_n(s) is the order's
+(``bcgc.timing.work``) and ∂/∂z is b_n* ∂W_n*(s*)/∂z (``WorkOrder.gradient``); d is not moved
+(docs/algorithms.md, "The backprop work order").
 """
 
 from __future__ import annotations
@@ -23,15 +27,18 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..timing.general import cyclic_shares, equal_shares, ready_times
+from ..timing.work import as_order
 from .common import _project_simplex, trace_rows
 
 
 class Draws:
     """Seeded draws of (a, b) for a design (``stream``: streams.DESIGN_SAMPLES or CANDIDATES). A
     trace with no more rows than ``samples`` is its rows, each once, for the design's own draws:
-    the sample objective is then exact for that law, not a resample of it (and cheaper)."""
+    the sample objective is then exact for that law, not a resample of it (and cheaper). ``order``:
+    the work order the runtimes on these draws are computed under (None: the paper's)."""
 
-    def __init__(self, model, workers: int, samples: int, seed: int, stream: int):
+    def __init__(self, model, workers: int, samples: int, seed: int, stream: int, order=None):
+        self.order = as_order(order)
         rows = trace_rows(model, samples) if stream == streams.DESIGN_SAMPLES else None
         if rows is not None:
             self.a, self.b, self.workers = np.zeros_like(rows), rows.copy(), workers
@@ -53,7 +60,7 @@ def critical(z, d, draws: Draws):
     """Per draw: τ, the worst non-empty block s*, and its critical worker n* (shape (K,) each)."""
     n = draws.workers
     used = np.flatnonzero(z > 0)
-    ready = ready_times(z, draws.a, draws.b, _shares(d, n))  # (K, N, U)
+    ready = ready_times(z, draws.a, draws.b, _shares(d, n), draws.order)  # (K, N, U)
     rank = np.argsort(ready, axis=1, kind="stable")
     crit = np.take_along_axis(rank, (n - 1 - used)[None, None, :], axis=1)[:, 0, :]  # (K, U)
     times = np.take_along_axis(ready, crit[:, None, :], axis=1)[:, 0, :]  # (K, U)
@@ -77,6 +84,9 @@ def subgradient(z, d, draws: Draws, objective="runtime", deadline=None):
     with np.errstate(invalid="ignore"):
         wb = weights * draws.b[k, n_star]
     wb = np.where(np.isfinite(wb), wb, 0.0)
+    if not draws.order.is_paper:  # b_n* ∂W_n*(s*)/∂z of the order; d stays where it is
+        gz = (draws.order.gradient(z, _shares(d, n))[n_star, s_star] * wb[:, None]).sum(axis=0)
+        return value, gz, None
     below = np.arange(n)[None, :] <= s_star[:, None]  # (K, N): j ≤ s*
     gz = ((_shares(d, n)[n_star] * below) * wb[:, None]).sum(axis=0)
     if d is None:

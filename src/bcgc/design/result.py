@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis import Evaluation
+from ..timing.work import PAPER
 
 __all__ = ["DesignInputs", "DesignResult"]
 
@@ -28,6 +29,8 @@ class DesignInputs:
     eval_samples: int
     options: dict = field(default_factory=dict)
     links: object = None  #: upload links (``bcgc.timing.links.Links``) the design minimised E[τ] under; None: free
+    #: the work order (``bcgc.timing.work.WorkOrder``) the design minimised under; None: the paper's
+    work_order: object = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ class DesignResult:
     completion_probability_stderr = property(lambda self: self.evaluation.completion_probability_stderr)
 
     @property
+    def work_order(self):
+        """The work order the design is for (docs/model.md, "The backprop work order")."""
+        return self.inputs.work_order or PAPER
+
+    @property
     def value(self) -> float:
         """The objective of ``blocks``: E[τ] ("runtime") or P(τ ≤ deadline) ("deadline")."""
         return self.expected_runtime if self.objective == "runtime" else self.completion_probability
@@ -80,6 +88,7 @@ class DesignResult:
             f"DesignResult(method={self.method!r}, objective={self.objective!r}, success={self.success},\n"
             f"  blocks={{{shown}}} (level: coordinates),\n"
             + ("" if self.subset_sizes is None else f"  subset_sizes={np.round(self.subset_sizes, 4).tolist()},\n")
+            + ("" if self.inputs.work_order is None else f"  work_order={self.work_order.describe()!r},\n")
             + f"  expected_runtime={fmt(self.expected_runtime, self.expected_runtime_stderr)}, "
             f"completion_probability={fmt(self.completion_probability, self.completion_probability_stderr)}"
             f", deadline={self.deadline},\n"

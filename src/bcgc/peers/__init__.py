@@ -29,7 +29,7 @@ from ..design.mm_design import design_mm
 from ..schemes import Context
 from ..schemes.split import speed_split
 from ..stragglers import StragglerModel, as_law
-from ..timing import Links, unequal_sizes
+from ..timing import Links, as_order, unequal_sizes
 from ..timing import links as make_links
 
 __all__ = ["CompareInputs", "PeerResult", "compare", "common_draws", "MM_COMPARE_EVALS"]
@@ -117,6 +117,7 @@ def compare(
     ingress: float | None = None,
     mm: bool = False,
     equal_subsets: bool = False,
+    work_order=None,
 ) -> list[PeerResult]:
     """Every registered scheme (docs/peers.md) side by side: E[τ], P(τ ≤ deadline), upload.
 
@@ -127,8 +128,12 @@ def compare(
     frontier scheme designed for the same links; a design search, hence off by default in the
     library and on in ``bcgc compare``). When BCGC's design gives workers unequal data, uncoded and GC
     also appear on a speed-proportional split (``uncoded_split``, ``gc_split``: the fair baselines);
-    ``equal_subsets``: keep every subset equal, BCGC's too. Tuning and exactness: the module docstring.
+    ``equal_subsets``: keep every subset equal, BCGC's too. ``work_order``: the workers' work order
+    (``bcgc.timing.work.WorkOrder``; None: the paper's), under which every scheme is timed and BCGC's
+    default design is made (docs/model.md, "The backprop work order"). Tuning and exactness: the
+    module docstring.
     """
+    order = as_order(work_order)
     net = make_links(bandwidth, latency, ingress)
     if not net.free and bcgc_subset_sizes is not None:
         raise V.InputError(
@@ -151,7 +156,7 @@ def compare(
         )
     given = bcgc_blocks is not None
     if not given:
-        bcgc_blocks, bcgc_subset_sizes = _default_design(inputs, net, allocate=not equal_subsets)
+        bcgc_blocks, bcgc_subset_sizes = _default_design(inputs, net, not equal_subsets, order)
     elif equal_subsets and unequal_sizes(bcgc_subset_sizes, inputs.workers) is not None:
         raise V.InputError("equal_subsets: the given BCGC design has unequal bcgc_subset_sizes; drop one or the other")
     bcgc_blocks = V.blocks(bcgc_blocks, workers, inputs.coords)
@@ -168,6 +173,7 @@ def compare(
         net,
         model.has_fixed_cost,
         use_exact(model, workers, method),
+        order=order,
     )
     ctx.split = None if sizes is None else speed_split(a, b)
     ctx.most_likely = lambda formulas: _most_likely(formulas, ctx)
@@ -234,9 +240,13 @@ def _row(scheme, ctx: Context, inputs: CompareInputs, given: bool) -> PeerResult
     )
 
 
-def _default_design(inputs: CompareInputs, net: Links, allocate: bool = True):
+def _default_design(inputs: CompareInputs, net: Links, allocate: bool = True, order=None):
     """BCGC's design for the comparison: optimal (with its allocation), communication-aware under links."""
     if not net.free:
+        if order is not None and not order.is_paper:
+            raise V.InputError(
+                "work_order: BCGC's design under the backprop order is for free links; drop the links, or give the BCGC blocks"
+            )
         if inputs.deadline is not None:
             raise V.InputError(
                 "a deadline under links is not supported: the deadline design does not model "
@@ -262,6 +272,7 @@ def _default_design(inputs: CompareInputs, net: Links, allocate: bool = True):
         deadline=inputs.deadline,
         seed=inputs.seed,
         allocate=allocate,
+        work_order=None if order is None or order.is_paper else order,
     )
     return r.blocks, r.subset_sizes
 

@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from .._validate import InputError
-from ..timing import FREE, Links, OrderStatMax, descending, runtime
+from ..timing import FREE, PAPER, Links, OrderStatMax, WorkOrder, descending, runtime
 
 __all__ = ["Context", "Scheme", "BlockDesign", "RedesignImpossible", "pick"]
 
@@ -43,7 +43,9 @@ class Context:
     cost); ``fixed_cost``: the law has one (then every runtime is the general model's); ``net``: the
     upload links; ``exact``: i.i.d. named law whose formula-(2) runtimes are evaluated exactly;
     ``chosen``: the parameters tuned so far, by scheme name (ignore-stragglers follows GC's level);
-    ``split``: the data split of the peers that may use one (set when BCGC's design allocates)."""
+    ``split``: the data split of the peers that may use one (set when BCGC's design allocates);
+    ``order``: the workers' work order every block scheme is timed under (docs/model.md, "The
+    backprop work order"; one-message and MM schemes are the same under every order)."""
 
     model: object
     workers: int
@@ -60,6 +62,11 @@ class Context:
     split: np.ndarray | None = None
     #: exact P(τ ≤ t) of formulas, an index (the comparison's; None: tune on the draws)
     most_likely: object = None
+    order: WorkOrder = PAPER
+
+    def multi_level_formula_holds(self, blocks) -> bool:
+        """Formula (2)'s family times these blocks: the paper's order, or one level (same W)."""
+        return self.order.is_paper or np.count_nonzero(blocks) <= 1
 
     @cached_property
     def sorted_rate(self) -> np.ndarray:
@@ -174,7 +181,7 @@ class BlockDesign(Scheme):
         return {"blocks": self.blocks({}, ctx).tolist()}
 
     def formula(self, params, ctx):
-        if params.get("subset_sizes") is not None:
+        if params.get("subset_sizes") is not None or not ctx.multi_level_formula_holds(params["blocks"]):
             return None
         return OrderStatMax.from_blocks(np.asarray(params["blocks"], dtype=float))
 
@@ -187,6 +194,7 @@ class BlockDesign(Scheme):
             params.get("subset_sizes"),
             ctx.net,
             sorted_rate=ctx.sorted_rate if free else None,
+            order=ctx.order,
         )
 
     def messages(self, params, ctx) -> int:

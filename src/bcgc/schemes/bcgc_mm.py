@@ -1,7 +1,9 @@
 """bcgc_mm, the frontier scheme (docs/model.md, "The frontier scheme bcgc_mm"): BCGC blocks whose
 messages may be split. Its parameter is a design (``bcgc.design.mm_design.design_mm``) made by the
 caller and handed over as ``ctx.chosen["bcgc_mm"]`` (with its ``MMDesign`` under "mm_design");
-timing: ``bcgc.timing.mm``."""
+timing: ``bcgc.timing.mm``. Its messages are subset-sized pieces of work sent as each is done, so
+the work order (docs/model.md, "The backprop work order") does not change its timing: it is timed
+the same under every order, and nothing is refused."""
 
 from __future__ import annotations
 

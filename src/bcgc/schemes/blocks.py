@@ -59,12 +59,12 @@ class BlockScheme:
             w[:, s] = [n * d[code.support(k)].sum() for k in range(n)]
         return w
 
-    def ready_times(self, fixed, rate) -> np.ndarray:
+    def ready_times(self, fixed, rate, order=None) -> np.ndarray:
         """When each worker's message of each non-empty block is ready, for one draw (a, b) of
-        shape (N,): a_n + b_n · W_n(s), shape (N, #non-empty) (docs/model.md, the general model)."""
-        return timeline.ready_times(
-            self.blocks, np.asarray(fixed, dtype=float)[None, :], np.asarray(rate, dtype=float)[None, :], self.shares
-        )[0]
+        shape (N,): a_n + b_n · W_n(s), shape (N, #non-empty) (docs/model.md, the general model),
+        W under the work ``order`` (None: the paper's; docs/model.md, "The backprop work order")."""
+        a, b = np.asarray(fixed, dtype=float)[None, :], np.asarray(rate, dtype=float)[None, :]
+        return timeline.ready_times(self.blocks, a, b, self.shares, order)[0]
 
     def coded_gradient_at(self, subset_grads: np.ndarray, ready: np.ndarray):
         """One iteration of the general model: block s decoded from the first N - s of its own ready

@@ -18,6 +18,7 @@ from ..timing import mm
 from ..timing.general import cumulative_work, ready_at
 from ..timing.links import FREE, Links, block_runtime_samples
 from ..timing.mm import MMDesign
+from ..timing.work import WorkOrder, as_order
 from .blocks import BlockScheme
 from .mm_codec import MMScheme
 
@@ -40,16 +41,20 @@ class Plan:
 
     ``levels``: the message keys in sending order; ``work[n, key]``: the work (units of a full-subset
     gradient) worker n has done when message ``key`` is ready; ``sizes``: coordinates per message.
-    Other attributes are the scheme's (``slices``, ``blocks``, ``codes``, ...)."""
+    Other attributes are the scheme's (``slices``, ``blocks``, ``codes``, ...).
 
-    def __init__(self, scheme, net: Links = FREE):
+    ``order``: the workers' work order for block schemes (docs/model.md, "The backprop work order";
+    None: the paper's). MM schemes send one message per subset-sized piece of work, so their timing
+    is the same under every order: it is accepted and has no effect on them."""
+
+    def __init__(self, scheme, net: Links = FREE, order: WorkOrder | None = None):
         if not isinstance(net, Links):
             raise InputError(f"net must be a bcgc.timing.links.Links, got {net!r}")
-        self.scheme, self.net = scheme, net
+        self.scheme, self.net, self.order = scheme, net, as_order(order)
         self.workers, self.coords = scheme.workers, scheme.coords
         if isinstance(scheme, BlockScheme):
             self.kind, self.levels = "block", np.asarray(scheme.levels)
-            self.work = cumulative_work(scheme.blocks, getattr(scheme, "shares", None))
+            self.work = cumulative_work(scheme.blocks, getattr(scheme, "shares", None), self.order)
             self.sizes = np.asarray(scheme.blocks, dtype=float)[self.levels]
         elif isinstance(scheme, MMScheme):
             work, size, _, _ = scheme.design.layout()
@@ -82,7 +87,8 @@ class Plan:
         fixed, rate = np.atleast_2d(fixed), np.atleast_2d(rate)
         if self.kind == "mm":
             return mm.runtime_samples(self.scheme.design, fixed, rate, self.net)
-        return block_runtime_samples(self.scheme.blocks, fixed, rate, self.net, getattr(self.scheme, "shares", None))
+        shares = getattr(self.scheme, "shares", None)
+        return block_runtime_samples(self.scheme.blocks, fixed, rate, self.net, shares, self.order)
 
     def tau_quantile(self, law, q: float, rng, samples: int = 2000) -> float:
         """The q-quantile of τ under ``law`` (its fixed cost a and rate b) and the links, over decodable draws."""

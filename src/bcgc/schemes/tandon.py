@@ -1,6 +1,7 @@
 """Tandon et al.'s partial-straggler variant at level s: τ = (s+1)/(s+α) · max(α·T_(N−s), T_(N))
-(docs/peers.md); under upload links it is the two-block BCGC design of :func:`tandon_blocks`. Its
-level is tuned on the common draws."""
+(docs/peers.md); under upload links, and under the backprop work order (docs/model.md, "The backprop
+work order"), it is timed as the two-block BCGC design of :func:`tandon_blocks`. Its level is tuned
+on the common draws."""
 
 from __future__ import annotations
 
@@ -46,13 +47,18 @@ class TandonPartial(Scheme):
         return {"level": int(value), "alpha": ctx.alpha}
 
     def formula(self, params, ctx):
-        return tandon_partial(params["level"], params["alpha"]) if ctx.net.free else None
+        x = tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])
+        return (
+            tandon_partial(params["level"], params["alpha"])
+            if ctx.net.free and ctx.multi_level_formula_holds(x)
+            else None
+        )
 
     def runtime(self, params, ctx):
-        if ctx.net.free:
+        if self.formula(params, ctx) is not None:
             return ctx.of_formula(tandon_partial(params["level"], params["alpha"]))
         x = tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])
-        return runtime(x, ctx.rate, ctx.fixed, None, ctx.net)
+        return runtime(x, ctx.rate, ctx.fixed, None, ctx.net, order=ctx.order)
 
     def messages(self, params, ctx):
         return int(np.count_nonzero(tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])))

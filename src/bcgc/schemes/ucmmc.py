@@ -1,7 +1,9 @@
 """UC-MMC (Ozfatura, Gündüz, Ulukus): worker n processes subsets n, .., n+r−1 in order and sends each
 gradient when done; the master needs every subset once (docs/peers.md). Timing:
 ``bcgc.timing.ucmmc``; its r is tuned on the common draws (``ucmmc_best``); it runs as a bcgc_mm
-design of one multi block (``bcgc.timing.mm.ucmmc``)."""
+design of one multi block (``bcgc.timing.mm.ucmmc``). It sends one message per subset-sized piece of
+work, so the work order (docs/model.md, "The backprop work order") does not change its timing: a
+comparison under the backprop order times it as always."""
 
 from __future__ import annotations
 

@@ -21,9 +21,13 @@ from .links import FREE, Links, block_runtime_samples, links
 from .oracle import oracle_affine_samples, oracle_links, oracle_samples
 from .orderstat import OrderStatMax, descending
 from .ucmmc import ucmmc_runtimes
+from .work import PAPER, WorkOrder, as_order
 
 __all__ = [
     "runtime",
+    "WorkOrder",
+    "PAPER",
+    "as_order",
     "OrderStatMax",
     "descending",
     "order_decode",
@@ -39,21 +43,26 @@ __all__ = [
 ]
 
 
-def runtime(blocks, rate, fixed=None, subset_sizes=None, net: Links = FREE, sorted_rate=None) -> np.ndarray:
+def runtime(
+    blocks, rate, fixed=None, subset_sizes=None, net: Links = FREE, sorted_rate=None, order: WorkOrder | None = None
+) -> np.ndarray:
     """τ of the block design x on each draw, shape (K,) (docs/model.md).
 
     ``rate`` b (K, N) — T itself without a fixed cost; ``fixed`` a (K, N) or None for a = 0;
     ``subset_sizes`` d (None or equal: d_k = 1/N); ``net`` the upload links. With a = 0, equal subsets
     and free links this is formula (2) on ``sorted_rate`` (b sorted descending, if at hand); otherwise
     the general model, through the links when they are not free. The three agree where they overlap
-    (tests/test_timeline.py, tests/test_links.py)."""
+    (tests/test_timeline.py, tests/test_links.py). ``order``: the worker's work order (None: the
+    paper's); a backprop order always takes the general model (docs/model.md, "The backprop work order")."""
     x = np.asarray(blocks)
     rate = np.atleast_2d(np.asarray(rate, dtype=float))
     d = None if subset_sizes is None else np.asarray(subset_sizes, dtype=float)  # validated by the caller
+    order = as_order(order)
+    shares = None if d is None else cyclic_shares(d)
     if not net.free:
         a = np.zeros_like(rate) if fixed is None else fixed
-        return block_runtime_samples(x, a, rate, net, None if d is None else cyclic_shares(d))
-    if d is None and (fixed is None or not np.any(fixed)):
+        return block_runtime_samples(x, a, rate, net, shares, order)
+    if d is None and (fixed is None or not np.any(fixed)) and order.is_paper:
         return OrderStatMax.from_blocks(x).samples(descending(rate) if sorted_rate is None else sorted_rate)
     a = np.zeros_like(rate) if fixed is None else fixed
-    return runtime_samples(x, a, rate, None if d is None else cyclic_shares(d))
+    return runtime_samples(x, a, rate, shares, order)

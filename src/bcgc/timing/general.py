@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import InputError
+from .work import WorkOrder, as_order
 
 __all__ = [
     "equal_shares",
@@ -78,19 +79,21 @@ def cyclic_shares(sizes) -> np.ndarray:
     return n * np.cumsum(windows, axis=1)
 
 
-def cumulative_work(x, shares=None) -> np.ndarray:
-    """W_n(s) = Σ_{j≤s} x_j / L · w_n(j), shape (N, S) for the N levels s (units of a full subset)."""
+def cumulative_work(x, shares=None, order: WorkOrder | None = None) -> np.ndarray:
+    """W_n(s), shape (N, S) for the N levels s (units of a full subset): Σ_{j≤s} x_j / L · w_n(j) in
+    the paper's order (``order`` None), else the order's (``bcgc.timing.work``; docs/model.md,
+    "The backprop work order")."""
     x = np.asarray(x, dtype=float)
     w = equal_shares(x.size) if shares is None else np.asarray(shares, dtype=float)
     if w.shape != (x.size, x.size):
         raise ValueError(f"shares must have shape (N, N) = ({x.size}, {x.size}), got {w.shape}")
-    return np.cumsum(w * (x / x.sum()), axis=1)
+    return as_order(order).work(x, w)
 
 
-def ready_times(x, fixed, rate, shares=None) -> np.ndarray:
+def ready_times(x, fixed, rate, shares=None, order: WorkOrder | None = None) -> np.ndarray:
     """R_n(s) = a_n + b_n · W_n(s) for the non-empty blocks s only, shape (K, N, #non-empty)."""
     used = np.flatnonzero(np.asarray(x) > 0)
-    work = cumulative_work(x, shares)[:, used]
+    work = cumulative_work(x, shares, order)[:, used]
     fixed, rate = np.atleast_2d(np.asarray(fixed, dtype=float)), np.atleast_2d(np.asarray(rate, dtype=float))
     with np.errstate(invalid="ignore"):  # inf · 0 cannot occur: every used block has work > 0
         return fixed[:, :, None] + rate[:, :, None] * work[None, :, :]
@@ -110,10 +113,10 @@ def decode_times(x, arrivals) -> np.ndarray:
     return order_decode(arrivals, arrivals.shape[1] - np.flatnonzero(np.asarray(x) > 0))
 
 
-def runtime_samples(x, fixed, rate, shares=None) -> np.ndarray:
+def runtime_samples(x, fixed, rate, shares=None, order: WorkOrder | None = None) -> np.ndarray:
     """τ = max_{s: x_s>0} D(s) per realisation, shape (K,). Equals ``bcgc.timing.orderstat.block_runtime(x, rate)``
-    when ``fixed`` is 0 and shares are equal."""
-    return decode_times(x, ready_times(x, fixed, rate, shares)).max(axis=1)
+    when ``fixed`` is 0, shares are equal and the order is the paper's."""
+    return decode_times(x, ready_times(x, fixed, rate, shares, order)).max(axis=1)
 
 
 def ready_at(fixed, rate, work) -> np.ndarray:

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import _validate as V
 from .general import decode_times, order_decode, ready_times  # order_decode: re-exported
+from .work import WorkOrder
 
 __all__ = [
     "Links",
@@ -149,18 +150,19 @@ def arrivals(ready, sizes, net: Links) -> np.ndarray:
     return out.reshape(K, N, M)
 
 
-def block_arrivals(x, fixed, rate, net: Links, shares=None) -> np.ndarray:
+def block_arrivals(x, fixed, rate, net: Links, shares=None, order: WorkOrder | None = None) -> np.ndarray:
     """BCGC: block s (non-empty blocks only, in level order) reaches the master from worker n at
-    the arrival of a message of x_s coordinates ready at R_n(s) (``bcgc.timing.general.ready_times``).
-    Shape (K, N, #non-empty)."""
+    the arrival of a message of x_s coordinates ready at R_n(s) (``bcgc.timing.general.ready_times``,
+    under the work ``order``: docs/model.md, "The backprop work order"). Shape (K, N, #non-empty)."""
     x = np.asarray(x, dtype=float)
-    return arrivals(ready_times(x, fixed, rate, shares), x[x > 0], net)
+    return arrivals(ready_times(x, fixed, rate, shares, order), x[x > 0], net)
 
 
-def block_runtime_samples(x, fixed, rate, net: Links, shares=None) -> np.ndarray:
+def block_runtime_samples(x, fixed, rate, net: Links, shares=None, order: WorkOrder | None = None) -> np.ndarray:
     """τ = max_s D(s), D(s) the (N − s)-th arrival of block s (docs/model.md, "Communication:
-    upload links"). With free links this is ``bcgc.timing.general.runtime_samples``, i.e. formula (2)."""
-    return decode_times(x, block_arrivals(x, fixed, rate, net, shares)).max(axis=1)
+    upload links"). With free links this is ``bcgc.timing.general.runtime_samples``, i.e. formula (2)
+    in the paper's order."""
+    return decode_times(x, block_arrivals(x, fixed, rate, net, shares, order)).max(axis=1)
 
 
 def one_message(a, b, work: float, needed: int, coords: int, net: Links) -> np.ndarray:
