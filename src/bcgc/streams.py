@@ -25,6 +25,8 @@ __all__ = [
     "SCENARIOS",
     "SYNTHETIC_DATA",
     "DATA_SUBSET",
+    "MINIBATCH",
+    "DROPOUT",
     "ITERATION",
     "rng",
     "code_rng",
@@ -46,6 +48,8 @@ FOLDS = 30  #: the folds of a cross-validated design (bcgc.design.crossval)
 SCENARIOS = 55  #: the synthetic trace of ``bcgc reproduce``
 SYNTHETIC_DATA = 77  #: the ``synthetic`` data set
 DATA_SUBSET = 78  #: the seeded subset of rows kept by ``max_samples``
+MINIBATCH = 80  #: a subset's mini-batch of iteration t (bcgc.torch): the same on every worker holding it
+DROPOUT = 81  #: the torch seed of a subset's dropout masks at iteration t (bcgc.torch)
 ITERATION = 100  #: T of iteration k (and its retries): shared by the simulator and the runtime
 
 
