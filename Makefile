@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean data
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -13,11 +13,22 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[runtime]"
 	touch $@
 
+# PyTorch pinned to the CPU build kept on this kind of machine's disk (an unpinned `torch` would fetch a
+# CUDA build of several GB); TORCH= (empty) skips it, and the torch tests then skip with their reason
+TORCH ?= torch==2.13.0
+
 $(VENV)/.test: pyproject.toml $(VENV)/.core
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test]' $(TORCH)
 	touch $@
 
-demo: $(VENV)/.core
+# Fashion-MNIST for the PyTorch examples and benchmarks: Debian's package, where apt works (else the
+# examples use scikit-learn's bundled digits and say so)
+data:
+	@test -d /usr/share/datasets/fashion-mnist || (command -v apt-get >/dev/null && \
+		apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1) || \
+		echo "make: dataset-fashion-mnist not installed (no apt): the examples use digits"
+
+demo: $(VENV)/.core data
 	$(BIN)/python -m bcgc.demo --out out
 
 test: $(VENV)/.test
@@ -28,7 +39,7 @@ lint: $(VENV)/.test
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.core
+bench: $(VENV)/.core data
 	$(BIN)/python benchmarks/run.py
 
 clean:

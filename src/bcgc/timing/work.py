@@ -33,6 +33,10 @@ __all__ = ["WorkOrder", "KINDS", "PAPER", "as_order"]
 KINDS = ("paper", "backprop")
 
 
+#: what ``bcgc profile`` records beside the costs, for the reader: the design ignores them
+_INFORMATIONAL = {"unit", "batch_rows", "device", "threads", "repeats", "note"}
+
+
 @dataclass(frozen=True)
 class WorkOrder:
     """How a worker orders its work (module docstring). ``forward``: φ ∈ [0, 1), the forward share of
@@ -95,10 +99,11 @@ class WorkOrder:
         for key in ("forward", "backward", "sizes"):
             if key not in doc:
                 raise InputError(f"cost document: key {key!r} is missing (forward, backward, sizes are required)")
-        unknown = sorted(set(doc) - {"forward", "backward", "sizes", "names", "version"})
+        unknown = sorted(set(doc) - {"forward", "backward", "sizes", "names", "version"} - _INFORMATIONAL)
         if unknown:
             raise InputError(
-                f"cost document: unknown keys {unknown}; allowed: forward, backward, sizes, names, version"
+                f"cost document: unknown keys {unknown}; allowed: forward, backward, sizes, names, version "
+                f"(and, as information only, {', '.join(sorted(_INFORMATIONAL))})"
             )
         forward = _number("forward", doc["forward"], "seconds >= 0 per subset")
         backward = _numbers("backward", doc["backward"], "seconds >= 0 per tensor")

@@ -41,6 +41,7 @@ class TorchOptimizer:
         for param, lo, hi in zip(p.params, p.offsets[:-1], p.offsets[1:]):
             param.grad = g[lo:hi].view_as(param).clone()
         self.optimizer.step()
+        p._moved()
         if self.scheduler is not None:
             self.scheduler.step()
         return p.flatten()

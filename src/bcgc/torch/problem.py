@@ -108,11 +108,20 @@ class TorchProblem(Problem):
             return torch.cat([p.detach().reshape(-1) for p in self.params]).cpu().double().numpy()
 
     def load(self, theta) -> None:
-        """Write θ into the module's parameters."""
+        """Write θ into the module's parameters (unless they hold it already: writing them again would
+        invalidate the graphs of the forward passes kept for this θ's blocks)."""
+        theta = np.asarray(theta)
+        held = self.__dict__.get("_held")
+        if held is not None and held.shape == theta.shape and np.array_equal(held, theta):
+            return
+        self._held = theta.copy()
         t = torch.as_tensor(np.asarray(theta), dtype=self.dtype, device=self.device)
         with torch.no_grad():
             for p, lo, hi in zip(self.params, self.offsets[:-1], self.offsets[1:]):
                 p.copy_(t[lo:hi].view_as(p))
+
+    def _moved(self) -> None:
+        self._held = None  # the parameters changed outside load (an optimizer step)
 
     def save(self, theta, path) -> None:
         """The module's ``state_dict`` with parameters θ (``torch.save``)."""
@@ -234,6 +243,7 @@ class TorchProblem(Problem):
         view.names, view.params = _ordered(view.module, self.names)
         view.test = None
         view._threads_set = False
+        view._held = None
         return view
 
 
