@@ -23,7 +23,7 @@ from .. import __version__
 from .._args import Parser, UsageError
 from .._validate import InputError, RunFailed
 from ..policy import RedesignImpossible
-from . import design_cmds, fit_cmd, recommend_cmd, run_cmds
+from . import design_cmds, fit_cmd, recommend_cmd, run_cmds, torch_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +61,7 @@ def _ticker(label: str):
         print("\r" + " " * (len(label) + 14) + "\r", end="", file=sys.stderr, flush=True)
 
 
-MODULES = (design_cmds, run_cmds, recommend_cmd, fit_cmd)
+MODULES = (design_cmds, run_cmds, recommend_cmd, fit_cmd, torch_cmd)
 COMMANDS = {name: run for module in MODULES for name, run in module.COMMANDS.items()}
 
 

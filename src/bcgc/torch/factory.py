@@ -44,7 +44,7 @@ def problem_from_factory(spec: str, workers: int, seed: int = 0, **kw) -> TorchP
         raise V.InputError(f"--torch: {spec} must return a dict with keys module, loss, train (and test, batch_size)")
     train = made["train"]
     X, y = (train, None) if not isinstance(train, (tuple, list)) else train
-    if made.get("batch_size") is not None:
-        kw.setdefault("batch_size", made["batch_size"])
+    if kw.get("batch_size") is None and made.get("batch_size") is not None:
+        kw["batch_size"] = made["batch_size"]
     kw = {k: v for k, v in kw.items() if v is not None}
     return TorchProblem(made["module"], made["loss"], X, y, workers, test=made.get("test"), seed=seed, **kw)

@@ -1,0 +1,97 @@
+"""``bcgc profile`` and the PyTorch options of ``bcgc train --torch`` (docs/torch.md). PyTorch is
+imported only when one of them is used: every other command works without it."""
+
+from __future__ import annotations
+
+import json
+
+from .. import _validate as V
+from .._args import UsageError, number, whole
+
+DTYPES = ("float32", "float64")
+
+
+def torch_options(p) -> None:
+    """The model of ``--torch FILE.py:FUNCTION`` and the master's optimizer."""
+    g = p.add_argument_group("PyTorch (docs/torch.md; needs pip install 'bcgc[torch]')")
+    g.add_argument(
+        "--torch",
+        metavar="FILE.py:FUNCTION",
+        help="train the PyTorch model the function returns ({'module', 'loss', 'train', 'test', 'batch_size'}), "
+        "e.g. docs/examples/torch_models.py:cnn",
+    )
+    g.add_argument("--batch-size", type=whole("--batch-size", 1), help="rows per subset and iteration")
+    g.add_argument("--dtype", choices=DTYPES, default="float32", help="the module's floating-point type")
+    g.add_argument("--threads", type=whole("--threads", 1), help="torch threads per worker")
+    g.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="sgd", help="the master's optimizer")
+    g.add_argument("--lr", type=number("--lr", V.POSITIVE), default=0.05, help="learning rate")
+    g.add_argument("--momentum", type=number("--momentum", V.Interval(float, 0, 1, closed="left")), default=0.0)
+    g.add_argument("--weight-decay", type=number("--weight-decay", V.NONNEGATIVE), default=0.0)
+    g.add_argument(
+        "--schedule", choices=("constant", "cosine", "step"), default="constant", help="learning rate schedule"
+    )
+
+
+def torch_problem(a, workers: int):
+    """(problem, optimizer) of ``--torch``, or (None, None) without it."""
+    if not getattr(a, "torch", None):
+        return None, None
+    try:
+        import torch
+    except ImportError:
+        raise UsageError("--torch needs PyTorch: pip install 'bcgc[torch]'") from None
+    from ..torch.factory import problem_from_factory
+    from ..torch.optim import make_optimizer
+
+    dtype = torch.float64 if a.dtype == "float64" else torch.float32
+    problem = problem_from_factory(
+        a.torch, workers, seed=a.seed, batch_size=a.batch_size, dtype=dtype, threads=a.threads
+    )
+    opt = make_optimizer(problem, a.optimizer, a.lr, a.momentum, a.weight_decay, a.schedule, a.iterations)
+    return problem, opt
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "profile", help="measure a PyTorch model's forward and per-tensor backward costs (a cost document)"
+    )
+    p.add_argument("--torch", required=True, metavar="FILE.py:FUNCTION", help="the model (as bcgc train --torch)")
+    p.add_argument("--workers", "-N", type=whole("--workers", 1), default=8, help="data subsets")
+    p.add_argument("--batch-size", type=whole("--batch-size", 1), help="rows per subset")
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
+    p.add_argument("--threads", type=whole("--threads", 1), help="torch threads")
+    p.add_argument("--repeats", type=whole("--repeats", 1), default=5, help="timed repetitions (medians)")
+    p.add_argument("--seed", type=number("--seed", V.SEED), default=0)
+    p.add_argument("--out", metavar="COSTS.json", help="write the document there (design --costs reads it)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+
+
+def _profile(a):
+    try:
+        import torch
+    except ImportError:
+        raise UsageError("profile needs PyTorch: pip install 'bcgc[torch]'") from None
+    from ..torch.factory import problem_from_factory
+    from ..torch.profile import profile_costs
+
+    dtype = torch.float64 if a.dtype == "float64" else torch.float32
+    problem = problem_from_factory(
+        a.torch, a.workers, seed=a.seed, batch_size=a.batch_size, dtype=dtype, threads=a.threads
+    )
+    doc = profile_costs(problem, repeats=a.repeats)
+    if a.out:
+        with open(a.out, "w") as fh:
+            json.dump(doc, fh, indent=1)
+    if a.json:
+        return doc
+    total = doc["forward"] + sum(doc["backward"])
+    lines = [f"{a.torch}: {problem.L} parameters in {len(doc['sizes'])} tensors, {doc['batch_rows']} rows per subset"]
+    lines.append(f"forward  {doc['forward'] * 1e3:9.3f} ms  ({doc['forward'] / total:.0%} of a subset's gradient)")
+    for name, size, cost in zip(doc["names"], doc["sizes"], doc["backward"]):
+        lines.append(f"backward {cost * 1e3:9.3f} ms  {name} ({size})")
+    if a.out:
+        lines.append(f"written to {a.out}: bcgc design ... --costs {a.out}")
+    return "\n".join(lines)
+
+
+COMMANDS = {"profile": _profile}
