@@ -276,7 +276,7 @@ class Master:
         (returns the partial round) or a death forces a re-design (returns None)."""
         self.round += 1
         r = _Round(self.round, parts[0] + parts[1], time.perf_counter(), self.plan.decoder(), a=parts[0])
-        self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit)
+        self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit, t=iteration)
         patience = self._patience()
         while not r.dec.complete:
             left = min(

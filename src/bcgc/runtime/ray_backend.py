@@ -219,7 +219,7 @@ class RayBackend(Backend):
             if report:
                 self.buffer.append(Death(n, reason))
 
-    def publish(self, iteration, theta, times, scheme, mode, unit):
+    def publish(self, iteration, theta, times, scheme, mode, unit, t=None):
         if self._scheme[0] is not scheme:  # the scheme travels once per design, not per round
             self._scheme = (scheme, pickle.dumps(scheme, protocol=5), set())
         for n in range(self.workers):
@@ -227,7 +227,7 @@ class RayBackend(Backend):
                 blob = None if n in self._scheme[2] else self._scheme[1]
                 self._scheme[2].add(n)
                 self.pending.add((n, iteration))
-                self._post(n, ("run", iteration, np.asarray(theta), _worker_times(times, n), blob, mode, unit))
+                self._post(n, ("run", iteration, np.asarray(theta), _worker_times(times, n), blob, mode, unit, t))
 
     def next_event(self, timeout):
         deadline = time.monotonic() + timeout
