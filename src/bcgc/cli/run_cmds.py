@@ -106,6 +106,12 @@ def _train_parser(sub):
         help="CPUs Ray reserves per worker: 0 lets workers share the cores of one machine, "
         "1 gives each worker a core of a cluster (docs/runtime.md)",
     )
+    t.add_argument(
+        "--startup-timeout",
+        type=positive("--startup-timeout"),
+        default=120.0,
+        help="seconds Ray's workers may take to start (importing PyTorch on a busy machine takes 20+ s)",
+    )
     t.add_argument("--log", type=output_file("--log"), help="write every iteration as a JSON line to this file")
     t.add_argument(
         "--plot", type=output_file("--plot"), help="write loss against wall-clock time per scheme to this PNG file"
@@ -176,6 +182,8 @@ def run_train(a):
         raise UsageError("--features applies to --dataset synthetic only")
     if a.address is not None and a.backend != "ray":
         raise UsageError("--address applies to --backend ray only")
+    if a.startup_timeout != 120.0 and a.backend != "ray":
+        raise UsageError("--startup-timeout applies to --backend ray only")
     stragglers, adapt = _experience(a)
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64, label=a.label)
     problem = make_problem(a.problem, data, a.workers)
@@ -196,6 +204,7 @@ def run_train(a):
             backend=a.backend,
             address=a.address,
             cpus_per_worker=a.cpus_per_worker,
+            startup_timeout=a.startup_timeout,
             seed=a.seed,
             log=log if a.log else None,
             stragglers=stragglers,

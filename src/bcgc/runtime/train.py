@@ -26,12 +26,12 @@ def worker_views(problem, scheme):
     return Holdings(problem, scheme.workers, getattr(scheme, "subset_sizes", None)).views(scheme)
 
 
-def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0):
+def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0, startup_timeout: float = 120.0):
     if kind == "threads":
         return ThreadBackend(views)
     from .ray_backend import RayBackend
 
-    return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker)
+    return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker, startup_timeout=startup_timeout)
 
 
 def _laws(workers: int, model, stragglers, adapt, objective):
@@ -77,6 +77,7 @@ def train(
     latency: float = 0.0,
     designs=None,
     allocate: bool = True,
+    startup_timeout: float = 120.0,
     **master_kw,
 ) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
@@ -97,11 +98,13 @@ def train(
     the policy. For workers that differ BCGC's design may give them unequal data subsets (the
     problem's rows split by the sizes, :mod:`.holdings`) when the problem can split its data
     (``with_subset_sizes``; docs/runtime.md, "Data on the workers") and ``allocate`` is on.
+    ``startup_timeout`` (Ray only): seconds the workers may take to start (importing PyTorch is slow).
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
     backend = V.Options(*BACKENDS).check("backend", backend)
     cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
+    startup_timeout = V.positive("startup_timeout", startup_timeout)
     if backend == "ray":
         from .ray_backend import require_ray
 
@@ -131,7 +134,7 @@ def train(
     results = []
     for policy, (blocks, sizes) in designs:
         scheme = make_scheme(blocks, problem.workers, code_kind, seed, sizes)
-        be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
+        be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker, startup_timeout)
         try:
             m = Master(
                 be,
