@@ -204,8 +204,15 @@ def test_training_under_full_stragglers_without_a_deadline_says_what_to_do(probl
         train(problem, law, ("bcgc",), iterations=1, backend="threads")
 
 
-@pytest.mark.parametrize("mode", ["--emulate", "--slowdown"])
-def test_train_cli_json_contract(capsys, mode):
+@pytest.mark.parametrize(
+    "mode, schemes, names",
+    [
+        ("--emulate", ["--scheme", "all"], ["bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc"]),
+        ("--slowdown", [], ["bcgc"]),  # the default: bcgc alone
+        ("--emulate", ["--scheme", "uncoded,bcgc"], ["uncoded", "bcgc"]),
+    ],
+)
+def test_train_cli_json_contract(capsys, mode, schemes, names):
     from bcgc.cli import main
 
     model = "shifted-exponential:shift=1,rate=2" if mode == "--slowdown" else "shifted-exponential:shift=0.1,rate=1"
@@ -228,10 +235,11 @@ def test_train_cli_json_contract(capsys, mode):
             "--backend",
             "threads",
             "--json",
+            *schemes,
         ]
     )
     d = json.loads(capsys.readouterr().out)
-    assert code == 0 and [s["name"] for s in d["schemes"]] == ["bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc"]
+    assert code == 0 and [s["name"] for s in d["schemes"]] == names
     for s in d["schemes"]:
         assert set(s) >= {
             "name",

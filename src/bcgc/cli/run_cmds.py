@@ -15,6 +15,7 @@ from ..design.document import load_design
 from ..policy import allowed_schemes, runtime_schemes
 from ..runtime.adapt import PRIOR
 from .options import data_options, design_args, design_file, design_options, link_options, output, workers_and_model
+from .train_outputs import Outputs, checkpoints, output_options, scheme_list
 
 
 def register(sub) -> dict:
@@ -76,10 +77,11 @@ def _train_parser(sub):
     )
     t.add_argument(
         "--scheme",
-        choices=[*runtime_schemes(), "all"],
-        default="all",
-        help="scheme(s) to train (all: every one the design arguments allow: bcgc_mm and ucmmc need "
-        "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)",
+        type=scheme_list,
+        default="bcgc",
+        help=f"scheme(s) to train: one of {', '.join(runtime_schemes())}, a comma-separated list, or all (every "
+        "one the design arguments allow: bcgc_mm and ucmmc need the runtime objective and the optimal method, "
+        "bcgc_mm no --tolerate, none of them --adapt)",
     )
     t.add_argument(
         "--unit", type=number("--unit", V.UNIT), default=0.2, help="seconds of one full-subset gradient under --emulate"
@@ -116,6 +118,7 @@ def _train_parser(sub):
     t.add_argument(
         "--plot", type=output_file("--plot"), help="write loss against wall-clock time per scheme to this PNG file"
     )
+    output_options(t)
     output(t)
     t.set_defaults(mode=MODES[0])
 
@@ -177,6 +180,7 @@ def run_train(a):
     from .. import plots
     from ..problems import load_dataset, make_problem
     from ..runtime import train
+    from ..runtime.checkpoint import save_theta
 
     if a.features is not None and a.dataset != "synthetic":  # never ignore an option silently
         raise UsageError("--features applies to --dataset synthetic only")
@@ -191,9 +195,13 @@ def run_train(a):
         raise UsageError(
             "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
         )
-    schemes = _all_schemes(a) if a.scheme == "all" else (a.scheme,)
-    progress = None if a.json or not sys.stderr.isatty() else _progress
-    with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
+    schemes = _all_schemes(a) if a.scheme == "all" else a.scheme
+    checkpoint = checkpoints(a, schemes)
+    with (
+        LazyFile(a.log) as log,
+        Outputs(a, terminal=True) as outputs,
+        _stdout_to_stderr(),
+    ):  # files opened at first write
         results = train(
             problem,
             a.model,
@@ -210,13 +218,15 @@ def run_train(a):
             stragglers=stragglers,
             adapt=adapt,
             designs=_fixed_designs(a, problem, schemes),
-            progress=progress,
+            progress=outputs,
+            checkpoint=checkpoint,
+            resume=a.resume,
             bandwidth=a.bandwidth,
             latency=a.latency,
             **design_args(a),
         )
-    if progress:
-        print(file=sys.stderr)
+    if a.save:
+        save_theta(problem, results[0].theta, a.save)
     law = a.model.spec if a.model is not None else f"adaptive from {PRIOR}"
     title = (
         f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
@@ -304,16 +314,6 @@ def _stdout_to_stderr():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def _progress(name, it, total, rec):
-    print(
-        f"\r{name:<8} iteration {it + 1}/{total}  loss {rec['loss']:.5g}  last {rec['measured_seconds']:.3f}s "
-        f"(predicted {rec['predicted_seconds']:.3f}s)   ",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def run_reproduce(a):
