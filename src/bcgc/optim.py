@@ -1,4 +1,5 @@
-"""The update rule the master applies to each decoded gradient (docs/runtime.md, "The update rule").
+"""The update rule the master applies to each decoded gradient (docs/runtime.md, "The update rule,
+parameters and checkpoints").
 
 An optimizer is any object with ``step(theta, grad, iteration) -> new theta`` (numpy vectors of L
 entries; ``iteration`` counts from 0). It may keep state between steps (momentum, Adam's moments):

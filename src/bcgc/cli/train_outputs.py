@@ -1,6 +1,7 @@
-"""What ``bcgc train`` writes besides its table (docs/runtime.md, "Outputs of a run"): the trained
-parameters (--save), checkpoints (--checkpoint, --checkpoint-every, --resume), per-iteration metrics
-as CSV (--metrics-csv) and TensorBoard scalars (--tensorboard), and progress on a terminal."""
+"""What ``bcgc train`` writes besides its table: the trained parameters (--save), checkpoints
+(--checkpoint, --checkpoint-every, --resume), per-iteration metrics as CSV (--metrics-csv) and
+TensorBoard scalars (--tensorboard), and progress on a terminal (docs/runtime.md, "The update rule,
+parameters and checkpoints")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Trained parameters and checkpoints of a training run (docs/runtime.md, "Parameters and checkpoints").
+"""Trained parameters and checkpoints of a training run (docs/runtime.md, "The update rule, parameters
+and checkpoints").
 
 :func:`save_theta` writes θ: ``problem.save(theta, path)`` when the problem has it (a PyTorch problem
 writes a state_dict), else a ``.npy`` file. A checkpoint is a pickled dict (load only files you
