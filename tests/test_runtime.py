@@ -39,12 +39,12 @@ def make_master(problem, backend_cls=ThreadBackend, blocks=None, model=LAW, **kw
 class StaleBackend(ThreadBackend):
     """Injects a message tagged with an earlier round before every real one: it must be ignored."""
 
-    def publish(self, iteration, theta, times, scheme, mode, unit):
+    def publish(self, iteration, theta, times, scheme, mode, unit, t=None):
         s = int(scheme.levels[0])
         bogus = np.full(scheme.slices[s].stop - scheme.slices[s].start, 1e6)
         for w in range(self.workers):
             self.events.put(Arrival(iteration - 1, s, w, bogus))
-        super().publish(iteration, theta, times, scheme, mode, unit)
+        super().publish(iteration, theta, times, scheme, mode, unit, t)
 
 
 def test_late_messages_from_an_earlier_round_are_never_mixed_in(problem):
@@ -63,7 +63,7 @@ def test_all_workers_dead_is_a_clear_error_not_a_hang(problem):
 
 
 class SilentBackend(ThreadBackend):
-    def publish(self, *args):
+    def publish(self, *args, **kw):
         pass
 
 
@@ -204,8 +204,15 @@ def test_training_under_full_stragglers_without_a_deadline_says_what_to_do(probl
         train(problem, law, ("bcgc",), iterations=1, backend="threads")
 
 
-@pytest.mark.parametrize("mode", ["--emulate", "--slowdown"])
-def test_train_cli_json_contract(capsys, mode):
+@pytest.mark.parametrize(
+    "mode, schemes, names",
+    [
+        ("--emulate", ["--scheme", "all"], ["bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc"]),
+        ("--slowdown", [], ["bcgc"]),  # the default: bcgc alone
+        ("--emulate", ["--scheme", "uncoded,bcgc"], ["uncoded", "bcgc"]),
+    ],
+)
+def test_train_cli_json_contract(capsys, mode, schemes, names):
     from bcgc.cli import main
 
     model = "shifted-exponential:shift=1,rate=2" if mode == "--slowdown" else "shifted-exponential:shift=0.1,rate=1"
@@ -228,10 +235,11 @@ def test_train_cli_json_contract(capsys, mode):
             "--backend",
             "threads",
             "--json",
+            *schemes,
         ]
     )
     d = json.loads(capsys.readouterr().out)
-    assert code == 0 and [s["name"] for s in d["schemes"]] == ["bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc"]
+    assert code == 0 and [s["name"] for s in d["schemes"]] == names
     for s in d["schemes"]:
         assert set(s) >= {
             "name",
@@ -272,9 +280,9 @@ def test_train_json_stays_one_object_when_the_engine_prints(capfd, monkeypatch):
 
     real = ThreadBackend.publish
 
-    def noisy(self, *args):
+    def noisy(self, *args, **kw):
         os.write(1, b"(raylet) A worker died or was killed while executing a task\n")
-        return real(self, *args)
+        return real(self, *args, **kw)
 
     monkeypatch.setattr(ThreadBackend, "publish", noisy)
     code = main(
@@ -307,10 +315,10 @@ def test_train_json_stays_one_object_when_the_engine_prints(capfd, monkeypatch):
 class FrozenWorkerBackend(ThreadBackend):
     """Worker 3 is alive but never answers (a SIGSTOP'd process): no Death event ever comes."""
 
-    def publish(self, iteration, theta, times, scheme, mode, unit):
+    def publish(self, iteration, theta, times, scheme, mode, unit, t=None):
         times = np.array(times, dtype=float)
         times[3] = 1e12  # due in 30 000 years: it never sends
-        super().publish(iteration, theta, times, scheme, mode, unit)
+        super().publish(iteration, theta, times, scheme, mode, unit, t)
 
 
 def test_an_unresponsive_worker_is_taken_for_dead_after_two_missed_attempts(problem):

@@ -48,7 +48,11 @@ def data(kind, rows=48, seed=0):
     return torch.randn(rows, 6, generator=g), torch.randint(0, 3, (rows,), generator=g)
 
 
-MODELS = {"mlp": (mlp, torch.nn.CrossEntropyLoss), "cnn": (cnn, torch.nn.CrossEntropyLoss), "tied": (Tied, torch.nn.MSELoss)}
+MODELS = {
+    "mlp": (mlp, torch.nn.CrossEntropyLoss),
+    "cnn": (cnn, torch.nn.CrossEntropyLoss),
+    "tied": (Tied, torch.nn.MSELoss),
+}
 
 
 def make(kind, dtype=torch.float32, workers=4, **kw):

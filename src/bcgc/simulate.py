@@ -24,8 +24,10 @@ import numpy as np
 from . import _validate as V
 from . import streams
 from .analysis import needs_general
+from .optim import as_optimizer, fresh_optimizer
 from .policy import DesignPolicy, allowed_schemes, fixed_designs, runtime_schemes
 from .problems import with_subset_sizes
+from .problems.models import metrics_of, set_iteration
 from .schemes import MMScheme, make_scheme
 from .stragglers import StragglerModel, as_law
 from .timing import mm
@@ -52,6 +54,8 @@ class SimulationResult:
     retries: int  # draws redrawn because too many workers never answered
     parameters: dict = field(default_factory=dict)
     fixed_costs: np.ndarray | None = None  # a of every iteration under the general model (then draws = b)
+    theta: np.ndarray | None = None  # the parameters after the last iteration
+    metrics: tuple = ()  # problem.metrics(θ) after each iteration ({} for a problem without metrics)
 
     @property
     def final_loss(self) -> float:
@@ -79,6 +83,7 @@ def simulate(
     policy: DesignPolicy | None = None,
     subset_sizes=None,
     work_order=None,
+    optimizer=None,
 ) -> SimulationResult:
     """Run ``iterations`` steps of coded gradient descent in virtual time (see module doc).
 
@@ -87,9 +92,11 @@ def simulate(
     uses: the optimal BCGC design with its data allocation, or the peer's own design);
     ``subset_sizes`` gives the allocation of given ``blocks`` (None: equal subsets); ``r`` overrides
     UC-MMC's r. With unequal subsets the problem's rows are split by the sizes, and with a fixed
-    cost or unequal subsets time follows the general model (docs/model.md). ``work_order``: the
-    workers' work order (None: the paper's; the policy's when it has one), under which block schemes
-    are timed (and BCGC designed, by the default policy).
+    cost or unequal subsets time follows the general model (docs/model.md). ``optimizer``: the update
+    rule (:mod:`bcgc.optim`; default GradientDescent(``step_size``, else the problem's)); the problem
+    is told each iteration (``set_iteration``) before its gradients, and its ``metrics`` are recorded.
+    ``work_order``: the workers' work order (None: the paper's; the policy's when it has one), under
+    which block schemes are timed (and BCGC designed, by the default policy).
     """
     if scheme not in runtime_schemes():
         raise V.InputError(f"scheme must be one of {', '.join(runtime_schemes())}, got {scheme!r}")
@@ -97,7 +104,9 @@ def simulate(
     n, L = problem.workers, problem.L
     model = as_law(model)
     model.check_workers(n)
-    lr = problem.step_size if step_size is None else V.positive("step_size", step_size)
+    if optimizer is not None and step_size is not None:
+        raise V.InputError("step_size is the default optimizer's (GradientDescent): give one or the other")
+    optimizer = as_optimizer(optimizer, problem.step_size if step_size is None else step_size)
     if r is not None:
         if scheme != "ucmmc":
             raise V.InputError(f"r (UC-MMC's redundancy) applies to the ucmmc scheme only, not {scheme}")
@@ -122,18 +131,21 @@ def simulate(
         draws = [streams.decodable_times(model, n, seed, i, runtime) for i in range(iterations)]
 
     theta = problem.init()
-    losses, times, its, pred, errs = [problem.loss(theta)], [0.0], [], [], []
-    for draw, _ in draws:
+    set_iteration(problem, 0)
+    losses, times, its, pred, errs, metrics = [problem.loss(theta)], [0.0], [], [], [], []
+    for i, (draw, _) in enumerate(draws):
+        set_iteration(problem, i)  # as every worker and the master of the runtime
         G = problem.subset_gradients(theta)  # ∂f_k at θ for every subset k
         exact = G.sum(axis=0)
         g, t_iter = step(G, draw)
         pred.append(runtime(*draw) if general else runtime(draw))
         norm = np.linalg.norm(exact)
         errs.append(float(np.linalg.norm(g - exact) / norm) if norm > 0 else 0.0)
-        theta = theta - lr * g
+        theta = optimizer.step(theta, g, i)
         its.append(t_iter)
         times.append(times[-1] + t_iter)
         losses.append(problem.loss(theta))
+        metrics.append(metrics_of(problem, theta))
     T_all = np.vstack([d[1] if general else d for d, _ in draws])
     fixed = np.vstack([d[0] for d, _ in draws]) if general else None
     return SimulationResult(
@@ -148,6 +160,8 @@ def simulate(
         sum(a for _, a in draws),
         params,
         fixed,
+        theta,
+        tuple(metrics),
     )
 
 
@@ -215,6 +229,7 @@ def simulate_all(
     design_args=None,
     designs=None,
     work_order=None,
+    optimizer=None,
     **kw,
 ):
     """Every requested scheme on the same draws and the same data (a fair comparison).
@@ -225,7 +240,9 @@ def simulate_all(
     deadline, method, tolerate, allowed_levels, samples, allocate). ``designs``: fixed (blocks, subset
     sizes or None) by scheme name (e.g. a design document's for ``bcgc``), used instead of designing.
     ``work_order``: the workers' work order every scheme is designed for and timed under (None: the
-    paper's). Every policy designs before any scheme runs."""
+    paper's).
+    ``optimizer``: an optimizer (copied for each scheme) or a factory of one. Every policy designs
+    before any scheme runs."""
     args = dict(design_args or {})
     model = as_law(model)
     if schemes is None:
@@ -247,6 +264,7 @@ def simulate_all(
             blocks=plans[s][0],
             subset_sizes=plans[s][1],
             work_order=work_order,
+            optimizer=fresh_optimizer(optimizer, len(schemes)),
             **kw,
         )
         for s in schemes

@@ -25,6 +25,7 @@ from .options import (
     output,
     workers_and_model,
 )
+from .train_outputs import Outputs, checkpoints, output_options, scheme_list
 
 
 def register(sub) -> dict:
@@ -87,10 +88,11 @@ def _train_parser(sub):
     )
     t.add_argument(
         "--scheme",
-        choices=[*runtime_schemes(), "all"],
-        default="all",
-        help="scheme(s) to train (all: every one the design arguments allow: bcgc_mm and ucmmc need "
-        "the runtime objective and the optimal method, bcgc_mm no --tolerate, none of them --adapt)",
+        type=scheme_list,
+        default="bcgc",
+        help=f"scheme(s) to train: one of {', '.join(runtime_schemes())}, a comma-separated list, or all (every "
+        "one the design arguments allow: bcgc_mm and ucmmc need the runtime objective and the optimal method, "
+        "bcgc_mm no --tolerate, none of them --adapt)",
     )
     t.add_argument(
         "--unit", type=number("--unit", V.UNIT), default=0.2, help="seconds of one full-subset gradient under --emulate"
@@ -117,10 +119,17 @@ def _train_parser(sub):
         help="CPUs Ray reserves per worker: 0 lets workers share the cores of one machine, "
         "1 gives each worker a core of a cluster (docs/runtime.md)",
     )
+    t.add_argument(
+        "--startup-timeout",
+        type=positive("--startup-timeout"),
+        default=120.0,
+        help="seconds Ray's workers may take to start (importing PyTorch on a busy machine takes 20+ s)",
+    )
     t.add_argument("--log", type=output_file("--log"), help="write every iteration as a JSON line to this file")
     t.add_argument(
         "--plot", type=output_file("--plot"), help="write loss against wall-clock time per scheme to this PNG file"
     )
+    output_options(t)
     output(t)
     t.set_defaults(mode=MODES[0])
 
@@ -183,11 +192,14 @@ def run_train(a):
     from .. import plots
     from ..problems import load_dataset, make_problem
     from ..runtime import train
+    from ..runtime.checkpoint import save_theta
 
     if a.features is not None and a.dataset != "synthetic":  # never ignore an option silently
         raise UsageError("--features applies to --dataset synthetic only")
     if a.address is not None and a.backend != "ray":
         raise UsageError("--address applies to --backend ray only")
+    if a.startup_timeout != 120.0 and a.backend != "ray":
+        raise UsageError("--startup-timeout applies to --backend ray only")
     stragglers, adapt = _experience(a)
     data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64, label=a.label)
     problem = make_problem(a.problem, data, a.workers)
@@ -195,9 +207,13 @@ def run_train(a):
         raise UsageError(
             "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
         )
-    schemes = _all_schemes(a) if a.scheme == "all" else (a.scheme,)
-    progress = None if a.json or not sys.stderr.isatty() else _progress
-    with LazyFile(a.log) as log, _stdout_to_stderr():  # log opened at its first record
+    schemes = _all_schemes(a) if a.scheme == "all" else a.scheme
+    checkpoint = checkpoints(a, schemes)
+    with (
+        LazyFile(a.log) as log,
+        Outputs(a, terminal=True) as outputs,
+        _stdout_to_stderr(),
+    ):  # files opened at first write
         results = train(
             problem,
             a.model,
@@ -208,18 +224,21 @@ def run_train(a):
             backend=a.backend,
             address=a.address,
             cpus_per_worker=a.cpus_per_worker,
+            startup_timeout=a.startup_timeout,
             seed=a.seed,
             log=log if a.log else None,
             stragglers=stragglers,
             adapt=adapt,
             designs=_fixed_designs(a, problem, schemes),
-            progress=progress,
+            progress=outputs,
+            checkpoint=checkpoint,
+            resume=a.resume,
             bandwidth=a.bandwidth,
             latency=a.latency,
             **design_args(a),
         )
-    if progress:
-        print(file=sys.stderr)
+    if a.save:
+        save_theta(problem, results[0].theta, a.save)
     law = a.model.spec if a.model is not None else f"adaptive from {PRIOR}"
     title = (
         f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
@@ -315,16 +334,6 @@ def _stdout_to_stderr():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def _progress(name, it, total, rec):
-    print(
-        f"\r{name:<8} iteration {it + 1}/{total}  loss {rec['loss']:.5g}  last {rec['measured_seconds']:.3f}s "
-        f"(predicted {rec['predicted_seconds']:.3f}s)   ",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def run_reproduce(a):

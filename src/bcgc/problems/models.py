@@ -22,7 +22,17 @@ from ..timing.general import check_subset_sizes
 from .allocation import split_rows
 from .data import Dataset
 
-__all__ = ["Problem", "DataProblem", "PROBLEMS", "make_problem", "LeastSquares", "Logistic", "Softmax"]
+__all__ = [
+    "Problem",
+    "DataProblem",
+    "PROBLEMS",
+    "make_problem",
+    "LeastSquares",
+    "Logistic",
+    "Softmax",
+    "set_iteration",
+    "metrics_of",
+]
 
 
 class Problem(abc.ABC):
@@ -39,6 +49,14 @@ class Problem(abc.ABC):
     block of that subset reuses (a forward pass); ``partial_given(state, theta, k, coords)`` then
     gives ∂_l f_k(θ) for l in ``coords`` (a contiguous, increasing range: one block). The defaults
     slice ``subset_gradient``, which is exact but computes the whole gradient for every block.
+
+    Optional, for training: ``set_iteration(t)`` is called with the iteration number before any
+    computation of iteration t — on every worker (before each round: again on a retry of the same
+    t, which must give the same result), in the simulator, and on the master before it checks the
+    gradient and evaluates the loss — so a problem can draw a seeded mini-batch per subset and
+    iteration. ``metrics(theta)`` (e.g. test accuracy) is evaluated by the master and the simulator
+    after each iteration and recorded with it. ``save(theta, path)``, when a problem has it, writes
+    trained parameters in the problem's own format (``bcgc train --save``; default: a ``.npy``).
     """
 
     name = "problem"
@@ -61,6 +79,13 @@ class Problem(abc.ABC):
     @abc.abstractmethod
     def step_size(self) -> float:
         """A safe constant step for gradient descent."""
+
+    def set_iteration(self, t: int) -> None:
+        """Called with iteration t before any of its computation (default: nothing; see the class doc)."""
+
+    def metrics(self, theta) -> dict[str, float]:
+        """Named numbers about θ recorded after each iteration (default: none), e.g. test accuracy."""
+        return {}
 
     def restrict(self, subsets) -> "Problem":
         """A deep copy (no state shared with the original); override to keep only those subsets' data."""
@@ -249,6 +274,22 @@ class Softmax(DataProblem):
     def loss(self, theta):
         Th = theta.reshape(self.d, self.outputs)
         return float(sum(-np.sum(Yk * special.log_softmax(Xk @ Th, axis=1)) for Xk, Yk in zip(self.X, self.Y)) / self.n)
+
+
+def set_iteration(problem, t: int) -> None:
+    """Tell ``problem`` the iteration (``Problem.set_iteration``), if it listens."""
+    hook = getattr(problem, "set_iteration", None)
+    if hook is not None:
+        hook(int(t))
+
+
+def metrics_of(problem, theta) -> dict:
+    """``problem.metrics(theta)`` as {name: float} ({} when the problem has none)."""
+    hook = getattr(problem, "metrics", None)
+    values = {} if hook is None else hook(theta)
+    if not isinstance(values, dict):
+        raise TypeError(f"{type(problem).__name__}.metrics must return a dict of name: number, got {values!r}")
+    return {str(k): float(v) for k, v in values.items()}
 
 
 PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Softmax}

@@ -36,7 +36,8 @@ def recv_exact(sock, size: int) -> bytearray:
 
 class Channel:
     """The worker's end: accept the master's connection (it must send ``key`` first), then serve
-    it: each ``run`` message is a round computed in its own thread, ``cancel`` wakes it."""
+    it: each ``run`` message is a round computed in its own thread, one round at a time (the
+    worker's round lock), ``cancel`` wakes it."""
 
     def __init__(self, core, key: bytes, ip: str):
         self.core, self.key, self.lock, self.scheme = core, key, threading.Lock(), None
@@ -64,11 +65,14 @@ class Channel:
                 args[3] = self.scheme
                 threading.Thread(target=self._round, args=(sock, *args), daemon=True).start()
 
-    def _round(self, sock, iteration, theta, t_n, scheme, mode, unit):
+    def _round(self, sock, iteration, theta, t_n, scheme, mode, unit, t=None):
+        """One round, in its own thread; it computes once the worker's previous round has ended
+        (``WorkerCore``'s round lock), and a broken connection closes it (releasing the lock)."""
         with contextlib.suppress(OSError):
             try:
-                for level, vec, spent, stamp in self.core.run(iteration, theta, t_n, scheme, mode, unit):
-                    send(sock, self.lock, ("arrival", iteration, level, vec, spent, stamp))
+                with contextlib.closing(self.core.run(iteration, theta, t_n, scheme, mode, unit, t)) as blocks:
+                    for level, vec, spent, stamp in blocks:
+                        send(sock, self.lock, ("arrival", iteration, level, vec, spent, stamp))
             except Exception:  # worker code raised: send the plain Python traceback, then stop
                 send(sock, self.lock, ("failure", traceback.format_exc()))
             send(sock, self.lock, ("ended", iteration))

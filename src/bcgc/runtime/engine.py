@@ -7,6 +7,10 @@ cancel an iteration, ship data to a worker. :class:`WorkerCore` is what a worker
 engine: hold its data subsets and, for an iteration, compute block by block (s = 0, 1, ..) the
 message the :class:`~bcgc.schemes.blocks.BlockScheme` prescribes, emit each block as soon as it is due,
 and stop as soon as the iteration is cancelled. Workers never encode on their own: the scheme does.
+A worker runs one round at a time: round t+1 starts computing only once round t has finished or
+abandoned its blocks (a stateful problem, e.g. a module whose parameters are set per round, never
+sees two rounds at once); before computing a round it tells the problem the iteration
+(``problem.set_iteration(t)``, when the problem has it).
 
 Straggling: ``emulate`` — block s is released at (a_n + b_n · W_n(s)) · unit after the worker
 starts the iteration (exactly the model, ``bcgc.timing.general``: T_n · c_s when a_n = 0 and subsets are
@@ -18,6 +22,7 @@ the iteration when it was sent (docs/runtime.md, observations).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -78,6 +83,7 @@ class WorkerCore:
         self.problem = problem_view
         self._cancelled = -1
         self._wake = threading.Condition()
+        self._round = threading.Lock()  # held while a round computes: one round at a time
 
     def load(self, problem_view) -> None:
         """Replace the held data (after a re-design needing more subsets)."""
@@ -114,31 +120,43 @@ class WorkerCore:
                 self._wake.wait(min(left, 3600.0))  # a far deadline must not overflow the clock
         return False
 
-    def run(self, iteration: int, theta: np.ndarray, t_n, scheme, mode: str, unit: float):
+    def run(self, iteration: int, theta: np.ndarray, t_n, scheme, mode: str, unit: float, t: int | None = None):
         """Yield (key, coded vector, compute seconds, time stamp) message by message (key: the
         level s of a block scheme, the message index of an MM scheme). ``t_n`` is T_n, or the
         pair (a_n, b_n) of a fixed cost and a rate (unit of T); ``scheme`` a :class:`~.plan.Plan`
         (or a bare scheme: free links). Under links each message also crosses the worker's upload
-        link (:mod:`.uplink`) while the worker computes the next ones."""
+        link (:mod:`.uplink`) while the worker computes the next ones. ``iteration`` is the round's
+        tag; ``t`` the iteration number it belongs to (``problem.set_iteration(t)``; None: the tag).
+        The computation waits for the worker's previous round to end (finished or cancelled)."""
         check_mode(mode)
         plan = scheme if isinstance(scheme, Plan) else Plan(scheme)
         start = time.perf_counter()
-        produced = self._compute(iteration, theta, t_n, plan, mode, unit, start)
+        produced = self._compute(iteration, theta, t_n, plan, mode, unit, start, iteration if t is None else t)
         if plan.net.free:
             yield from produced
         else:
             yield from uploads(self, iteration, produced, plan, unit, start)
 
-    def _compute(self, iteration, theta, t_n, plan, mode, unit, start):
+    def _compute(self, iteration, theta, t_n, plan, mode, unit, start, t):
+        """The round's blocks, computed under the worker's round lock (released when the round
+        ends: finished, cancelled, or its generator closed)."""
+        with self._round:
+            if self._cancelled < iteration:
+                yield from self._blocks(iteration, theta, t_n, plan, mode, unit, start, t)
+
+    def _blocks(self, iteration, theta, t_n, plan, mode, unit, start, t):
         a, b = (0.0, float(t_n)) if np.ndim(t_n) == 0 else (float(t_n[0]), float(t_n[1]))
         if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timing.general
             ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b)))
-        states = {}  # the forward pass of a subset: a fixed cost per subset and iteration
+        problem, states = self.problem, {}  # the forward pass of a subset: a fixed cost per subset and iteration
+        set_iteration = getattr(problem, "set_iteration", None)
+        if set_iteration is not None:
+            set_iteration(t)
 
         def partial(k, coords):
             if k not in states:
-                states[k] = self.problem.forward(theta, k)
-            return self.problem.partial_given(states[k], theta, k, coords)
+                states[k] = problem.forward(theta, k)
+            return problem.partial_given(states[k], theta, k, coords)
 
         for level in plan.levels:
             level = int(level)
@@ -164,9 +182,13 @@ class Backend:
 
     workers: int
 
-    def publish(self, iteration: int, theta: np.ndarray, times: np.ndarray, scheme, mode: str, unit: float) -> None:
+    def publish(
+        self, iteration: int, theta: np.ndarray, times: np.ndarray, scheme, mode: str, unit: float, t=None
+    ) -> None:
         """Start round ``iteration`` on every live worker: worker n straggles with ``times[n]``, T_n
-        (shape (N,)) or its fixed cost and rate (a_n, b_n) (shape (N, 2))."""
+        (shape (N,)) or its fixed cost and rate (a_n, b_n) (shape (N, 2)); ``t``: the iteration number
+        of the round (``problem.set_iteration(t)`` on each worker, :meth:`WorkerCore.run`). A worker
+        starts computing a round once its previous round has ended."""
         raise NotImplementedError
 
     def next_event(self, timeout: float):
@@ -201,22 +223,23 @@ class ThreadBackend(Backend):
         self.dead: set[int] = set()
         self._lock = threading.Lock()
 
-    def publish(self, iteration, theta, times, scheme, mode, unit):
+    def publish(self, iteration, theta, times, scheme, mode, unit, t=None):
         for n, core in enumerate(self.cores):
             if n not in self.dead:
                 threading.Thread(
                     target=self._serve,
-                    args=(core, iteration, theta, _worker_times(times, n), scheme, mode, unit),
+                    args=(core, iteration, theta, _worker_times(times, n), scheme, mode, unit, t),
                     daemon=True,
                 ).start()
 
-    def _serve(self, core, iteration, theta, t_n, scheme, mode, unit):
+    def _serve(self, core, iteration, theta, t_n, scheme, mode, unit, t):
         try:
-            for level, vec, spent, stamp in core.run(iteration, theta, t_n, scheme, mode, unit):
-                with self._lock:
-                    if core.index in self.dead:
-                        return
-                    self.events.put(Arrival(iteration, level, core.index, vec, spent, stamp))
+            with contextlib.closing(core.run(iteration, theta, t_n, scheme, mode, unit, t)) as blocks:
+                for level, vec, spent, stamp in blocks:  # closed on leaving: the round lock is released
+                    with self._lock:
+                        if core.index in self.dead:
+                            return
+                        self.events.put(Arrival(iteration, level, core.index, vec, spent, stamp))
         except Exception:  # worker code raised: report it, never stall silently
             self.events.put(Failure(core.index, traceback.format_exc()))
 

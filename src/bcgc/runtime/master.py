@@ -32,7 +32,9 @@ import numpy as np
 from .. import _validate as V
 from .. import streams
 from ..analysis import runtime_quantiles
+from ..optim import as_optimizer
 from ..policy import DesignPolicy
+from ..problems.models import metrics_of, set_iteration
 from ..schemes.plan import Plan, make_scheme
 from ..timing.links import Links
 from ..timing.mm import MMDesign
@@ -41,6 +43,7 @@ from .engine import Arrival, Backend, Death, Failure, check_mode
 from .experience import decodable_parts, parse_experience
 from .holdings import Holdings, can_allocate, sizes_list
 from .observe import fill_parts, fit_parts, observations
+from .redesign import redesign
 from .result import TrainResult
 
 __all__ = ["Master", "TrainResult", "WorkerError"]
@@ -77,6 +80,8 @@ class Master:
     ``adapt``: an :class:`~.adapt.AdaptConfig` to refit and re-design during the run.
     ``subset_sizes``: the data allocation of the given ``blocks`` (None: equal subsets); the
     backend's workers must hold the data split that way (:class:`~.holdings.Holdings`).
+    ``optimizer``: the update rule (:mod:`bcgc.optim`; default GradientDescent(``step_size``, else
+    the problem's)).
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class Master:
         adapt: A.AdaptConfig | None = None,
         links: Links | None = None,
         subset_sizes=None,
+        optimizer=None,
     ):
         if model is None and adapt is None:
             raise V.InputError("model must be a straggler law (the law the design assumes) unless adapt is on")
@@ -132,13 +138,16 @@ class Master:
         self.iteration_timeout, self.allow_redesign = iteration_timeout, redesign
         self.patience_factor, self.min_patience, self.max_attempts = patience_factor, min_patience, max_attempts
         self.strikes, self._strikes = strikes, {}
-        self.lr = problem.step_size if step_size is None else step_size
+        if optimizer is not None and step_size is not None:
+            raise V.InputError("step_size is the default optimizer's (GradientDescent): give one or the other")
+        self.optimizer = as_optimizer(optimizer, problem.step_size if step_size is None else step_size)
         self.N = backend.workers
         self.dead: set[int] = set()
         self.round = 0
         self.iterations_planned = None
         self._unit_estimate = None
-        self.theta = problem.init()
+        self.theta, self.first_iteration = problem.init(), 0  # a resumed run starts later (.checkpoint)
+        set_iteration(problem, 0)
         self.result = TrainResult(self.name, initial_loss=problem.loss(self.theta))
         if blocks is None:
             blocks, subset_sizes = self.policy.plan(self.model, self.N, problem.L)
@@ -179,37 +188,7 @@ class Master:
         return self.plan.tolerates(len(self.dead))
 
     def _redesign(self, iteration):
-        f = len(self.dead)
-        if f >= self.N:
-            raise V.RunFailed(f"all {self.N} workers are dead: the run cannot continue")
-        if not self.allow_redesign:
-            raise V.RunFailed(f"{f} dead workers exceed what the design tolerates and re-design is off")
-        old = self.plan.design
-        # the data stay where they are: BCGC's blocks are designed for the current subset sizes
-        sizes = self.data.sizes
-        given = np.full(self.N, 1.0 / self.N) if sizes is None and self.policy.scheme == "bcgc" else sizes
-        self._set_design(self.policy.blocks(self.model, self.N, self.scheme.coords, dead=f, subset_sizes=given), sizes)
-        found_dead = self._ship()[2]
-        self.result.redesigns += 1
-        self._emit(
-            {
-                "event": "redesign",
-                "iteration": iteration,
-                "scheme": self.name,
-                "policy": self.policy.scheme,
-                "dead": sorted(self.dead),
-                "tolerate": self.policy.tolerance(f),
-                "old_blocks": old,
-                "new_blocks": self.plan.design,
-                **self._sizes_record(),
-            }
-        )
-        if found_dead:  # a worker died unnoticed: the new design must tolerate it too
-            self.dead.update(found_dead)
-            for w in found_dead:
-                self._emit({"event": "death", "iteration": iteration, "worker": w, "reason": "load failed"})
-            if not self._tolerates_dead():
-                self._redesign(iteration)
+        redesign(self, iteration)  # .redesign: ask the policy, ship the data, log it
 
     # -- one iteration -----------------------------------------------------------------------
     def _patience(self) -> float:
@@ -224,6 +203,7 @@ class Master:
         return float(self.plan.runtime(a[None, :], b[None, :])[0])
 
     def step(self, iteration: int) -> dict:
+        set_iteration(self.problem, iteration)  # before checking the gradient and evaluating the loss
         started, attempt = time.perf_counter(), 0
         while True:
             if time.perf_counter() - started > self.iteration_timeout or attempt >= self.max_attempts:
@@ -276,7 +256,7 @@ class Master:
         (returns the partial round) or a death forces a re-design (returns None)."""
         self.round += 1
         r = _Round(self.round, parts[0] + parts[1], time.perf_counter(), self.plan.decoder(), a=parts[0])
-        self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit)
+        self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit, t=iteration)
         patience = self._patience()
         while not r.dec.complete:
             left = min(
@@ -317,7 +297,7 @@ class Master:
         cancelled = time.perf_counter() - r.start
         g = r.dec.gradient()
         theta_before = self.theta
-        self.theta = self.theta - self.lr * g
+        self.theta = self.result.theta = self.optimizer.step(self.theta, g, iteration)
         overhead = r.overhead + time.perf_counter() - h0
         measured = time.perf_counter() - r.start
         err = math.nan  # verification and loss are outside the timed part of the iteration
@@ -343,6 +323,7 @@ class Master:
             "blocks": {str(s): r.dec.info[s] for s in sorted(r.dec.info)},
             "master_overhead_seconds": overhead,
             "loss": self.problem.loss(self.theta),
+            "metrics": metrics_of(self.problem, self.theta),
             "gradient_error": err,
             "dead": sorted(self.dead),
             "observations": obs,
@@ -387,8 +368,9 @@ class Master:
             self.log.flush()
 
     def run(self, iterations: int, progress=None) -> TrainResult:
+        """Iterations ``first_iteration`` .. ``iterations`` - 1; ``progress(name, it, iterations, rec)`` after each."""
         self.iterations_planned = iterations
-        for it in range(iterations):
+        for it in range(self.first_iteration, iterations):
             rec = self.step(it)
             if progress is not None:
                 progress(self.name, it, iterations, rec)

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from .._validate import InputError
+from .._validate import InputError, positive
 from .channel import HEADER, Channel, connect, send
 from .engine import Arrival, Backend, Death, Failure, WorkerCore, _worker_times
 
@@ -165,10 +165,22 @@ def _actor_class():
     return _ACTOR
 
 
-class RayBackend(Backend):
-    """N Ray actors. ``cpus_per_worker=0``: they share one machine's cores; use 1 on a cluster."""
+#: seconds the workers may take to start by default (importing PyTorch on a busy machine takes 20+ s)
+STARTUP_TIMEOUT = 120.0
 
-    def __init__(self, problem_views, address: str | None = None, cpus_per_worker: float = 0.0):
+
+class RayBackend(Backend):
+    """N Ray actors. ``cpus_per_worker=0``: they share one machine's cores; use 1 on a cluster.
+    ``startup_timeout``: seconds the actors may take to start and open their channel."""
+
+    def __init__(
+        self,
+        problem_views,
+        address: str | None = None,
+        cpus_per_worker: float = 0.0,
+        startup_timeout: float = STARTUP_TIMEOUT,
+    ):
+        startup_timeout = positive("startup_timeout", startup_timeout)
         ray = _ray()
         if not ray.is_initialized():
             _init(ray, address)
@@ -185,13 +197,19 @@ class RayBackend(Backend):
             for n, v in enumerate(problem_views)
         ]
         try:
-            self.pids, addresses = zip(*ray.get([a.address.remote() for a in self.actors], timeout=120))
+            self.pids, addresses = zip(*ray.get([a.address.remote() for a in self.actors], timeout=startup_timeout))
             self.socks = [connect(tuple(a), key) for a in addresses]
-        except (ray.exceptions.GetTimeoutError, OSError) as exc:
+        except ray.exceptions.GetTimeoutError:
             self.shutdown()
             raise InputError(
-                f"the {self.workers} workers ({cpus_per_worker:g} CPUs each) could not all be placed "
-                f"and reached ({type(exc).__name__}: {exc}): see `ray status`"
+                f"the {self.workers} workers did not all start within startup_timeout={startup_timeout:g} s: "
+                "they were slow to start (importing a library such as PyTorch on a busy machine takes 20+ s) "
+                "or could not be placed (`ray status`); raise --startup-timeout (startup_timeout > 0)"
+            ) from None
+        except OSError as exc:
+            self.shutdown()
+            raise InputError(
+                f"the {self.workers} workers started but could not be reached ({type(exc).__name__}: {exc})"
             ) from None
         self.locks, self.inbox = [threading.Lock() for _ in self.socks], [bytearray() for _ in self.socks]
         self.selector = selectors.DefaultSelector()
@@ -219,7 +237,7 @@ class RayBackend(Backend):
             if report:
                 self.buffer.append(Death(n, reason))
 
-    def publish(self, iteration, theta, times, scheme, mode, unit):
+    def publish(self, iteration, theta, times, scheme, mode, unit, t=None):
         if self._scheme[0] is not scheme:  # the scheme travels once per design, not per round
             self._scheme = (scheme, pickle.dumps(scheme, protocol=5), set())
         for n in range(self.workers):
@@ -227,7 +245,7 @@ class RayBackend(Backend):
                 blob = None if n in self._scheme[2] else self._scheme[1]
                 self._scheme[2].add(n)
                 self.pending.add((n, iteration))
-                self._post(n, ("run", iteration, np.asarray(theta), _worker_times(times, n), blob, mode, unit))
+                self._post(n, ("run", iteration, np.asarray(theta), _worker_times(times, n), blob, mode, unit, t))
 
     def next_event(self, timeout):
         deadline = time.monotonic() + timeout

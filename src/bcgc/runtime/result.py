@@ -11,12 +11,15 @@ __all__ = ["TrainResult"]
 
 @dataclass
 class TrainResult:
-    """Per-iteration logs of one run and their summary."""
+    """Per-iteration logs of one run and their summary; ``theta``: the parameters after the last
+    iteration (None before any); ``first_iteration``: where the run started (a resumed run: > 0)."""
 
     name: str
     logs: list = field(default_factory=list)
     redesigns: int = 0
     initial_loss: float = float("nan")
+    theta: np.ndarray | None = None
+    first_iteration: int = 0
 
     def column(self, key) -> np.ndarray:
         return np.array([r[key] for r in self.logs], dtype=float)
@@ -40,6 +43,7 @@ class TrainResult:
             "max_gradient_error": float(np.nanmax(self.column("gradient_error"))),
             "retries": int(sum(r["attempts"] - 1 for r in self.logs)),
             "redesigns": self.redesigns,
+            **({"final_metrics": self.logs[-1]["metrics"]} if self.logs[-1].get("metrics") else {}),
         }
 
     def time_to_loss(self, target: float) -> float | None:

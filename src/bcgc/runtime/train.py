@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 from .. import _validate as V
+from ..optim import fresh_optimizer
 from ..policy import DesignPolicy, fixed_designs
 from ..schemes.plan import make_scheme
 from ..stragglers import as_law
 from ..timing.links import links as make_links
 from .adapt import AdaptConfig
+from .checkpoint import Checkpoints, check_resume, read_checkpoint, restore, write_checkpoint
 from .engine import ThreadBackend, check_mode
 from .experience import parse_experience
 from .holdings import Holdings, can_allocate
@@ -26,12 +28,12 @@ def worker_views(problem, scheme):
     return Holdings(problem, scheme.workers, getattr(scheme, "subset_sizes", None)).views(scheme)
 
 
-def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0):
+def _make_backend(kind: str, views, address=None, cpus_per_worker: float = 0.0, startup_timeout: float = 120.0):
     if kind == "threads":
         return ThreadBackend(views)
     from .ray_backend import RayBackend
 
-    return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker)
+    return RayBackend(views, address=address, cpus_per_worker=cpus_per_worker, startup_timeout=startup_timeout)
 
 
 def _laws(workers: int, model, stragglers, adapt, objective):
@@ -77,6 +79,10 @@ def train(
     latency: float = 0.0,
     designs=None,
     allocate: bool = True,
+    startup_timeout: float = 120.0,
+    optimizer=None,
+    checkpoint: Checkpoints | None = None,
+    resume=None,
     **master_kw,
 ) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
@@ -97,15 +103,22 @@ def train(
     the policy. For workers that differ BCGC's design may give them unequal data subsets (the
     problem's rows split by the sizes, :mod:`.holdings`) when the problem can split its data
     (``with_subset_sizes``; docs/runtime.md, "Data on the workers") and ``allocate`` is on.
+    ``startup_timeout`` (Ray only): seconds the workers may take to start (importing PyTorch is slow).
+    ``optimizer``: the update rule at the master (:mod:`bcgc.optim`; an object, copied for each
+    scheme when there are several, or a factory of one; None: GradientDescent(problem.step_size)).
+    ``checkpoint`` (:class:`.checkpoint.Checkpoints`) and ``resume`` (a checkpoint's path): one
+    scheme only; a resumed run continues to ``iterations`` in all (docs/runtime.md).
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
     backend = V.Options(*BACKENDS).check("backend", backend)
     cpus_per_worker = V.nonnegative("cpus_per_worker", cpus_per_worker)
+    startup_timeout = V.positive("startup_timeout", startup_timeout)
     if backend == "ray":
         from .ray_backend import require_ray
 
         require_ray(address)
+    state = _resume(resume, checkpoint, problem, schemes, seed, iterations, adapt)
     net = make_links(bandwidth, latency)
     if adapt is not None and not net.free:  # its gain estimate and its refitted law (seconds) assume free links
         raise V.InputError("adapt works with free communication only (for now): drop bandwidth/latency or adapt")
@@ -131,7 +144,7 @@ def train(
     results = []
     for policy, (blocks, sizes) in designs:
         scheme = make_scheme(blocks, problem.workers, code_kind, seed, sizes)
-        be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker)
+        be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker, startup_timeout)
         try:
             m = Master(
                 be,
@@ -148,12 +161,44 @@ def train(
                 adapt=adapt,
                 links=net,
                 subset_sizes=getattr(scheme, "subset_sizes", None),
+                optimizer=fresh_optimizer(optimizer, len(designs)),
                 **master_kw,
             )
-            results.append(m.run(iterations, progress))
+            if state is not None:
+                restore(m, state)
+            results.append(m.run(iterations, _after_each(m, progress, checkpoint)))
         finally:
             be.shutdown()
     return results
+
+
+def _resume(resume, checkpoint, problem, schemes, seed, iterations, adapt):
+    """The checkpoint to resume from (None: start afresh), checked against the run."""
+    if checkpoint is not None and not isinstance(checkpoint, Checkpoints):
+        raise V.InputError(f"checkpoint must be a Checkpoints(path, every) (or None), got {checkpoint!r}")
+    if (resume is not None or checkpoint is not None) and len(schemes) != 1:
+        raise V.InputError(f"checkpoint and resume apply to one scheme, got schemes {list(schemes)}")
+    if resume is None:
+        return None
+    if adapt is not None:
+        raise V.InputError("resume does not restore adapt's learnt law: resume without adapt")
+    state = read_checkpoint(resume)
+    check_resume(state, problem, schemes[0], seed, iterations)
+    return state
+
+
+def _after_each(master, progress, checkpoint):
+    """The master's per-iteration callback: the user's ``progress``, then a checkpoint when due."""
+    if checkpoint is None:
+        return progress
+
+    def after(name, it, total, rec):
+        if progress is not None:
+            progress(name, it, total, rec)
+        if checkpoint.due(it + 1, total):
+            write_checkpoint(checkpoint.path, master, it + 1)
+
+    return after
 
 
 def _check_run(mode, iterations, unit, schemes, log):
