@@ -25,8 +25,13 @@ def torch_options(p) -> None:
     g.add_argument("--threads", type=whole("--threads", 1), help="torch threads per worker")
     g.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="sgd", help="the master's optimizer")
     g.add_argument("--lr", type=number("--lr", V.POSITIVE), default=0.05, help="learning rate")
-    g.add_argument("--momentum", type=number("--momentum", V.Interval(float, 0, 1, closed="left")), default=0.0)
-    g.add_argument("--weight-decay", type=number("--weight-decay", V.NONNEGATIVE), default=0.0)
+    g.add_argument(
+        "--momentum",
+        type=number("--momentum", V.Interval(float, 0, 1, closed="left")),
+        default=0.0,
+        help="SGD momentum",
+    )
+    g.add_argument("--weight-decay", type=number("--weight-decay", V.NONNEGATIVE), default=0.0, help="weight decay")
     g.add_argument(
         "--schedule", choices=("constant", "cosine", "step"), default="constant", help="learning rate schedule"
     )
@@ -58,10 +63,10 @@ def register(sub) -> None:
     p.add_argument("--torch", required=True, metavar="FILE.py:FUNCTION", help="the model (as bcgc train --torch)")
     p.add_argument("--workers", "-N", type=whole("--workers", 1), default=8, help="data subsets")
     p.add_argument("--batch-size", type=whole("--batch-size", 1), help="rows per subset")
-    p.add_argument("--dtype", choices=DTYPES, default="float32")
+    p.add_argument("--dtype", choices=DTYPES, default="float32", help="the module's floating-point type")
     p.add_argument("--threads", type=whole("--threads", 1), help="torch threads")
     p.add_argument("--repeats", type=whole("--repeats", 1), default=5, help="timed repetitions (medians)")
-    p.add_argument("--seed", type=number("--seed", V.SEED), default=0)
+    p.add_argument("--seed", type=number("--seed", V.SEED), default=0, help="seed of the model and its batches")
     p.add_argument("--out", metavar="COSTS.json", help="write the document there (design --costs reads it)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
