@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -11,7 +10,6 @@ from .. import _validate as V
 from .. import report_runs
 from .._args import LazyFile, UsageError, number, output_file, positive, whole
 from ..codes import KINDS
-from ..design.document import load_design
 from ..policy import allowed_schemes, runtime_schemes
 from ..runtime.adapt import PRIOR
 from .options import (
@@ -25,6 +23,8 @@ from .options import (
     output,
     workers_and_model,
 )
+from .run_args import experience, fixed_designs, problem_of, simulated_order, stdout_to_stderr
+from .torch_cmd import torch_options
 from .train_outputs import Outputs, checkpoints, output_options, scheme_list
 
 
@@ -62,6 +62,7 @@ def _simulate_parser(sub):
     design_options(m, "draws of T for the design")
     design_file(m, "run the bcgc scheme with this design document's blocks instead of designing")
     order_options(m)
+    torch_options(m)
     m.add_argument("--plot", type=output_file("--plot"), help="write loss against virtual time to this PNG file")
     output(m)
 
@@ -110,6 +111,8 @@ def _train_parser(sub):
     design_options(t, "draws of T for the design")
     design_file(t, "start the bcgc scheme with this design document's blocks instead of designing")
     link_options(t)  # emulated per worker; --ingress is refused (run_train)
+    order_options(t)
+    torch_options(t)
     t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
     t.add_argument(
@@ -163,11 +166,9 @@ def _experience_options(t):
 
 def run_simulate(a):
     from .. import plots
-    from ..problems import load_dataset, make_problem
     from ..simulate import simulate_all
 
-    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, label=a.label)
-    problem = make_problem(a.problem, data, a.workers)
+    problem, data, optimizer = problem_of(a)
     schemes = allowed_schemes(**design_args(a)) if a.scheme == "all" else (a.scheme,)
     results = simulate_all(
         problem,
@@ -177,11 +178,12 @@ def run_simulate(a):
         seed=a.seed,
         code_kind=a.code,
         design_args=design_args(a),
-        designs=_fixed_designs(a, problem, schemes),
-        work_order=_simulated_order(a),
+        designs=fixed_designs(a, problem, schemes),
+        work_order=simulated_order(a),
+        optimizer=optimizer,
     )
     if a.plot:
-        title = f"{a.problem} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
+        title = f"{problem.name} on {data.name} (N={a.workers}, T ~ {a.model.spec})"
         plots.save(plots.simulate_figure(results, title), a.plot)
     if a.json:
         return report_runs.simulation_json(results, problem, data, a.model)
@@ -190,7 +192,6 @@ def run_simulate(a):
 
 def run_train(a):
     from .. import plots
-    from ..problems import load_dataset, make_problem
     from ..runtime import train
     from ..runtime.checkpoint import save_theta
 
@@ -200,9 +201,8 @@ def run_train(a):
         raise UsageError("--address applies to --backend ray only")
     if a.startup_timeout != 120.0 and a.backend != "ray":
         raise UsageError("--startup-timeout applies to --backend ray only")
-    stragglers, adapt = _experience(a)
-    data = load_dataset(a.dataset, samples=a.max_samples, seed=a.seed, features=a.features or 64, label=a.label)
-    problem = make_problem(a.problem, data, a.workers)
+    stragglers, adapt = experience(a)
+    problem, data, optimizer = problem_of(a, features=a.features or 64)
     if a.ingress is not None:
         raise UsageError(
             "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
@@ -212,7 +212,7 @@ def run_train(a):
     with (
         LazyFile(a.log) as log,
         Outputs(a, terminal=True) as outputs,
-        _stdout_to_stderr(),
+        stdout_to_stderr(),
     ):  # files opened at first write
         results = train(
             problem,
@@ -229,19 +229,21 @@ def run_train(a):
             log=log if a.log else None,
             stragglers=stragglers,
             adapt=adapt,
-            designs=_fixed_designs(a, problem, schemes),
+            designs=fixed_designs(a, problem, schemes),
             progress=outputs,
             checkpoint=checkpoint,
             resume=a.resume,
             bandwidth=a.bandwidth,
             latency=a.latency,
+            optimizer=optimizer,
+            work_order=order_of(a),
             **design_args(a),
         )
     if a.save:
         save_theta(problem, results[0].theta, a.save)
     law = a.model.spec if a.model is not None else f"adaptive from {PRIOR}"
     title = (
-        f"{a.problem} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
+        f"{problem.name} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
         f"{stragglers.spec}"
         + (f", --adapt {a.adapt} --window {a.window}" if a.adapt else "")
         + f", --{a.mode}"
@@ -260,7 +262,7 @@ def run_train(a):
                 "stragglers": stragglers.spec,
                 "adapt": a.adapt,
                 "window": a.window if a.adapt else None,
-                "problem": a.problem,
+                "problem": problem.name,
                 "dataset": data.name,
                 "coords": problem.L,
                 "mode": a.mode,
@@ -276,64 +278,6 @@ def run_train(a):
 def _all_schemes(a) -> tuple:
     """--scheme all: the block schemes, and the MM schemes where the design arguments allow them."""
     return allowed_schemes(a.objective, a.method, a.allowed_levels, a.tolerate, bool(a.adapt))
-
-
-def _experience(a):
-    """--stragglers and --adapt, checked against --model and the mode before any data is loaded."""
-    from ..runtime import AdaptConfig, parse_experience
-
-    try:
-        stragglers = parse_experience(a.stragglers if a.stragglers is not None else a.model)
-    except ValueError as exc:
-        raise UsageError(f"--stragglers: {exc}") from None
-    if a.stragglers is None and a.model is None:
-        raise UsageError("--model or --stragglers is required (--stragglers natural or replay:path=F with --adapt)")
-    if a.model is None and a.adapt is None:
-        raise UsageError(
-            f"--model (the law the design assumes) is required with --stragglers {stragglers.spec} "
-            "unless --adapt learns it"
-        )
-    if a.window != 20 and a.adapt is None:
-        raise UsageError("--window applies to --adapt only")
-    if stragglers.kind == "natural":
-        a.mode = "natural"
-    return stragglers, None if a.adapt is None else AdaptConfig(every=a.adapt, window=a.window)
-
-
-def _fixed_designs(a, problem, schemes) -> dict:
-    """{"bcgc": (blocks, subset sizes)} from --design (checked against N, the problem's L and the
-    scheme), else {}."""
-    if a.design is None:
-        return {}
-    if "bcgc" not in schemes:
-        raise UsageError("--design applies to the bcgc scheme: use --scheme bcgc or all")
-    doc = load_design(a.design)
-    doc.check_workers(a.workers)
-    doc.check_coords(problem.L, f"L ({a.problem} on {a.dataset}: its number of coordinates)")
-    return {"bcgc": (doc.blocks, doc.subset_sizes)}
-
-
-def _simulated_order(a):
-    """The work order of ``simulate``: the options', else the --design document's (None: the paper's)."""
-    given = order_of(a)
-    if a.design is None or any(v is not None for v in (a.work_order, a.costs, a.forward_share)):
-        return given
-    return load_design(a.design).work_order
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr():
-    """Engines (Ray's driver) may print to the process's stdout; the run's own output, one table or
-    one JSON object, is printed afterwards, so route file descriptor 1 to stderr meanwhile."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def run_reproduce(a):

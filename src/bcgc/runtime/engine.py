@@ -148,15 +148,10 @@ class WorkerCore:
         a, b = (0.0, float(t_n)) if np.ndim(t_n) == 0 else (float(t_n[0]), float(t_n[1]))
         if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timing.general
             ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b)))
-        problem, states = self.problem, {}  # the forward pass of a subset: a fixed cost per subset and iteration
-        set_iteration = getattr(problem, "set_iteration", None)
+        set_iteration = getattr(self.problem, "set_iteration", None)
         if set_iteration is not None:
             set_iteration(t)
-
-        def partial(k, coords):
-            if k not in states:
-                states[k] = problem.forward(theta, k)
-            return problem.partial_given(states[k], theta, k, coords)
+        partial = _partials(self.problem, theta, plan)
 
         for level in plan.levels:
             level = int(level)
@@ -174,6 +169,35 @@ class WorkerCore:
             if not np.isfinite(due) or not self._sleep_until(due, iteration):
                 return  # cancelled, or a full straggler (T = inf) that never answers
             yield level, vec, spent, time.perf_counter() - start
+
+
+def _partials(problem, theta, plan):
+    """``partial(k, coords)``: ∂_l f_k(θ) for a block's coordinates, in the plan's work order.
+
+    Paper's order (coordinate-major): one forward pass per subset, kept, and each block's partials
+    from it (``partial_given``). Backprop order (subset-major, docs/model.md): a subset is first
+    asked for by the lowest block that needs it; one forward and one backward pass then give its
+    partials from that block's start to θ's end (``tail_gradient``: the high levels lie above), and
+    the later blocks read them."""
+    cache = {}
+    if getattr(plan, "order", None) is not None and not plan.order.is_paper:
+        tail = getattr(problem, "tail_gradient", None) or (lambda th, k, lo: problem.subset_gradient(th, k)[lo:])
+
+        def partial(k, coords):
+            lo = int(coords[0])
+            if k not in cache:
+                cache[k] = (lo, tail(theta, k, lo))
+            start, values = cache[k]
+            return values[np.asarray(coords) - start]
+
+        return partial
+
+    def partial(k, coords):
+        if k not in cache:
+            cache[k] = problem.forward(theta, k)
+        return problem.partial_given(cache[k], theta, k, coords)
+
+    return partial
 
 
 class Backend:

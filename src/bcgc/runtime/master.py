@@ -162,7 +162,7 @@ class Master:
         """A block vector (with its subset sizes) or an MMDesign; ``self.plan`` adds the links."""
         self.scheme = make_scheme(blocks, self.N, self.code_kind, self.seed, subset_sizes)
         self.data.set_sizes(getattr(self.scheme, "subset_sizes", None))
-        self.plan = Plan(self.scheme, self.net)
+        self.plan = Plan(self.scheme, self.net, getattr(self.policy, "work_order", None))
         self._set_patience()
 
     def _set_patience(self):

@@ -81,6 +81,7 @@ def train(
     allocate: bool = True,
     startup_timeout: float = 120.0,
     optimizer=None,
+    work_order=None,
     checkpoint: Checkpoints | None = None,
     resume=None,
     **master_kw,
@@ -106,6 +107,9 @@ def train(
     ``startup_timeout`` (Ray only): seconds the workers may take to start (importing PyTorch is slow).
     ``optimizer``: the update rule at the master (:mod:`bcgc.optim`; an object, copied for each
     scheme when there are several, or a factory of one; None: GradientDescent(problem.step_size)).
+    ``work_order``: how the workers order their work (``bcgc.timing.work.WorkOrder``; None: the
+    paper's): BCGC is designed for it, the emulated times follow it, and under ``backprop`` a worker
+    computes subset by subset, each backward pass only as deep as its blocks (docs/model.md).
     ``checkpoint`` (:class:`.checkpoint.Checkpoints`) and ``resume`` (a checkpoint's path): one
     scheme only; a resumed run continues to ``iterations`` in all (docs/runtime.md).
     """
@@ -134,6 +138,7 @@ def train(
             seed=seed,
             links=net,
             allocate=allocate and can_allocate(problem),
+            work_order=work_order,
         )
         for name in schemes
     ]

@@ -77,7 +77,7 @@ class TorchProblem(Problem):
         self.dtype, self.loss_fn, self.seed = dtype, loss, int(seed)
         self.module = module.to(device=self.device, dtype=dtype)
         self.X, self.y = _tensors(X, y)
-        rows = len(self.X)
+        rows = self.n = len(self.X)
         self.workers = V.integer("workers", workers, minimum=1, maximum=rows)
         self.subset_sizes = check_subset_sizes(subset_sizes, self.workers)
         self.parts = split_rows(rows, self.workers, self.subset_sizes)
@@ -89,6 +89,7 @@ class TorchProblem(Problem):
         self.sizes = np.array([p.numel() for p in self.params], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self.L = int(self.offsets[-1])
+        self._theta0 = self.flatten()  # the module's own initialisation: every run starts there
         self.global_rows = self._batch_rows()  # B: the global batch of every iteration
         self.iteration = 0
         self._stochastic = _stochastic(self.module)
@@ -100,8 +101,9 @@ class TorchProblem(Problem):
         return self._step
 
     def init(self) -> np.ndarray:
-        """The module's parameters as given (its own initialisation), flattened in θ's order."""
-        return self.flatten()
+        """The module's parameters as given (its own initialisation), flattened in θ's order: the
+        same for every run, whatever θ the module holds since."""
+        return self._theta0.copy()
 
     def flatten(self) -> np.ndarray:
         with torch.no_grad():
