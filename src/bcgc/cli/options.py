@@ -98,8 +98,8 @@ def order_options(p):
     p.add_argument(
         "--costs",
         metavar="FILE.json",
-        help="backprop: a cost document (forward seconds, backward seconds and sizes per tensor in θ's "
-        "order); implies --work-order backprop",
+        help="backprop: a cost document (bcgc profile: forward seconds, backward seconds and sizes per tensor, "
+        "output side first); implies --work-order backprop",
     )
 
 

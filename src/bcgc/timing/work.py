@@ -40,8 +40,8 @@ _INFORMATIONAL = {"unit", "batch_rows", "device", "threads", "repeats", "note"}
 @dataclass(frozen=True)
 class WorkOrder:
     """How a worker orders its work (module docstring). ``forward``: φ ∈ [0, 1), the forward share of
-    one full-subset gradient; ``tensor_sizes``/``tensor_costs``: the backward profile in θ's order
-    (output side first), costs normalised to sum to 1 − φ; None: uniform over the coordinates."""
+    one full-subset gradient; ``tensor_sizes``/``tensor_costs``: the backward profile, output side
+    first, costs normalised to sum to 1 − φ; None: uniform over the coordinates."""
 
     kind: str = "paper"
     forward: float = 0.0
@@ -58,14 +58,14 @@ class WorkOrder:
     @classmethod
     def backprop(cls, forward: float = 0.0, tensor_sizes=None, tensor_costs=None, names=None) -> WorkOrder:
         """The subset-major order with forward share φ = ``forward`` ∈ [0, 1) and an optional backward
-        profile: ``tensor_sizes`` (coordinates per tensor, θ's order) and ``tensor_costs`` (relative
+        profile: ``tensor_sizes`` (coordinates per tensor, output side first) and ``tensor_costs`` (relative
         backward costs, rescaled to sum to 1 − φ; None with sizes: proportional to the sizes)."""
         phi = _number("forward", forward, "a number in [0, 1)")
         if not 0.0 <= phi < 1.0:
             raise InputError(f"forward must be a number in [0, 1) (the forward share of a gradient), got {forward!r}")
         if tensor_sizes is None:
             if tensor_costs is not None:
-                raise InputError("tensor_costs need tensor_sizes (coordinates per tensor, in θ's order)")
+                raise InputError("tensor_costs need tensor_sizes (coordinates per tensor, output side first)")
             return cls("backprop", phi)
         sizes = _numbers("tensor_sizes", tensor_sizes, "positive integers", positive=True)
         if any(v != int(v) for v in sizes):
@@ -89,7 +89,7 @@ class WorkOrder:
     @classmethod
     def from_costs(cls, doc) -> WorkOrder:
         """The backprop order of a cost document: a dict, or the path of a JSON file, with
-        ``forward`` (seconds per subset), ``backward`` (seconds per tensor, θ's order), ``sizes``
+        ``forward`` (seconds per subset), ``backward`` (seconds per tensor, output side first), ``sizes``
         (coordinates per tensor), optional ``names`` and ``version`` (1). Seconds are normalised to
         the unit: φ = forward / (forward + Σ backward)."""
         if not isinstance(doc, dict):
