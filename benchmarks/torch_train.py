@@ -1,8 +1,8 @@
 """PyTorch CNN under stragglers: BCGC in the backprop work order against the paper's design, GC,
 uncoded, UC-MMC and bcgc_mm (docs/torch.md) → benchmarks/torch_results.md.
 
-1. The cost profile of the CNN (bcgc profile), its backprop work order, and each scheme's predicted
-   E[τ] under it (bcgc.peers.compare: every peer under the same order).
+1. The cost profile of the CNN (bcgc profile) gives its backprop work order; every scheme is
+   designed for it and timed under it.
 2. Time to a target test accuracy in virtual time (bcgc.simulate: real gradients of the CNN, each
    scheme's time per iteration from the model on the same draws). Exact schemes follow one parameter
    trajectory (the same seeded batches), so they reach the target at the same iteration.
@@ -24,7 +24,6 @@ import numpy as np
 import torch
 
 from bcgc.design import design
-from bcgc.peers import compare
 from bcgc.runtime import train
 from bcgc.simulate import simulate
 from bcgc.stragglers import parse_model
