@@ -141,7 +141,19 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
         starts = _fixed_cost_starts(p, method, objective)
     else:
         starts = {"formula-2": today()[1], "single": _single(p.levels[0], n)}
-    iterations = _iterations(n)
+    name, z, x, best, iterations = _best_start(starts, d, coords, p, draws, objective)
+    return (
+        x,
+        z,
+        d,
+        {**diag, "start": name, "starts": {k: v for k, (v, _) in best.items()}, "nit": len(best) * iterations},
+    )
+
+
+def _best_start(starts, d, coords, p, draws, objective):
+    """Local search on the exact sample objective from each start; (name, z, rounded x, {name: (value,
+    z)}, iterations per start) of the best."""
+    iterations = _iterations(p.workers)
     best = {
         name: G.local_search(z0, d, p.levels, draws, objective, p.deadline, iterations)[:2]
         for name, z0 in starts.items()
@@ -149,13 +161,7 @@ def solve_given(p: _Problem, coords: int, objective: str, method: str, today, d)
     }
     name = min(best, key=lambda k: best[k][0])
     z = best[name][1]
-    x = _round(z, d, coords, p, draws, objective)
-    return (
-        x,
-        z,
-        d,
-        {**diag, "start": name, "starts": {k: v for k, (v, _) in best.items()}, "nit": len(best) * iterations},
-    )
+    return name, z, _round(z, d, coords, p, draws, objective), best, iterations
 
 
 #: local-search starts from single levels under a work order (the best ones on the design draws)
@@ -189,15 +195,7 @@ def solve_order(p: _Problem, coords: int, objective: str, method: str, today, d,
     top = sorted(singles, key=singles.get)[:_SINGLE_STARTS]
     starts = _fixed_cost_starts(p, method, objective) if p.model.has_fixed_cost else {"formula-2": today()[1]}
     starts.update({f"level {s}": _single(s, n) for s in top})
-    iterations = _iterations(n)
-    best = {
-        name: G.local_search(z0, d, p.levels, draws, objective, p.deadline, iterations)[:2]
-        for name, z0 in starts.items()
-        if z0 is not None
-    }
-    name = min(best, key=lambda k: best[k][0])
-    z = best[name][1]
-    x = _round(z, d, coords, p, draws, objective)
+    name, z, x, best, iterations = _best_start(starts, d, coords, p, draws, objective)
     if singles[top[0]] <= score(x):  # the best level alone: under the backprop order no design beats it
         x, z, name = (_single(top[0], n) * coords).astype(np.int64), _single(top[0], n), f"level {top[0]} alone"
     starts_seen = {k: v for k, (v, _) in best.items()}
