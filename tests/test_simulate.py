@@ -62,7 +62,9 @@ def test_simulation_is_exact_and_times_follow_formula_2(digits, problem_name):
 def test_schemes_share_the_trajectory_and_bcgc_is_faster_than_gc(digits):
     n = 16
     problem = make_problem("least-squares", digits, n)
-    res = {r.name: r for r in simulate_all(problem, SE01, iterations=25, seed=2)}
+    # bcgc_mm left out: nothing here is asserted on it, and its design was most of the test's time
+    schemes = ("bcgc", "gc", "uncoded", "ucmmc")
+    res = {r.name: r for r in simulate_all(problem, SE01, schemes=schemes, iterations=25, seed=2)}
     for name in ("gc", "uncoded", "ucmmc"):
         assert np.allclose(res[name].losses, res["bcgc"].losses, rtol=1e-9, atol=0)
     assert res["bcgc"].losses[-1] < res["bcgc"].losses[0]

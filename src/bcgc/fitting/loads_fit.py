@@ -52,6 +52,11 @@ def convolution_loglik(b_law, grid, t, w) -> float:
         tail = ~(d > 1e-9 * np.max(dens))
         lp = np.log(d[~tail])
         if tail.any():
+            # a sum with one term not finite is refused (-inf) below: the earliest time seen, the one
+            # most likely outside b's support, is tried alone first, so a refused law costs one row
+            # (a log-sum-exp is finite exactly where the largest term is)
+            if not math.isfinite(np.max(logpdf(b_law, (np.min(t[tail]) - a_points) / w))):
+                return -math.inf
             inner = logpdf(b_law, (t[tail, None] - a_points[None, :]) / w)
             lp = np.concatenate([lp, special.logsumexp(inner, axis=1) - math.log(a_points.size * w)])
     total = float(np.sum(lp))

@@ -75,7 +75,7 @@ def cyclic_shares(sizes) -> np.ndarray:
     placement with subset sizes d (docs/model.md, "Unequal subsets"); d_k = 1/N gives j + 1."""
     d = np.asarray(sizes, dtype=float)
     n = d.size
-    windows = np.stack([np.roll(d, -i) for i in range(n)], axis=1)  # windows[n, i] = d_{(n+i) mod N}
+    windows = d[(np.arange(n)[:, None] + np.arange(n)[None, :]) % n]  # windows[n, i] = d_{(n+i) mod N}
     return n * np.cumsum(windows, axis=1)
 
 
