@@ -93,6 +93,10 @@ def test_a_worker_never_runs_two_rounds_at_once(kind, problem):
     if kind == "threads":  # each worker was told each iteration in order, once per round
         for core in backend.cores:
             assert core.problem.seen == sorted(core.problem.seen) and set(core.problem.seen) <= set(range(8))
+            # a straggler's abandoned block may still be inside when the run returns: it leaves alone
+            deadline = time.monotonic() + 10
+            while core.problem.inside and time.monotonic() < deadline:
+                time.sleep(0.01)
             assert core.problem.inside == 0
 
 

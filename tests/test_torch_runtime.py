@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install 
 
 from bcgc.cli import main  # noqa: E402
 from bcgc.design import design  # noqa: E402
+from bcgc.plots import simulate_figure, train_figure  # noqa: E402
 from bcgc.runtime import Master, train, worker_views  # noqa: E402
 from bcgc.runtime.engine import ThreadBackend  # noqa: E402
 from bcgc.schemes.blocks import BlockScheme  # noqa: E402
@@ -50,6 +51,10 @@ def test_every_scheme_decodes_autograds_gradient_on_threads_and_follows_one_traj
         assert np.allclose(r.theta, runs[0].theta, rtol=0, atol=1e-5), r.name
     sim = simulate(p, LAW, "bcgc", iterations=3, optimizer=make_optimizer(p, "adam", 0.01))
     assert np.allclose(sim.theta, runs[0].theta, rtol=0, atol=1e-5)
+    # the figure of train --plot and simulate --plot: loss, and beside it the test accuracy per scheme
+    for fig in (train_figure(runs, "t"), simulate_figure([sim], "s")):
+        loss, acc = fig.axes
+        assert acc.get_ylabel() == "test accuracy" and len(acc.lines) == len(loss.lines)
 
 
 def test_a_killed_ray_worker_the_design_tolerates_leaves_the_gradient_exact(ray_session):

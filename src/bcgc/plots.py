@@ -90,10 +90,18 @@ def save(fig: Figure, path, dpi: int = 110) -> Path:
     return path
 
 
-def loss_curves(curves, xlabel: str, title: str) -> Figure:
-    """Training loss (log scale) against time, one line per (label, x, y)."""
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.subplots()
+def loss_curves(curves, xlabel: str, title: str, accuracy=()) -> Figure:
+    """Training loss (log scale) against time, one line per (label, x, y); beside it the test accuracy
+    per (label, x, accuracy) when a problem reports one (``metrics()['test_accuracy']``)."""
+    accuracy = [c for c in accuracy if len(c[2])]
+    fig = Figure(figsize=(12 if accuracy else 7, 4.5))
+    axes = fig.subplots(1, 2) if accuracy else [fig.subplots()]
+    ax = axes[0]
+    for label, x, y in accuracy:
+        axes[1].plot(x, y, label=label, marker=".", markersize=3)
+    if accuracy:
+        axes[1].set_xlabel(xlabel)
+        axes[1].set_ylabel("test accuracy")
     for label, x, y in curves:
         ax.plot(x, y, label=label, marker=".", markersize=3)
     ax.set_xlabel(xlabel)
@@ -107,19 +115,28 @@ def loss_curves(curves, xlabel: str, title: str) -> Figure:
 
 def train_figure(results, title: str) -> Figure:
     """Loss against measured wall-clock time, one line per scheme (``bcgc train``)."""
-    curves = []
+    curves, accuracy = [], []
     for r in results:
         t = np.concatenate([[0.0], np.cumsum(r.column("measured_seconds"))])
         curves.append((f"{r.name} ({t[-1]:.2f} s)", t, np.concatenate([[r.initial_loss], r.column("loss")])))
-    return loss_curves(curves, "wall-clock time (s)", title)
+        acc = [rec.get("metrics", {}).get("test_accuracy") for rec in r.logs]
+        if acc and None not in acc:
+            accuracy.append((r.name, t[1:], np.asarray(acc, dtype=float)))
+    return loss_curves(curves, "wall-clock time (s)", title, accuracy)
 
 
 def simulate_figure(results, title: str) -> Figure:
     """Loss against virtual time, one line per scheme (``bcgc simulate``)."""
+    accuracy = [
+        (r.name, r.times[1:], np.asarray([m["test_accuracy"] for m in r.metrics], dtype=float))
+        for r in results
+        if r.metrics and all("test_accuracy" in m for m in r.metrics)
+    ]
     return loss_curves(
         [(f"{r.name} ({r.virtual_time:.3g})", r.times, r.losses) for r in results],
         "virtual wall-clock time (unit of T)",
         title,
+        accuracy,
     )
 
 
