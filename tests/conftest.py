@@ -80,20 +80,3 @@ def reproduced(tmp_path_factory, tiny_reproduce):
 
     margins = reproduce(out, tiny_reproduce, seed=0, progress=progress)
     return SimpleNamespace(cfg=tiny_reproduce, parent=parent, path=out, margins=margins, steps=steps, old=dict(OLD_RUN))
-
-
-# Under pytest-xdist (`make test` runs two processes), the tests that share a session fixture run in one
-# process, so that each expensive fixture (one local Ray, one reproduce run) is built once, not per process.
-_GROUPS = {"ray_session": "ray", "reproduced": "reproduce"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        params = getattr(getattr(item, "callspec", None), "params", {}).values()
-        if any(isinstance(v, str) and v == "ray" for v in params):
-            names.add("ray_session")  # an engine parametrised "ray" asks for the shared Ray when it runs
-        for fixture, group in _GROUPS.items():
-            if fixture in names:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
