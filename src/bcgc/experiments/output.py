@@ -11,6 +11,7 @@ new), never half a file or a mix of two runs.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import shutil
 import signal
@@ -117,3 +118,18 @@ def _sigint_deferred():
             old(signal.SIGINT, got[0])  # the default handler raises KeyboardInterrupt
         elif got and old == signal.SIG_DFL:
             os.kill(os.getpid(), signal.SIGINT)
+
+
+def write_csv(path: Path, header, rows):
+    """A figure's CSV: a header row, then every plotted number (floats to 10 significant digits)."""
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([_cell(v) for v in r])
+
+
+def _cell(v):
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    return v

@@ -10,7 +10,6 @@ number exactly, so no conversion of the results is needed.
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass
@@ -25,12 +24,13 @@ from ..peers import compare
 from ..schemes.gc import classic_gc
 from ..schemes.tandon import tandon_partial
 from ..schemes.uncoded import uncoded
-from ..stragglers import Bimodal, Heterogeneous, Pareto, ShiftedExponential, Trace
+from ..stragglers import ShiftedExponential
 from ..timing import ucmmc_runtimes
 from ..timing.orderstat import descending
+from . import beyond as beyond_figures
 from .frontier import BANDWIDTH_FACTORS, frontier, index_lines
 from .index import margins_table, write_index
-from .output import check_out, commit, staging
+from .output import check_out, commit, staging, write_csv
 from .traces_page import HEADER as TRACES_HEADER
 from .traces_page import index_traces, real_traces, traces_figure
 
@@ -85,21 +85,6 @@ def paper_law(shift: float, rate: float, coords: int) -> ShiftedExponential:
     return ShiftedExponential(shift=shift * coords, rate=rate / coords)
 
 
-# ---------------------------------------------------------------------------- output helpers
-def _write_csv(path: Path, header, rows):
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        for r in rows:
-            w.writerow([_cell(v) for v in r])
-
-
-def _cell(v):
-    if isinstance(v, float):
-        return f"{v:.10g}"
-    return v
-
-
 # ---------------------------------------------------------------------------- figures 1-3: E[τ]
 PAPER_SCHEMES = (
     "optimal",
@@ -143,7 +128,7 @@ def _sweep(name, xs, point, xlabel, out, cfg, seed, logx=False, progress=None):
                 rows.append((x, scheme, *res[scheme]))
         if progress:
             progress(f"{name}: x = {x:g}")
-    _write_csv(out / f"{name}.csv", ["x", "scheme", "expected_runtime", "stderr", "upload_per_worker"], rows)
+    write_csv(out / f"{name}.csv", ["x", "scheme", "expected_runtime", "stderr", "upload_per_worker"], rows)
     plots.save(plots.sweep_figure(rows, PAPER_SCHEMES, xlabel, logx), out / f"{name}.png")
     return rows
 
@@ -186,78 +171,8 @@ PROB_SCHEMES = ("stationary", "large-deadline", "gc_best", "tandon_partial", "uc
 
 
 def _prob_figure(name, xs, rows, xlabel, out):
-    _write_csv(out / f"{name}.csv", ["x", "scheme", "completion_probability", "stderr", "deadline"], rows)
+    write_csv(out / f"{name}.csv", ["x", "scheme", "completion_probability", "stderr", "deadline"], rows)
     plots.save(plots.probability_figure(rows, PROB_SCHEMES, xlabel), out / f"{name}.png")
-
-
-# ---------------------------------------------------------------------------- figure 6: beyond the paper
-def _scenarios(n, out: Path, seed):
-    slow = n // 4
-    rng = streams.rng(seed, streams.SCENARIOS)
-    common = rng.lognormal(0.0, 0.5, size=(2000, 1))  # a slowdown shared by all workers
-    trace = common * (1.0 + rng.exponential(1.0, size=(2000, n)))
-    np.savetxt(
-        out / "trace.csv",
-        trace,
-        delimiter=",",
-        fmt="%.6g",
-        header="synthetic trace: one row per iteration, one column per worker (shared lognormal "
-        "slowdown x (1 + Exp(1)))",
-    )
-    return {
-        "heterogeneous (1/4 of workers 3x slower)": Heterogeneous(
-            (ShiftedExponential(1, 1),) * (n - slow) + (ShiftedExponential(3, 1 / 3),) * slow
-        ),
-        "bimodal (10% slowed 5x)": Bimodal(1, 1, 5, 0.1),
-        "pareto (shape 2.5)": Pareto(1, 2.5),
-        "trace (synthetic, correlated)": Trace(trace, source="trace.csv"),
-    }
-
-
-BEYOND_SCHEMES = ("bcgc", "uncoded", "gc_best", "tandon_partial", "ferdinand_r_L2", "ucmmc_best", "oracle")
-
-
-def _beyond(out, cfg, seed, progress=None):
-    n, coords = cfg.beyond_n, 1000
-    rows = []
-    for label, law in _scenarios(n, out, seed).items():
-        opt = design(law, n, coords, seed=seed, samples=cfg.design_samples, eval_samples=cfg.samples)
-        for p in compare(
-            law, n, coords, samples=cfg.samples, seed=seed, bcgc_blocks=opt.blocks, bcgc_subset_sizes=opt.subset_sizes
-        ):  # the allocation chosen for workers that differ
-            if p.name in BEYOND_SCHEMES:
-                rows.append(
-                    (
-                        label,
-                        p.name,
-                        p.expected_runtime,
-                        p.expected_runtime_stderr or 0.0,
-                        0 if p.upload_per_worker is None else p.upload_per_worker // coords,
-                    )
-                )
-        if progress:
-            progress(f"beyond: {label}")
-    _write_csv(out / "beyond.csv", ["scenario", "scheme", "expected_runtime", "stderr", "upload_per_worker_in_L"], rows)
-    plots.save(plots.beyond_figure(rows), out / "beyond.png")
-    return rows
-
-
-# ---------------------------------------------------------------------------- figure 7: the designs
-def _designs(out, cfg, seed):
-    n, coords = cfg.base_n, 10_000
-    laws = {
-        "shifted-exp shift=1 rate=1": ShiftedExponential(1, 1),
-        "shifted-exp shift=0.1 rate=1": ShiftedExponential(0.1, 1),
-        "pareto shape=2.5": Pareto(1, 2.5),
-        "bimodal 10% x5": Bimodal(1, 1, 5, 0.1),
-    }
-    rows = []
-    for label, law in laws.items():
-        x = design(law, n, coords, seed=seed, samples=cfg.design_samples, eval_samples=2000).blocks
-        rows.extend((label, s, int(x[s]), x[s] / coords) for s in range(n))
-    _write_csv(out / "design.csv", ["law", "level", "coordinates", "fraction"], rows)
-    plots.save(plots.designs_figure(rows, n), out / "design.png")
-    return rows
 
 
 # ---------------------------------------------------------------------------- figure 8: algorithm cost
@@ -284,7 +199,7 @@ def _cost(out, cfg, seed, progress=None):
             rows.append((n, m, sec, e, e / best))
         if progress:
             progress(f"cost: N = {n}")
-    _write_csv(out / "cost.csv", ["workers", "method", "solve_seconds", "expected_runtime", "ratio_to_best"], rows)
+    write_csv(out / "cost.csv", ["workers", "method", "solve_seconds", "expected_runtime", "ratio_to_best"], rows)
     plots.save(plots.cost_figure(rows, COST_METHODS), out / "cost.png")
     return rows
 
@@ -362,11 +277,11 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
         if progress:
             progress(f"prob_vs_n: N = {n}")
     _prob_figure("prob_vs_n", cfg.prob_n_values, prob_n, "workers N (t = 80% quantile of A4's runtime)", out)
-    beyond = _beyond(out, cfg, seed, progress)
-    designs = _designs(out, cfg, seed)
+    beyond = beyond_figures.beyond(out, cfg, seed, progress)
+    designs = beyond_figures.designs(out, cfg, seed)
     cost = _cost(out, cfg, seed, progress)
     trace_rows = real_traces(cfg.trace_names, cfg.trace_samples, cfg.trace_design_samples, seed, progress)
-    _write_csv(out / "traces.csv", TRACES_HEADER, trace_rows)
+    write_csv(out / "traces.csv", TRACES_HEADER, trace_rows)
     plots.save(traces_figure(trace_rows), out / "traces.png")
     _, frontier_margins, notes = frontier(
         out,

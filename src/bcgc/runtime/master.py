@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,15 +33,16 @@ from .. import streams
 from ..analysis import runtime_quantiles
 from ..optim import as_optimizer
 from ..policy import DesignPolicy
-from ..problems.models import metrics_of, set_iteration
+from ..problems.models import set_iteration
 from ..schemes.plan import Plan, make_scheme
 from ..timing.links import Links
 from ..timing.mm import MMDesign
 from . import adapt as A
 from .engine import Arrival, Backend, Death, Failure, check_mode
 from .experience import decodable_parts, parse_experience
-from .holdings import Holdings, can_allocate, sizes_list
+from .holdings import Holdings, can_allocate
 from .observe import fill_parts, fit_parts, observations
+from .record import Round, iteration_record
 from .redesign import redesign
 from .result import TrainResult
 
@@ -51,20 +51,6 @@ __all__ = ["Master", "TrainResult", "WorkerError"]
 
 class WorkerError(RuntimeError):
     """Worker code raised an exception (a bug, not a death): carries the worker's traceback."""
-
-
-@dataclass
-class _Round:
-    """What one attempt at an iteration has gathered so far."""
-
-    tag: int
-    T: np.ndarray
-    start: float
-    dec: object  # the plan's decoder: what has arrived, what is decoded
-    compute: list = field(default_factory=list)
-    overhead: float = 0.0
-    a: np.ndarray | None = None  # the injected fixed costs and rates (unit of T)
-    stamps: list = field(default_factory=list)  # (worker, level, stamp, seconds since publish)
 
 
 class Master:
@@ -255,7 +241,7 @@ class Master:
         """Publish one round and read events until every block is decoded, the patience runs out
         (returns the partial round) or a death forces a re-design (returns None)."""
         self.round += 1
-        r = _Round(self.round, parts[0] + parts[1], time.perf_counter(), self.plan.decoder(), a=parts[0])
+        r = Round(self.round, parts[0] + parts[1], time.perf_counter(), self.plan.decoder(), a=parts[0])
         self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit, t=iteration)
         patience = self._patience()
         while not r.dec.complete:
@@ -309,28 +295,9 @@ class Master:
         live = [w for w in range(self.N) if w not in self.dead]
         obs = observations(self.plan, r.stamps, cancelled, live)
         est_a, est_b = fit_parts(obs, self.N)
-        rec = {
-            "event": "iteration",
-            "scheme": self.name,
-            "iteration": iteration,
-            "round": r.tag,
-            "attempts": attempt + 1,
-            "measured_seconds": measured,
-            "predicted_seconds": self._predicted(r, obs, est_a, est_b),
-            "T": _json_list(r.T) if self.mode != "natural" else None,
-            "design": self.plan.design,
-            **self._sizes_record(),
-            "blocks": {str(s): r.dec.info[s] for s in sorted(r.dec.info)},
-            "master_overhead_seconds": overhead,
-            "loss": self.problem.loss(self.theta),
-            "metrics": metrics_of(self.problem, self.theta),
-            "gradient_error": err,
-            "dead": sorted(self.dead),
-            "observations": obs,
-            "estimated": {"a": _json_list(est_a), "b": _json_list(est_b)},
-        }
-        if self.mode != "natural":
-            rec["injected"] = {"a": _json_list(r.a), "b": _json_list(r.T - r.a), "unit": self._seconds_per_unit()}
+        rec = iteration_record(
+            self, iteration, attempt, r, measured=measured, overhead=overhead, error=err, obs=obs, est=(est_a, est_b)
+        )
         self.result.logs.append(rec)
         self._emit(rec)
         if self.adapter is not None:
@@ -338,10 +305,6 @@ class Master:
             if self.adapter.due(iteration):
                 A.adapt_step(self, iteration)
         return rec
-
-    def _sizes_record(self) -> dict:
-        """The design's data allocation for a log line (nothing with equal subsets)."""
-        return {} if self.data.sizes is None else {"subset_sizes": sizes_list(self.data.sizes)}
 
     def _seconds_per_unit(self):
         return self.unit if self.mode == "emulate" else self._unit_estimate
@@ -375,8 +338,3 @@ class Master:
             if progress is not None:
                 progress(self.name, it, iterations, rec)
         return self.result
-
-
-def _json_list(values) -> list:
-    """Finite numbers as floats, inf and NaN as null (JSON has neither)."""
-    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]

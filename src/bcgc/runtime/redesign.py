@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as V
+from .record import sizes_record
 
 __all__ = ["redesign"]
 
@@ -37,7 +38,7 @@ def redesign(master, iteration) -> None:
             "tolerate": m.policy.tolerance(f),
             "old_blocks": old,
             "new_blocks": m.plan.design,
-            **m._sizes_record(),
+            **sizes_record(m.data.sizes),
         }
     )
     if found_dead:  # a worker died unnoticed: the new design must tolerate it too
