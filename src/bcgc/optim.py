@@ -16,7 +16,11 @@ import numpy as np
 
 from . import _validate as V
 
-__all__ = ["Optimizer", "GradientDescent", "as_optimizer", "fresh_optimizer"]
+__all__ = ["Optimizer", "GradientDescent", "as_optimizer", "fresh_optimizer", "OPTIMIZERS", "SCHEDULES"]
+
+#: the optimizers and learning-rate schedules ``bcgc.torch.optim.make_optimizer`` (and the CLI) build
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "cosine", "step")
 
 
 @runtime_checkable

@@ -63,7 +63,7 @@ def experience(a):
     return stragglers, None if a.adapt is None else AdaptConfig(every=a.adapt, window=a.window)
 
 
-def fixed_designs(a, problem, schemes) -> dict:
+def document_designs(a, problem, schemes) -> dict:
     """{"bcgc": (blocks, subset sizes)} from --design (checked against N, the problem's L and the
     scheme), else {}."""
     if a.design is None:

@@ -23,7 +23,7 @@ from .options import (
     output,
     workers_and_model,
 )
-from .run_args import experience, fixed_designs, problem_of, simulated_order, stdout_to_stderr
+from .run_args import document_designs, experience, problem_of, simulated_order, stdout_to_stderr
 from .torch_cmd import torch_options
 from .train_outputs import Outputs, checkpoints, output_options, scheme_list
 
@@ -178,7 +178,7 @@ def run_simulate(a):
         seed=a.seed,
         code_kind=a.code,
         design_args=design_args(a),
-        designs=fixed_designs(a, problem, schemes),
+        designs=document_designs(a, problem, schemes),
         work_order=simulated_order(a),
         optimizer=optimizer,
     )
@@ -229,7 +229,7 @@ def run_train(a):
             log=log if a.log else None,
             stragglers=stragglers,
             adapt=adapt,
-            designs=fixed_designs(a, problem, schemes),
+            designs=document_designs(a, problem, schemes),
             progress=outputs,
             checkpoint=checkpoint,
             resume=a.resume,

@@ -7,6 +7,7 @@ import json
 
 from .. import _validate as V
 from .._args import UsageError, number, whole
+from ..optim import OPTIMIZERS, SCHEDULES
 
 DTYPES = ("float32", "float64")
 
@@ -23,7 +24,7 @@ def torch_options(p) -> None:
     g.add_argument("--batch-size", type=whole("--batch-size", 1), help="rows per subset and iteration")
     g.add_argument("--dtype", choices=DTYPES, default="float32", help="the module's floating-point type")
     g.add_argument("--threads", type=whole("--threads", 1), help="torch threads per worker")
-    g.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="sgd", help="the master's optimizer")
+    g.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="the master's optimizer")
     g.add_argument("--lr", type=number("--lr", V.POSITIVE), default=0.05, help="learning rate")
     g.add_argument(
         "--momentum",
@@ -32,26 +33,26 @@ def torch_options(p) -> None:
         help="SGD momentum",
     )
     g.add_argument("--weight-decay", type=number("--weight-decay", V.NONNEGATIVE), default=0.0, help="weight decay")
-    g.add_argument(
-        "--schedule", choices=("constant", "cosine", "step"), default="constant", help="learning rate schedule"
-    )
+    g.add_argument("--schedule", choices=SCHEDULES, default="constant", help="learning rate schedule")
 
 
-def torch_problem(a, workers: int):
-    """(problem, optimizer) of ``--torch``, or (None, None) without it."""
-    if not getattr(a, "torch", None):
-        return None, None
+def _load_problem(a, workers: int, what: str):
+    """The TorchProblem of ``--torch`` (PyTorch imported only here)."""
     try:
         import torch
     except ImportError:
-        raise UsageError("--torch needs PyTorch: pip install 'bcgc[torch]'") from None
+        raise UsageError(f"{what} needs PyTorch: pip install 'bcgc[torch]'") from None
     from ..torch.factory import problem_from_factory
-    from ..torch.optim import make_optimizer
 
     dtype = torch.float64 if a.dtype == "float64" else torch.float32
-    problem = problem_from_factory(
-        a.torch, workers, seed=a.seed, batch_size=a.batch_size, dtype=dtype, threads=a.threads
-    )
+    return problem_from_factory(a.torch, workers, seed=a.seed, batch_size=a.batch_size, dtype=dtype, threads=a.threads)
+
+
+def torch_problem(a, workers: int):
+    """(problem, optimizer) of ``--torch``."""
+    from ..torch.optim import make_optimizer
+
+    problem = _load_problem(a, workers, "--torch")
     opt = make_optimizer(problem, a.optimizer, a.lr, a.momentum, a.weight_decay, a.schedule, a.iterations)
     return problem, opt
 
@@ -72,17 +73,9 @@ def register(sub) -> None:
 
 
 def _profile(a):
-    try:
-        import torch
-    except ImportError:
-        raise UsageError("profile needs PyTorch: pip install 'bcgc[torch]'") from None
-    from ..torch.factory import problem_from_factory
+    problem = _load_problem(a, a.workers, "profile")
     from ..torch.profile import profile_costs
 
-    dtype = torch.float64 if a.dtype == "float64" else torch.float32
-    problem = problem_from_factory(
-        a.torch, a.workers, seed=a.seed, batch_size=a.batch_size, dtype=dtype, threads=a.threads
-    )
     doc = profile_costs(problem, repeats=a.repeats)
     if a.out:
         with open(a.out, "w") as fh:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import Options
+from ..problems.models import set_iteration
 from ..schemes.plan import Plan
 from .uplink import uploads
 
@@ -148,9 +149,7 @@ class WorkerCore:
         a, b = (0.0, float(t_n)) if np.ndim(t_n) == 0 else (float(t_n[0]), float(t_n[1]))
         if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timing.general
             ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b)))
-        set_iteration = getattr(self.problem, "set_iteration", None)
-        if set_iteration is not None:
-            set_iteration(t)
+        set_iteration(self.problem, t)
         partial = _partials(self.problem, theta, plan)
 
         for level in plan.levels:

@@ -12,11 +12,9 @@ import numpy as np
 import torch
 
 from .. import _validate as V
+from ..optim import OPTIMIZERS, SCHEDULES
 
 __all__ = ["TorchOptimizer", "make_optimizer", "OPTIMIZERS", "SCHEDULES"]
-
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "cosine", "step")
 
 
 class TorchOptimizer:

@@ -94,6 +94,7 @@ class TorchProblem(Problem):
         self.iteration = 0
         self._stochastic = _stochastic(self.module)
         self._threads_set = False
+        self._held = None  # the θ the module's parameters hold (load)
 
     # ---- θ and the module ------------------------------------------------------------------------
     @property
@@ -113,7 +114,7 @@ class TorchProblem(Problem):
         """Write θ into the module's parameters (unless they hold it already: writing them again would
         invalidate the graphs of the forward passes kept for this θ's blocks)."""
         theta = np.asarray(theta)
-        held = self.__dict__.get("_held")
+        held = self._held
         if held is not None and held.shape == theta.shape and np.array_equal(held, theta):
             return
         self._held = theta.copy()
@@ -238,7 +239,8 @@ class TorchProblem(Problem):
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         rows = np.concatenate([self.parts[k] for k in keep]) if keep else np.zeros(0, dtype=np.int64)
-        view.X, view.y = _take(self.X, rows, None, None), _take(self.y, rows, None, None)
+        # on the device, in the module's dtype, once: a subset's batch is then only indexed
+        view.X, view.y = _take(self.X, rows, self.device, self.dtype), _take(self.y, rows, self.device, None)
         start = np.concatenate([[0], np.cumsum([self.parts[k].size for k in keep])])
         view.parts = {k: np.arange(start[i], start[i + 1]) for i, k in enumerate(keep)}
         view.module = copy.deepcopy(self.module)
