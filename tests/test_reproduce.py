@@ -1,13 +1,19 @@
 """bcgc reproduce on a tiny setting: every CSV complete, every PNG opens, index.md shows them all.
 
-Every test here reads the suite's one end-to-end run (``reproduced`` in conftest.py)."""
+Every test here reads the suite's one end-to-end run (``reproduced`` in conftest.py), in this one file so
+that the run is made once (the suite runs a file's tests in one process); that run writes through
+``bcgc.experiments.output`` (tested directly in tests/test_reproduce_output.py) without touching the previous
+run at any step."""
 
 import csv
 import re
 
 import numpy as np
 
-from bcgc.experiments.reproduce import PAPER_SCHEMES
+from bcgc.experiments.reproduce import OUTPUT_FILES, PAPER_SCHEMES
+
+FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces", "frontier")
+OUTPUT_EXPECTED = {f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")} | {"trace.csv", "index.md"}
 
 
 def test_every_csv_is_complete(reproduced):
@@ -81,3 +87,24 @@ def test_the_real_traces_page_has_every_scheme_on_every_trace_out_of_sample(repr
         assert abs(int(sub["bcgc"]["train_rows"]) - int(sub["bcgc"]["test_rows"])) <= 1
     index = (path / "index.md").read_text()
     assert "## Real traces (out of sample)" in index and all(f"`{n}`" in index for n in reproduced.cfg.trace_names)
+
+
+def test_complete_run_writes_exactly_the_expected_files(reproduced):
+    parent, run = reproduced.parent, reproduced.path
+    assert reproduced.margins
+    assert {p.name for p in parent.iterdir()} == {"run"}  # no staging folder left beside it
+    assert {p.name for p in run.iterdir()} == OUTPUT_EXPECTED | {"notes.txt"}
+    assert set(OUTPUT_FILES) == OUTPUT_EXPECTED
+    index = (run / "index.md").read_text()
+    assert index.startswith("# bcgc reproduce") and "old index" not in index  # the old run was replaced
+    assert (run / "e_vs_n.csv").read_text().startswith("x,scheme,")
+    assert (run / "notes.txt").read_text() == reproduced.old["notes.txt"]  # a user's file is left alone
+
+
+def test_the_previous_run_is_untouched_at_every_step_of_a_run(reproduced):
+    """So a run stopped at any step leaves it as it was: everything is written into the staging folder."""
+    steps = reproduced.steps
+    assert len(steps) > 10 and steps[0][0].startswith("e_vs_n") and steps[-1][0].startswith("frontier")
+    for msg, untouched, beside in steps:
+        assert untouched, msg
+        assert len(beside) == 2 and beside[0].startswith(".run.partial-") and beside[1] == "run", (msg, beside)

@@ -2,9 +2,9 @@
 
 The writing (staging folder, the move, interruptions at any step, a Ctrl-C during the move) is tested on
 ``bcgc.experiments.output`` directly, with a fake run of small steps that writes the way ``reproduce`` does.
-That ``reproduce`` writes through it is checked on the suite's one end-to-end run (``reproduced`` in
-conftest.py: the previous run untouched at every step, then replaced as a whole) and on one real run
-interrupted at its first step."""
+That ``reproduce`` writes through it is checked on the suite's one end-to-end run (tests/test_reproduce.py:
+the previous run untouched at every step, then replaced as a whole) and here on one real run interrupted
+at its first step."""
 
 import os
 import signal
@@ -66,28 +66,7 @@ def _fake_reproduce(out, progress=None):
 FAKE_STEPS = len(EXPECTED)  # one progress call per file; the last one with index.md staged, before the commit
 
 
-# ---------------------------------------------------------------------------- the end-to-end run
-def test_complete_run_writes_exactly_the_expected_files(reproduced):
-    parent, run = reproduced.parent, reproduced.path
-    assert reproduced.margins
-    assert {p.name for p in parent.iterdir()} == {"run"}  # no staging folder left beside it
-    assert {p.name for p in run.iterdir()} == EXPECTED | {"notes.txt"}
-    assert set(rep.OUTPUT_FILES) == EXPECTED
-    index = (run / "index.md").read_text()
-    assert index.startswith("# bcgc reproduce") and "old index" not in index  # the old run was replaced
-    assert (run / "e_vs_n.csv").read_text().startswith("x,scheme,")
-    assert (run / "notes.txt").read_text() == reproduced.old["notes.txt"]  # a user's file is left alone
-
-
-def test_the_previous_run_is_untouched_at_every_step_of_a_run(reproduced):
-    """So a run stopped at any step leaves it as it was: everything is written into the staging folder."""
-    steps = reproduced.steps
-    assert len(steps) > 10 and steps[0][0].startswith("e_vs_n") and steps[-1][0].startswith("frontier")
-    for msg, untouched, beside in steps:
-        assert untouched, msg
-        assert len(beside) == 2 and beside[0].startswith(".run.partial-") and beside[1] == "run", (msg, beside)
-
-
+# ---------------------------------------------------------------------------- a real run, interrupted
 def test_a_real_run_interrupted_at_its_first_step_leaves_the_previous_run(tmp_path, tiny_reproduce):
     out = tmp_path / "run"
     _old_run(out)
