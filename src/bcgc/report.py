@@ -89,6 +89,8 @@ def design_json(r, scheme=None) -> dict:
         doc["subset_sizes"] = r.subset_sizes
     if getattr(i, "work_order", None) is not None:  # absent: the paper's order (docs/model.md)
         doc["work_order"] = i.work_order.as_dict()
+    if getattr(r, "procedure", None) is not None:  # a trace law: how the procedure was chosen (docs/traces.md)
+        doc["procedure"] = r.procedure.as_json()
     if scheme is not None:
         doc["scheme"] = scheme_json(scheme)
     return as_json(doc)
@@ -157,6 +159,8 @@ def render_design(r) -> str:
         out.append(f"  P(τ ≤ {i.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
     if getattr(i, "work_order", None) is not None:
         out.append(f"  work order: {i.work_order.describe()}")
+    if getattr(r, "procedure", None) is not None:
+        out.append(f"  procedure: {r.procedure.describe}")
     if not r.success:
         out.append(f"  note: {r.message}")
     if r.evaluation.note:

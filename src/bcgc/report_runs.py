@@ -100,6 +100,9 @@ def render_train(results, title) -> str:
         "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.timing.links) for the "
         "same draws; redesigns include --adapt's."
     )
+    for r in results:  # how BCGC's design procedure was chosen on a trace law (docs/traces.md)
+        if getattr(r, "procedure", None):
+            out.append(f"{r.name}: first design {r.procedure}")
     for r in results:  # an allocation the run ended with (docs/runtime.md, data on the workers)
         d = r.logs[-1].get("subset_sizes") if r.logs else None
         if d is not None:
