@@ -324,8 +324,13 @@ def render_recommend(rec) -> str:
     out = [
         f"N={i.workers}  L={i.coords}  model={i.model.spec}  links: {net}",
         f"fastest exact scheme: {best.name} {_scheme_params(best)}",
-        f"  E[τ] = {_fmt(best.expected_runtime, best.expected_runtime_stderr)}  upload "
-        f"{best.upload_per_worker} values, {_fmt(best.upload_time, digits=4)} per worker per iteration",
+        f"  E[τ] = {_fmt(best.expected_runtime, best.expected_runtime_stderr)} (unit of T)  upload "
+        f"{best.upload_per_worker} values (coordinates of the gradient) per worker per iteration"
+        + (
+            ""
+            if best.upload_time is None
+            else f", its link busy {_fmt(best.upload_time, digits=4)} (unit of T) per iteration (λ per message + values / B)"
+        ),
     ]
     if rec.runner_up is not None:
         out.append(
