@@ -317,6 +317,15 @@ def recommend_json(rec) -> dict:
     )
 
 
+def _busy(row) -> str:
+    t = row.upload_time  # λ per message + values / B, in the unit of T
+    return (
+        ""
+        if t is None
+        else f", its link busy {_fmt(t, digits=4)} (unit of T) per iteration (λ per message + values / B)"
+    )
+
+
 def render_recommend(rec) -> str:
     """The text of ``bcgc recommend``: the fastest exact scheme, the runner-up and the ranking."""
     best, i = rec.best, rec.best.inputs
@@ -325,12 +334,7 @@ def render_recommend(rec) -> str:
         f"N={i.workers}  L={i.coords}  model={i.model.spec}  links: {net}",
         f"fastest exact scheme: {best.name} {_scheme_params(best)}",
         f"  E[τ] = {_fmt(best.expected_runtime, best.expected_runtime_stderr)} (unit of T)  upload "
-        f"{best.upload_per_worker} values (coordinates of the gradient) per worker per iteration"
-        + (
-            ""
-            if best.upload_time is None
-            else f", its link busy {_fmt(best.upload_time, digits=4)} (unit of T) per iteration (λ per message + values / B)"
-        ),
+        f"{best.upload_per_worker} values (coordinates of the gradient) per worker per iteration" + _busy(best),
     ]
     if rec.runner_up is not None:
         out.append(

@@ -9,8 +9,13 @@ all of them. The procedures, simplest first (each is a BCGC block design):
 * ``uncoded`` — every coordinate at level 0; nothing is fitted;
 * ``single level`` — every coordinate at one level s, the s with the lowest mean of
   (s + 1) · T_(N-s) on the training rows (classic GC's tuning, :func:`bcgc.schemes.gc.best_gc_level`);
-* ``optimal`` — ``design(Trace(rows), N, L, method="optimal")``, with its data allocation when
-  workers differ (N ≤ 64).
+* ``optimal`` — ``design(Trace(rows), N, L, method="optimal")``, with its data allocation when the
+  rows show workers that differ persistently (Kruskal-Wallis at 1%,
+  :func:`bcgc.fitting.trace_fit.persistence_test`; N ≤ 64), else equal subsets.
+
+With ``tolerate`` f the single level is s ≥ f and uncoded is no candidate; a given allocation
+(``subset_sizes``) is kept by every procedure. The commands reach this through
+:func:`bcgc.design.procedure.design_procedure`.
 
 The rows are assigned to K folds by a seeded permutation (the trace law bootstraps whole rows, so the
 design already treats them as exchangeable). For each fold k and procedure P, P is fitted on the
