@@ -183,10 +183,12 @@ def test_adapt_moves_the_data_to_persistent_differences(problem, tmp_path):
 def test_adapt_keeps_equal_subsets_unless_the_window_shows_persistent_differences(problem, monkeypatch):
     """The gate: with the test saying "no persistent differences", even workers that do differ
     (SLOW2's emulated draws) keep equal subsets; with i.i.d. workers the test does not reject."""
-    import bcgc.runtime.adapt as A
+    import bcgc.design.crossval as C
+    import bcgc.design.procedure as P
 
-    real = A.persistence_test
-    monkeypatch.setattr(A, "persistence_test", lambda rows: {**real(rows), "differ": False})
+    real = P.persistence_test  # the gate lives in the design procedure (inside the folds too)
+    for module in (P, C):
+        monkeypatch.setattr(module, "persistence_test", lambda rows: {**real(rows), "differ": False})
     log = io.StringIO()
     train(
         problem,

@@ -15,9 +15,9 @@ import numpy as np
 
 from . import _validate as V
 from . import schemes
-from .design import design
 from .design.allocation import GENERAL_METHODS
 from .design.mm_design import design_mm
+from .design.procedure import design_procedure
 from .schemes import RedesignImpossible
 from .timing.links import FREE, Links
 
@@ -67,6 +67,10 @@ class DesignPolicy:
     #: paper's; docs/model.md, "The backprop work order"). The simulator times every block scheme
     #: under it; the distributed runtime does not read it.
     work_order: object = None
+    #: BCGC's design procedure on a trace law (``bcgc.design.procedure``): ``folds`` K for its
+    #: cross-validation (None: the default), ``cv`` False to design as asked
+    folds: int | None = None
+    cv: bool = True
 
     def __post_init__(self):
         if self.scheme not in schemes.runnable():
@@ -113,6 +117,11 @@ class DesignPolicy:
         ``subset_sizes``: a given allocation (the data stay where they are, e.g. after deaths): BCGC's
         blocks are designed for it and it is returned unchanged. A peer's design is its scheme's
         (``bcgc.schemes``: ``run_design``); BCGC's and bcgc_mm's are made here, by ``bcgc.design``."""
+        return self.planned(model, workers, coords, dead, subset_sizes)[:2]
+
+    def planned(self, model, workers: int, coords: int, dead: int = 0, subset_sizes=None):
+        """(blocks, subset sizes or None, procedure or None): :meth:`plan` and, for BCGC on a trace
+        law, how its design procedure was chosen (``bcgc.design.procedure.Procedure``)."""
         if self.tolerate >= workers:
             raise V.InputError(
                 f"tolerate must be an integer in [0, {workers - 1}] (fewer than the {workers} workers), "
@@ -134,10 +143,12 @@ class DesignPolicy:
             _check_mm_objective(self)
         if self.scheme == "bcgc":
             net = {} if self.links.free else self.links.as_dict()  # communication-aware under links
-            r = design(
+            r = design_procedure(
                 model,
                 workers,
                 coords,
+                folds=self.folds,
+                cv=self.cv,
                 objective=self.objective,
                 deadline=self.deadline,
                 method=self.method,
@@ -151,10 +162,10 @@ class DesignPolicy:
                 work_order=self.work_order,
                 **net,
             )
-            return r.blocks, r.subset_sizes
+            return r.blocks, r.subset_sizes, r.procedure
         if self.scheme == "bcgc_mm":
-            return _bcgc_mm_design(self, model, workers, coords, tolerate), None
-        return schemes.get(self.scheme).run_design(model, workers, coords, tolerate, self), None
+            return _bcgc_mm_design(self, model, workers, coords, tolerate), None, None
+        return schemes.get(self.scheme).run_design(model, workers, coords, tolerate, self), None, None
 
 
 def fixed_designs(designs, workers: int, coords: int) -> dict:

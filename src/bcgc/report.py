@@ -89,6 +89,8 @@ def design_json(r, scheme=None) -> dict:
         doc["subset_sizes"] = r.subset_sizes
     if getattr(i, "work_order", None) is not None:  # absent: the paper's order (docs/model.md)
         doc["work_order"] = i.work_order.as_dict()
+    if getattr(r, "procedure", None) is not None:  # a trace law: how the procedure was chosen (docs/traces.md)
+        doc["procedure"] = r.procedure.as_json()
     if scheme is not None:
         doc["scheme"] = scheme_json(scheme)
     return as_json(doc)
@@ -157,6 +159,8 @@ def render_design(r) -> str:
         out.append(f"  P(τ ≤ {i.deadline:g})         {_fmt(r.completion_probability, r.completion_probability_stderr)}")
     if getattr(i, "work_order", None) is not None:
         out.append(f"  work order: {i.work_order.describe()}")
+    if getattr(r, "procedure", None) is not None:
+        out.append(f"  procedure: {r.procedure.describe}")
     if not r.success:
         out.append(f"  note: {r.message}")
     if r.evaluation.note:
@@ -313,6 +317,15 @@ def recommend_json(rec) -> dict:
     )
 
 
+def _busy(row) -> str:
+    t = row.upload_time  # λ per message + values / B, in the unit of T
+    return (
+        ""
+        if t is None
+        else f", its link busy {_fmt(t, digits=4)} (unit of T) per iteration (λ per message + values / B)"
+    )
+
+
 def render_recommend(rec) -> str:
     """The text of ``bcgc recommend``: the fastest exact scheme, the runner-up and the ranking."""
     best, i = rec.best, rec.best.inputs
@@ -320,8 +333,8 @@ def render_recommend(rec) -> str:
     out = [
         f"N={i.workers}  L={i.coords}  model={i.model.spec}  links: {net}",
         f"fastest exact scheme: {best.name} {_scheme_params(best)}",
-        f"  E[τ] = {_fmt(best.expected_runtime, best.expected_runtime_stderr)}  upload "
-        f"{best.upload_per_worker} values, {_fmt(best.upload_time, digits=4)} per worker per iteration",
+        f"  E[τ] = {_fmt(best.expected_runtime, best.expected_runtime_stderr)} (unit of T)  upload "
+        f"{best.upload_per_worker} values (coordinates of the gradient) per worker per iteration" + _busy(best),
     ]
     if rec.runner_up is not None:
         out.append(

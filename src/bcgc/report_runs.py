@@ -20,6 +20,9 @@ def _simulation_row(r) -> dict:
         "max_time_model_gap": float(np.max(np.abs(r.iteration_times - r.predicted_times))),
         "retries": r.retries,
         "parameters": r.parameters,
+        # the trajectory the plot draws: loss after i iterations at virtual time times[i] (i = 0..iterations)
+        "losses": r.losses,
+        "times": r.times,
     }
 
 
@@ -77,8 +80,22 @@ def train_json(results, run: dict) -> dict:
     return as_json({**run, "target_loss": target, "schemes": summaries})
 
 
-def render_train(results, title) -> str:
-    """The summary table of ``bcgc train``."""
+_PREDICTED = (
+    "predicted = the model (formula (2), or the timeline model with fixed costs; under --bandwidth/--latency "
+    "the links model, bcgc.timing.links) for the same draws"
+)
+#: under --stragglers natural nothing is drawn: what the prediction is, and what the ratio then measures
+_NATURAL = (
+    "stragglers natural: nothing is injected, so predicted = the timeline model at each iteration's per-worker "
+    "(a_n, b_n) fitted to the blocks' time stamps, a reconstruction of the workers' computation, not a "
+    "forecast; meas/pred is what that fit leaves out (the master's decoding and update, messages, "
+    "scheduling), far above 1 when each iteration computes for milliseconds"
+)
+
+
+def render_train(results, title, natural: bool = False) -> str:
+    """The summary table of ``bcgc train``; ``natural``: the workers ran with no injected delay, and
+    the prediction is a reconstruction from their time stamps (docs/runtime.md)."""
     summaries, target = train_summaries(results)
     head = (
         f"{'scheme':<8} {'iters':>5} {'mean s/iter':>11} {'predicted':>10} {'meas/pred med':>13} "
@@ -96,10 +113,13 @@ def render_train(results, title) -> str:
             f"{'-' if tt is None else f'{tt:.3f}':>11} {s['max_gradient_error']:>12.2g} {s['redesigns']:>9}"
         )
     out.append(
-        f"target loss {target:.6g} (reached by every scheme); predicted = the model (formula (2), or "
-        "the timeline model with fixed costs; under --bandwidth/--latency the links model, bcgc.timing.links) for the "
-        "same draws; redesigns include --adapt's."
+        f"target loss {target:.6g} (reached by every scheme); "
+        + (_NATURAL if natural else _PREDICTED)
+        + "; redesigns include --adapt's."
     )
+    for r in results:  # how BCGC's design procedure was chosen on a trace law (docs/traces.md)
+        if getattr(r, "procedure", None):
+            out.append(f"{r.name}: first design {r.procedure}")
     for r in results:  # an allocation the run ended with (docs/runtime.md, data on the workers)
         d = r.logs[-1].get("subset_sizes") if r.logs else None
         if d is not None:

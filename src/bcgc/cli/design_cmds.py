@@ -9,14 +9,15 @@ from .. import report
 from .._args import UsageError, fraction_list, int_list, whole
 from ..analysis import EVALUATION_METHODS, evaluate
 from ..analysis.links import evaluate_links
-from ..design import design
 from ..design.document import load_design
+from ..design.procedure import design_procedure
 from ..peers import compare
 from ..peers.holdout import compare_holdout
 from ..schemes.blocks import BlockScheme
 from ..timing.links import links
 from .options import (
     common,
+    cv_options,
     design_file,
     design_options,
     fraction,
@@ -71,14 +72,7 @@ def register(sub) -> dict:
         help="with a trace law: design and tune on the first 1-F of its rows, evaluate every scheme "
         "on the remaining F (out of sample, docs/traces.md)",
     )
-    c.add_argument(
-        "--folds",
-        type=whole("--folds", 2, V.MAX_SAMPLES),
-        metavar="K",
-        help="with --holdout: choose BCGC's design procedure (uncoded, one level, optimal) by K-fold "
-        "cross-validation over the design rows (default: leave-one-out up to 10 design rows, 10 "
-        "folds up to 100, none above; docs/traces.md)",
-    )
+    cv_options(c, "BCGC's design (with --holdout, on the design rows)")
     c.add_argument(
         "--equal-subsets",
         action="store_true",
@@ -94,7 +88,7 @@ def register(sub) -> dict:
 
 def run_design(a):
     need_coords(a)
-    r = design(
+    r = design_procedure(
         a.model,
         a.workers,
         a.coords,
@@ -107,6 +101,8 @@ def run_design(a):
         seed=a.seed,
         allocate=not a.equal_subsets,
         work_order=order_of(a),
+        folds=a.folds,
+        cv=not a.no_cv,
         **link_args(a),
     )
     if not a.json:
@@ -169,8 +165,9 @@ def run_compare(a):
         order = _document_order(a, doc, order)
     need_workers_and_model(a)
     need_coords(a)
-    if a.holdout is None and a.folds is not None:
-        raise UsageError("--folds needs --holdout (it cross-validates the design over the design rows)")
+    if a.holdout is None and (a.folds is not None or a.no_cv):
+        option = "--folds" if a.folds is not None else "--no-cv"
+        raise UsageError(f"{option} needs --holdout (it chooses how BCGC is designed on the design rows)")
     if a.holdout is None:
         rows = compare(
             a.model,
@@ -206,6 +203,7 @@ def run_compare(a):
         bcgc_blocks=blocks,
         bcgc_subset_sizes=sizes,
         folds=a.folds,
+        cv=not a.no_cv,
     )
     if a.json:
         return {**report.compare_json(rows), "holdout": split.as_json()}

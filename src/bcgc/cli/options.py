@@ -153,6 +153,24 @@ def design_options(p, samples_help="draws of T for sample-based methods"):
         help="keep equal data subsets (default: for workers that differ, the optimal method also "
         "chooses the subset sizes; docs/model.md, unequal subsets)",
     )
+    cv_options(p)
+
+
+def cv_options(p, what="the design"):
+    """--folds K and --no-cv: how BCGC's design procedure is chosen on a trace (docs/traces.md)."""
+    p.add_argument(
+        "--folds",
+        type=whole("--folds", 2, V.MAX_SAMPLES),
+        metavar="K",
+        help=f"with a trace law: choose {what}'s procedure (uncoded, one level, optimal) by K-fold "
+        "cross-validation over its rows (default: leave-one-out up to 10 rows, 10 folds up to 100, "
+        "none above; docs/traces.md)",
+    )
+    p.add_argument(
+        "--no-cv",
+        action="store_true",
+        help="with a trace law: design as asked (optimal), without choosing the procedure by cross-validation",
+    )
 
 
 def data_options(p):
@@ -190,6 +208,8 @@ def design_args(a) -> dict:
         "allowed_levels": a.allowed_levels,
         "samples": a.samples,
         "allocate": not a.equal_subsets,
+        "folds": a.folds,
+        "cv": not a.no_cv,
     }
 
 

@@ -243,10 +243,12 @@ def run_train(a):
         save_theta(problem, results[0].theta, a.save)
     law = a.model.spec if a.model is not None else f"adaptive from {PRIOR}"
     title = (
-        f"{problem.name} on {data.name} (L={problem.L}), N={a.workers}, design for {law}, stragglers "
+        f"{problem.name} on {data.name} (L={problem.L}), N={a.workers}"
+        + (f"  [{data.note}]" if data.note else "")  # a user's labels mapped to classes: said, never silent
+        + f", design for {law}, stragglers "
         f"{stragglers.spec}"
         + (f", --adapt {a.adapt} --window {a.window}" if a.adapt else "")
-        + f", --{a.mode}"
+        + (" (no injected delay)" if a.mode == "natural" else f", --{a.mode}")  # natural is not an option
         + (f" unit={a.unit:g}s" if a.mode == "emulate" else "")
         + f", backend={a.backend}"
         + ("" if a.bandwidth == float("inf") and a.latency == 0 else f", links B={a.bandwidth:g} λ={a.latency:g}")
@@ -264,6 +266,7 @@ def run_train(a):
                 "window": a.window if a.adapt else None,
                 "problem": problem.name,
                 "dataset": data.name,
+                "dataset_note": data.note or None,
                 "coords": problem.L,
                 "mode": a.mode,
                 "unit": a.unit if a.mode == "emulate" else None,
@@ -272,7 +275,7 @@ def run_train(a):
                 "latency": a.latency,
             },
         )
-    return report_runs.render_train(results, title)
+    return report_runs.render_train(results, title, natural=a.mode == "natural")
 
 
 def _all_schemes(a) -> tuple:

@@ -8,8 +8,9 @@ Methods (docs/algorithms.md, "Which method when"):
 
 * ``optimal`` — the default. Runtime: the sample-average LP (A3) solved to optimality by
   constraint generation, compared on common random numbers with A2 (whose 96 000 fresh draws beat
-  the LP's 1000 by ~0.1% when T is very variable) and the closed forms; the best is kept.
-  Deadline: ``stationary`` (A6).
+  the LP's 1000 by ~0.1% when T is very variable) and the closed forms; the best is kept. On a
+  trace of at most ``samples`` rows the LP works on the rows themselves, the law's exact sample
+  objective, and is kept without that comparison. Deadline: ``stationary`` (A6).
 * ``subgradient`` (A2), ``saa-lp`` (A3), ``jensen`` (A4), ``inverse`` (A5), ``stationary`` (A6),
   ``large-deadline`` (A7), ``brute-force`` (A1: exact enumeration of integer block vectors).
 

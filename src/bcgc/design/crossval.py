@@ -9,8 +9,13 @@ all of them. The procedures, simplest first (each is a BCGC block design):
 * ``uncoded`` — every coordinate at level 0; nothing is fitted;
 * ``single level`` — every coordinate at one level s, the s with the lowest mean of
   (s + 1) · T_(N-s) on the training rows (classic GC's tuning, :func:`bcgc.schemes.gc.best_gc_level`);
-* ``optimal`` — ``design(Trace(rows), N, L, method="optimal")``, with its data allocation when
-  workers differ (N ≤ 64).
+* ``optimal`` — ``design(Trace(rows), N, L, method="optimal")``, with its data allocation when the
+  rows show workers that differ persistently (Kruskal-Wallis at 1%,
+  :func:`bcgc.fitting.trace_fit.persistence_test`; N ≤ 64), else equal subsets.
+
+With ``tolerate`` f the single level is s ≥ f and uncoded is no candidate; a given allocation
+(``subset_sizes``) is kept by every procedure. The commands reach this through
+:func:`bcgc.design.procedure.design_procedure`.
 
 The rows are assigned to K folds by a seeded permutation (the trace law bootstraps whole rows, so the
 design already treats them as exchangeable). For each fold k and procedure P, P is fitted on the
@@ -27,19 +32,28 @@ that tuned it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import _validate as V
 from .. import streams
+from ..fitting.trace_fit import persistence_test
 from ..schemes.gc import best_gc_level
 from ..stragglers import Trace
 from ..timing import runtime
 from ..timing.orderstat import single_level_blocks
 from .core import design
 
-__all__ = ["PROCEDURES", "DEFAULT_FOLDS", "AUTO_MAX_ROWS", "CrossValidation", "cross_validate", "fit_procedure"]
+__all__ = [
+    "PROCEDURES",
+    "DEFAULT_FOLDS",
+    "AUTO_MAX_ROWS",
+    "CrossValidation",
+    "cross_validate",
+    "fit_procedure",
+    "score_procedures",
+]
 
 #: the candidate procedures, simplest first (a tie goes to the earlier one)
 PROCEDURES = ("uncoded", "single level", "optimal")
@@ -84,9 +98,19 @@ class CrossValidation:
         return f"cross-validated: {what}"
 
     @property
+    def score(self) -> float:
+        """CV(P) of the chosen procedure."""
+        return self.scores[self.chosen]
+
+    @property
+    def stderr(self) -> float:
+        """se(P) of the chosen procedure."""
+        return self.stderrs[self.chosen]
+
+    @property
     def describe(self) -> str:
         unit = "E[τ]" if self.objective == "runtime" else "P(τ≤t)"
-        scores = ", ".join(f"{p} {self.scores[p]:.4g} ± {self.stderrs[p]:.2g}" for p in PROCEDURES)
+        scores = ", ".join(f"{p} {self.scores[p]:.4g} ± {self.stderrs[p]:.2g}" for p in self.scores)
         how = "leave-one-out" if self.folds == self.rows else f"{self.folds}-fold (seed {self.seed})"
         return (
             f"BCGC's design procedure chosen by {how} cross-validation over the {self.rows} design rows "
@@ -97,6 +121,8 @@ class CrossValidation:
         return {
             "chosen": self.chosen,
             "level": self.level,
+            "score": self.score,
+            "stderr": self.stderr,
             "folds": self.folds,
             "rows": self.rows,
             "seed": self.seed,
@@ -114,27 +140,36 @@ def fit_procedure(
     seed: int = 0,
     samples=None,
     eval_samples: int = _FOLD_EVAL_SAMPLES,
+    tolerate: int = 0,
+    allocate: bool = True,
+    subset_sizes=None,
 ):
     """(blocks, subset_sizes, level) of one procedure fitted on ``rows`` (module doc); only the
-    blocks are kept, so the design's own evaluation gets few draws."""
+    blocks are kept, so the design's own evaluation gets few draws. ``tolerate`` f: the single level
+    is s ≥ f (uncoded is no candidate then); ``subset_sizes``: a given allocation every procedure
+    keeps; ``allocate``: whether ``optimal`` may choose one."""
     workers = rows.shape[1]
     if procedure == "uncoded":
-        return single_level_blocks(workers, coords, 0), None, 0
+        return single_level_blocks(workers, coords, 0), subset_sizes, 0
     law = Trace(rows)
+    objective = "runtime" if deadline is None else "deadline"
     if procedure == "single level":
-        s = best_gc_level(
-            law, workers, T=rows, deadline=deadline, objective="runtime" if deadline is None else "deadline"
-        )
-        return single_level_blocks(workers, coords, s), None, s
+        s = best_gc_level(law, workers, T=rows, deadline=deadline, tolerate=tolerate, objective=objective)
+        return single_level_blocks(workers, coords, s), subset_sizes, s
+    # unequal subsets only where the rows show workers that differ persistently, else they fit noise
+    allocate = allocate and subset_sizes is None and persistence_test(rows)["differ"]
     r = design(
         law,
         workers,
         coords,
-        objective="runtime" if deadline is None else "deadline",
+        objective=objective,
         deadline=deadline,
+        tolerate=tolerate,
         samples=samples,
         seed=seed,
         eval_samples=eval_samples,
+        allocate=allocate,
+        subset_sizes=subset_sizes,
     )
     return r.blocks, r.subset_sizes, None
 
@@ -163,6 +198,9 @@ def cross_validate(
     deadline: float | None = None,
     samples: int | None = None,
     procedures=PROCEDURES,
+    tolerate: int = 0,
+    allocate: bool = True,
+    subset_sizes=None,
 ) -> CrossValidation:
     """Choose BCGC's design procedure by K-fold cross-validation over the rows of a trace, then refit it
     on every row (module doc).
@@ -171,33 +209,73 @@ def cross_validate(
     worker); ``folds``: K in [2, rows] (None: leave-one-out up to 10 rows, else 10 folds);
     ``seed``: the fold assignment and every design; ``deadline``: score by P(τ ≤ deadline) instead of
     E[τ]; ``samples``: draws of the design's sample-average problem (None: its default);
-    ``procedures``: a subset of :data:`PROCEDURES` to choose from."""
+    ``procedures``: a subset of :data:`PROCEDURES` to choose from; ``tolerate``, ``allocate``,
+    ``subset_sizes``: as in :func:`bcgc.design.design`, for every procedure (:func:`fit_procedure`)."""
+    cv = score_procedures(rows, coords, folds, seed, deadline, samples, procedures, tolerate, allocate, subset_sizes)
+    if cv.chosen != "optimal":
+        return cv
+    T = np.asarray(rows.samples if isinstance(rows, Trace) else rows, dtype=float)
+    blocks, sizes, _ = fit_procedure(
+        "optimal",
+        T,
+        coords,
+        deadline,
+        cv.seed,
+        samples,
+        tolerate=tolerate,
+        allocate=allocate,
+        subset_sizes=subset_sizes,
+    )
+    return replace(cv, blocks=blocks, subset_sizes=sizes)
+
+
+def score_procedures(
+    rows,
+    coords: int,
+    folds: int | None = None,
+    seed: int = 0,
+    deadline: float | None = None,
+    samples: int | None = None,
+    procedures=PROCEDURES,
+    tolerate: int = 0,
+    allocate: bool = True,
+    subset_sizes=None,
+) -> CrossValidation:
+    """The cross-validation of :func:`cross_validate` (arguments alike) and the chosen procedure; its
+    ``blocks`` are refitted on every row for uncoded and a single level (cheap), None for
+    ``optimal``, which the caller designs on every row (``cross_validate``, or
+    :func:`bcgc.design.procedure.design_procedure` with the options of the whole design)."""
     T, folds, seed = _check(rows, folds, seed)
     coords = V.coords(coords)
     if deadline is not None:
         deadline = V.positive("deadline", deadline)
+    tolerate = V.integer("tolerate", tolerate, minimum=0, maximum=T.shape[1] - 1)
     if isinstance(procedures, str) or not set(procedures) or not set(procedures) <= set(PROCEDURES):
         raise V.InputError(f"procedures must be a non-empty subset of {', '.join(PROCEDURES)}, got {procedures!r}")
-    procedures = [p for p in PROCEDURES if p in set(procedures)]
+    # x_0 = L tolerates no full straggler: with tolerate > 0 uncoded is no candidate
+    procedures = [p for p in PROCEDURES if p in set(procedures) and not (p == "uncoded" and tolerate > 0)]
+    if not procedures:
+        raise V.InputError(f"procedures: uncoded alone cannot tolerate {tolerate} full stragglers")
+    fit = {"tolerate": tolerate, "allocate": allocate, "subset_sizes": subset_sizes}
     fold_of = np.empty(T.shape[0], dtype=np.int64)
     fold_of[streams.rng(seed, streams.FOLDS).permutation(T.shape[0])] = np.arange(T.shape[0]) % folds
     values = {p: np.empty(folds) for p in procedures}
     for k in range(folds):
         train, test = T[fold_of != k], T[fold_of == k]
         for p in procedures:
-            blocks, sizes, _ = fit_procedure(p, train, coords, deadline, seed, samples)
+            blocks, sizes, _ = fit_procedure(p, train, coords, deadline, seed, samples, **fit)
             values[p][k] = _value(blocks, sizes, test, deadline)
-    scores = {p: float(v.mean()) for p, v in values.items()}
-    stderrs = {p: float(v.std(ddof=1) / np.sqrt(folds)) for p, v in values.items()}
-    chosen = _choose(scores, procedures, deadline is not None)
-    blocks, sizes, level = fit_procedure(chosen, T, coords, deadline, seed, samples)
+    chosen = _choose(values, procedures, deadline is not None)
+    blocks = sizes = level = None
+    if chosen != "optimal":
+        blocks, sizes, level = fit_procedure(chosen, T, coords, deadline, seed, samples, **fit)
     return CrossValidation(
         chosen,
         blocks,
         sizes,
         level,
-        scores,
-        stderrs,
+        {p: float(v.mean()) for p, v in values.items()},
+        {p: float(v.std(ddof=1) / np.sqrt(folds)) for p, v in values.items()},
         folds,
         T.shape[0],
         seed,
@@ -206,8 +284,9 @@ def cross_validate(
     )
 
 
-def _choose(scores: dict, procedures, higher_wins: bool) -> str:
+def _choose(values: dict, procedures, higher_wins: bool) -> str:
     """The best CV score; a tie (within 1e-12 relative) goes to the simpler (earlier) procedure."""
+    scores = {p: float(v.mean()) for p, v in values.items()}
     best = procedures[0]
     for p in procedures[1:]:
         a, b = (scores[p], scores[best]) if higher_wins else (scores[best], scores[p])

@@ -55,6 +55,9 @@ class DesignResult:
     #: the data allocation d_0..d_{N-1} (fractions summing to 1, cyclic placement, docs/model.md
     #: "Unequal subsets"); None: equal subsets (1/N each)
     subset_sizes: np.ndarray | None = None
+    #: how the design procedure was chosen on a trace law (``bcgc.design.procedure.Procedure``:
+    #: cross-validated, or why not); None: a law that is not a trace, or :func:`design` called directly
+    procedure: object = None
 
     objective = property(lambda self: self.inputs.objective)
     method = property(lambda self: self.inputs.method)
@@ -89,6 +92,7 @@ class DesignResult:
             f"  blocks={{{shown}}} (level: coordinates),\n"
             + ("" if self.subset_sizes is None else f"  subset_sizes={np.round(self.subset_sizes, 4).tolist()},\n")
             + ("" if self.inputs.work_order is None else f"  work_order={self.work_order.describe()!r},\n")
+            + ("" if self.procedure is None else f"  procedure={self.procedure.label!r},\n")
             + f"  expected_runtime={fmt(self.expected_runtime, self.expected_runtime_stderr)}, "
             f"completion_probability={fmt(self.completion_probability, self.completion_probability_stderr)}"
             f", deadline={self.deadline},\n"

@@ -127,9 +127,7 @@ def _index_sweeps(cfg, sweeps, margins):
             )
             for x in dict.fromkeys(r[0] for r in rows)
         ]
-        lines.append(
-            f"- `{name}.csv`: the optimum is {min(gains):.1f}% to {max(gains):.1f}% below GC* across the sweep."
-        )
+        lines.append(f"- `{name}.csv`: the optimum is {_span(gains)} below GC* {_where(gains)}.")
     for name, rows in sweeps.items():
         same = _overlaps(rows)
         if same:
@@ -244,3 +242,13 @@ def _index_cost(cost):
         "",
     ]
     return lines
+
+
+def _span(values) -> str:
+    """ "a% to b%", or "a%" when both show the same to one decimal (no "29.5% to 29.5%")."""
+    low, high = f"{min(values):.1f}%", f"{max(values):.1f}%"
+    return low if low == high else f"{low} to {high}"
+
+
+def _where(values) -> str:
+    return "at every point of the sweep" if f"{min(values):.1f}" == f"{max(values):.1f}" else "across the sweep"

@@ -19,12 +19,15 @@ import numpy as np
 
 from .._validate import InputError
 from ..analysis import summarize
-from ..design.crossval import AUTO_MAX_ROWS, cross_validate, fit_procedure
+from ..design.procedure import design_procedure
 from ..schemes import Context, by_label
 from ..stragglers import Trace
 from . import CompareInputs, PeerResult, compare
 
 __all__ = ["HoldoutSplit", "split_trace", "compare_holdout"]
+
+#: draws of the (unused) in-sample evaluation of BCGC's design: only its blocks are evaluated, on the held-out rows
+_DESIGN_EVAL_SAMPLES = 1000
 
 
 @dataclass(frozen=True)
@@ -103,36 +106,41 @@ def compare_holdout(
     bcgc_subset_sizes=None,
     folds: int | None = None,
     design_samples: int | None = None,
+    cv: bool = True,
 ) -> tuple[list[PeerResult], HoldoutSplit]:
     """:func:`bcgc.peers.compare` designed and tuned on the training rows of a trace, every scheme
     evaluated on the held-out rows (module doc). ``samples``: draws of the training rows' joint law
     for the tuning; ``bcgc_blocks`` pins the BCGC row, with its ``bcgc_subset_sizes`` (None: equal
-    subsets). Else BCGC's design procedure is chosen by cross-validation over the training rows
-    (:func:`bcgc.design.crossval.cross_validate`) and refitted on all of them: ``folds`` K (None:
-    leave-one-out up to 10 training rows, 10 folds up to :data:`~bcgc.design.crossval.AUTO_MAX_ROWS`,
-    above that the optimal design without cross-validation); ``design_samples``: the design's draws
-    (None: its default). Returns the rows (evaluations on the held-out rows) and the split."""
+    subsets). Else BCGC is designed on the training rows by the design procedure of every command
+    (:func:`bcgc.design.procedure.design_procedure`: chosen by cross-validation over those rows and
+    refitted on all of them): ``folds`` K (None: leave-one-out up to 10 training rows, 10 folds up
+    to :data:`~bcgc.design.crossval.AUTO_MAX_ROWS`, above that the optimal design without
+    cross-validation); ``cv``: False designs optimal without cross-validation; ``design_samples``: the
+    design's draws (None: its default). Returns the rows (evaluations on the held-out rows) and the split."""
     split = split_trace(model, holdout)
     CompareInputs.checked(split.train, workers, coords, deadline, samples, seed, alpha, "monte-carlo")
-    k = split.train.samples.shape[0]
     design_label = "given"
-    if bcgc_blocks is not None and folds is not None:
+    if bcgc_blocks is not None and (folds is not None or not cv):
         raise InputError(
             "folds: a pinned BCGC design (bcgc_blocks, --design) is not cross-validated; give one or the other"
+            if folds is not None
+            else "cv: a pinned BCGC design (bcgc_blocks, --design) is not cross-validated; drop cv=False (--no-cv)"
         )
-    if bcgc_blocks is None and (folds is not None or 2 <= k <= AUTO_MAX_ROWS):
-        cv = cross_validate(split.train, coords, folds=folds, seed=seed, deadline=deadline, samples=design_samples)
-        split = replace(split, cross_validation=cv)
-        bcgc_blocks, bcgc_subset_sizes, design_label = cv.blocks, cv.subset_sizes, cv.label
-    elif bcgc_blocks is None:
-        design_label = (
-            f"optimal, not cross-validated ({k} design rows > {AUTO_MAX_ROWS})"
-            if k > 1
-            else "optimal, not cross-validated (one design row)"
+    if bcgc_blocks is None:  # the design procedure of every command (bcgc.design.procedure)
+        r = design_procedure(
+            split.train,
+            workers,
+            coords,
+            folds=folds,
+            cv=cv,
+            objective="runtime" if deadline is None else "deadline",
+            deadline=deadline,
+            samples=design_samples,
+            seed=seed,
+            eval_samples=_DESIGN_EVAL_SAMPLES,
         )
-        bcgc_blocks, bcgc_subset_sizes, _ = fit_procedure(
-            "optimal", split.train.samples, coords, deadline, seed, design_samples
-        )
+        split = replace(split, cross_validation=r.procedure.cross_validation)
+        bcgc_blocks, bcgc_subset_sizes, design_label = r.blocks, r.subset_sizes, r.procedure.label
     tuned = compare(
         split.train,
         workers,

@@ -12,7 +12,10 @@ worker's median fixed cost in the window (0 if none), T̂ = a + (t − a) / W; a
 cancelled before work W' at time c, the bound T_n > c / max(W', 1) (valid for any a_n ≥ 0),
 raised to the worker's median T̂ in the window when that is larger. Every K iterations the law is
 refitted as the trace of the window's rows (the last ``window`` iterations: a joint law that keeps
-persistent per-worker differences, ``bcgc.stragglers.Trace``) and the policy designs for it.
+persistent per-worker differences, ``bcgc.stragglers.Trace``) and the policy designs for it by
+the design procedure of every command (``bcgc.design.procedure``): uncoded, one level or optimal,
+chosen by cross-validation over the window's rows (a window of ~10 rows is what over-fits), with
+unequal subsets only where the window shows persistent differences between workers.
 
 The new design is applied when the predicted gain outweighs the cost of moving data:
 (E[τ_old] − E[τ_new]) · H > S / B and E[τ_new] < (1 − min_gain) · E[τ_old], both expectations on
@@ -26,13 +29,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import streams
 from .._validate import InputError
-from ..fitting.trace_fit import persistence_test
 from ..schemes.blocks import BlockScheme
 from ..stragglers import Trace, parse_model
 from ..timing import runtime
@@ -151,10 +153,9 @@ def adapt_step(master, iteration: int) -> dict:
     t0 = time.perf_counter()
     law = ad.fitted_law()
     old = (master.scheme.blocks, data.sizes)
-    # unequal subsets only for differences the window shows to persist (else they fit noise)
-    differ = persistence_test(law.samples)
-    policy = replace(master.policy, allocate=master.policy.allocate and differ["differ"])
-    blocks, sizes = policy.plan(law, master.N, master.scheme.coords, dead=len(master.dead))
+    # the design procedure of every command: cross-validated on the window's rows, unequal subsets
+    # only for differences the window shows to persist (bcgc.design.procedure)
+    blocks, sizes, procedure = master.policy.planned(law, master.N, master.scheme.coords, dead=len(master.dead))
     scheme = BlockScheme(blocks, master.N, kind=master.code_kind, seed=master.seed, subset_sizes=sizes)
     new = (scheme.blocks, scheme.subset_sizes)
     planned = master.iterations_planned or iteration + 1 + ad.config.window
@@ -167,7 +168,7 @@ def adapt_step(master, iteration: int) -> dict:
         "new_blocks": new[0].tolist(),
         "old_subset_sizes": sizes_list(old[1]),
         "new_subset_sizes": sizes_list(new[1]),
-        "workers_differ": {"p_value": differ["p_value"], "differ": differ["differ"]},
+        **_procedure_fields(procedure),
     }
     ad.law = master.model = law  # re-designs after deaths assume it too
     if np.array_equal(new[0], old[0]) and sizes_list(new[1]) == sizes_list(old[1]):
@@ -190,3 +191,16 @@ def adapt_step(master, iteration: int) -> dict:
     rec["seconds"] = time.perf_counter() - t0
     master._emit(rec)
     return rec
+
+
+def _procedure_fields(procedure) -> dict:
+    """How the refit's design was chosen (``bcgc.design.procedure.Procedure``), for the log."""
+    if procedure is None:  # a peer's re-design (gc, uncoded)
+        return {}
+    p = procedure.persistence
+    cv = procedure.cross_validation
+    return {
+        "procedure": procedure.label,
+        "cross_validation": None if cv is None else cv.as_json(),
+        "workers_differ": None if p is None else {"p_value": p["p_value"], "differ": p["differ"]},
+    }

@@ -20,6 +20,9 @@ class TrainResult:
     initial_loss: float = float("nan")
     theta: np.ndarray | None = None
     first_iteration: int = 0
+    #: how the first design's procedure was chosen on a trace law (``Procedure.summary``); None: not a
+    #: trace, a given design, or a peer
+    procedure: str | None = None
 
     def column(self, key) -> np.ndarray:
         return np.array([r[key] for r in self.logs], dtype=float)
@@ -43,6 +46,7 @@ class TrainResult:
             "max_gradient_error": float(np.nanmax(self.column("gradient_error"))),
             "retries": int(sum(r["attempts"] - 1 for r in self.logs)),
             "redesigns": self.redesigns,
+            "design_procedure": self.procedure,
             **({"final_metrics": self.logs[-1]["metrics"]} if self.logs[-1].get("metrics") else {}),
         }
 

@@ -84,6 +84,8 @@ def train(
     work_order=None,
     checkpoint: Checkpoints | None = None,
     resume=None,
+    folds: int | None = None,
+    cv: bool = True,
     **master_kw,
 ) -> list[TrainResult]:
     """Run each scheme for ``iterations`` on fresh workers holding that scheme's data.
@@ -112,6 +114,9 @@ def train(
     computes subset by subset, each backward pass only as deep as its blocks (docs/model.md).
     ``checkpoint`` (:class:`.checkpoint.Checkpoints`) and ``resume`` (a checkpoint's path): one
     scheme only; a resumed run continues to ``iterations`` in all (docs/runtime.md).
+    ``folds``, ``cv``: how BCGC's design procedure is chosen on a trace law (and on ``adapt``'s
+    window), by cross-validation over its rows (:func:`bcgc.design.procedure.design_procedure`);
+    each result's ``procedure`` says what was chosen for the first design.
     """
     iterations, unit = _check_run(mode, iterations, unit, schemes, log)
     experience, model = _laws(problem.workers, model, stragglers, adapt, objective)
@@ -139,15 +144,18 @@ def train(
             links=net,
             allocate=allocate and can_allocate(problem),
             work_order=work_order,
+            folds=folds,
+            cv=cv,
         )
         for name in schemes
     ]
     fixed = fixed_designs(designs, problem.workers, problem.L)
     designs = [
-        (p, fixed[p.scheme] if p.scheme in fixed else p.plan(model, problem.workers, problem.L)) for p in policies
+        (p, (*fixed[p.scheme], None) if p.scheme in fixed else p.planned(model, problem.workers, problem.L))
+        for p in policies
     ]
     results = []
-    for policy, (blocks, sizes) in designs:
+    for policy, (blocks, sizes, procedure) in designs:
         scheme = make_scheme(blocks, problem.workers, code_kind, seed, sizes)
         be = _make_backend(backend, worker_views(problem, scheme), address, cpus_per_worker, startup_timeout)
         try:
@@ -169,6 +177,7 @@ def train(
                 optimizer=fresh_optimizer(optimizer, len(designs)),
                 **master_kw,
             )
+            m.result.procedure = None if procedure is None else procedure.summary
             if state is not None:
                 restore(m, state)
             results.append(m.run(iterations, _after_each(m, progress, checkpoint)))

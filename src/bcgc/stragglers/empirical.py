@@ -118,8 +118,9 @@ def _source_text(source: str) -> str:
 def read_trace(path) -> np.ndarray:
     """Read a CSV trace: one row per iteration, one column per worker, times > 0 (``inf`` allowed).
 
-    Lines starting with ``#`` are comments; a UTF-8 byte-order mark is skipped. Anything else that
-    is not a time in [TIME_MIN, TIME_MAX] or ``inf`` is an error naming the file and its place.
+    Lines starting with ``#`` are comments; a UTF-8 byte-order mark is skipped; a first line of
+    names only (no cell empty or a number, e.g. ``w0,w1,w2``) is a header and skipped. Anything else
+    that is not a time in [TIME_MIN, TIME_MAX] or ``inf`` is an error naming the file and its place.
     """
     if isinstance(path, str) and not path.strip():
         raise V.InputError("trace path is empty: expected the name of a CSV file")
@@ -131,10 +132,15 @@ def read_trace(path) -> np.ndarray:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
+            header = True  # the first line of data may instead be a header of names (w0,w1,...)
             for row in reader:
+                if header and _is_header(row):
+                    header = False
+                    continue
                 vals = _trace_row(row, f"trace {shown}", reader.line_num)
                 if vals is None:
                     continue
+                header = False
                 if rows and len(vals) != len(rows[0]):
                     raise V.InputError(
                         f"trace {shown}: line {reader.line_num} has {len(vals)} columns, "
@@ -150,6 +156,22 @@ def read_trace(path) -> np.ndarray:
     if not rows:
         raise V.InputError(f"trace {shown} holds no rows of times")
     return np.array(rows)
+
+
+def _is_header(row: list[str]) -> bool:
+    """A header row: every cell a name, none of them empty or a number (``w0``, ``worker 1``)."""
+    if not row or row[0].lstrip().startswith("#") or any("\x00" in cell for cell in row):
+        return False
+    for cell in row:
+        text = cell.strip()
+        if not text:
+            return False
+        try:
+            float(text)
+            return False
+        except ValueError:
+            pass
+    return True
 
 
 def _trace_row(row: list[str], where: str, line: int) -> list[float] | None:
@@ -168,7 +190,8 @@ def _time_cell(cell: str, where: str) -> float:
     except ValueError:
         v = math.nan
     if not (v > 0):
-        raise V.InputError(f"{where}: time must be a number > 0, got {text!r}")
+        hint = "" if v == v else " (only the first line may be a header, of names only; comment lines start with #)"
+        raise V.InputError(f"{where}: time must be a number > 0, got {text!r}{hint}")
     # only a spelled-out inf is a full straggler: 1e999 overflowing to inf is a wrong number
     spelled_inf = text.lstrip("+").lower() in ("inf", "infinity")
     if (math.isinf(v) and not spelled_inf) or (math.isfinite(v) and not TIME_MIN <= v <= TIME_MAX):
