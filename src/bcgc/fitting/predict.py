@@ -94,6 +94,14 @@ def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:
         raise InputError(f"predict load W must be a finite number >= 0, got {load!r}")
     load = float(load)
     q = np.asarray(levels, dtype=float)
+    # P(T(W) ≤ t) never exceeds 1 − (the full-straggler share of a worker picked at random): a level
+    # at or above it has no finite quantile, however close a bisection's CDF rounds to it
+    laws = model.laws if isinstance(model, Heterogeneous) else (model,)
+    top = 1.0 - float(np.mean([law.full_prob for law in laws]))
+    return np.where(q >= top, np.inf, _quantiles(model, load, q))
+
+
+def _quantiles(model, load: float, q):
     if isinstance(model, FixedCost):
         return _fixed_cost(model, load, q)
     if isinstance(model, Trace):

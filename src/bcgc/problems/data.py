@@ -21,6 +21,9 @@ __all__ = ["Dataset", "read_file", "FILE_TYPES"]
 #: file suffix → format
 FILE_TYPES = {".npz": "npz", ".csv": "csv", ".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight"}
 _SHOWN = 10  # labels or columns listed in a message before "…"
+#: the largest feature magnitude: the problems square features (the Gram matrix X^T X, the step size
+#: from its largest eigenvalue), and n·d squares of 1e100 stay far inside float64
+FEATURE_MAX = 1e100
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,14 @@ def _features(name, X, columns=None, lines=None) -> np.ndarray:
         raise InputError(
             f"{name}: {int(bad.sum())} feature value(s) are NaN or infinite "
             f"(the first at {_where(lines, r)}, {column}: {X[r, c]})"
+        )
+    big = np.abs(X) > FEATURE_MAX
+    if big.any():
+        r, c = np.argwhere(big)[0]
+        column = f"column {columns[c]!r}" if columns else f"column {c}"
+        raise InputError(
+            f"{name}: {int(big.sum())} feature value(s) exceed {FEATURE_MAX:g} in magnitude, where training "
+            f"overflows (the first at {_where(lines, r)}, {column}: {X[r, c]:g}); scale the features"
         )
     return X
 
@@ -152,7 +163,7 @@ def _is_number(text: str) -> bool:
 
 def _read_csv(path: Path, name: str, label):
     column = "label" if label is None else label
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # a byte-order mark is not the first column's name
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
         if not header:
