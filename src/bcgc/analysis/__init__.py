@@ -110,7 +110,9 @@ def _declined(model, workers, runtime, deadline, samples, seed, exc: InexactQuad
         note = f"exact quadrature short of its accuracy ({exc}): its result, ± its error estimate"
         return Evaluation(exc.value, exc.error, prob, None, deadline, "quadrature", note)
     ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
-    return tail_checked(replace(ev, note=f"exact quadrature declined ({exc}): Monte Carlo instead"), model, workers, level)
+    return tail_checked(
+        replace(ev, note=f"exact quadrature declined ({exc}): Monte Carlo instead"), model, workers, level
+    )
 
 
 def evaluate(

@@ -190,7 +190,9 @@ def choose(t, censored=None, families=CANDIDATES) -> tuple[IIDLaw, list[dict]]:
         if law is None:
             continue
         with np.errstate(all="ignore"):
-            r["ks"] = ks_distance(law.cdf, t[finite]) if c is None or not c.any() else ks_censored(law.cdf, t[finite], c)
+            r["ks"] = (
+                ks_distance(law.cdf, t[finite]) if c is None or not c.any() else ks_censored(law.cdf, t[finite], c)
+            )
         if r["ks"] <= limit:
             return law, [r] + [o for o in rows if o is not r]
     raise InputError(

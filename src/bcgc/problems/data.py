@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _validate as V
 from .._validate import InputError
 
 __all__ = ["Dataset", "read_file", "FILE_TYPES"]
@@ -200,8 +201,13 @@ def _read_svmlight(path: Path, name: str, label):
 
     try:
         X, y = load_svmlight_file(str(path))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:  # OverflowError: an index over 2^31
         raise InputError(f"{name}: not a readable svmlight/libsvm file ({_one_line(exc)})") from None
+    V.memory(
+        f"{name}: {X.shape[0]} rows × {X.shape[1]} features as a dense array",
+        float(X.shape[0]) * X.shape[1],
+        "the features are used dense: renumber them (svmlight indices are columns)",
+    )
     return X.toarray(), y, {}
 
 
