@@ -257,3 +257,18 @@ def test_ctrl_c_while_the_command_starts_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", interrupted)
     code, out, err = run(["design", "-N", "3", "-L", "5", "-m", SE], capsys)
     assert code == 2 and err.strip() == "bcgc: interrupted"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"observations": [[0, 1, -1, 0]]}',
+        '{"observations": [[0, 1, NaN, 0], [1, 1, 1.2, 0]]}',
+        '{"observations": [[0, 1, Infinity, 0], [1, 1, 1.2, 0]]}',
+        '{"observations": [[0, true, 1.0, 0], [1, 1, 1.2, 0]]}',
+    ],
+)
+def test_a_log_with_a_bad_observation_is_bad_input_not_a_bug(tmp_path, capsys, line):
+    """Found by the section-2 attack: a plain ValueError, reported as an internal error."""
+    (tmp_path / "l.jsonl").write_text(line + "\n")
+    refused(["fit", "--log", str(tmp_path / "l.jsonl")], capsys, "an observation must be")

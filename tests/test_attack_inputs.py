@@ -91,3 +91,18 @@ def test_a_csv_dataset_with_a_byte_order_mark(tmp_path):
     path.write_text("label,a,b\n0,1,2\n1,2,3\n", encoding="utf-8-sig")
     ds = read_file(path)
     assert ds.X.shape == (2, 2) and ds.classes == 2 and math.isfinite(ds.X.sum())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: __import__("bcgc.analysis", fromlist=["evaluate"]).evaluate(
+            "exponential:rate=1", 4, {"a": 1}
+        ),  # was TypeError
+        lambda: predicted_quantiles(None, 1.0),  # was AttributeError
+        lambda: predicted_quantiles(parse_model("exponential:rate=1"), 1.0, levels=[2.0]),  # was accepted
+    ],
+)
+def test_api_misuse_is_a_value_error(call):
+    with pytest.raises(InputError):
+        call()

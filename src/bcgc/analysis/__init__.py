@@ -140,7 +140,10 @@ def evaluate(
     workers = model.check_workers(workers)
     if isinstance(blocks, (str, bytes)) or any(isinstance(v, (bool, np.bool_, str)) for v in np.ravel(blocks)):
         raise V.InputError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
-    x = np.asarray(blocks, dtype=float)
+    try:
+        x = np.asarray(blocks, dtype=float)
+    except (TypeError, ValueError):  # a dict, ragged lists, ...
+        x = np.full(0, np.nan)
     if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
         raise V.InputError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
     if deadline is not None:

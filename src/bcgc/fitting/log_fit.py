@@ -63,7 +63,7 @@ def _line_observations(line: str, where: str) -> list:
 
 
 def _observation(o, where: str) -> list[float]:
-    bad = ValueError(
+    bad = InputError(
         f"{where}: an observation must be [worker, work, seconds, censored] with worker an "
         f"integer >= 0, work and seconds finite numbers > 0, censored 0 or 1, got {o!r}"
     )
