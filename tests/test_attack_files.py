@@ -272,3 +272,19 @@ def test_a_log_with_a_bad_observation_is_bad_input_not_a_bug(tmp_path, capsys, l
     """Found by the section-2 attack: a plain ValueError, reported as an internal error."""
     (tmp_path / "l.jsonl").write_text(line + "\n")
     refused(["fit", "--log", str(tmp_path / "l.jsonl")], capsys, "an observation must be")
+
+
+def test_a_replayed_full_straggler_is_no_nan(tmp_path):
+    """Found by the section-2 attack: replay of a trace with inf, no fixed share: 0 · inf = NaN (a
+    RuntimeWarning on stderr of train --adapt)."""
+    import warnings
+
+    from bcgc.runtime import parse_experience
+
+    path = tmp_path / "inf.csv"
+    path.write_text("1,2,inf,1\n1.2,1.1,inf,0.9\n")
+    exp = parse_experience(f"replay:path={path}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a, b = exp.parts(4, 0, 0)
+    assert not np.isnan(a).any() and not np.isnan(b).any() and np.isinf(b[2])
