@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 from ._validate import InputError, Interval
@@ -143,16 +145,21 @@ def model(text):
 
 
 class LazyFile:
-    """A text file opened for writing at its first write, so that input refused before any
-    output never truncates an existing file or leaves an empty one."""
+    """A text file written atomically: a temporary file of its own in the same folder, opened at the
+    first write and moved onto ``path`` (``os.replace``) when the run ends well. Input refused before
+    any output never truncates an existing file; two runs on one path never interleave (the last to
+    finish wins, whole); an interrupted or failed run leaves ``path`` as it was and its partial
+    output in ``path.partial``."""
 
     def __init__(self, path, name="--log"):
-        self.path, self.name, self.fh = path, name, None
+        self.path, self.name, self.fh, self.tmp = path, name, None, None
 
     def write(self, text):
         try:
             if self.fh is None:
-                self.fh = open(self.path, "w")
+                folder, base = os.path.split(os.path.abspath(self.path))
+                fd, self.tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
+                self.fh = os.fdopen(fd, "w")
             return self.fh.write(text)
         except OSError as exc:  # a full disk or a vanished folder: say which file
             raise OSError(f"{self.name} {self.path!r}: {exc.strerror or exc}") from None
@@ -164,7 +171,16 @@ class LazyFile:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        if self.fh is not None:
-            self.fh.close()
+    def __exit__(self, kind, value, tb):
+        if self.fh is None:
+            return False
+        self.fh.close()
+        if kind is None:
+            os.replace(self.tmp, self.path)
+        else:
+            os.replace(self.tmp, f"{self.path}.partial")
+            print(
+                f"bcgc: {self.name} {self.path!r} is unchanged; this run's part is in {self.path}.partial",
+                file=sys.stderr,
+            )
         return False

@@ -21,7 +21,7 @@ from .exact import completion_probability_exact, tail_probability_and_gradient
 from .expectation import InexactQuadrature, expected_runtime_exact, mean_is_finite
 from .general import general_monte_carlo, needs_general
 from .montecarlo import monte_carlo, runtime_quantiles
-from .result import Evaluation, summarize
+from .result import Evaluation, summarize, tail_checked
 
 __all__ = [
     "OrderStatMax",
@@ -34,6 +34,7 @@ __all__ = [
     "runtime_quantiles",
     "Evaluation",
     "summarize",
+    "tail_checked",
     "evaluate",
     "evaluate_runtime",
     "can_evaluate_exactly",
@@ -87,22 +88,31 @@ def evaluate_runtime(
                     f"exact evaluation cannot reach its accuracy for {model.spec!r}: {exc}; "
                     "use Monte Carlo evaluation (--evaluation monte-carlo)"
                 ) from None
-            ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
-            return replace(ev, note=f"exact quadrature declined ({exc}): Monte Carlo instead")
+            return _declined(model, workers, runtime, deadline, samples, seed, exc)
         prob = None
         if deadline is not None:
             prob = float(completion_probability_exact(model, workers, runtime, deadline)[0][0])
         note = "" if math.isfinite(mean) else mean_is_finite(model, runtime.chain()[1])[1]
         return Evaluation(mean, None, prob, None, deadline, "exact", note)
     ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
-    if model.iid and np.isfinite(ev.expected_runtime) and not mean_is_finite(model, runtime.chain()[1])[0]:
-        return replace(
-            ev,
-            expected_runtime=math.inf,
-            expected_runtime_stderr=None,
-            note=mean_is_finite(model, runtime.chain()[1])[1],
-        )
-    return ev
+    return tail_checked(ev, model, workers, int(np.min(runtime.chain()[1])))
+
+
+def _declined(model, workers, runtime, deadline, samples, seed, exc: InexactQuadrature) -> Evaluation:
+    """The exact quadrature fell short of RTOL: Monte Carlo, unless τ's variance is infinite (then a
+    sample mean is far off while its standard error looks small, and the quadrature's own result,
+    with its error estimate as the ±, is the better number; method "quadrature")."""
+    level = int(np.min(runtime.chain()[1]))
+    prob = None
+    if deadline is not None:
+        prob = float(completion_probability_exact(model, workers, runtime, deadline)[0][0])
+    if model.order_tail_exponent(workers, level) <= 2 and math.isfinite(exc.value) and exc.error < 1e-2 * exc.value:
+        note = f"exact quadrature short of its accuracy ({exc}): its result, ± its error estimate"
+        return Evaluation(exc.value, exc.error, prob, None, deadline, "quadrature", note)
+    ev = monte_carlo(model, workers, runtime.samples, samples, seed=seed, deadline=deadline)
+    return tail_checked(
+        replace(ev, note=f"exact quadrature declined ({exc}): Monte Carlo instead"), model, workers, level
+    )
 
 
 def evaluate(
@@ -130,7 +140,10 @@ def evaluate(
     workers = model.check_workers(workers)
     if isinstance(blocks, (str, bytes)) or any(isinstance(v, (bool, np.bool_, str)) for v in np.ravel(blocks)):
         raise V.InputError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
-    x = np.asarray(blocks, dtype=float)
+    try:
+        x = np.asarray(blocks, dtype=float)
+    except (TypeError, ValueError):  # a dict, ragged lists, ...
+        x = np.full(0, np.nan)
     if x.ndim != 1 or x.size != workers or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
         raise V.InputError(f"blocks must be {workers} non-negative numbers with a positive sum, got {blocks!r}")
     if deadline is not None:
@@ -148,5 +161,6 @@ def evaluate(
                 + ("" if order.is_paper else f" under the {order.kind} order")
                 + "; use Monte Carlo evaluation (--evaluation monte-carlo)"
             )
-        return general_monte_carlo(model, workers, x, subset_sizes, samples, seed, deadline, order)
+        ev = general_monte_carlo(model, workers, x, subset_sizes, samples, seed, deadline, order)
+        return tail_checked(ev, model, workers, int(np.flatnonzero(x > 0)[0]))
     return evaluate_runtime(model, workers, OrderStatMax.from_blocks(x), deadline, method, samples, seed)

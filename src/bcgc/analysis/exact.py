@@ -147,4 +147,5 @@ def completion_probability_exact(law, workers: int, runtime: OrderStatMax, t) ->
         with np.errstate(over="ignore"):  # a vanishing coefficient puts its threshold at inf
             u = ti / coefs
         p[i], q[i] = _walk(np.asarray(law.sf(u), dtype=float), levels, workers)
-    return p, q
+    # a sum of binomial masses can round to 1 + 2^-52: a probability stays in [0, 1]
+    return np.clip(p, 0.0, 1.0), np.clip(q, 0.0, 1.0)

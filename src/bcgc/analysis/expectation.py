@@ -34,21 +34,19 @@ _U_MAX = 700.0  # e^u stays finite
 
 
 class InexactQuadrature(ArithmeticError):
-    """The exact path could not reach its accuracy; the message says why."""
+    """The exact path could not reach its accuracy; the message says why, ``value`` and ``error``
+    are the quadrature's result and its error estimate (inf when not finite)."""
+
+    def __init__(self, message: str, value: float = math.inf, error: float = math.inf):
+        super().__init__(message)
+        self.value, self.error = value, error
 
 
-def mean_is_finite(law, levels) -> tuple[bool, str]:
-    """Whether E[τ] is finite for a chain of terms at ``levels`` (m_i), and why not."""
-    if law.full_prob > 0:
-        return False, "workers that never answer (full stragglers) make E[τ] infinite for every design"
-    alpha = float(getattr(law, "tail_index", math.inf))
+def mean_is_finite(law, levels, workers: int | None = None) -> tuple[bool, str]:
+    """Whether E[τ] is finite for a chain of terms at ``levels`` (m_i), and why not: the law's own
+    check (``StragglerModel.mean_is_finite``) at the least level."""
     m = int(np.min(levels))
-    if (m + 1) * alpha <= 1:
-        return False, (
-            f"E[τ] is infinite: the tail P(T > t) ~ t^-{alpha:g} makes the term at level {m} "
-            f"heavy ((level + 1)·{alpha:g} = {(m + 1) * alpha:g} ≤ 1)"
-        )
-    return True, ""
+    return law.mean_is_finite(m + 1 if workers is None else workers, m)
 
 
 def _term_quantiles(law, workers, coefs, levels, q, upper: bool) -> np.ndarray:
@@ -86,7 +84,7 @@ def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
     """Exact E[τ] for an i.i.d. law: inf where it diverges (see the module doc), else the
     integral to relative accuracy RTOL, or :class:`InexactQuadrature`."""
     coefs, levels = runtime.chain()
-    finite, _ = mean_is_finite(law, levels)
+    finite, _ = mean_is_finite(law, levels, workers)
     if not finite:
         return math.inf
     t0, t1, points = _break_points(law, workers, coefs, levels)
@@ -99,7 +97,9 @@ def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
     val, err = _quad(f, u0, u1, points)
     val, err = _extend_tail(law, levels, f, u0, u1, val, err)
     if not (np.isfinite(val) and err <= RTOL * (t0 + val)):
-        raise InexactQuadrature(f"the quadrature error estimate {err:.3g} exceeds {RTOL:g} of E[τ] ≈ {t0 + val:.6g}")
+        raise InexactQuadrature(
+            f"the quadrature error estimate {err:.3g} exceeds {RTOL:g} of E[τ] ≈ {t0 + val:.6g}", t0 + val, err
+        )
     return t0 + val
 
 

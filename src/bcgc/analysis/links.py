@@ -10,7 +10,7 @@ from ..stragglers import as_law
 from ..timing import runtime
 from ..timing.links import Links
 from . import evaluate
-from .result import summarize
+from .result import summarize, tail_checked
 
 __all__ = ["evaluate_links"]
 
@@ -35,4 +35,5 @@ def evaluate_links(
         "lower --samples",
     )
     a, b = model.sample_parts(samples, workers, streams.rng(V.integer("seed", seed, minimum=0), streams.EVALUATION))
-    return summarize(runtime(x, b, a, None, net), deadline)
+    ev = summarize(runtime(x, b, a, None, net), deadline)
+    return tail_checked(ev, model, workers, int(np.flatnonzero(x > 0)[0]))

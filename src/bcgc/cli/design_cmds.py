@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from .. import _validate as V
 from .. import report
 from .._args import UsageError, fraction_list, int_list, whole
@@ -20,6 +18,7 @@ from .options import (
     cv_options,
     design_file,
     design_options,
+    document_links,
     fraction,
     link_args,
     link_options,
@@ -219,20 +218,7 @@ def _document(a):
     doc.check_workers(a.workers)
     if a.model is None:
         a.model = doc.law()
-    made = doc.raw.get("links") or {}
-    made = {
-        "bandwidth": math.inf if made.get("bandwidth") is None else float(made["bandwidth"]),
-        "latency": float(made.get("latency") or 0.0),
-        "ingress": None if made.get("ingress") is None else float(made["ingress"]),
-    }
-    given = link_args(a)
-    if given == {"bandwidth": math.inf, "latency": 0.0, "ingress": None}:
-        a.bandwidth, a.latency, a.ingress = made["bandwidth"], made["latency"], made["ingress"]
-    elif given != made:
-        raise UsageError(
-            f"--design {a.design}: the design was made for the links {made}, but "
-            f"--bandwidth/--latency/--ingress give {given}; drop them to use the document's"
-        )
+    document_links(a, doc)
     return doc
 
 

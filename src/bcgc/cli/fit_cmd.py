@@ -65,7 +65,17 @@ def _paths(traces) -> list[str]:
     its file, so that the fitted law's text names a file that exists."""
     from ..stragglers.shipped import shipped_path
 
-    return [str(shipped_path(t.partition("=")[2])) if t.startswith("trace:name=") else t for t in traces]
+    out = []
+    for t in traces:
+        kind, _, rest = t.partition(":")
+        key, _, value = rest.partition("=")
+        if kind in ("trace", "empirical") and key == "name":
+            out.append(str(shipped_path(value)))
+        elif kind in ("trace", "empirical") and key == "path":  # as --model names a file
+            out.append(value)
+        else:
+            out.append(t)
+    return out
 
 
 def _fit(a):

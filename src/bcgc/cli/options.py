@@ -9,6 +9,7 @@ from .. import _validate as V
 from .._args import UsageError, int_list, model, number, positive, whole
 from ..design import METHODS, OBJECTIVES
 from ..problems import DATASETS, PROBLEMS
+from ..timing.links import MAX_INGRESS, MAX_LATENCY, MIN_BANDWIDTH
 from ..timing.work import KINDS, WorkOrder
 
 
@@ -51,8 +52,6 @@ def common(p, from_design=False):
 
 
 #: the largest latency and the smallest bandwidth the command line takes (unit of T; coordinates per unit)
-MAX_LATENCY = 1e9
-MIN_BANDWIDTH = 1e-9
 
 
 def link_options(p):
@@ -60,7 +59,7 @@ def link_options(p):
     p.add_argument(
         "--bandwidth",
         "-B",
-        type=number("--bandwidth", V.Interval(float, MIN_BANDWIDTH, math.inf, closed="right")),
+        type=number("--bandwidth", V.Interval(float, MIN_BANDWIDTH, math.inf, closed="both")),
         default=math.inf,
         help="each worker's upload bandwidth B, coordinates per unit of T (inf: free)",
     )
@@ -72,13 +71,26 @@ def link_options(p):
     )
     p.add_argument(
         "--ingress",
-        type=number("--ingress", V.Interval(float, MIN_BANDWIDTH, 1e300, closed="right")),
+        type=number("--ingress", V.Interval(float, MIN_BANDWIDTH, MAX_INGRESS, closed="both")),
         help="bandwidth B_m of a master ingress shared by all uploads, coordinates per unit of T (FIFO; default: none)",
     )
 
 
 def link_args(a) -> dict:
     return {"bandwidth": a.bandwidth, "latency": a.latency, "ingress": a.ingress}
+
+
+def document_links(a, doc) -> None:
+    """A --design document's links apply unless the options give others (then they must agree: a
+    design made for one network is not silently evaluated, simulated or trained on another)."""
+    made, given = doc.links.as_dict(), link_args(a)
+    if given == {"bandwidth": math.inf, "latency": 0.0, "ingress": None}:
+        a.bandwidth, a.latency, a.ingress = made["bandwidth"], made["latency"], made["ingress"]
+    elif given != made:
+        raise UsageError(
+            f"--design {a.design}: the design was made for the links {made}, but "
+            f"--bandwidth/--latency/--ingress give {given}; drop them to use the document's"
+        )
 
 
 def order_options(p):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .._args import UsageError
 from ..design.document import load_design
-from .options import order_of
+from .options import document_links, order_of
 from .torch_cmd import torch_problem
 
 
@@ -59,7 +59,13 @@ def experience(a):
     if a.window != 20 and a.adapt is None:
         raise UsageError("--window applies to --adapt only")
     if stragglers.kind == "natural":
+        if a.mode is not None:  # never ignore an option silently
+            raise UsageError(
+                f"--{a.mode} does not apply to --stragglers natural (no injected delay, real computation only)"
+            )
         a.mode = "natural"
+    elif a.mode is None:
+        a.mode = "emulate"  # the default (runtime.MODES[0])
     return stragglers, None if a.adapt is None else AdaptConfig(every=a.adapt, window=a.window)
 
 
@@ -72,8 +78,19 @@ def document_designs(a, problem, schemes) -> dict:
         raise UsageError("--design applies to the bcgc scheme: use --scheme bcgc or all")
     doc = load_design(a.design)
     doc.check_workers(a.workers)
+    if hasattr(a, "bandwidth"):  # train: the document's links are emulated, as evaluate uses them
+        document_links(a, doc)
+    elif not doc.links.free:
+        raise UsageError(
+            f"--design {a.design}: the design was made for the links {doc.links.as_dict()}, and simulate does "
+            "not model uploads: evaluate it (bcgc evaluate --design) or train it (bcgc train --design)"
+        )
     what = a.torch if getattr(a, "torch", None) else f"{a.problem} on {a.dataset}"
     doc.check_coords(problem.L, f"L ({what}: its number of coordinates)")
+    if getattr(a, "equal_subsets", False) and doc.subset_sizes is not None:
+        raise UsageError(
+            f"--equal-subsets: the design document {a.design} gives unequal subset sizes; drop one or the other"
+        )
     return {"bcgc": (doc.blocks, doc.subset_sizes)}
 
 

@@ -134,7 +134,7 @@ def _train_parser(sub):
     )
     output_options(t)
     output(t)
-    t.set_defaults(mode=MODES[0])
+    t.set_defaults(mode=None)  # --emulate unless --stragglers natural (run_args.experience)
 
 
 def _experience_options(t):
@@ -201,6 +201,8 @@ def run_train(a):
         raise UsageError("--address applies to --backend ray only")
     if a.startup_timeout != 120.0 and a.backend != "ray":
         raise UsageError("--startup-timeout applies to --backend ray only")
+    if a.cpus_per_worker != 0.0 and a.backend != "ray":
+        raise UsageError("--cpus-per-worker applies to --backend ray only")
     stragglers, adapt = experience(a)
     problem, data, optimizer = problem_of(a, features=a.features or 64)
     if a.ingress is not None:
@@ -208,6 +210,11 @@ def run_train(a):
             "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
         )
     schemes = _all_schemes(a) if a.scheme == "all" else a.scheme
+    designs = document_designs(a, problem, schemes)  # first: the document's links set --bandwidth
+    if a.ingress is not None:
+        raise UsageError(
+            "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
+        )
     checkpoint = checkpoints(a, schemes)
     with (
         LazyFile(a.log) as log,
@@ -229,7 +236,7 @@ def run_train(a):
             log=log if a.log else None,
             stragglers=stragglers,
             adapt=adapt,
-            designs=document_designs(a, problem, schemes),
+            designs=designs,
             progress=outputs,
             checkpoint=checkpoint,
             resume=a.resume,

@@ -4,6 +4,7 @@ imported only when one of them is used: every other command works without it."""
 from __future__ import annotations
 
 import json
+import os
 
 from .. import _validate as V
 from .._args import UsageError, number, whole
@@ -78,8 +79,10 @@ def _profile(a):
 
     doc = profile_costs(problem, repeats=a.repeats)
     if a.out:
-        with open(a.out, "w") as fh:
+        tmp = f"{a.out}.tmp-{os.getpid()}"
+        with open(tmp, "w") as fh:
             json.dump(doc, fh, indent=1)
+        os.replace(tmp, a.out)  # an interrupted write never leaves half a document
     if a.json:
         return doc
     total = doc["forward"] + sum(doc["backward"])

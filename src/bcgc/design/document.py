@@ -22,6 +22,8 @@ import numpy as np
 
 from .. import _validate as V
 from ..stragglers import parse_model
+from ..timing.links import FREE, Links
+from ..timing.links import links as make_links
 from ..timing.work import WorkOrder
 
 __all__ = ["DesignDocument", "load_design", "REQUIRED_KEYS"]
@@ -50,6 +52,8 @@ class DesignDocument:
     method: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
     work_order: WorkOrder | None = None
+    #: the upload links the design was made for (``bcgc.timing.links.Links``; free when absent)
+    links: Links = FREE
 
     def law(self):
         """The law the design was made for, parsed from ``model`` (a trace path is read relative to
@@ -90,6 +94,8 @@ def load_design(path) -> DesignDocument:
         ) from None
     except OSError as exc:
         raise V.InputError(f"design document {shown!r} cannot be read: {exc.strerror or exc}") from None
+    except RecursionError:  # [[[[...]]]]: JSON, but nested deeper than Python's decoder goes
+        raise V.InputError(f"design document {shown!r} is nested too deeply to be a design document") from None
     return parse_design(doc, shown)
 
 
@@ -126,7 +132,27 @@ def parse_design(doc, shown: str = "<document>") -> DesignDocument:
         doc.get("method"),
         doc,
         _work_order(doc.get("work_order"), where),
+        _links(doc.get("links"), where),
     )
+
+
+def _links(value, where: str) -> Links:
+    """The document's links, checked as the options are (``bcgc.timing.links.links``): absent or
+    null = free; an object with bandwidth (null = inf), latency (null = 0) and ingress (null = none)."""
+    if value is None:
+        return FREE
+    extra = set(value) - {"bandwidth", "latency", "ingress"} if isinstance(value, dict) else set()
+    if not isinstance(value, dict) or extra:
+        raise V.InputError(f"{where}: links must be an object with bandwidth, latency and ingress, got {value!r}"[:300])
+    bandwidth = value.get("bandwidth")
+    try:
+        return make_links(
+            math.inf if bandwidth is None else bandwidth,
+            0.0 if value.get("latency") is None else value["latency"],
+            value.get("ingress"),
+        )
+    except (V.InputError, TypeError) as exc:
+        raise V.InputError(f"{where}: links: {exc}"[:300]) from None
 
 
 def _whole(value, what: str, maximum: int) -> int:

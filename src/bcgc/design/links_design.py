@@ -58,9 +58,11 @@ def saa_lp_links(
     generation from ``z0`` (default uniform): each round adds, for every sample whose τ_k is violated,
     its terms within ``band`` of its largest. ``td_levels``: (K, m) = T_(N-s) at the allowed
     ``levels``. Returns z at the levels."""
-    scale = float(np.mean(td_levels))
+    # times in units of the larger of the mean compute time and the upload time of L: the LP's
+    # coefficients then stay near 1 (L = 1e8 at B = 1e-9 put 1e17 beside 1: HiGHS "Model error")
+    scale = max(float(np.mean(td_levels)), coords / net.bandwidth, net.latency)
     td = td_levels / scale
-    unit = Links(net.bandwidth * scale, net.latency / scale)  # times in units of the mean time
+    unit = Links(net.bandwidth * scale, net.latency / scale)
     K, m = td.shape
     lv = np.asarray(levels, dtype=np.int64)
     z = np.full(m, 1.0 / m) if z0 is None else np.asarray(z0, dtype=float) / np.sum(z0)

@@ -137,11 +137,30 @@ def aic(law, loglik_value: float) -> float:
     return 2 * len(type(law).params()) - 2 * loglik_value
 
 
+#: a fit whose KS distance to the data exceeds max(KS_DEGENERATE, KS_C / √n) is degenerate (e.g. a
+#: rate of 1e16 on tied times: the likelihood grows without bound on a near point mass), not a fit;
+#: KS_C / √n is the KS test's critical value at level ~1e-6, so a fit this far off is never chance
+KS_DEGENERATE, KS_C = 0.5, 2.69
+
+
+def _distinct(t, censored) -> None:
+    seen = t[np.isfinite(t)]
+    if censored is not None:
+        seen = seen[~np.asarray(censored, bool).ravel()[np.isfinite(t)]]
+    if np.unique(seen).size < 2:
+        value = f" (every one is {seen[0]:g})" if seen.size else ""
+        raise InputError(
+            f"data to fit must hold at least 2 distinct finite times{value}: a constant time has no "
+            "density to fit; use empirical:path=FILE (or trace:path=FILE) to resample the measured times"
+        )
+
+
 def choose(t, censored=None, families=CANDIDATES) -> tuple[IIDLaw, list[dict]]:
-    """Fit every family, return the one of smallest AIC and the table [{family, loglik, aic,
-    spec}] (sorted by AIC). A family whose fit fails (e.g. its support misses the data) is listed
-    with aic = inf."""
+    """Fit every family, return the one of smallest AIC whose fit is not degenerate (KS distance at
+    most max(KS_DEGENERATE, KS_C/√n)) and the table [{family, loglik, aic, spec, ks}] (sorted by
+    AIC). A family whose fit fails (e.g. its support misses the data) is listed with aic = inf."""
     t = np.asarray(t, dtype=float).ravel()
+    _distinct(t, censored)
     rows, laws = [], {}
     for family in families:
         try:
@@ -163,7 +182,24 @@ def choose(t, censored=None, families=CANDIDATES) -> tuple[IIDLaw, list[dict]]:
     rows.sort(key=lambda r: r["aic"])
     if not math.isfinite(rows[0]["aic"]):
         raise InputError("no family fits the data (every likelihood is 0)")
-    return laws[rows[0]["family"]], rows
+    finite = np.isfinite(t)
+    c = None if censored is None else np.asarray(censored, bool).ravel()[finite]
+    limit = max(KS_DEGENERATE, KS_C / math.sqrt(max(int(finite.sum()), 1)))
+    for r in rows:
+        law = laws[r["family"]]
+        if law is None:
+            continue
+        with np.errstate(all="ignore"):
+            r["ks"] = (
+                ks_distance(law.cdf, t[finite]) if c is None or not c.any() else ks_censored(law.cdf, t[finite], c)
+            )
+        if r["ks"] <= limit:
+            return law, [r] + [o for o in rows if o is not r]
+    raise InputError(
+        f"no family fits the data: the best fit by AIC, {rows[0]['spec']}, is {rows[0]['ks']:.2f} from the "
+        f"data in KS distance (the times are nearly constant or tied: {np.unique(t[finite]).size} distinct "
+        f"values among {int(finite.sum())}); use empirical:path=FILE to resample the measured times"
+    )
 
 
 def ks_distance(cdf, t) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import signal, special, stats
 
 from .._validate import InputError
-from ..stragglers import Empirical, FixedCost
+from ..stragglers import Empirical, FixedCost, FullStragglers
 from .likelihood import CANDIDATES, logpdf, mle, numeric_mle
 from .likelihood import choose as choose_family
 from .trace_fit import FitResult
@@ -169,13 +169,17 @@ def fit_loads(traces, loads, sources=None, fixed="empirical", families=CANDIDATE
     if not math.isfinite(table[0]["aic"]):
         raise InputError("no family for b fits the traces at load > 0")
     b_law = laws[table[0]["family"]]
-    model = FixedCost(a_law, b_law)
+    # a worker that never answers (inf) at a load w > 0, what a run experiences, is a full straggler
+    # of the fitted law, as in fit_trace: dropping it would make the law faster than the measurements
+    full = float(np.mean(np.concatenate([np.isinf(t).ravel() for w, t in zip(loads, traces) if w > 0])))
+    model = FixedCost(a_law, FullStragglers(b_law, full) if full > 0 else b_law)
     files = [{"path": s, "load": w, "ks": _ks(b_law, a_points, w, t)} for s, w, t in zip(sources, loads, traces)]
     report = {
         "a": a_law.spec,
         "a_kind": fixed,
         "b_family": table[0]["family"],
         "families": table,
+        "full_stragglers": full,
         "files": files,
         "independence": independence(traces, loads, zero),
         "model": model.spec,

@@ -29,19 +29,15 @@ def read_log(path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"log {str(path)!r} is not a readable file")
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise InputError(f"log {path.name}: line {number} is not JSON") from None
-            obs = record.get("observations") if isinstance(record, dict) else None
-            if obs is None:
-                continue
-            rows.extend(_observation(o, f"log {path.name}: line {number}") for o in obs)
+    rows, number = [], 0
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                rows.extend(_line_observations(line, f"log {path.name}: line {number}"))
+    except UnicodeDecodeError:  # a binary file, or another encoding: a log is UTF-8 JSON lines
+        raise InputError(f"log {path.name}: line {number + 1} is not UTF-8 text (a log is JSON lines)") from None
+    except OSError as exc:
+        raise InputError(f"log {str(path)!r} cannot be read: {exc.strerror or exc}") from None
     if not rows:
         raise InputError(
             f'log {path.name} holds no observations (lines with "observations": '
@@ -50,8 +46,24 @@ def read_log(path) -> np.ndarray:
     return np.array(rows, dtype=float)
 
 
+def _line_observations(line: str, where: str) -> list:
+    """The observations of one log line ([] for a blank line or a record without them)."""
+    if not line.strip():
+        return []
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        raise InputError(f"{where} is not JSON (a log line is one JSON object)") from None
+    obs = record.get("observations") if isinstance(record, dict) else None
+    if obs is None:
+        return []
+    if not isinstance(obs, list):
+        raise InputError(f"{where}: observations must be a list of [worker, work, seconds, censored]")
+    return [_observation(o, where) for o in obs]
+
+
 def _observation(o, where: str) -> list[float]:
-    bad = ValueError(
+    bad = InputError(
         f"{where}: an observation must be [worker, work, seconds, censored] with worker an "
         f"integer >= 0, work and seconds finite numbers > 0, censored 0 or 1, got {o!r}"
     )

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .._validate import InputError
-from ..stragglers import Empirical, FixedCost, Heterogeneous, Trace
+from ..stragglers import Empirical, FixedCost, Heterogeneous, StragglerModel, Trace
 
 #: the levels of ``predicted_quantiles``: the 1st..99th percentiles
 LEVELS = np.arange(1, 100) / 100.0
@@ -93,7 +93,22 @@ def predicted_quantiles(model, load: float, levels=LEVELS) -> np.ndarray:
     if isinstance(load, bool) or not isinstance(load, (int, float)) or not (math.isfinite(load) and load >= 0):
         raise InputError(f"predict load W must be a finite number >= 0, got {load!r}")
     load = float(load)
-    q = np.asarray(levels, dtype=float)
+    if not isinstance(model, StragglerModel):
+        raise InputError(f"predict needs a straggler law (bcgc.stragglers), got {model!r}"[:200])
+    try:
+        q = np.asarray(levels, dtype=float)
+    except (TypeError, ValueError):
+        q = np.full(1, np.nan)
+    if q.ndim != 1 or q.size == 0 or not np.all((q > 0) & (q < 1)):
+        raise InputError(f"levels must be probabilities in (0, 1), got {levels!r}"[:200])
+    # P(T(W) ≤ t) never exceeds 1 − (the full-straggler share of a worker picked at random): a level
+    # at or above it has no finite quantile, however close a bisection's CDF rounds to it
+    laws = model.laws if isinstance(model, Heterogeneous) else (model,)
+    top = 1.0 - float(np.mean([law.full_prob for law in laws]))
+    return np.where(q >= top, np.inf, _quantiles(model, load, q))
+
+
+def _quantiles(model, load: float, q):
     if isinstance(model, FixedCost):
         return _fixed_cost(model, load, q)
     if isinstance(model, Trace):

@@ -23,7 +23,7 @@ import numpy as np
 from .. import _validate as V
 from .. import schemes as registry
 from .. import streams
-from ..analysis import Evaluation, completion_probability_exact, evaluate_runtime, summarize, use_exact
+from ..analysis import Evaluation, completion_probability_exact, evaluate_runtime, summarize, tail_checked, use_exact
 from ..design import design
 from ..design.mm_design import design_mm
 from ..schemes import Context
@@ -216,7 +216,7 @@ def _row(scheme, ctx: Context, inputs: CompareInputs, given: bool) -> PeerResult
     ):
         ev = _shifted_exact(inputs, ctx.net, formula)
     else:
-        ev = summarize(tau, ctx.deadline)
+        ev = tail_checked(summarize(tau, ctx.deadline), ctx.model, ctx.workers, scheme.tolerance(params, ctx))
     if scheme.name == "bcgc":
         tuned = "given" if given else inputs.objective
     elif scheme.name == "bcgc_mm":

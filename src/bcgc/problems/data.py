@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _validate as V
 from .._validate import InputError
 
 __all__ = ["Dataset", "read_file", "FILE_TYPES"]
@@ -21,6 +22,9 @@ __all__ = ["Dataset", "read_file", "FILE_TYPES"]
 #: file suffix → format
 FILE_TYPES = {".npz": "npz", ".csv": "csv", ".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight"}
 _SHOWN = 10  # labels or columns listed in a message before "…"
+#: the largest feature magnitude: the problems square features (the Gram matrix X^T X, the step size
+#: from its largest eigenvalue), and n·d squares of 1e100 stay far inside float64
+FEATURE_MAX = 1e100
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ def _features(name, X, columns=None, lines=None) -> np.ndarray:
         raise InputError(
             f"{name}: {int(bad.sum())} feature value(s) are NaN or infinite "
             f"(the first at {_where(lines, r)}, {column}: {X[r, c]})"
+        )
+    big = np.abs(X) > FEATURE_MAX
+    if big.any():
+        r, c = np.argwhere(big)[0]
+        column = f"column {columns[c]!r}" if columns else f"column {c}"
+        raise InputError(
+            f"{name}: {int(big.sum())} feature value(s) exceed {FEATURE_MAX:g} in magnitude, where training "
+            f"overflows (the first at {_where(lines, r)}, {column}: {X[r, c]:g}); scale the features"
         )
     return X
 
@@ -152,7 +164,7 @@ def _is_number(text: str) -> bool:
 
 def _read_csv(path: Path, name: str, label):
     column = "label" if label is None else label
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # a byte-order mark is not the first column's name
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
         if not header:
@@ -189,8 +201,13 @@ def _read_svmlight(path: Path, name: str, label):
 
     try:
         X, y = load_svmlight_file(str(path))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:  # OverflowError: an index over 2^31
         raise InputError(f"{name}: not a readable svmlight/libsvm file ({_one_line(exc)})") from None
+    V.memory(
+        f"{name}: {X.shape[0]} rows × {X.shape[1]} features as a dense array",
+        float(X.shape[0]) * X.shape[1],
+        "the features are used dense: renumber them (svmlight indices are columns)",
+    )
     return X.toarray(), y, {}
 
 

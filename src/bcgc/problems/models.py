@@ -172,6 +172,12 @@ class LeastSquares(DataProblem):
     _per_subset = ("X", "Y", "gram", "rhs")
 
     def __init__(self, data: Dataset, workers: int, subset_sizes=None):
+        d = data.X.shape[1]
+        V.memory(
+            f"least squares on {d} features: {workers} Gram matrices of {d} × {d}",
+            2.0 * workers * d * d,
+            "use --problem logistic or softmax (no Gram matrix), or fewer features",
+        )
         super().__init__(data, workers, data.classes, subset_sizes)
         Y = np.eye(data.classes)[data.y]
         self.Y = [Y[p] for p in self.parts]

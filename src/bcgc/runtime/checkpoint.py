@@ -12,6 +12,7 @@ resumed from it continues the same sequence: the same draws, from the same θ an
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from dataclasses import dataclass
@@ -47,8 +48,9 @@ def save_theta(problem, theta, path) -> None:
     if hook is not None:
         hook(np.asarray(theta), str(path))
         return
-    with open(path, "wb") as fh:
-        np.save(fh, np.asarray(theta))
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(theta))
+    _atomic(path, buf.getvalue())
 
 
 def _atomic(path, data: bytes) -> None:

@@ -86,7 +86,8 @@ class Experience:
             return streams.iteration_parts(self.law, workers, seed, iteration, attempt)
         if self.kind == "replay":
             t = self.samples[(iteration + attempt) % self.samples.shape[0]].astype(float)
-            return self.fixed * t, (1.0 - self.fixed) * t
+            # a full straggler (inf) with no fixed share: a = 0 (0 · inf would be NaN), b = inf
+            return (self.fixed * t if self.fixed > 0 else np.zeros_like(t)), (1.0 - self.fixed) * t
         return np.zeros(workers), np.zeros(workers)
 
 

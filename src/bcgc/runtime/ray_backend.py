@@ -20,6 +20,7 @@ import os
 import pickle
 import secrets
 import selectors
+import signal
 import socket
 import sys
 import threading
@@ -31,7 +32,7 @@ from .._validate import InputError, positive
 from .channel import HEADER, Channel, connect, send
 from .engine import Arrival, Backend, Death, Failure, WorkerCore, _worker_times
 
-__all__ = ["RayBackend", "RayMissing", "require_ray"]
+__all__ = ["RayBackend", "RayMissing", "require_ray", "stop_ray"]
 
 
 class RayMissing(ImportError):
@@ -123,13 +124,54 @@ def _stderr_silenced():
         os.close(saved)
 
 
+@contextlib.contextmanager
+def _signals_deferred():
+    """Ctrl-C and SIGTERM held while Ray starts: interrupted halfway, ray.init leaves its processes
+    (GCS, raylet, agents) running with nobody to stop them. The signals received are listed; the
+    caller acts on them once Ray is up and can be shut down. Ray's own SIGTERM handler (sys.exit in
+    a signal handler, which aborted the process once the C++ core was running) is replaced by the
+    one that was there before."""
+    got: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+
+    def hold(signum, frame):
+        if not got:
+            print(
+                "bcgc: stopping as soon as Ray has started (stopping it halfway would leave its processes)",
+                file=sys.stderr,
+            )
+        got.append(signum)
+
+    saved = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
+def stop_ray() -> None:
+    """Shut down the Ray this process started or joined (its local processes too), if any: the
+    command line calls it when a run is interrupted, so that no Ray process outlives bcgc."""
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        with _signals_deferred():
+            ray.shutdown()
+
+
 def _init(ray, address):
     """Join ``address`` or start a local Ray; a missing cluster is a clear error, not a traceback."""
-    try:
-        ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    except (ConnectionError, TimeoutError, RuntimeError, ray.exceptions.AuthenticationError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"address {address!r}: could not connect to a Ray cluster ({first})") from None
+    with _signals_deferred() as got:
+        try:
+            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        except (ConnectionError, TimeoutError, RuntimeError, ray.exceptions.AuthenticationError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"address {address!r}: could not connect to a Ray cluster ({first})") from None
+    if got:
+        stop_ray()
+        raise KeyboardInterrupt
 
 
 _ACTOR = None

@@ -125,6 +125,13 @@ class Scheme:
         """τ = max_i coef_i · T_(N − m_i) when the scheme is of formula (2)'s family, else None."""
         return None
 
+    def tolerance(self, params: dict, ctx: Context) -> int | None:
+        """The fewest stragglers any part of the gradient tolerates (the least level m: some piece
+        waits for N − m workers); the law decides from it whether E[τ] is finite
+        (``StragglerModel.mean_is_finite``). None: no such check. Default: the formula's least level."""
+        formula = self.formula(params, ctx)
+        return None if formula is None else int(np.min(formula.levels))
+
     def runtime(self, params: dict, ctx: Context) -> np.ndarray:
         """τ on the context's draws, shape (K,). Default: the formula (free links only)."""
         formula = self.formula(params, ctx)
@@ -159,6 +166,12 @@ class Scheme:
             if all(f is not None for f in formulas):
                 return self.params(ctx, values[most_likely(formulas)])
         matrix = self.runtimes(ctx, values)
+        if not ctx.by_probability and ctx.model.full_prob == 0:
+            # a sample mean is finite even where E[τ] diverges: the law rules those candidates out
+            for j, v in enumerate(values):
+                level = self.tolerance(self.params(ctx, v), ctx)
+                if level is not None and not ctx.model.mean_is_finite(ctx.workers, level)[0]:
+                    matrix[:, j] = np.inf
         return self.params(ctx, values[pick(matrix, ctx.deadline, ctx.by_probability)])
 
     def run_design(self, model, workers: int, coords: int, tolerate: int, policy):
@@ -199,6 +212,9 @@ class BlockDesign(Scheme):
 
     def messages(self, params, ctx) -> int:
         return int(np.count_nonzero(params["blocks"]))
+
+    def tolerance(self, params, ctx) -> int:
+        return int(np.flatnonzero(np.asarray(params["blocks"]) > 0)[0])
 
     def run_design(self, model, workers, coords, tolerate, policy):
         ctx = Context(model, workers, coords, np.zeros((0, workers)), np.zeros((0, workers)))

@@ -39,5 +39,8 @@ class BCGCMM(Scheme):
     def messages(self, params, ctx):
         return params["mm_design"].messages_per_worker
 
+    def tolerance(self, params, ctx):
+        return min(blk.redundancy for blk in params["mm_design"].blocks) - 1
+
     def run_design(self, model, workers, coords, tolerate, policy):
         raise NotImplementedError("bcgc_mm's run design is made by bcgc.design (bcgc.policy.DesignPolicy)")

@@ -17,6 +17,9 @@ class Oracle(Scheme):
             return oracle_links(ctx.fixed, ctx.rate, ctx.coords, ctx.net)
         return oracle_affine_samples(ctx.fixed, ctx.rate) if ctx.fixed_cost else oracle_samples(ctx.rate)
 
+    def tolerance(self, params, ctx):
+        return ctx.workers - 1  # the work is shared by all: no slower than N times the fastest
+
     def upload(self, params, coords):
         return None
 

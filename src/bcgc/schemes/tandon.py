@@ -60,5 +60,9 @@ class TandonPartial(Scheme):
         x = tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])
         return runtime(x, ctx.rate, ctx.fixed, None, ctx.net, order=ctx.order)
 
+    def tolerance(self, params, ctx):
+        x = tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])
+        return int(np.flatnonzero(x > 0)[0])
+
     def messages(self, params, ctx):
         return int(np.count_nonzero(tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])))

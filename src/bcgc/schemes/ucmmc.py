@@ -50,6 +50,9 @@ class UCMMC(Scheme):
     def messages(self, params, ctx):
         return params["r"]
 
+    def tolerance(self, params, ctx):
+        return params["r"] - 1  # a subset waits for the first of its r holders
+
     def run_design(self, model, workers, coords, tolerate, policy):
         """The r in tolerate+1..N with the least sample mean of τ under the run's links."""
         a, b = model.sample_parts(policy.samples or 1000, workers, streams.rng(policy.seed, streams.DESIGN_SAMPLES))

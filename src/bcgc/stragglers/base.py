@@ -67,6 +67,40 @@ class StragglerModel:
         T = self.sample(iterations, workers, seed)
         return np.zeros_like(T), T
 
+    def tail_indices(self, workers: int) -> np.ndarray:
+        """α_n of each of the ``workers`` workers: P(T_n(w) > t) ~ t^-α_n for any work w > 0; inf
+        when the tail is lighter than every power (an exponential, a bounded trace)."""
+        return np.full(int(workers), float(getattr(self, "tail_index", math.inf)))
+
+    def order_tail_exponent(self, workers: int, level: int) -> float:
+        """β such that P(T_(N-m) > t) ~ t^-β for the (m+1)-th slowest of N independent workers
+        (m = ``level``): at least m + 1 workers must be slow together, so β is the sum of the m + 1
+        smallest α_n (docs/model.md, heavy tails). E[·] is finite iff β > 1, its variance iff β > 2."""
+        alpha = np.sort(self.tail_indices(workers))
+        return float(np.sum(alpha[: int(level) + 1]))
+
+    def mean_is_finite(self, workers: int, level: int) -> tuple[bool, str]:
+        """Whether a runtime whose every term waits for at most N - ``level`` workers (a design
+        tolerating ``level`` stragglers: the least level of its non-empty blocks) has a finite mean
+        under this law, and why not. The one infinite-mean check of every evaluation path
+        (exact, Monte Carlo, the general model, links, every scheme of a comparison)."""
+        if self.full_prob > 0:
+            return False, "workers that never answer (full stragglers) make E[τ] infinite for every design"
+        beta = self.order_tail_exponent(workers, level)
+        if beta > 1:
+            return True, ""
+        alpha = np.sort(self.tail_indices(workers))[: int(level) + 1]
+        if np.all(alpha == alpha[0]):
+            a = float(alpha[0])
+            return False, (
+                f"E[τ] is infinite: the tail P(T > t) ~ t^-{a:g} makes the term at level {level} "
+                f"heavy ((level + 1)·{a:g} = {beta:g} ≤ 1)"
+            )
+        return False, (
+            f"E[τ] is infinite: the term at level {level} waits for the {level + 1} slowest workers, whose tails "
+            f"P(T_n > t) ~ t^-α_n sum to {beta:g} ≤ 1 (α = {', '.join(f'{v:g}' for v in alpha)})"
+        )
+
     def check_workers(self, workers) -> int:
         workers = V.workers(workers)
         if self.workers is not None and workers != self.workers:

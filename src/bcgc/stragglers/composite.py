@@ -63,6 +63,9 @@ class FullStragglers(StragglerModel):
     def has_fixed_cost(self) -> bool:
         return self.base.has_fixed_cost
 
+    def tail_indices(self, workers: int) -> np.ndarray:
+        return self.base.tail_indices(workers)
+
     @property
     def kinks(self) -> tuple:
         return tuple(getattr(self.base, "kinks", ()))
@@ -107,6 +110,9 @@ class Heterogeneous(StragglerModel):
     @property
     def has_fixed_cost(self) -> bool:
         return any(law.has_fixed_cost for law in self.laws)
+
+    def tail_indices(self, workers: int) -> np.ndarray:
+        return np.concatenate([law.tail_indices(1) for law in self.laws])
 
     def _sample(self, rng, iterations, workers):
         # one column per worker, each from its own law, in worker order (seeded as one stream)

@@ -219,4 +219,6 @@ def _fit_data(data) -> np.ndarray:
     d = d[np.isfinite(d)]  # full stragglers carry no information on the speed of the others
     if d.size < 2 or np.any(d <= 0):
         raise V.InputError("data to fit must hold at least 2 finite times > 0")
+    if np.unique(d).size < 2:  # a constant: no density (the shifted exponential's rate would be 1/0)
+        raise V.InputError(f"data to fit must hold at least 2 distinct times, got {d.size} times all {d[0]:g}")
     return d

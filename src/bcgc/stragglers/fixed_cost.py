@@ -42,6 +42,11 @@ class FixedCost(StragglerModel):
     def has_fixed_cost(self) -> bool:
         return not (isinstance(self.fixed, float) and self.fixed == 0.0)
 
+    def tail_indices(self, workers: int) -> np.ndarray:
+        """a + b·w is as heavy as the heavier of a and b (w > 0)."""
+        fixed = self.fixed.tail_indices(workers) if isinstance(self.fixed, StragglerModel) else np.inf
+        return np.minimum(fixed, self.rate.tail_indices(workers))
+
     def _parts(self, rng, iterations, workers):
         if isinstance(self.fixed, StragglerModel):
             a = self.fixed._sample(rng, iterations, workers)

@@ -34,6 +34,11 @@ from .. import _validate as V
 from .general import decode_times, order_decode, ready_times  # order_decode: re-exported
 from .work import WorkOrder
 
+#: the links' ranges, checked by :func:`links` for every caller (options, documents, the API): a
+#: bandwidth below 1e-9 coordinates per unit of T or a latency above 1e9 units makes every upload time
+#: overflow the solvers' scaling (HiGHS refuses the model) long before it means anything
+MIN_BANDWIDTH, MAX_LATENCY, MAX_INGRESS = 1e-9, 1e9, 1e300
+
 __all__ = [
     "Links",
     "FREE",
@@ -94,12 +99,21 @@ def links(bandwidth=math.inf, latency=0.0, ingress=None) -> Links:
     """A validated :class:`Links`: bandwidth in (0, ∞], latency finite ≥ 0, ingress in (0, ∞) or None."""
     if isinstance(bandwidth, Links):
         return bandwidth
+    for name, value in (("bandwidth", bandwidth), ("latency", latency), ("ingress", ingress)):
+        if isinstance(value, (bool, np.bool_, str, bytes)):  # True is not a bandwidth of 1
+            raise V.InputError(f"{name} must be a number, got {value!r}")
     bandwidth = V.positive("bandwidth", bandwidth, allow_inf=True)
-    if isinstance(latency, (bool, np.bool_, str, bytes)):  # True is not a latency of 1
-        raise V.InputError(f"latency must be a finite number >= 0, got {latency!r}")
+    if bandwidth < MIN_BANDWIDTH:
+        raise V.InputError(f"bandwidth must be a number in [{MIN_BANDWIDTH:g}, inf] (inf: free), got {bandwidth!r}")
     latency = V.nonnegative("latency", latency)
+    if latency > MAX_LATENCY:
+        raise V.InputError(f"latency must be a number in [0, {MAX_LATENCY:g}], got {latency!r}")
     if ingress is not None:
         ingress = V.positive("ingress", ingress, allow_inf=True)
+        if ingress < MIN_BANDWIDTH or MAX_INGRESS < ingress < math.inf:
+            raise V.InputError(
+                f"ingress must be a number in [{MIN_BANDWIDTH:g}, {MAX_INGRESS:g}] or inf, got {ingress!r}"
+            )
         ingress = None if math.isinf(ingress) else ingress
     return Links(float(bandwidth), float(latency), ingress)
 

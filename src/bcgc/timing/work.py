@@ -237,8 +237,10 @@ def _read_json(path) -> dict:
             doc = json.load(fh)
     except OSError as exc:
         raise InputError(f"costs: cannot read the cost document {path!r}: {exc.strerror}") from None
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"costs: {path!r} is not a JSON cost document: {exc}") from None
+    except (ValueError, TypeError) as exc:  # UnicodeDecodeError too
+        raise InputError(f"costs: {path!r} is not a JSON cost document: {' '.join(str(exc).split())[:200]}") from None
+    except RecursionError:
+        raise InputError(f"costs: {path!r} is nested too deeply to be a cost document") from None
     if not isinstance(doc, dict):
         raise InputError(f"costs: {path!r} must hold a JSON object with forward, backward, sizes")
     return doc
