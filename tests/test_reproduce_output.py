@@ -88,6 +88,13 @@ def test_the_previous_run_is_untouched_at_every_step_of_a_run(reproduced):
         assert len(beside) == 2 and beside[0].startswith(".run.partial-") and beside[1] == "run", (msg, beside)
 
 
+def test_step_count_is_the_number_of_progress_calls(reproduced):
+    """``bcgc reproduce`` shows "step k of n" with n from ``step_count``: it must count every step."""
+    from bcgc.experiments.reproduce import step_count
+
+    assert step_count(reproduced.cfg) == len(reproduced.steps)
+
+
 def test_a_real_run_interrupted_at_its_first_step_leaves_the_previous_run(tmp_path, tiny_reproduce):
     out = tmp_path / "run"
     _old_run(out)
