@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal, special, stats
+from scipy import fft, special, stats
 
 from .._validate import InputError
 from ..stragglers import Empirical, FixedCost
@@ -42,11 +42,12 @@ def convolution_loglik(b_law, grid, t, w) -> float:
     F_b((m + ½)h/w) − F_b((m − ½)h/w), over the bin width h. Where that density is below 1e-9 of
     its peak (far tails, where FFT round-off dominates), the sum over a's quantile points is taken
     directly in log space."""
-    start, h, mass, a_points = grid
+    start, h, mass, a_points, (size, spectrum) = grid
     edges = (np.arange(mass.size + 1) - 0.5) * h / w
     with np.errstate(all="ignore"):
         g = np.diff(b_law.cdf(np.maximum(edges, 0.0)))
-        dens = signal.fftconvolve(mass, g)[: mass.size] / h
+        # scipy.signal.fftconvolve(mass, g)'s own steps, a's spectrum computed once (grid_of)
+        dens = fft.irfftn(spectrum * fft.rfftn(g, [size], axes=[0]), [size], axes=[0])[: mass.size] / h
         idx = np.clip(np.rint((t - start) / h).astype(int), 0, mass.size - 1)
         d = dens[idx]
         tail = ~(d > 1e-9 * np.max(dens))
@@ -64,14 +65,17 @@ def convolution_loglik(b_law, grid, t, w) -> float:
 
 
 def grid_of(a_points, data):
-    """(start, h, masses, a_points): a's law binned on a grid from min a to the largest time seen,
-    of 4 points per time seen (at least 2^12, at most :data:`GRID`)."""
+    """(start, h, masses, a_points, (FFT size, spectrum of the masses)): a's law binned on a grid from
+    min a to the largest time seen, of 4 points per time seen (at least 2^12, at most :data:`GRID`);
+    the spectrum is the one every likelihood of the fit convolves with (computed once)."""
     size = int(min(GRID, max(2**12, 4 * sum(t.size for _, t in data))))
     start = float(np.min(a_points))
     stop = max(float(np.max(t)) for _, t in data)
     h = (stop - start) / (size - 1)
     idx = np.clip(np.rint((a_points - start) / h).astype(int), 0, size - 1)
-    return start, h, np.bincount(idx, minlength=size) / a_points.size, a_points
+    mass = np.bincount(idx, minlength=size) / a_points.size
+    padded = fft.next_fast_len(2 * size - 1, True)  # fftconvolve's length for the full convolution
+    return start, h, mass, a_points, (padded, fft.rfftn(mass, [padded], axes=[0]))
 
 
 def load_cdf(b_law, a_points, w, t):
