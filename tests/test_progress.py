@@ -1,9 +1,14 @@
 """bcgc.progress: a bar on a terminal only when a command turns it on; silent in the library."""
 
 import io
+import json
 import re
+import sys
+
+import pytest
 
 from bcgc import progress
+from bcgc.cli import main
 
 
 def test_bar_fills_in_proportion():
@@ -53,3 +58,20 @@ def test_disabled_display_is_a_no_op():
         with progress.task("x", 2) as step:
             step()
     assert display is None and out.getvalue() == ""
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_compare_shows_its_steps_on_a_terminal_only_and_never_with_json(capsys, monkeypatch, json_flag):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    args = ["compare", "-N", "4", "--coords", "100", "-m", "exponential:rate=1", "--samples", "1000", "--no-mm"]
+    assert main([*args, *json_flag]) == 0
+    out, err = capsys.readouterr()
+    assert ("compare [" in err and "step 1 of" in err) == (not json_flag)
+    if json_flag:
+        assert err == "" and json.loads(out)["schemes"]
+
+
+def test_nothing_on_stderr_when_it_is_not_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert main(["design", "-N", "4", "--coords", "100", "-m", "exponential:rate=1"]) == 0
+    assert capsys.readouterr().err == ""
