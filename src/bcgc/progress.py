@@ -1,4 +1,4 @@
-"""Progress of long work, shown as a bar on a terminal (docs/cli.md, "Progress").
+"""Progress of long work, shown as a bar on a terminal (README.md, "Command line").
 
 The library announces its steps with :func:`task` (``with task("compare", n) as step: ... step()``);
 that costs nothing and prints nothing unless a command line has turned a display on with
