@@ -108,3 +108,10 @@ def test_the_previous_run_is_untouched_at_every_step_of_a_run(reproduced):
     for msg, untouched, beside in steps:
         assert untouched, msg
         assert len(beside) == 2 and beside[0].startswith(".run.partial-") and beside[1] == "run", (msg, beside)
+
+
+def test_step_count_is_the_number_of_progress_calls(reproduced):
+    """``bcgc reproduce`` shows "step k of n" with n from ``step_count``: it must count every step."""
+    from bcgc.experiments.reproduce import step_count
+
+    assert step_count(reproduced.cfg) == len(reproduced.steps)

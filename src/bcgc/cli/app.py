@@ -10,16 +10,14 @@ traceback, a line saying so and how to report it, exit code 1.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
 import sys
 import threading
-import time
 import traceback
 
-from .. import __version__
+from .. import __version__, progress
 from .._args import Parser, UsageError
 from .._validate import InputError, RunFailed
 from ..policy import RedesignImpossible
@@ -39,27 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _ticker(label: str):
-    """On a terminal, a line on stderr that counts the seconds of long work (design, compare,
-    evaluate, simulate), erased when it ends; nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    done, t0 = threading.Event(), time.perf_counter()
-
-    def tick():
-        while not done.wait(0.5):
-            print(f"\r[{time.perf_counter() - t0:5.0f} s] {label} …", end="", file=sys.stderr, flush=True)
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-        print("\r" + " " * (len(label) + 14) + "\r", end="", file=sys.stderr, flush=True)
+def _display(a):
+    """Progress on stderr (``bcgc.progress``): only on a terminal and never with ``--json``; ``train``
+    draws its own line."""
+    on = a.command != "train" and not getattr(a, "json", False) and sys.stderr.isatty()
+    return progress.shown(on, f"bcgc {a.command}")
 
 
 MODULES = (design_cmds, run_cmds, recommend_cmd, fit_cmd, torch_cmd)
@@ -87,7 +69,7 @@ def main(argv=None) -> int:
     try:
         a = build_parser().parse_args(argv)
         check_paths(a)
-        with _ticker(f"bcgc {a.command}") if a.command not in ("train", "reproduce") else contextlib.nullcontext():
+        with _display(a):
             result = COMMANDS[a.command](a)
         text = json.dumps(result, allow_nan=False) if isinstance(result, dict) else result
     except (UsageError, InputError, RayMissing) as exc:  # the messages name the parameter and its range

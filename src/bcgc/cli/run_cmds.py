@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from .. import _validate as V
-from .. import report_runs
+from .. import progress, report_runs
 from .._args import LazyFile, UsageError, number, output_file, positive, whole
 from ..codes import KINDS
 from ..policy import allowed_schemes, runtime_schemes
@@ -291,21 +290,14 @@ def _all_schemes(a) -> tuple:
 
 
 def run_reproduce(a):
-    from ..experiments.reproduce import FULL, QUICK, reproduce
+    from ..experiments.reproduce import FULL, QUICK, reproduce, step_count
 
     t0 = time.perf_counter()
-    steps = [0]
-
-    def progress(msg):
-        steps[0] += 1
-        print(
-            f"\r[{time.perf_counter() - t0:6.1f} s] step {steps[0]:>2}: {msg:<50}", end="", file=sys.stderr, flush=True
-        )
-
     if a.traces is not None and not os.path.isdir(a.traces):
         raise UsageError(f"--traces must name a folder, got {a.traces!r}")
-    margins = reproduce(a.out, QUICK if a.quick else FULL, seed=a.seed, progress=progress, traces=a.traces)
-    print(file=sys.stderr)
+    cfg = QUICK if a.quick else FULL
+    with progress.task("reproduce", step_count(cfg, a.traces)) as step:  # "step k of n", on a terminal
+        margins = reproduce(a.out, cfg, seed=a.seed, progress=step, traces=a.traces)
     return report_runs.render_reproduce(a.out, margins, time.perf_counter() - t0)
 
 

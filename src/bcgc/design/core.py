@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 from .. import _validate as V
-from .. import streams
+from .. import progress, streams
 from ..analysis import EXACT_MAX_WORKERS, OrderStatMax, evaluate_runtime, general_monte_carlo, needs_general
 from ..stragglers import StragglerModel, as_law
 from ..timing.general import unequal_sizes
@@ -256,24 +256,24 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
         diagnostics.update(diag)
         moves = 0
     else:
-        z, diag = METHODS[chosen](p, **opts)
-        diagnostics.update(diag)
-        # on a short trace the LP is solved on the rows themselves, each once: the exact sample
-        # objective of the law, which the other candidates only approximate (common.trace_rows)
-        exact = trace_rows(p.model, p.n_samples) is not None and diag.get("converged", False)
-        if method == "optimal" and objective == "runtime" and exact:
-            diagnostics["exact_on_rows"] = int(p.td.shape[0])
-        elif method == "optimal" and objective == "runtime":
-            z, pick = _best_of(
-                p,
-                {
-                    "saa-lp": z,
-                    "subgradient": _m_subgradient(p)[0],
-                    "jensen": _m_jensen(p)[0],
-                    "inverse": _safe(_m_inverse, p),
-                },
-            )
-            diagnostics["candidates"] = pick
+        optimal = method == "optimal" and objective == "runtime"
+        with progress.task("design", 4 if optimal else 1) as step:
+            step(chosen)
+            z, diag = METHODS[chosen](p, **opts)
+            diagnostics.update(diag)
+            # on a short trace the LP is solved on the rows themselves, each once: the exact sample
+            # objective of the law, which the other candidates only approximate (common.trace_rows)
+            exact = trace_rows(p.model, p.n_samples) is not None and diag.get("converged", False)
+            if optimal and exact:
+                diagnostics["exact_on_rows"] = int(p.td.shape[0])
+            elif optimal:
+                step("subgradient")
+                candidates = {"saa-lp": z, "subgradient": _m_subgradient(p)[0]}
+                step("closed forms")
+                candidates.update(jensen=_m_jensen(p)[0], inverse=_safe(_m_inverse, p))
+                step("the best on common draws")
+                z, pick = _best_of(p, candidates)
+                diagnostics["candidates"] = pick
         x = round_blocks(z, coords, p.levels)
         score = _integer_score(p, objective, exact_if_possible=False)
         # above EXACT_MAX_WORKERS one coordinate changes nothing measurable

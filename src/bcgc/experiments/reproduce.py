@@ -24,17 +24,17 @@ from ..peers import compare
 from ..schemes.gc import classic_gc
 from ..schemes.tandon import tandon_partial
 from ..schemes.uncoded import uncoded
-from ..stragglers import ShiftedExponential
+from ..stragglers import ShiftedExponential, shipped_names
 from ..timing import ucmmc_runtimes
 from ..timing.orderstat import descending
 from . import beyond as beyond_figures
-from .frontier import BANDWIDTH_FACTORS, frontier, index_lines
+from .frontier import BANDWIDTH_FACTORS, find_traces, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging, write_csv
 from .traces_page import HEADER as TRACES_HEADER
 from .traces_page import index_traces, real_traces, traces_figure
 
-__all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law"]
+__all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law", "step_count"]
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,15 @@ def _cost(out, cfg, seed, progress=None):
 # ---------------------------------------------------------------------------- driver
 FIGURES = ("e_vs_n", "e_vs_rate", "e_vs_l", "prob_vs_t", "prob_vs_n", "beyond", "design", "cost", "traces", "frontier")
 OUTPUT_FILES = tuple(f"{f}.{ext}" for f in FIGURES for ext in ("png", "csv")) + ("trace.csv", "index.md")
+
+
+def step_count(cfg: Config = QUICK, traces=None) -> int:
+    """How many times :func:`reproduce` calls ``progress``: one per point of each sweep, per
+    scenario, per N of the cost figure, per real trace and per frontier panel and bandwidth."""
+    sweeps = len(cfg.n_values) + len(cfg.rates) + len(cfg.l_values) + len(cfg.prob_levels) + len(cfg.prob_n_values)
+    names = shipped_names() if cfg.trace_names is None else cfg.trace_names
+    panels = 1 + (len(find_traces(traces)) if cfg.trace_panels else 0)
+    return sweeps + 4 + len(cfg.cost_n_values) + len(names) + panels * len(cfg.frontier_factors)
 
 
 def reproduce(out, cfg: Config = QUICK, seed: int = 0, progress=None, traces=None) -> dict:

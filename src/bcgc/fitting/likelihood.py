@@ -105,9 +105,22 @@ def _closed_form(family: str, t, c) -> IIDLaw:
     return FAMILIES[family](rate=rate) if family == "exponential" else FAMILIES[family](shift=shift, rate=rate)
 
 
+class _Collapsed(Exception):
+    """Nelder–Mead has seen only refused points (ℓ = −inf) for long enough that its simplex has
+    shrunk onto its start: it cannot find a finite point any more."""
+
+
+#: consecutive refused points, none finite before, after which a search is abandoned: each
+#: Nelder–Mead step without a finite value halves the simplex, so after this many evaluations
+#: (≥ 60 steps for up to 5 parameters) it is below 2^-60 of its size and never leaves its start
+#: (a search started at ℓ = −inf that never finds a finite value ran to ``maxfev`` before)
+HOPELESS = 400
+
+
 def numeric_mle(cls, start, objective, fatol: float = 1e-6, maxfev: int = 8000):
     """Maximise ``objective(law)`` over the parameters of ``cls`` by Nelder–Mead from ``start``;
-    a parameter set the law refuses counts as -inf."""
+    a parameter set the law refuses counts as -inf. A search that sees only -inf for
+    :data:`HOPELESS` evaluations returns ``start`` (it could not leave it)."""
     names = cls.params()
     fwd = [_transforms(n)[0] for n in names]
     back = [_transforms(n)[1] for n in names]
@@ -116,18 +129,30 @@ def numeric_mle(cls, start, objective, fatol: float = 1e-6, maxfev: int = 8000):
     def law_of(z):
         return cls(**{n: float(b(v)) for n, b, v in zip(names, back, z)})
 
+    refused = [0]  # consecutive -inf, while no finite value has been seen (then: -1)
+
     def neg(z):
         try:
             value = objective(law_of(z))
         except (ValueError, OverflowError):
-            return math.inf
-        return -value if math.isfinite(value) else math.inf
+            value = -math.inf
+        if math.isfinite(value):
+            refused[0] = -1
+            return -value
+        if refused[0] >= 0:
+            refused[0] += 1
+            if refused[0] > HOPELESS:
+                raise _Collapsed
+        return math.inf
 
     with warnings.catch_warnings():  # inf − inf in scipy's convergence check near refused points
         warnings.simplefilter("ignore", RuntimeWarning)
-        best = optimize.minimize(
-            neg, z0, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": fatol, "maxfev": maxfev}
-        )
+        try:
+            best = optimize.minimize(
+                neg, z0, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": fatol, "maxfev": maxfev}
+            )
+        except _Collapsed:
+            return start
     z = best.x if best.fun <= neg(z0) else z0
     return law_of(z)
 

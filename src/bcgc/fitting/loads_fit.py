@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal, special, stats
+from scipy import fft, special, stats
 
+from .. import progress
 from .._validate import InputError
 from ..stragglers import Empirical, FixedCost, FullStragglers
 from .likelihood import CANDIDATES, logpdf, mle, numeric_mle
@@ -42,11 +43,12 @@ def convolution_loglik(b_law, grid, t, w) -> float:
     F_b((m + ½)h/w) − F_b((m − ½)h/w), over the bin width h. Where that density is below 1e-9 of
     its peak (far tails, where FFT round-off dominates), the sum over a's quantile points is taken
     directly in log space."""
-    start, h, mass, a_points = grid
+    start, h, mass, a_points, (size, spectrum) = grid
     edges = (np.arange(mass.size + 1) - 0.5) * h / w
     with np.errstate(all="ignore"):
         g = np.diff(b_law.cdf(np.maximum(edges, 0.0)))
-        dens = signal.fftconvolve(mass, g)[: mass.size] / h
+        # the convolution of a's masses with b's (scipy.signal.fftconvolve's steps), a's spectrum computed once
+        dens = fft.irfftn(spectrum * fft.rfftn(g, [size], axes=[0]), [size], axes=[0])[: mass.size] / h
         idx = np.clip(np.rint((t - start) / h).astype(int), 0, mass.size - 1)
         d = dens[idx]
         tail = ~(d > 1e-9 * np.max(dens))
@@ -64,14 +66,19 @@ def convolution_loglik(b_law, grid, t, w) -> float:
 
 
 def grid_of(a_points, data):
-    """(start, h, masses, a_points): a's law binned on a grid from min a to the largest time seen,
-    of 4 points per time seen (at least 2^12, at most :data:`GRID`)."""
+    """(start, h, masses, a_points, (FFT size, spectrum of the masses)): a's law binned on a grid from
+    min a to the largest time seen, of 4 points per time seen (at least 2^12, at most :data:`GRID`);
+    the spectrum is the one every likelihood of the fit convolves with (computed once)."""
     size = int(min(GRID, max(2**12, 4 * sum(t.size for _, t in data))))
     start = float(np.min(a_points))
     stop = max(float(np.max(t)) for _, t in data)
     h = (stop - start) / (size - 1)
     idx = np.clip(np.rint((a_points - start) / h).astype(int), 0, size - 1)
-    return start, h, np.bincount(idx, minlength=size) / a_points.size, a_points
+    mass = np.bincount(idx, minlength=size) / a_points.size
+    # the first `size` terms of the linear convolution need a length of (a's bins) + size − 1: beyond
+    # a's largest point its masses are 0 (the full length 2·size − 1 computed the same sums, and more)
+    padded = fft.next_fast_len(int(idx.max()) + size, True)
+    return start, h, mass, a_points, (padded, fft.rfftn(mass, [padded], axes=[0]))
 
 
 def load_cdf(b_law, a_points, w, t):
@@ -79,7 +86,14 @@ def load_cdf(b_law, a_points, w, t):
     t = np.asarray(t, dtype=float)
     if w == 0:
         return np.searchsorted(np.sort(a_points), t, side="right") / a_points.size
-    return np.mean(b_law.cdf((t[..., None] - a_points) / w), axis=-1)
+    if t.ndim != 1:
+        return np.mean(b_law.cdf((t[..., None] - a_points) / w), axis=-1)
+    # by chunks of times: the same row means, without a (times × points) matrix of 10^8 entries
+    step = max(1, 2**20 // max(a_points.size, 1))
+    return np.concatenate(
+        [np.mean(b_law.cdf((t[i : i + step, None] - a_points) / w), axis=-1) for i in range(0, t.size, step)]
+        or [np.zeros(0)]
+    )
 
 
 def _check(traces, loads, sources):
@@ -157,14 +171,16 @@ def fit_loads(traces, loads, sources=None, fixed="empirical", families=CANDIDATE
     a_points = quadrature(a_law)
     data = [(w, t[np.isfinite(t)].ravel()) for w, t in zip(loads, traces) if w > 0]
     table, laws = [], {}
-    for family in families:
-        try:
-            law, ll = _fit_b(family, a_points, data)
-        except ValueError:
-            law, ll = None, -math.inf
-        laws[family] = law
-        k = len(type(law).params()) if law is not None else 0
-        table.append({"family": family, "loglik": ll, "aic": 2 * k - 2 * ll, "spec": law.spec if law else None})
+    with progress.task("fit b's family", len(families)) as step:
+        for family in families:
+            step(family)
+            try:
+                law, ll = _fit_b(family, a_points, data)
+            except ValueError:
+                law, ll = None, -math.inf
+            laws[family] = law
+            k = len(type(law).params()) if law is not None else 0
+            table.append({"family": family, "loglik": ll, "aic": 2 * k - 2 * ll, "spec": law.spec if law else None})
     table.sort(key=lambda r: r["aic"])
     if not math.isfinite(table[0]["aic"]):
         raise InputError("no family for b fits the traces at load > 0")

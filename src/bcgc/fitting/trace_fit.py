@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .. import progress
 from .._validate import InputError
 from ..stragglers import FAMILIES, FullStragglers, Heterogeneous, StragglerModel
 from .likelihood import CANDIDATES, aic, choose, ks_distance, loglik
@@ -66,18 +67,20 @@ def _with_full(law, values: np.ndarray):
 def _per_worker(samples: np.ndarray) -> tuple[list, dict]:
     """The family whose per-worker fits have the smallest summed AIC, and those fits."""
     best = None
-    for family in PER_WORKER:
-        laws, total = [], 0.0
-        try:
-            for j in range(samples.shape[1]):
-                col = samples[:, j][np.isfinite(samples[:, j])]
-                law, _ = choose(col, families=(family,))
-                laws.append(law)
-                total += aic(law, loglik(law, col))
-        except ValueError:
-            continue
-        if best is None or total < best[1]:
-            best = (family, total, laws)
+    with progress.task("per-worker laws", len(PER_WORKER) * samples.shape[1]) as step:
+        for family in PER_WORKER:
+            laws, total = [], 0.0
+            try:
+                for j in range(samples.shape[1]):
+                    step(family)
+                    col = samples[:, j][np.isfinite(samples[:, j])]
+                    law, _ = choose(col, families=(family,))
+                    laws.append(law)
+                    total += aic(law, loglik(law, col))
+            except ValueError:
+                continue
+            if best is None or total < best[1]:
+                best = (family, total, laws)
     if best is None:
         raise InputError("no family fits every worker's times")
     family, total, laws = best

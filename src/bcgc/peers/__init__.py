@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import _validate as V
+from .. import progress, streams
 from .. import schemes as registry
-from .. import streams
 from ..analysis import Evaluation, completion_probability_exact, evaluate_runtime, summarize, tail_checked, use_exact
 from ..design import design
 from ..design.mm_design import design_mm
@@ -179,14 +179,16 @@ def compare(
     ctx.most_likely = lambda formulas: _most_likely(formulas, ctx)
     ctx.chosen["bcgc"] = {"blocks": bcgc_blocks.tolist(), **({} if sizes is None else {"subset_sizes": sizes.tolist()})}
     rows = []
-    for scheme in registry.schemes():
-        if scheme.name == "bcgc_mm" and not (mm and model.full_prob == 0):
-            continue  # full stragglers: the design's objective E[τ] is infinite
-        if scheme.name == "bcgc_mm":
-            ctx.chosen["bcgc_mm"] = _mm_design(inputs, net, bcgc_blocks)
-        if not scheme.applies(ctx):
-            continue
-        rows.append(_row(scheme, ctx, inputs, given))
+    with progress.task("compare", len(registry.schemes())) as step:
+        for scheme in registry.schemes():
+            step(scheme.name)
+            if scheme.name == "bcgc_mm" and not (mm and model.full_prob == 0):
+                continue  # full stragglers: the design's objective E[τ] is infinite
+            if scheme.name == "bcgc_mm":
+                ctx.chosen["bcgc_mm"] = _mm_design(inputs, net, bcgc_blocks)
+            if not scheme.applies(ctx):
+                continue
+            rows.append(_row(scheme, ctx, inputs, given))
     return rows
 
 

@@ -90,7 +90,17 @@ class OrderStatMax:
 
     def chain(self):
         """Terms sorted by threshold (coef descending), implied ones dropped (docs/algorithms.md,
-        exact P(τ ≤ t)): T_(N-m) ≤ t/a is implied by a tighter term with a lower threshold."""
+        exact P(τ ≤ t)): T_(N-m) ≤ t/a is implied by a tighter term with a lower threshold.
+        Computed once per runtime (an exact E[τ] asks for it at every point of its quadrature)."""
+        cached = self.__dict__.get("_chain")
+        if cached is None:
+            cached = self._chain_of()
+            for arr in cached:
+                arr.setflags(write=False)
+            object.__setattr__(self, "_chain", cached)  # frozen: not a field, not compared
+        return cached
+
+    def _chain_of(self):
         order = np.argsort(-self.coefs, kind="stable")
         coefs, levels = [], []
         for a, m in zip(self.coefs[order], self.levels[order]):
