@@ -2,7 +2,6 @@
 quantiles above the answering share, data files a run would overflow on. Each was a traceback, a
 wrong number or a silently ignored input before."""
 
-import json
 import math
 
 import numpy as np
