@@ -230,9 +230,11 @@ def test_fit_takes_a_trace_by_its_model_text(tmp_path, capsys):
     path = tmp_path / "t.csv"
     rows = np.random.default_rng(0).lognormal(0, 0.2, (20, 3))
     path.write_text("\n".join(",".join(f"{v:.6g}" for v in r) for r in rows) + "\n")
-    for text in (f"trace:path={path}", f"empirical:path={path}"):
-        code, out, _ = run(["fit", text, "--json"], capsys)
-        assert code == 0 and json.loads(out)["rows"] == 20
+    code, out, _ = run(["fit", f"trace:path={path}", "--json"], capsys)
+    assert code == 0 and json.loads(out)["rows"] == 20
+    from bcgc.cli.fit_cmd import _paths
+
+    assert _paths([f"empirical:path={path}", "x.csv"]) == [str(path), "x.csv"]
 
 
 def test_link_design_with_a_huge_upload_time():

@@ -18,8 +18,8 @@ def run(args, capsys):
 @pytest.mark.parametrize(
     "option,value,message",
     [
-        ("--bandwidth", "0", "--bandwidth must be a number in (1e-09, inf]"),
-        ("--bandwidth", "-3", "--bandwidth must be a number in (1e-09, inf]"),
+        ("--bandwidth", "0", "--bandwidth must be a number in [1e-09, inf]"),
+        ("--bandwidth", "-3", "--bandwidth must be a number in [1e-09, inf]"),
         ("--bandwidth", "fast", "--bandwidth must be a number"),
         ("--latency", "-1", "--latency must be a number in [0, 1e+09]"),
         ("--latency", "inf", "--latency must be a number in [0, 1e+09]"),
