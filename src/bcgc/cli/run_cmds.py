@@ -12,6 +12,7 @@ from .._args import LazyFile, UsageError, number, output_file, positive, whole
 from ..codes import KINDS
 from ..policy import allowed_schemes, runtime_schemes
 from ..runtime.adapt import PRIOR
+from .commands import add
 from .options import (
     data_options,
     design_args,
@@ -32,7 +33,7 @@ def register(sub) -> dict:
     """Add simulate, train and reproduce."""
     _simulate_parser(sub)
     _train_parser(sub)
-    r = sub.add_parser("reproduce", help="regenerate the paper's evaluation and more: PNG + CSV + index.md")
+    r = add(sub, "reproduce")
     r.add_argument("--quick", action="store_true", help="fewer Monte Carlo draws (every point kept)")
     r.add_argument("--out", default="reproduce", help="output folder")
     r.add_argument("--seed", type=number("--seed", V.SEED), default=0, help="seed of every random draw")
@@ -45,7 +46,7 @@ def register(sub) -> dict:
 
 
 def _simulate_parser(sub):
-    m = sub.add_parser("simulate", help="coded gradient descent on real data in virtual time")
+    m = add(sub, "simulate")
     workers_and_model(m)
     data_options(m)
     m.add_argument(
@@ -70,7 +71,7 @@ def _simulate_parser(sub):
 def _train_parser(sub):
     from ..runtime import BACKENDS, MODES
 
-    t = sub.add_parser("train", help="the real distributed runtime (Ray, or threads)")
+    t = add(sub, "train")
     workers_and_model(
         t,
         model_required=False,
@@ -299,4 +300,9 @@ def run_reproduce(a):
     return report_runs.render_reproduce(a.out, margins, time.perf_counter() - t0)
 
 
-COMMANDS = {"simulate": run_simulate, "train": run_train, "reproduce": run_reproduce}
+#: each command's runner: (module, function)
+COMMANDS = {
+    "simulate": ("run_cmds", "run_simulate"),
+    "train": ("run_cmds", "run_train"),
+    "reproduce": ("run_cmds", "run_reproduce"),
+}

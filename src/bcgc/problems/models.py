@@ -22,6 +22,7 @@ from ..timing.general import check_subset_sizes
 from .allocation import split_rows
 from .batch import Batcher, batches
 from .data import Dataset
+from .names import PROBLEM_NAMES
 
 __all__ = [
     "Problem",
@@ -345,6 +346,8 @@ def metrics_of(problem, theta) -> dict:
 
 
 PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Softmax}
+if tuple(PROBLEMS) != PROBLEM_NAMES:  # the command line lists .names without importing this module
+    raise ImportError(f"bcgc.problems.names.PROBLEM_NAMES {PROBLEM_NAMES} must list PROBLEMS {tuple(PROBLEMS)}")
 
 
 def make_problem(name: str, data: Dataset, workers: int, subset_sizes=None):

@@ -1,0 +1,60 @@
+"""Start-up (issue 20): the command line imports the core a command needs only when that command
+runs, so `bcgc --help`, `--version`, `bcgc design --help` and refused input start at once. Checked
+on what is imported (sys.modules in a fresh interpreter), never on a clock."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("scipy.stats", "scipy.optimize", "scipy.special", "matplotlib", "ray", "torch")
+
+PROBE = """
+import json, sys
+from bcgc.cli import main
+code = None
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:  # --help and --version end in argparse's exit
+    code = exc.code
+print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules]}), file=sys.stderr)
+"""
+
+
+def _imports(args):
+    out = subprocess.run([sys.executable, "-c", PROBE % (HEAVY,), *args], capture_output=True, text=True, timeout=60)
+    return json.loads(out.stderr.strip().splitlines()[-1]), out.stdout
+
+
+def test_importing_the_command_line_imports_no_heavy_module():
+    code = f"import sys, bcgc.cli; print([m for m in {HEAVY!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--version"], 0),
+        (["--help"], 0),
+        (["design", "--help"], 0),
+        (["evaluate", "--help"], 0),
+        (["compare", "--help"], 0),
+        (["recommend", "--help"], 0),
+        (["fit", "--help"], 0),
+        (["design", "-N", "-3"], 2),
+        (["nosuchcommand"], 2),
+    ],
+)
+def test_help_version_and_refusals_import_no_heavy_module(args, code):
+    seen, stdout = _imports(args)
+    assert seen == {"code": code, "heavy": []}
+    if args == ["--help"]:  # every command is listed with its line, though none was imported
+        assert all(name in stdout for name in ("design", "simulate", "train", "reproduce", "fit", "profile"))
+
+
+def test_a_command_that_runs_imports_what_it_needs():
+    """The probe can fail: a design that runs does import its solvers and laws."""
+    seen, _ = _imports(["design", "-N", "3", "-L", "6", "-m", "shifted-exponential:shift=1,rate=1", "--json"])
+    assert seen["code"] == 0 and "scipy.stats" in seen["heavy"]
