@@ -35,12 +35,10 @@ import numpy as np
 from .._validate import Options
 from ..problems.models import set_iteration
 from ..schemes.plan import Plan
+from .names import MODES  # how straggling is produced on a worker (see the module doc)
 from .uplink import uploads
 
 __all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
-
-#: how straggling is produced on a worker (see the module doc)
-MODES = ("emulate", "slowdown", "natural")
 
 
 def check_mode(mode: str) -> str:
