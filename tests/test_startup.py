@@ -63,3 +63,28 @@ def test_a_command_that_runs_imports_what_it_needs():
     """The probe can fail: a design that runs does import its solvers and laws."""
     seen, _ = _imports(["design", "-N", "3", "-L", "6", "-m", "shifted-exponential:shift=1,rate=1", "--json"])
     assert seen["code"] == 0 and "scipy.stats" in seen["heavy"]
+
+
+def test_no_submodule_shadows_a_name_its_package_exports():
+    """A package that imports its names at first use (PEP 562) must not have a submodule of the same
+    name: importing the submodule first would bind the package's attribute to it."""
+    code = """
+import importlib, pkgutil, types, bcgc
+mods = [m.name for m in pkgutil.walk_packages(bcgc.__path__, "bcgc.") if not m.name.startswith(("bcgc.torch", "bcgc.runtime.ray")) and not m.name.endswith("__main__")]
+for name in mods:
+    importlib.import_module(name)
+bad = []
+for name in mods:
+    pkg = importlib.import_module(name)
+    for attr in getattr(pkg, "__all__", ()):
+        if isinstance(getattr(pkg, attr), types.ModuleType):
+            bad.append(name + "." + attr)
+for fn in ("bcgc.schemes.runnable", "bcgc.runtime.train"):
+    pkg, _, attr = fn.rpartition(".")
+    if not callable(getattr(importlib.import_module(pkg), attr)):
+        bad.append(fn)
+print(bad)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -41,8 +41,8 @@ _LAZY = {
     "Master": ".master",
     "TrainResult": ".master",
     "WorkerError": ".master",
-    "train": ".train",
-    "worker_views": ".train",
+    "train": ".training",
+    "worker_views": ".training",
 }
 
 

@@ -99,6 +99,7 @@ class WorkerCore:
             return
         merged = object.__new__(type(self.problem))
         merged.__dict__.update(self.problem.__dict__)
+        merged.__dict__.pop("_batch_data", None)  # the old data's stacks (bcgc.problems.batch): rebuilt
         for name in names:  # a per-subset attribute a view does not ship (None) stays None
             old, new = getattr(self.problem, name), getattr(problem_view, name)
             setattr(merged, name, {**old, **new} if isinstance(old, dict) and isinstance(new, dict) else new)
