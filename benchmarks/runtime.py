@@ -25,7 +25,7 @@ import numpy as np
 
 from bcgc.problems import load_dataset, make_problem
 from bcgc.runtime import WorkerCore, worker_views
-from bcgc.runtime.train import train
+from bcgc.runtime.training import train
 from bcgc.schemes.blocks import BlockScheme
 from bcgc.stragglers import ShiftedExponential
 

@@ -20,7 +20,7 @@ import os
 import time
 
 from bcgc.problems import load_dataset, make_problem
-from bcgc.runtime.train import train
+from bcgc.runtime.training import train
 from bcgc.stragglers import ShiftedExponential
 
 LAW = ShiftedExponential(0.1, 1.0)

@@ -57,7 +57,7 @@ def _internal(*args, **kwargs):
     [(_broadcast, "ValueError: operands could not be broadcast"), (_index, "IndexError"), (_internal, "RuntimeError")],
 )
 def test_an_internal_bug_shows_its_traceback_and_says_it_is_a_bug(monkeypatch, capsys, bug, kind):
-    monkeypatch.setattr("bcgc.cli.design_cmds.design_procedure", bug)
+    monkeypatch.setattr("bcgc.cli.design_run.design_procedure", bug)
     code, out, err = run(["design", "-N", "3", "-L", "5", "-m", SE], capsys)
     lines = err.strip().splitlines()
     assert code == 1 and out == ""
@@ -76,7 +76,7 @@ def test_a_run_failure_is_one_line_and_exit_1_not_a_bug(monkeypatch, capsys):
     def gave_up(*args, **kwargs):
         raise V.RunFailed("HiGHS failed on the SAA linear program: numerical difficulties")
 
-    monkeypatch.setattr("bcgc.cli.design_cmds.design_procedure", gave_up)
+    monkeypatch.setattr("bcgc.cli.design_run.design_procedure", gave_up)
     code, out, err = run(["design", "-N", "3", "-L", "5", "-m", SE], capsys)
     assert code == 1 and err == "bcgc: failed: HiGHS failed on the SAA linear program: numerical difficulties\n"
 
@@ -86,7 +86,7 @@ def test_floating_point_warnings_are_not_switched_off_for_the_whole_command(monk
         np.exp(np.array([1000.0]))  # a RuntimeWarning the command must not silence
         raise V.InputError("stop here")
 
-    monkeypatch.setattr("bcgc.cli.design_cmds.design_procedure", overflow)
+    monkeypatch.setattr("bcgc.cli.design_run.design_procedure", overflow)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         assert run(["design", "-N", "3", "-L", "5", "-m", SE], capsys)[0] == 2

@@ -161,11 +161,12 @@ def test_a_huge_design_evaluates_on_a_bounded_budget():
 # ---------------------------------------------------------------------------- 11. Ctrl-C
 def test_ctrl_c_is_one_line(capsys, monkeypatch):
     import bcgc.cli as cli
+    import bcgc.cli.design_run  # noqa: F401  (the runner main imports when design runs)
 
     def interrupted(a):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(cli.COMMANDS, "design", interrupted)
+    monkeypatch.setattr(cli.design_run, "run_design", interrupted)
     code, out, err = run(["design", "-N", "3", "-L", "5", "-m", SE], capsys)
     assert one_line_exit_2(code, out, err) and "interrupted" in err
 

@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 from ._validate import InputError, Interval
-from .stragglers import parse_model
 from .timing.general import SIZES_TOLERANCE
 
 __all__ = ["UsageError", "Parser", "number", "whole", "positive", "int_list", "model", "output_file", "LazyFile"]
@@ -138,6 +137,10 @@ def output_file(name):
 
 
 def model(text):
+    # imported here, when --model is given: the laws need scipy.stats (seconds), which `bcgc --help`,
+    # `--version` and the refusal of other options never import (issue 20: instant start-up)
+    from .stragglers import parse_model
+
     try:
         return parse_model(text)
     except ValueError as exc:

@@ -59,6 +59,7 @@ class GradientCode:
     kind: str
     B: np.ndarray
     _cache: dict = field(default_factory=dict, repr=False)
+    _rows: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         self.B.setflags(write=False)  # codes are cached and shared: never mutate one
@@ -70,12 +71,24 @@ class GradientCode:
 
     def support(self, worker: int) -> np.ndarray:
         """The data subsets worker n must hold for this level (non-zero entries of row n)."""
-        return np.flatnonzero(self.B[worker] != 0)
+        return self.row(worker)[0]
+
+    def row(self, worker: int) -> tuple[np.ndarray, np.ndarray]:
+        """(support(n), B[n, support(n)]): worker n's subsets and their coefficients, found once per
+        worker (a runtime worker encodes every block of every iteration with them); read-only."""
+        row = self._rows.get(worker)
+        if row is None:
+            support = np.flatnonzero(self.B[worker] != 0)
+            coeffs = self.B[worker, support]
+            support.setflags(write=False)
+            coeffs.setflags(write=False)
+            row = self._rows[worker] = (support, coeffs)
+        return row
 
     def encode_support(self, worker: int, rows: np.ndarray) -> np.ndarray:
         """Worker n's coded message Σ_k B[n, k] ∂f_k from the rows of its own subsets only
         (``support(n)`` order): all a worker has computed."""
-        return self.B[worker, self.support(worker)] @ rows
+        return self.row(worker)[1] @ rows
 
     def messages(self, responders, partials: np.ndarray) -> np.ndarray:
         """Every responder's message at once, B_F · partials with partials of all N subsets

@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     _real_trace()
 
     from .problems import FASHION_MNIST_DIR, load_dataset, make_problem
-    from .runtime.train import train
+    from .runtime.training import train
 
     name = "fashion-mnist" if (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file() else "digits"
     data = load_dataset(name, samples=6000 if name == "fashion-mnist" else None)

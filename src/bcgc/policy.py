@@ -19,31 +19,10 @@ from .design.allocation import GENERAL_METHODS
 from .design.mm_design import design_mm
 from .design.procedure import design_procedure
 from .schemes import RedesignImpossible
+from .schemes.running import MM_SCHEMES, allowed_schemes, runtime_schemes
 from .timing.links import FREE, Links
 
 __all__ = ["DesignPolicy", "MM_SCHEMES", "runtime_schemes", "allowed_schemes", "RedesignImpossible", "fixed_designs"]
-
-#: the schemes whose design is a bcgc.timing.mm.MMDesign (the runtime objective only)
-MM_SCHEMES = ("bcgc_mm", "ucmmc")
-
-
-#: the order runs list the built-in schemes in; a scheme of one's own follows them
-_RUN_ORDER = ("bcgc", "gc", "uncoded", "bcgc_mm", "ucmmc")
-
-
-def runtime_schemes() -> tuple[str, ...]:
-    """Every scheme the simulator and the runtime run: the registry's runnable ones."""
-    names = schemes.runnable()
-    return tuple(sorted(names, key=lambda n: _RUN_ORDER.index(n) if n in _RUN_ORDER else len(_RUN_ORDER)))
-
-
-def allowed_schemes(objective="runtime", method="optimal", allowed_levels=None, tolerate=0, adapt=False, **_):
-    """The runnable schemes the design arguments allow ("all" in ``train`` and ``simulate``): bcgc_mm
-    and UC-MMC need the runtime objective and the optimal method (and no --adapt), bcgc_mm no tolerance."""
-    names = runtime_schemes()
-    if adapt or objective != "runtime" or method != "optimal" or allowed_levels is not None:
-        return tuple(n for n in names if n not in MM_SCHEMES)
-    return tuple(n for n in names if not (n == "bcgc_mm" and tolerate))
 
 
 @dataclass(frozen=True)

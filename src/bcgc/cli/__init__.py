@@ -29,7 +29,7 @@ def main(argv=None) -> int:
 
 
 #: the application's names reachable here, as before the split (``from bcgc.cli import BUG``)
-_APP = ("build_parser", "COMMANDS", "MODULES", "BUG")
+_APP = ("build_parser", "COMMANDS", "BUG")
 
 
 def __getattr__(name):

@@ -6,6 +6,7 @@ import math
 
 from .. import _validate as V
 from .._args import UsageError, number
+from .commands import add
 
 
 def _loads(text):
@@ -19,7 +20,7 @@ def _loads(text):
 
 
 def register(sub) -> None:
-    p = sub.add_parser("fit", help="fit a straggler law to traces or a training log; print its --model text")
+    p = add(sub, "fit")
     p.add_argument(
         "traces",
         nargs="*",
@@ -179,4 +180,5 @@ def _text(out) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"fit": run_fit}
+#: the runner: (module, function); its core is imported inside it, when it runs
+COMMANDS = {"fit": ("fit_cmd", "run_fit")}

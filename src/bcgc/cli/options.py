@@ -7,8 +7,8 @@ import os
 
 from .. import _validate as V
 from .._args import UsageError, int_list, model, number, positive, whole
-from ..design import METHODS, OBJECTIVES
-from ..problems import DATASETS, PROBLEMS
+from ..design import METHOD_NAMES, OBJECTIVES
+from ..problems import DATASETS, PROBLEM_NAMES
 from ..timing.links import MAX_INGRESS, MAX_LATENCY, MIN_BANDWIDTH
 from ..timing.work import KINDS, WorkOrder
 
@@ -138,7 +138,7 @@ def design_options(p, samples_help="draws of T for sample-based methods"):
     )
     p.add_argument(
         "--method",
-        choices=list(METHODS),
+        choices=METHOD_NAMES,
         default="optimal",
         help="design method (docs/algorithms.md, which method when)",
     )
@@ -196,7 +196,7 @@ def data_options(p):
 
     p.add_argument(
         "--problem",
-        choices=list(PROBLEMS),
+        choices=PROBLEM_NAMES,
         default="least-squares",
         help="the model to train; logistic needs 2 classes (docs/problems.md)",
     )

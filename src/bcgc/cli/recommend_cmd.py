@@ -9,15 +9,13 @@ inexact gradient) are shown apart, never chosen.
 from __future__ import annotations
 
 from .. import _validate as V
-from .. import report
 from .._args import number, whole
-from ..peers import compare
-from ..recommend import check_law, recommend
-from .options import link_args, link_options, output, workers_and_model
+from .commands import add
+from .options import link_options, output, workers_and_model
 
 
 def register(sub):
-    r = sub.add_parser("recommend", help="the fastest exact scheme for a law (or trace) and a network")
+    r = add(sub, "recommend")
     workers_and_model(r)
     r.add_argument(
         "--coords",
@@ -41,11 +39,5 @@ def register(sub):
     output(r)
 
 
-def run_recommend(a):
-    check_law(a.model)  # every E[τ] infinite: refused before the comparison runs
-    rows = compare(a.model, a.workers, a.coords, samples=a.samples, seed=a.seed, mm=not a.no_mm, **link_args(a))
-    rec = recommend(rows)
-    return report.recommend_json(rec) if a.json else report.render_recommend(rec)
-
-
-COMMANDS = {"recommend": run_recommend}
+#: the runner: (module, function), imported when the command runs
+COMMANDS = {"recommend": ("recommend_run", "run_recommend")}

@@ -9,6 +9,7 @@ import os
 from .. import _validate as V
 from .._args import UsageError, number, whole
 from ..optim import OPTIMIZERS, SCHEDULES
+from .commands import add
 
 DTYPES = ("float32", "float64")
 
@@ -59,9 +60,7 @@ def torch_problem(a, workers: int):
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "profile", help="measure a PyTorch model's forward and per-tensor backward costs (a cost document)"
-    )
+    p = add(sub, "profile")
     p.add_argument("--torch", required=True, metavar="FILE.py:FUNCTION", help="the model (as bcgc train --torch)")
     p.add_argument("--workers", "-N", type=whole("--workers", 1), default=8, help="data subsets")
     p.add_argument("--batch-size", type=whole("--batch-size", 1), help="rows per subset")
@@ -95,4 +94,5 @@ def _profile(a):
     return "\n".join(lines)
 
 
-COMMANDS = {"profile": _profile}
+#: the runner: (module, function); PyTorch is imported inside it, when it runs
+COMMANDS = {"profile": ("torch_cmd", "_profile")}

@@ -10,7 +10,7 @@ import sys
 
 from .. import _validate as V
 from .._args import LazyFile, UsageError, output_file, whole
-from ..policy import runtime_schemes
+from ..schemes.running import runtime_schemes
 
 __all__ = ["output_options", "scheme_list", "checkpoints", "Outputs"]
 

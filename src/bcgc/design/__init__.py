@@ -27,24 +27,34 @@ Modules: ``result`` (DesignResult), ``common`` (problem context, z ↔ c, worst 
 (A6), ``integer`` (R, A1).
 """
 
-from .core import (
-    METHODS,
-    OBJECTIVES,
-    DesignInputs,
-    DesignResult,
-    allowed_level_set,
-    brute_force_blocks,
-    design,
-    round_blocks,
-)
+import importlib
+
+from .names import METHOD_NAMES, OBJECTIVES
 
 __all__ = [
     "design",
     "DesignResult",
     "DesignInputs",
     "METHODS",
+    "METHOD_NAMES",
     "OBJECTIVES",
     "round_blocks",
     "brute_force_blocks",
     "allowed_level_set",
 ]
+
+_LAZY = {name: ".core" for name in __all__ if name not in ("METHOD_NAMES", "OBJECTIVES")}
+
+
+def __getattr__(name):
+    """The solvers are imported at their first use (PEP 562): ``bcgc --help`` and the command
+    line's parsers only need the names (.names)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -20,6 +20,7 @@ from .common import _Problem, allowed_level_set, trace_rows
 from .deadline import _m_stationary
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
 from .links_design import communication_aware
+from .names import METHOD_NAMES, OBJECTIVES
 from .result import DesignInputs, DesignResult
 from .sample_based import _best_of, _m_saa_lp, _m_subgradient
 
@@ -34,8 +35,6 @@ __all__ = [
     "allowed_level_set",
 ]
 
-#: what a design optimises: "runtime" (minimise E[τ]) or "deadline" (maximise P(τ ≤ t))
-OBJECTIVES = ("runtime", "deadline")
 
 #: methods that minimise E[τ] only (a deadline objective needs another)
 _RUNTIME_ONLY = ("jensen", "inverse", "subgradient", "saa-lp")
@@ -50,6 +49,8 @@ METHODS = {
     "optimal": None,  # dispatched in design()
     "brute-force": None,  # integer enumeration, see _brute_force_design
 }
+if tuple(METHODS) != METHOD_NAMES:  # the command line lists .names without importing this module
+    raise ImportError(f"bcgc.design.names.METHOD_NAMES {METHOD_NAMES} must list METHODS {tuple(METHODS)}")
 
 
 def design(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import importlib
 import sys
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .. import _validate as V
 from .. import streams
 from .allocation import split_rows, with_subset_sizes
 from .data import FILE_TYPES, Dataset, read_file
-from .models import PROBLEMS, DataProblem, LeastSquares, Logistic, Problem, Softmax, make_problem
+from .names import PROBLEM_NAMES
 
 __all__ = [
     "Problem",
@@ -31,6 +32,7 @@ __all__ = [
     "load_dataset",
     "DATASETS",
     "PROBLEMS",
+    "PROBLEM_NAMES",
     "make_problem",
     "LeastSquares",
     "Logistic",
@@ -41,6 +43,23 @@ __all__ = [
     "split_rows",
     "with_subset_sizes",
 ]
+
+#: the models (scipy) are imported at their first use (PEP 562): the command line's parsers only
+#: need the names (.names)
+_LAZY = ("Problem", "DataProblem", "PROBLEMS", "make_problem", "LeastSquares", "Logistic", "Softmax")
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(".models", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
+
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATASETS = ("digits", "fashion-mnist", "synthetic")

@@ -20,7 +20,9 @@ from scipy import special
 from .. import _validate as V
 from ..timing.general import check_subset_sizes
 from .allocation import split_rows
+from .batch import Batcher, batches
 from .data import Dataset
+from .names import PROBLEM_NAMES
 
 __all__ = [
     "Problem",
@@ -103,6 +105,13 @@ class Problem(abc.ABC):
         """∂_l f_k(θ) for l in ``coords`` (docs/model.md, equation (1)); generic: the subset gradient, sliced."""
         return self.subset_gradient(theta, subset)[coords]
 
+    def partials_given(self, states, theta, subsets, coords) -> np.ndarray:
+        """The rows ∂_l f_k for k in ``subsets`` (in that order) and l in ``coords`` (one block), given
+        the round's ``forward`` states (``states``: {subset: state}, holding every k of ``subsets``);
+        shape (len(subsets), len(coords)). Default: one ``partial_given`` per subset; the shipped
+        problems batch them (one product per block: a worker's cost per block stays flat in N)."""
+        return np.stack([self.partial_given(states[k], theta, k, coords) for k in subsets])
+
     def subset_gradients(self, theta) -> np.ndarray:
         """Every ∇f_k(θ) at once, shape (N, L) (the simulator's fast path)."""
         return np.stack([self.subset_gradient(theta, k) for k in range(self.workers)])
@@ -152,7 +161,39 @@ class DataProblem(Problem):
             full = getattr(self, name)
             setattr(view, name, {k: full[k] for k in keep})
         view.parts = None  # row indices of the whole data set are not shipped
+        view.__dict__.pop("_batch_data", None)
         return view
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_batch_data", None)  # rebuilt where needed: a shipped view carries its data once
+        return state
+
+    # ---- a block's partials of many subsets at once (a runtime worker's per-block work) ------------
+    def partials_given(self, states, theta, subsets, coords):
+        """``Problem.partials_given`` as one batched product over the subsets (``_batch``, module
+        :mod:`.batch`) when they all have the same rows; else (unequal subsets, or a subclass with its
+        own ``partial_given`` or ``partial``) one call per subset."""
+        batcher = self._batcher() if batches(type(self)) else None
+        idx = None if batcher is None else batcher.index(subsets)
+        if idx is None:
+            return super().partials_given(states, theta, subsets, coords)
+        c0, c1 = int(coords[0]), int(coords[-1]) + 1  # a block is a contiguous range
+        lo, hi = c0 // self.outputs, (c1 - 1) // self.outputs + 1
+        full = self._batch(batcher, states, theta, idx, lo, hi)  # (subsets, hi - lo, outputs)
+        return full.reshape(len(subsets), -1)[:, c0 - lo * self.outputs : c1 - lo * self.outputs]
+
+    #: (batcher, states, θ, positions, lo, hi) -> ∂f_k on the rows lo..hi-1 of Θ, one per subset
+    _batch = None
+    #: the per-subset arrays ``_batch`` reads (``Batcher``), those transposed, and whether divided by n
+    _stacked, _transposed, _over_n = ("X",), ("X",), True
+
+    def _batcher(self) -> Batcher:
+        batcher = self.__dict__.get("_batch_data")
+        if batcher is None or not batcher.holds(self):
+            scale = 1.0 / self.n if self._over_n else 1.0
+            batcher = self._batch_data = Batcher(self, self._stacked, self._transposed, scale)
+        return batcher
 
     @property
     def step_size(self) -> float:
@@ -202,6 +243,12 @@ class LeastSquares(DataProblem):
         full = self.gram[subset][lo:hi] @ theta.reshape(self.d, self.outputs) - self.rhs[subset][lo:hi]
         return full[rows - lo, cols]
 
+    _stacked, _transposed, _over_n = ("gram", "rhs"), (), False
+
+    def _batch(self, batcher, states, theta, idx, lo, hi):
+        gram, rhs = batcher.stacks["gram"], batcher.stacks["rhs"]
+        return gram[idx, lo:hi] @ theta.reshape(self.d, self.outputs) - rhs[idx, lo:hi]
+
     def loss(self, theta):
         Th = theta.reshape(self.d, self.outputs)
         return float(sum(0.5 * np.sum((Xk @ Th - Yk) ** 2) for Xk, Yk in zip(self.X, self.Y)) / self.n)
@@ -240,6 +287,9 @@ class Logistic(DataProblem):
         lo, hi = int(coords.min()), int(coords.max()) + 1
         return (self.X[k][:, lo:hi].T @ r / self.n)[coords - lo]
 
+    def _batch(self, batcher, states, theta, idx, lo, hi):  # (X_kᵀ/n) r_k on the block's rows
+        return np.matmul(batcher.stacks["X"][idx, lo:hi], batcher.states(states)[idx][..., None])
+
     def subset_gradient(self, theta, k):
         return self.X[k].T @ self.forward(theta, k) / self.n
 
@@ -274,6 +324,9 @@ class Softmax(DataProblem):
         full = self.X[k][:, lo:hi].T @ R / self.n  # (hi - lo) × C
         return full[rows - lo, cols]
 
+    def _batch(self, batcher, states, theta, idx, lo, hi):  # (X_kᵀ/n) R_k on the block's rows
+        return np.matmul(batcher.stacks["X"][idx, lo:hi], batcher.states(states)[idx])
+
     def subset_gradient(self, theta, k):
         return (self.X[k].T @ self.forward(theta, k) / self.n).ravel()
 
@@ -299,6 +352,8 @@ def metrics_of(problem, theta) -> dict:
 
 
 PROBLEMS = {"least-squares": LeastSquares, "logistic": Logistic, "softmax": Softmax}
+if tuple(PROBLEMS) != PROBLEM_NAMES:  # the command line lists .names without importing this module
+    raise ImportError(f"bcgc.problems.names.PROBLEM_NAMES {PROBLEM_NAMES} must list PROBLEMS {tuple(PROBLEMS)}")
 
 
 def make_problem(name: str, data: Dataset, workers: int, subset_sizes=None):

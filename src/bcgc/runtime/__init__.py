@@ -1,11 +1,9 @@
 """The real distributed runtime (docs/runtime.md): an engine-agnostic master over a small engine
 interface, with a thread engine (tests, single process) and a Ray engine (local or cluster)."""
 
-from .adapt import PRIOR, AdaptConfig
-from .engine import MODES, Arrival, Backend, Death, Failure, ThreadBackend, WorkerCore
-from .experience import Experience, parse_experience
-from .master import Master, TrainResult, WorkerError
-from .train import BACKENDS, train, worker_views
+import importlib
+
+from .names import BACKENDS, MODES
 
 __all__ = [
     "AdaptConfig",
@@ -26,3 +24,35 @@ __all__ = [
     "train",
     "worker_views",
 ]
+
+#: where each name lives: imported at its first use (PEP 562), so that the command line's parsers,
+#: which only need the names (.names), do not import the runtime (and scipy with it)
+_LAZY = {
+    "PRIOR": ".adapt",
+    "AdaptConfig": ".adapt",
+    "Arrival": ".engine",
+    "Backend": ".engine",
+    "Death": ".engine",
+    "Failure": ".engine",
+    "ThreadBackend": ".engine",
+    "WorkerCore": ".engine",
+    "Experience": ".experience",
+    "parse_experience": ".experience",
+    "Master": ".master",
+    "TrainResult": ".master",
+    "WorkerError": ".master",
+    "train": ".training",
+    "worker_views": ".training",
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -23,6 +23,7 @@ the iteration when it was sent (docs/runtime.md, observations).
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import threading
 import time
@@ -34,12 +35,10 @@ import numpy as np
 from .._validate import Options
 from ..problems.models import set_iteration
 from ..schemes.plan import Plan
+from .names import MODES  # how straggling is produced on a worker (see the module doc)
 from .uplink import uploads
 
 __all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
-
-#: how straggling is produced on a worker (see the module doc)
-MODES = ("emulate", "slowdown", "natural")
 
 
 def check_mode(mode: str) -> str:
@@ -100,6 +99,7 @@ class WorkerCore:
             return
         merged = object.__new__(type(self.problem))
         merged.__dict__.update(self.problem.__dict__)
+        merged.__dict__.pop("_batch_data", None)  # the old data's stacks (bcgc.problems.batch): rebuilt
         for name in names:  # a per-subset attribute a view does not ship (None) stays None
             old, new = getattr(self.problem, name), getattr(problem_view, name)
             setattr(merged, name, {**old, **new} if isinstance(old, dict) and isinstance(new, dict) else new)
@@ -148,12 +148,11 @@ class WorkerCore:
     def _blocks(self, iteration, theta, t_n, plan, mode, unit, start, t):
         a, b = (0.0, float(t_n)) if np.ndim(t_n) == 0 else (float(t_n[0]), float(t_n[1]))
         if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timing.general
-            ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b)))
+            ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b).tolist()))
         set_iteration(self.problem, t)
         partial = _partials(self.problem, theta, plan)
 
-        for level in plan.levels:
-            level = int(level)
+        for level in plan.levels.tolist():
             if self._cancelled >= iteration:
                 return
             t0 = time.perf_counter()
@@ -165,7 +164,7 @@ class WorkerCore:
                 due = time.perf_counter() + (a + b - 1.0) * spent
             else:
                 due = t0
-            if not np.isfinite(due) or not self._sleep_until(due, iteration):
+            if not math.isfinite(due) or not self._sleep_until(due, iteration):
                 return  # cancelled, or a full straggler (T = inf) that never answers
             yield level, vec, spent, time.perf_counter() - start
 
@@ -174,12 +173,12 @@ def _partials(problem, theta, plan):
     """``partial(k, coords)``: ∂_l f_k(θ) for a block's coordinates, in the plan's work order.
 
     Paper's order (coordinate-major): one forward pass per subset, kept, and each block's partials
-    from it (``partial_given``). Backprop order (subset-major, docs/model.md): a subset is first
+    from it (:class:`_Forwarded`). Backprop order (subset-major, docs/model.md): a subset is first
     asked for by the lowest block that needs it; one forward and one backward pass then give its
     partials from that block's start to θ's end (``tail_gradient``: the high levels lie above), and
     the later blocks read them."""
-    cache = {}
     if getattr(plan, "order", None) is not None and not plan.order.is_paper:
+        cache = {}
         tail = getattr(problem, "tail_gradient", None) or (lambda th, k, lo: problem.subset_gradient(th, k)[lo:])
 
         def partial(k, coords):
@@ -190,13 +189,34 @@ def _partials(problem, theta, plan):
             return values[np.asarray(coords) - start]
 
         return partial
+    return _Forwarded(problem, theta)
 
-    def partial(k, coords):
-        if k not in cache:
-            cache[k] = problem.forward(theta, k)
-        return problem.partial_given(cache[k], theta, k, coords)
 
-    return partial
+class _Forwarded:
+    """One round's partial derivatives in the paper's order: ``forward(θ, k)`` once per subset, when
+    a block first needs it, then ``partial_given`` for each block; ``rows`` gives a block's rows of
+    all its subsets at once (``partials_given``: one batched computation per block, not one call
+    per subset — the per-block cost of a worker stays flat in N)."""
+
+    def __init__(self, problem, theta):
+        self.problem, self.theta, self.states = problem, theta, {}
+        self.batch = getattr(problem, "partials_given", None)
+
+    def state(self, k):
+        if k not in self.states:  # forward each subset once, when a block first needs it
+            self.states[k] = self.problem.forward(self.theta, k)
+        return self.states[k]
+
+    def __call__(self, k, coords):
+        return self.problem.partial_given(self.state(k), self.theta, k, coords)
+
+    def rows(self, subsets, coords):
+        subsets = np.asarray(subsets).tolist()
+        for k in [k for k in subsets if k not in self.states]:
+            self.state(k)
+        if self.batch is None:
+            return np.stack([self.problem.partial_given(self.states[k], self.theta, k, coords) for k in subsets])
+        return self.batch(self.states, self.theta, subsets, coords)
 
 
 class Backend:

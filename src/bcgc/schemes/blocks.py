@@ -21,7 +21,17 @@ from ..timing import general as timeline
 from ..timing.general import cyclic_shares, unequal_sizes
 from ..timing.orderstat import block_of_coordinates, normalized_load
 
-__all__ = ["BlockScheme"]
+__all__ = ["BlockScheme", "partial_rows"]
+
+
+def partial_rows(partial, subsets, coords) -> np.ndarray:
+    """The rows ∂f_k over ``coords`` for k in ``subsets`` (in that order), shape (len(subsets),
+    len(coords)): ``partial.rows(subsets, coords)`` when the callable has it (a runtime worker's,
+    one batched computation per block), else one ``partial(k, coords)`` per subset."""
+    rows = getattr(partial, "rows", None)
+    if rows is not None:
+        return rows(subsets, coords)
+    return np.stack([partial(int(k), coords) for k in subsets])
 
 
 class BlockScheme:
@@ -46,6 +56,7 @@ class BlockScheme:
         self.slices = block_of_coordinates(self.blocks)
         self.loads = normalized_load(self.blocks)  # c_s = y_s / L
         self.codes: dict[int, GradientCode] = {int(s): make_code(workers, int(s), kind, seed) for s in self.levels}
+        self._coord_ranges: dict[int, np.ndarray] = {}
 
     @cached_property
     def shares(self) -> np.ndarray:
@@ -96,12 +107,20 @@ class BlockScheme:
 
     def worker_message(self, worker: int, level: int, partial) -> np.ndarray:
         """Worker n's coded message for block s, computed from its own subsets only:
-        Σ_k B^{(s)}[n, k] ∂f_k over the block's coordinates, ``partial(k, coords)`` giving ∂f_k.
-        This is what every runtime worker sends (docs/model.md, the scheme)."""
+        Σ_k B^{(s)}[n, k] ∂f_k over the block's coordinates, ``partial(k, coords)`` giving ∂f_k
+        (:func:`partial_rows`). This is what every runtime worker sends (docs/model.md, the scheme)."""
         code = self.code(level)
-        sl = self.slices[level]
-        coords = np.arange(sl.start, sl.stop)
-        return code.encode_support(worker, np.stack([partial(int(k), coords) for k in code.support(worker)]))
+        return code.encode_support(worker, partial_rows(partial, code.support(worker), self._coords(level)))
+
+    def _coords(self, level: int) -> np.ndarray:
+        """The coordinates of block s (read-only, made once per level: a worker reads them every block)."""
+        coords = self._coord_ranges.get(level)
+        if coords is None:
+            sl = self.slices[level]
+            coords = np.arange(sl.start, sl.stop)
+            coords.setflags(write=False)
+            self._coord_ranges[level] = coords
+        return coords
 
     def ready_time(self, level: int, t_n: float) -> float:
         """When worker n's block-s message is ready under linear progress: T_n · c_s (unit of T)."""

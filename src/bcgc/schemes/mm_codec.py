@@ -16,6 +16,7 @@ import numpy as np
 from .. import _validate as V
 from ..codes import make_code
 from ..timing.mm import MMDesign
+from .blocks import partial_rows
 
 __all__ = ["MMScheme"]
 
@@ -37,10 +38,15 @@ class MMScheme:
         self.slices = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
         self.coords = int(edges[-1])
         _, _, self.block_of, self.position = design.layout()
+        self._codes: dict = {}  # level -> code, and the (worker, level) pairs whose support is checked
+        self._checked: set = set()
 
     def code(self, level: int):
-        """The cyclic code of a level (identity at 0, replication at N − 1)."""
-        return make_code(self.workers, int(level), "cyclic", self.seed)
+        """The cyclic code of a level (identity at 0, replication at N − 1), looked up once per level."""
+        code = self._codes.get(level)
+        if code is None:
+            code = self._codes[level] = make_code(self.workers, int(level), "cyclic", self.seed)
+        return code
 
     def subsets_of(self, worker: int) -> np.ndarray:
         """Subsets worker n stores: n, .., n + max_b r_b − 1 mod N (nested cyclic windows)."""
@@ -50,10 +56,12 @@ class MMScheme:
     def _coded(self, worker, level, coords, partial):
         code = self.code(level)
         support = code.support(worker)
-        window = set(((worker + np.arange(level + 1)) % self.workers).tolist())
-        if not set(support.tolist()) <= window:  # never send what the worker has not computed
-            raise RuntimeError(f"code of level {level} is not on worker {worker}'s cyclic window")
-        return code.encode_support(worker, np.stack([partial(int(k), coords) for k in support]))
+        if (worker, level) not in self._checked:
+            window = set(((worker + np.arange(level + 1)) % self.workers).tolist())
+            if not set(support.tolist()) <= window:  # never send what the worker has not computed
+                raise RuntimeError(f"code of level {level} is not on worker {worker}'s cyclic window")
+            self._checked.add((worker, level))
+        return code.encode_support(worker, partial_rows(partial, support, coords))
 
     def worker_messages(self, worker: int, partial) -> list:
         """Worker n's messages in the order sent (``MMDesign.layout``); ``partial(k, coords)`` gives

@@ -16,10 +16,9 @@ from .engine import ThreadBackend, check_mode
 from .experience import parse_experience
 from .holdings import Holdings, can_allocate
 from .master import Master, TrainResult
+from .names import BACKENDS
 
 __all__ = ["BACKENDS", "train", "worker_views"]
-
-BACKENDS = ("ray", "threads")
 
 
 def worker_views(problem, scheme):

@@ -1,0 +1,90 @@
+"""Start-up (issue 20): the command line imports the core a command needs only when that command
+runs, so `bcgc --help`, `--version`, `bcgc design --help` and refused input start at once. Checked
+on what is imported (sys.modules in a fresh interpreter), never on a clock."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("scipy.stats", "scipy.optimize", "scipy.special", "matplotlib", "ray", "torch")
+
+PROBE = """
+import json, sys
+from bcgc.cli import main
+code = None
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:  # --help and --version end in argparse's exit
+    code = exc.code
+print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules]}), file=sys.stderr)
+"""
+
+
+def _imports(args):
+    out = subprocess.run([sys.executable, "-c", PROBE % (HEAVY,), *args], capture_output=True, text=True, timeout=60)
+    return json.loads(out.stderr.strip().splitlines()[-1]), out.stdout
+
+
+def test_importing_the_command_line_imports_no_heavy_module():
+    code = f"import sys, bcgc.cli; print([m for m in {HEAVY!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--version"], 0),
+        (["--help"], 0),
+        (["design", "--help"], 0),
+        (["evaluate", "--help"], 0),
+        (["compare", "--help"], 0),
+        (["recommend", "--help"], 0),
+        (["fit", "--help"], 0),
+        (["simulate", "--help"], 0),
+        (["train", "--help"], 0),
+        (["reproduce", "--help"], 0),
+        (["profile", "--help"], 0),
+        (["train", "-N", "-3"], 2),
+        (["design", "-N", "-3"], 2),
+        (["nosuchcommand"], 2),
+    ],
+)
+def test_help_version_and_refusals_import_no_heavy_module(args, code):
+    seen, stdout = _imports(args)
+    assert seen == {"code": code, "heavy": []}
+    if args == ["--help"]:  # every command is listed with its line, though none was imported
+        assert all(name in stdout for name in ("design", "simulate", "train", "reproduce", "fit", "profile"))
+
+
+def test_a_command_that_runs_imports_what_it_needs():
+    """The probe can fail: a design that runs does import its solvers and laws."""
+    seen, _ = _imports(["design", "-N", "3", "-L", "6", "-m", "shifted-exponential:shift=1,rate=1", "--json"])
+    assert seen["code"] == 0 and "scipy.stats" in seen["heavy"]
+
+
+def test_no_submodule_shadows_a_name_its_package_exports():
+    """A package that imports its names at first use (PEP 562) must not have a submodule of the same
+    name: importing the submodule first would bind the package's attribute to it."""
+    code = """
+import importlib, pkgutil, types, bcgc
+mods = [m.name for m in pkgutil.walk_packages(bcgc.__path__, "bcgc.") if not m.name.startswith(("bcgc.torch", "bcgc.runtime.ray")) and not m.name.endswith("__main__")]
+for name in mods:
+    importlib.import_module(name)
+bad = []
+for name in mods:
+    pkg = importlib.import_module(name)
+    for attr in getattr(pkg, "__all__", ()):
+        if isinstance(getattr(pkg, attr), types.ModuleType):
+            bad.append(name + "." + attr)
+for fn in ("bcgc.schemes.runnable", "bcgc.runtime.train"):
+    pkg, _, attr = fn.rpartition(".")
+    if not callable(getattr(importlib.import_module(pkg), attr)):
+        bad.append(fn)
+print(bad)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
