@@ -38,6 +38,10 @@ FAST_DEATH = {
 
 
 def _events(path: Path) -> list:
+    """The log's events: while the run goes, from its temporary file beside ``path`` (``--log`` is
+    moved onto ``path`` only when the run ends well)."""
+    live = sorted(path.parent.glob(f".{path.name}.*.tmp"))
+    path = live[0] if live else path
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.endswith("}")]
