@@ -113,7 +113,16 @@ def _train_parser(sub):
     link_options(t)  # emulated per worker; --ingress is refused (run_train)
     order_options(t)
     torch_options(t)
-    t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
+    t.add_argument(
+        "--backend",
+        choices=[*BACKENDS, "torch-ddp"],
+        default="ray",
+        help="engine: Ray (processes, clusters), threads, or torch-ddp (the coded all-reduce on N local gloo "
+        "processes, a --torch model; docs/torch.md)",
+    )
+    t.add_argument(
+        "--baselines", action="store_true", help="torch-ddp: also run plain DDP and the compute-deadline baseline"
+    )
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
     t.add_argument(
         "--cpus-per-worker",
@@ -202,6 +211,12 @@ def run_train(a):
     if a.startup_timeout != 120.0 and a.backend != "ray":
         raise UsageError("--startup-timeout applies to --backend ray only")
     stragglers, adapt = experience(a)
+    if a.backend == "torch-ddp":
+        from . import ddp_cmd
+
+        return ddp_cmd.run(a, stragglers)
+    if a.baselines:
+        raise UsageError("--baselines applies to --backend torch-ddp only")
     problem, data, optimizer = problem_of(a, features=a.features or 64)
     if a.ingress is not None:
         raise UsageError(

@@ -36,7 +36,17 @@ from ..problems.models import set_iteration
 from ..schemes.plan import Plan
 from .uplink import uploads
 
-__all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
+__all__ = [
+    "Arrival",
+    "Death",
+    "Failure",
+    "MODES",
+    "check_mode",
+    "WorkerCore",
+    "Backend",
+    "ThreadBackend",
+    "block_partials",
+]
 
 #: how straggling is produced on a worker (see the module doc)
 MODES = ("emulate", "slowdown", "natural")
@@ -150,7 +160,7 @@ class WorkerCore:
         if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timing.general
             ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b)))
         set_iteration(self.problem, t)
-        partial = _partials(self.problem, theta, plan)
+        partial = block_partials(self.problem, theta, plan)
 
         for level in plan.levels:
             level = int(level)
@@ -170,7 +180,7 @@ class WorkerCore:
             yield level, vec, spent, time.perf_counter() - start
 
 
-def _partials(problem, theta, plan):
+def block_partials(problem, theta, plan):
     """``partial(k, coords)``: ∂_l f_k(θ) for a block's coordinates, in the plan's work order.
 
     Paper's order (coordinate-major): one forward pass per subset, kept, and each block's partials
