@@ -113,4 +113,6 @@ def coded_worker(rank, world, port, outdir):
             out["hang_seconds"] = time.perf_counter() - t0
     with open(os.path.join(outdir, f"rank{rank}.json"), "w") as fh:
         json.dump(out, fh)
+    if rank == 0:
+        time.sleep(3)  # rank 0 hosts the store: the other live ranks are still naming the hung one
     os._exit(0)  # the group is broken by the hung rank: leave without its collective teardown

@@ -26,7 +26,7 @@ from ..timing.orderstat import single_level_blocks
 from .collective import all_reduce_buckets, flat_grads, write_grads
 from .distributed import DataParallelBase
 
-__all__ = ["PlainDataParallel", "DeadlineDataParallel", "deadline_runtime"]
+__all__ = ["PlainDataParallel", "TorchDDP", "DeadlineDataParallel", "deadline_runtime"]
 
 
 def _zero(params) -> None:
@@ -67,6 +67,29 @@ class PlainDataParallel(DataParallelBase):
             _sleep_until(start + unit * self.plan.ready(self.rank, parts[0][self.rank], parts[1][self.rank])[0])
         all_reduce_buckets(flat, self.bucket, self.group)
         write_grads(self.params, self.offsets, flat)
+        return {"iteration": int(t), "seconds": time.perf_counter() - start}
+
+
+class TorchDDP(PlainDataParallel):
+    """torch's own ``DistributedDataParallel`` on the same batches (its all-reduce overlaps the
+    backward pass): the reference for the cost with no stragglers, so it runs without emulated delays.
+    Rank n's loss is N · f_n (DDP averages over the N ranks), so the gradient is Σ_n ∇f_n as above."""
+
+    def __init__(self, problem, *, group=None, bucket_mb: float = 25.0):
+        super().__init__(problem, group=group, bucket_mb=bucket_mb)
+        self.ddp = torch.nn.parallel.DistributedDataParallel(problem.module, bucket_cap_mb=bucket_mb)
+
+    def backward(self, t: int, parts=None, unit: float = 0.0) -> dict:
+        if parts is not None:
+            raise V.InputError("the torch DDP reference runs without emulated stragglers (stragglers natural)")
+        start = time.perf_counter()
+        view = self.view
+        view.set_iteration(t)
+        _zero(self.params)
+        rows = view._batch(self.rank)
+        xb, yb = view.X[torch.as_tensor(rows)], view.y[torch.as_tensor(rows)]
+        self.module.train()
+        (view.loss_fn(self.ddp(xb), yb) * (rows.size * self.world / view.global_rows)).backward()
         return {"iteration": int(t), "seconds": time.perf_counter() - start}
 
 

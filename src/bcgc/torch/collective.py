@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import threading
 import time
 
@@ -43,11 +44,17 @@ def _delta(seconds: float) -> datetime.timedelta:
     return datetime.timedelta(seconds=float(seconds))
 
 
+#: StepStores made by this process: every rank makes them in the same order, so the count names one
+#: protocol instance alike on every rank and two wrappers on one store never share a key
+_INSTANCES = itertools.count()
+
+
 class StepStore:
     """The store side of one rank: closing, stopping and the error naming a missing rank."""
 
     def __init__(self, store, rank: int, world: int, close_timeout: float, stop_timeout: float, grace: float = 2.0):
         self.store, self.rank, self.world = store, rank, world
+        self.instance = next(_INSTANCES)
         self.waiter = store.clone()  # blocks on ``closed`` in its own thread: a store client per thread
         self.close_timeout, self.stop_timeout, self.grace = close_timeout, stop_timeout, grace
         self.closed = threading.Event()
@@ -73,7 +80,7 @@ class StepStore:
         threading.Thread(target=watch, daemon=True).start()
 
     def _key(self, name: str, r: int | None = None) -> str:
-        return f"bcgc/{self.round if r is None else r}/{name}"
+        return f"bcgc/{self.instance}/{self.round if r is None else r}/{name}"
 
     def _op(self, fn, *args):
         try:
@@ -90,9 +97,10 @@ class StepStore:
         """Record this rank's block ``level`` as finished; its position (1 = first). Closes the
         step when this finish completes the last block."""
         pos = int(self._op(self.store.add, self._key(f"b{level}"), 1))
-        if pos <= needed:
+        if pos <= needed and level > 0:  # level 0's responders are every rank: nothing to record
             self._op(self.store.set, self._key(f"b{level}/{pos}"), str(self.rank))
-        if pos == needed and int(self._op(self.store.add, self._key("done"), 1)) == self.blocks:
+        # the last block to complete closes the step (one block: no need to count them)
+        if pos == needed and (self.blocks == 1 or int(self._op(self.store.add, self._key("done"), 1)) == self.blocks):
             self._op(self.store.set, self._key("closed"), repr(time.perf_counter()))
             self.closed.set()
         return pos
@@ -102,21 +110,28 @@ class StepStore:
         left = due - time.perf_counter()
         return left <= 0 or not self.closed.wait(left)
 
-    def stop(self) -> float:
-        """Wait for the closure (if not yet), check in, wait for every rank: the stop latency
-        (seconds from the closure to this rank's stop)."""
-        if not self.closed.wait(self.close_timeout):
-            self._missing("the step did not close", self.close_timeout)
-        stopped = time.perf_counter()
-        self.closed_at = float(self._op(self.store.get, self._key("closed")).decode())
-        latency = stopped - self.closed_at
+    def stop(self, finished: bool = False) -> None:
+        """Wait for the closure (if not yet: on the store itself, one wake-up fewer than through the
+        watching thread), check in, wait for every rank. A rank that ``finished`` all its blocks is at
+        the stop already: it checks in at once (every rank checked in implies the step closed: a rank
+        stops early only once it has)."""
+        if not finished and not self.closed.is_set():
+            try:
+                self.store.wait([self._key("closed")], _delta(self.close_timeout))
+            except dist.DistStoreError:
+                self._missing("the step did not close", self.close_timeout)
+        self.stopped_at = time.perf_counter()
         if int(self._op(self.store.add, self._key("stopped"), 1)) == self.world:
             self._op(self.store.set, self._key("all"), b"1")
         try:
             self.store.wait([self._key("all")], _delta(self.stop_timeout))
         except dist.DistStoreError:
             self._missing("not every rank stopped", self.stop_timeout)
-        return latency
+
+    def latency(self) -> tuple[float, float]:
+        """(the closure's clock, seconds from it to this rank's stop): bookkeeping, after the step."""
+        self.closed_at = float(self._op(self.store.get, self._key("closed")).decode())
+        return self.closed_at, max(0.0, self.stopped_at - self.closed_at)  # 0: at the stop before the closure
 
     def _missing(self, what: str, timeout: float):
         """Every live rank checks in under ``alive/``; after ``grace`` s the others are named."""
@@ -132,14 +147,16 @@ class StepStore:
     def responders(self, levels) -> dict:
         """F_s for each level s: the ranks of positions 1..N − s, in that order (after :meth:`stop`)."""
         self._levels[self.round] = levels
-        keys = [self._key(f"b{s}/{p}") for s in levels for p in range(1, self.world - s + 1)]
-        ranks = iter(int(v) for v in self._op(self.store.multi_get, keys))
-        return {s: np.array([next(ranks) for _ in range(self.world - s)]) for s in levels}
+        keys = [self._key(f"b{s}/{p}") for s in levels if s > 0 for p in range(1, self.world - s + 1)]
+        ranks = iter(int(v) for v in self._op(self.store.multi_get, keys)) if keys else iter(())
+        return {
+            s: np.array([next(ranks) for _ in range(self.world - s)]) if s else np.arange(self.world) for s in levels
+        }
 
     def forget(self, r: int, levels) -> None:
         """Delete round r's keys (its blocks ``levels``), in a thread of its own."""
         names = [*(f"b{s}" for s in levels), "done", "closed", "stopped", "all"]
-        names += [f"b{s}/{p}" for s in levels for p in range(1, self.world - s + 1)]
+        names += [f"b{s}/{p}" for s in levels if s > 0 for p in range(1, self.world - s + 1)]
         keys = [self._key(name, r) for name in names]
         if getattr(self, "_janitor", None) is None:
             self._janitor = self.store.clone()

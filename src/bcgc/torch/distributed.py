@@ -168,19 +168,20 @@ class CodedDataParallel(DataParallelBase):
                 break
             messages[level] = vec
             pos[i] = self.steps.finish(level, self.world - level)
-        latency = self.steps.stop()
+        self.steps.stop(finished=len(messages) == len(self.levels))
         stopped = time.perf_counter()
         responders = self.steps.responders(self.levels)
         flat = self._contribution(responders, messages)
         all_reduce_buckets(flat, self.bucket, self.group)
         write_grads(self.params, self.offsets, flat)
         end = time.perf_counter()
+        closed_at, latency = self.steps.latency()
         return {
             "iteration": int(t),
             "seconds": end - start,
-            "closed_seconds": self.steps.closed_at - start,  # the closure, on this rank's clock
+            "closed_seconds": closed_at - start,  # the closure, on this rank's clock
             "stop_latency": latency,  # closure -> this rank stopped
-            "stop_seconds": stopped - self.steps.closed_at,  # closure -> every rank checked in
+            "stop_seconds": stopped - closed_at,  # closure -> every rank checked in
             "reduce_seconds": end - stopped,  # who finished what, decoding coefficients, all-reduce
             "responders": {int(s): F.tolist() for s, F in responders.items()},
             "blocks_done": int(np.count_nonzero(pos)),

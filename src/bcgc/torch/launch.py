@@ -30,15 +30,16 @@ from .. import _validate as V
 from ..runtime.experience import decodable_parts, parse_experience
 from ..runtime.result import TrainResult
 from ..timing.work import WorkOrder
-from .baselines import DeadlineDataParallel, PlainDataParallel
+from .baselines import DeadlineDataParallel, PlainDataParallel, TorchDDP
 from .distributed import CodedDataParallel
 from .factory import problem_from_factory
 from .optim import make_optimizer
 
 __all__ = ["RunSpec", "SCHEMES", "run_rank", "spawn"]
 
-#: block schemes run coded; ``ddp`` and ``deadline`` are the baselines (bcgc.torch.baselines)
-SCHEMES = ("bcgc", "gc", "uncoded", "ddp", "deadline")
+#: block schemes run coded; ``ddp``, ``deadline`` and ``torch-ddp`` (torch's DistributedDataParallel, no
+#: emulated stragglers) are the baselines (bcgc.torch.baselines)
+SCHEMES = ("bcgc", "gc", "uncoded", "ddp", "deadline", "torch-ddp")
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,9 @@ def _make_design(spec, experience, problem, world):
 
 def _wrapper(spec, experience, world):
     """The data-parallel object of the spec's scheme, and the problem it trains."""
-    if spec.scheme == "ddp":
+    if spec.scheme in ("ddp", "torch-ddp"):
         problem = _problem(spec, world)
-        return PlainDataParallel(problem), problem
+        return (PlainDataParallel if spec.scheme == "ddp" else TorchDDP)(problem), problem
     if spec.scheme == "deadline":
         coded, _ = _wrapper(dataclasses.replace(spec, scheme="bcgc", verify=False), experience, world)
         deadline = spec.compute_deadline or _mean_tau(coded, experience, spec.seed, world)
@@ -261,6 +262,9 @@ def _wait_all(procs, logs, timeout):
     if failed:
         first = min(failed, key=lambda r: (procs[r].returncode < 0, r))  # a rank that failed, not one killed
         logs[first].seek(0)
-        tail = logs[first].read().strip().splitlines()[-1:] or ["(no message)"]
+        text = logs[first].read().strip()
+        if "Traceback" in text:  # a bug, not a run that could not finish: its traceback is the message
+            raise RuntimeError(f"torch-ddp: rank {first} raised:\n{text[text.rindex('Traceback') :]}")
+        tail = text.splitlines()[-1:] or ["(no message)"]
         kind = V.InputError if procs[first].returncode == 2 else V.RunFailed
         raise kind(f"torch-ddp: rank {first} failed (exit {procs[first].returncode}): {tail[0]}")
