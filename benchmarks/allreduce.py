@@ -55,8 +55,8 @@ def _cases(tmp: Path, n: int) -> list:
     ]
 
 
-def run_group(n, costs, tmp, iterations, unit):
-    cases = _cases(tmp, n)
+def run_group(n, costs, tmp, iterations, unit, only=None):
+    cases = [c for c in _cases(tmp, n) if only is None or only in c[0]]
     specs, labels = [], []
     for label, stragglers, model, schemes in cases:
         for scheme in schemes:
@@ -178,6 +178,8 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, nargs="+", default=[4, 8])
     ap.add_argument("--quick", action="store_true", help="5 steps, N = 4")
     ap.add_argument("--out", default=str(HERE / "allreduce_results.md"))
+    ap.add_argument("--cases", help="run only the straggler cases whose label contains this text, no paired rows")
+    ap.add_argument("--append", action="store_true", help="append the table to --out (a rerun of some cases)")
     a = ap.parse_args(argv)
     if a.quick:
         a.iterations, a.workers = 5, [4]
@@ -191,9 +193,10 @@ def main(argv=None):
         pairs, groups = {}, []
         for n in a.workers:
             for unit, label in ((0.0, "real compute only"), (a.unit, "equal emulated ranks (T = 1)")):
-                pairs[(n, label)] = paired(n, a.iterations, unit, tmp)
+                if a.cases is None:
+                    pairs[(n, label)] = paired(n, a.iterations, unit, tmp)
             print(f"N = {n}: paired done", file=sys.stderr)
-            rows, meta = run_group(n, str(costs), tmp, a.iterations, a.unit)
+            rows, meta = run_group(n, str(costs), tmp, a.iterations, a.unit, a.cases)
             groups.append((n, rows, meta))
             print(f"N = {n}: {meta}", file=sys.stderr)
     write(a, doc, groups, pairs)
@@ -229,7 +232,20 @@ def write(a, doc, groups, pairs):
             f"- N = {n}: {meta['wall']:.0f} s wall, {meta['cpu']:.0f} s CPU (user+sys, all ranks) for every row; "
             f"load average {meta['load'][0]:.1f} at the start, {meta['load'][1]:.1f} at the end"
         )
-    Path(a.out).write_text("\n".join(lines) + "\n")
+    if a.append:  # a rerun of some cases: its command, table and times under the results so far
+        meta = lines[-len(groups) :]
+        lines = [
+            "",
+            f"## Rerun: `python benchmarks/allreduce.py {' '.join(sys.argv[1:])}`",
+            "",
+            *table(groups),
+            "",
+            *meta,
+        ]
+        with open(a.out, "a") as fh:
+            fh.write("\n".join(lines) + "\n")
+    else:
+        Path(a.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -51,9 +51,11 @@ def check(a) -> tuple:
 
 def run(a, stragglers):
     """Each scheme (and baseline) on --workers processes; the report of ``bcgc train``."""
-    from ..torch.launch import RunSpec, spawn
-
     schemes = check(a)
+    try:
+        from ..torch.launch import RunSpec, spawn
+    except ImportError:
+        raise UsageError("--backend torch-ddp needs PyTorch: pip install 'bcgc[torch]'") from None
     costs, share = a.costs, a.forward_share
     if a.work_order == "backprop" and costs is None and share is None:
         share = 0.0
