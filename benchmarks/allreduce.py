@@ -35,6 +35,18 @@ HERE = Path(__file__).resolve().parent
 FACTORY = str(HERE.parent / "docs" / "examples" / "torch_models.py") + ":cnn"
 BATCH = 8
 TRACE = "lambda-sydney-b256-load1.000"
+NOTE = (
+    "**What 2 cores distort.** N processes share 2 cores (and, during these runs, other jobs: the load av"
+    "erages below). Emulation keeps the straggling itself exact (a rank sleeps until its block is due), b"
+    "ut (1) every rank's real computation runs at once at the start of a step, so N processes take ~N/2 t"
+    "imes longer than one would alone, and a design whose ranks compute many subsets (level 7 at N = 8: 8"
+    " subsets each) can miss its emulated due times unless the unit is large (the N = 8, shift 0.1 row at"
+    " unit 0.25 s against its rerun at unit 1 s below); (2) each store round trip, gloo hop and thread wa"
+    "ke-up waits for a core, so the protocol's fixed cost per step (a few store round trips after the clo"
+    "sure) is milliseconds here where an idle machine takes tens of microseconds; (3) the stop latency is"
+    " measured on one clock (perf_counter is system-wide on one machine), which a real cluster would not "
+    "share. Plain DDP pays (1) and (2) too, but fewer round trips."
+)
 
 
 def _cases(tmp: Path, n: int) -> list:
@@ -213,6 +225,8 @@ def write(a, doc, groups, pairs):
         f"the backprop work order of `bcgc profile` (forward share φ = {phi:.2f}; a full-subset gradient took "
         f"{(doc['forward'] + sum(doc['backward'])) * 1e3:.1f} ms). Stragglers emulated with unit = {a.unit} s per "
         "full-subset gradient; the first 2 steps are left out of every mean.",
+        "",
+        NOTE,
         "",
         "## No stragglers: the protocol's cost against plain DDP (paired steps)",
         "",
