@@ -97,7 +97,16 @@ def _train_parser(sub):
     link_options(t)  # emulated per worker; --ingress is refused (run_train)
     order_options(t)
     torch_options(t)
-    t.add_argument("--backend", choices=BACKENDS, default="ray", help="engine: Ray (processes, clusters) or threads")
+    t.add_argument(
+        "--backend",
+        choices=[*BACKENDS, "torch-ddp"],
+        default="ray",
+        help="engine: Ray (processes, clusters), threads, or torch-ddp (the coded all-reduce on N local gloo "
+        "processes, a --torch model; docs/torch.md)",
+    )
+    t.add_argument(
+        "--baselines", action="store_true", help="torch-ddp: also run plain DDP and the compute-deadline baseline"
+    )
     t.add_argument("--address", help="Ray cluster address (default: a local Ray on this machine)")
     t.add_argument(
         "--cpus-per-worker",

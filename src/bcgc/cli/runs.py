@@ -54,6 +54,12 @@ def run_train(a):
     if a.cpus_per_worker != 0.0 and a.backend != "ray":
         raise UsageError("--cpus-per-worker applies to --backend ray only")
     stragglers, adapt = experience(a)
+    if a.backend == "torch-ddp":
+        from . import ddp_cmd
+
+        return ddp_cmd.run(a, stragglers)
+    if a.baselines:
+        raise UsageError("--baselines applies to --backend torch-ddp only")
     problem, data, optimizer = problem_of(a, features=a.features or 64)
     if a.ingress is not None:
         raise UsageError(

@@ -38,7 +38,17 @@ from ..schemes.plan import Plan
 from .names import MODES  # how straggling is produced on a worker (see the module doc)
 from .uplink import uploads
 
-__all__ = ["Arrival", "Death", "Failure", "MODES", "check_mode", "WorkerCore", "Backend", "ThreadBackend"]
+__all__ = [
+    "Arrival",
+    "Death",
+    "Failure",
+    "MODES",
+    "check_mode",
+    "WorkerCore",
+    "Backend",
+    "ThreadBackend",
+    "block_partials",
+]
 
 
 def check_mode(mode: str) -> str:
@@ -150,7 +160,7 @@ class WorkerCore:
         if mode == "emulate":  # R_n = a_n + b_n · W_n: the one formula, bcgc.timing.general
             ready = dict(zip(plan.levels.tolist(), plan.ready(self.index, a, b).tolist()))
         set_iteration(self.problem, t)
-        partial = _partials(self.problem, theta, plan)
+        partial = block_partials(self.problem, theta, plan)
 
         for level in plan.levels.tolist():
             if self._cancelled >= iteration:
@@ -169,7 +179,7 @@ class WorkerCore:
             yield level, vec, spent, time.perf_counter() - start
 
 
-def _partials(problem, theta, plan):
+def block_partials(problem, theta, plan):
     """``partial(k, coords)``: ∂_l f_k(θ) for a block's coordinates, in the plan's work order.
 
     Paper's order (coordinate-major): one forward pass per subset, kept, and each block's partials

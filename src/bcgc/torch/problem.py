@@ -233,8 +233,10 @@ class TorchProblem(Problem):
         self.module.train()
         return {"test_accuracy": hits / len(X)}
 
-    def restrict(self, subsets) -> "TorchProblem":
-        """A copy with its own module and only the rows of ``subsets`` (what one worker is shipped)."""
+    def restrict(self, subsets, share_module: bool = False) -> "TorchProblem":
+        """A copy with its own module and only the rows of ``subsets`` (what one worker is shipped);
+        ``share_module``: keep this problem's module and test set (a rank of
+        :class:`bcgc.torch.distributed.CodedDataParallel` trains the module it wraps)."""
         keep = sorted(int(k) for k in subsets)
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
@@ -243,9 +245,10 @@ class TorchProblem(Problem):
         view.X, view.y = _take(self.X, rows, self.device, self.dtype), _take(self.y, rows, self.device, None)
         start = np.concatenate([[0], np.cumsum([self.parts[k].size for k in keep])])
         view.parts = {k: np.arange(start[i], start[i + 1]) for i, k in enumerate(keep)}
-        view.module = copy.deepcopy(self.module)
-        view.names, view.params = _ordered(view.module, self.names)
-        view.test = None
+        if not share_module:
+            view.module = copy.deepcopy(self.module)
+            view.names, view.params = _ordered(view.module, self.names)
+            view.test = None
         view._threads_set = False
         view._held = None
         return view
