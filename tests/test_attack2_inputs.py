@@ -1,6 +1,7 @@
 """Inputs found by the fresh attack of issue 21 (attack2): an integer past Python's 4300-digit limit
 in a design document or a training log was an internal error (exit 1, traceback), and a tiny load
-in ``fit --loads`` leaked a page of RuntimeWarnings onto stderr before its one-line refusal."""
+in ``fit --loads`` leaked a page of RuntimeWarnings onto stderr before its one-line refusal; a
+``--log`` was written with mode 0600 whatever the umask (a replaced 0644 file became 0600)."""
 
 import json
 import warnings
@@ -44,3 +45,21 @@ def test_fit_loads_with_a_tiny_load_warns_nothing(tmp_path, capsys):
         code, out, err = run(["fit", "--loads", "0,1e-300", str(a), str(b)], capsys)
     assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
     one_line_error(code, out, err, "no family for b")
+
+
+def test_train_log_gets_an_ordinary_files_mode_not_0600(tmp_path, capsys):
+    import os
+    import stat
+
+    log = tmp_path / "run.jsonl"
+    old = os.umask(0o022)
+    try:
+        code, _, _ = run(
+            ["train", "-N", "2", "-m", "exponential:rate=1", "-k", "2", "--backend", "threads"]
+            + ["--scheme", "bcgc", "--log", str(log)],
+            capsys,
+        )
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert stat.S_IMODE(log.stat().st_mode) == 0o644
