@@ -178,6 +178,9 @@ class LazyFile:
         if self.fh is None:
             return False
         self.fh.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600: give the log an ordinary file's mode
         if kind is None:
             os.replace(self.tmp, self.path)
         else:

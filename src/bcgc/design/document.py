@@ -94,6 +94,8 @@ def load_design(path) -> DesignDocument:
         ) from None
     except OSError as exc:
         raise V.InputError(f"design document {shown!r} cannot be read: {exc.strerror or exc}") from None
+    except ValueError:  # an integer of more than 4300 digits: JSON, but past Python's int limit
+        raise V.InputError(f"design document {shown!r} holds a number too long to read (over 4300 digits)") from None
     except RecursionError:  # [[[[...]]]]: JSON, but nested deeper than Python's decoder goes
         raise V.InputError(f"design document {shown!r} is nested too deeply to be a design document") from None
     return parse_design(doc, shown)

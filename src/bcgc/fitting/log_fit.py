@@ -52,7 +52,7 @@ def _line_observations(line: str, where: str) -> list:
         return []
     try:
         record = json.loads(line)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, or an integer past Python's 4300 digits
         raise InputError(f"{where} is not JSON (a log line is one JSON object)") from None
     obs = record.get("observations") if isinstance(record, dict) else None
     if obs is None:
