@@ -73,6 +73,14 @@ def test_an_iteration_that_cannot_finish_times_out(problem):
         master.run(1)
 
 
+def test_an_iteration_predicted_to_outlast_the_timeout_is_not_cut_off(problem):
+    """A long unit of time makes an iteration take longer than ``iteration_timeout``: predictable from
+    the design, so the limit stretches to two attempts' patience instead of failing every iteration."""
+    master, _ = make_master(problem, unit=0.5, iteration_timeout=0.3)
+    assert master._tau99 * 0.5 > 0.3  # the design's 99th percentile outlasts the given timeout
+    assert master.run(1).summary()["max_gradient_error"] <= 1e-9
+
+
 def test_cancel_stops_a_worker_before_its_remaining_blocks(problem):
     scheme = BlockScheme([20, 20, problem.L - 40, 0, 0, 0], N)
     core = WorkerCore(0, problem.restrict(scheme.subsets_of(0)))

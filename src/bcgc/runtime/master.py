@@ -183,6 +183,15 @@ class Master:
             return self.iteration_timeout
         return max(self.min_patience, self.patience_factor * self._tau99 * unit)
 
+    def _time_limit(self) -> float:
+        """An iteration's limit: ``iteration_timeout``, but never less than two attempts of the design's
+        predicted 99th percentile (times ``patience_factor``), so that a run predicted to take longer (a
+        long unit of time) is not cut off predictably."""
+        unit = self._tau_unit if self._tau_unit is not None else self._unit_estimate
+        if unit is None or not math.isfinite(self._tau99):
+            return self.iteration_timeout
+        return max(self.iteration_timeout, 2 * self.patience_factor * self._tau99 * unit)
+
     def _runtime(self, a, b) -> float:
         """τ of one draw in the unit of T under the links (``Plan.runtime``: bcgc.timing.links, bcgc.timing.mm;
         the timeline model with free links, formula (2) when a = 0)."""
@@ -192,10 +201,10 @@ class Master:
         set_iteration(self.problem, iteration)  # before checking the gradient and evaluating the loss
         started, attempt = time.perf_counter(), 0
         while True:
-            if time.perf_counter() - started > self.iteration_timeout or attempt >= self.max_attempts:
+            if time.perf_counter() - started > self._time_limit() or attempt >= self.max_attempts:
                 raise V.RunFailed(
                     f"iteration {iteration} timed out after {attempt} attempts and "
-                    f"{time.perf_counter() - started:.3g} s (limit {self.iteration_timeout:g} s; "
+                    f"{time.perf_counter() - started:.3g} s (limit {self._time_limit():g} s; "
                     f"dead {sorted(self.dead)})"
                 )
             if not self._tolerates_dead():
@@ -246,7 +255,7 @@ class Master:
         patience = self._patience()
         while not r.dec.complete:
             left = min(
-                patience - (time.perf_counter() - r.start), self.iteration_timeout - (time.perf_counter() - started)
+                patience - (time.perf_counter() - r.start), self._time_limit() - (time.perf_counter() - started)
             )
             if left <= 0:
                 self.backend.cancel(r.tag)
