@@ -254,9 +254,7 @@ class Master:
         self.backend.publish(r.tag, self.theta, np.column_stack(parts), self.plan, self.mode, self.unit, t=iteration)
         patience = self._patience()
         while not r.dec.complete:
-            left = min(
-                patience - (time.perf_counter() - r.start), self._time_limit() - (time.perf_counter() - started)
-            )
+            left = min(patience - (time.perf_counter() - r.start), self._time_limit() - (time.perf_counter() - started))
             if left <= 0:
                 self.backend.cancel(r.tag)
                 return r
