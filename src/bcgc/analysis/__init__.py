@@ -6,8 +6,7 @@ docs/algorithms.md, "Exact P(τ ≤ t) for i.i.d. laws".
 
 from __future__ import annotations
 
-import importlib
-
+from .._lazy import lazy
 from .names import EVALUATION_METHODS, EXACT_MAX_WORKERS
 
 __all__ = [
@@ -55,13 +54,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy(__name__, _LAZY, globals(), __all__)

@@ -27,8 +27,7 @@ Modules: ``result`` (DesignResult), ``common`` (problem context, z ↔ c, worst 
 (A6), ``integer`` (R, A1).
 """
 
-import importlib
-
+from .._lazy import lazy
 from .names import METHOD_NAMES, OBJECTIVES
 
 __all__ = [
@@ -46,15 +45,4 @@ __all__ = [
 _LAZY = {name: ".core" for name in __all__ if name not in ("METHOD_NAMES", "OBJECTIVES")}
 
 
-def __getattr__(name):
-    """The solvers are imported at their first use (PEP 562): ``bcgc --help`` and the command
-    line's parsers only need the names (.names)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy(__name__, _LAZY, globals(), __all__)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import importlib
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from .. import _validate as V
 from .. import streams
+from .._lazy import lazy
 from .allocation import split_rows, with_subset_sizes
 from .data import FILE_TYPES, Dataset, read_file
 from .names import PROBLEM_NAMES
@@ -49,16 +49,7 @@ __all__ = [
 _LAZY = ("Problem", "DataProblem", "PROBLEMS", "make_problem", "LeastSquares", "Logistic", "Softmax")
 
 
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(".models", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy(__name__, dict.fromkeys(_LAZY, ".models"), globals(), __all__)
 
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")

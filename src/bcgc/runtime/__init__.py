@@ -1,8 +1,7 @@
 """The real distributed runtime (docs/runtime.md): an engine-agnostic master over a small engine
 interface, with a thread engine (tests, single process) and a Ray engine (local or cluster)."""
 
-import importlib
-
+from .._lazy import lazy
 from .names import BACKENDS, MODES
 
 __all__ = [
@@ -46,13 +45,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy(__name__, _LAZY, globals(), __all__)
