@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import report
+from .. import report_recommend
 from ..peers import compare
 from ..recommend import check_law, recommend
 from .options import link_args
@@ -12,4 +12,4 @@ def run_recommend(a):
     check_law(a.model)  # every E[τ] infinite: refused before the comparison runs
     rows = compare(a.model, a.workers, a.coords, samples=a.samples, seed=a.seed, mm=not a.no_mm, **link_args(a))
     rec = recommend(rows)
-    return report.recommend_json(rec) if a.json else report.render_recommend(rec)
+    return report_recommend.recommend_json(rec) if a.json else report_recommend.render_recommend(rec)

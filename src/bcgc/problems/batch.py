@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["Batcher", "batches"]
+__all__ = ["BatchedPartials", "Batcher", "batches"]
 
 _NONE = object()
 
@@ -97,3 +97,39 @@ def _stack(data, keys, transposed, scale):
         return None
     stack = np.stack(arrays)
     return stack * scale if scale != 1.0 else np.ascontiguousarray(stack)
+
+
+class BatchedPartials:
+    """A data problem's ``partials_given`` as one batched product per block (mixed into
+    ``DataProblem``, before ``Problem``, whose per-subset default it falls back to)."""
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_batch_data", None)  # rebuilt where needed: a shipped view carries its data once
+        return state
+
+    # ---- a block's partials of many subsets at once (a runtime worker's per-block work) ------------
+    def partials_given(self, states, theta, subsets, coords):
+        """``Problem.partials_given`` as one batched product over the subsets (``_batch``, module
+        :mod:`.batch`) when they all have the same rows; else (unequal subsets, or a subclass with its
+        own ``partial_given`` or ``partial``) one call per subset."""
+        batcher = self._batcher() if batches(type(self)) else None
+        idx = None if batcher is None else batcher.index(subsets)
+        if idx is None:
+            return super().partials_given(states, theta, subsets, coords)
+        c0, c1 = int(coords[0]), int(coords[-1]) + 1  # a block is a contiguous range
+        lo, hi = c0 // self.outputs, (c1 - 1) // self.outputs + 1
+        full = self._batch(batcher, states, theta, idx, lo, hi)  # (subsets, hi - lo, outputs)
+        return full.reshape(len(subsets), -1)[:, c0 - lo * self.outputs : c1 - lo * self.outputs]
+
+    #: (batcher, states, θ, positions, lo, hi) -> ∂f_k on the rows lo..hi-1 of Θ, one per subset
+    _batch = None
+    #: the per-subset arrays ``_batch`` reads (``Batcher``), those transposed, and whether divided by n
+    _stacked, _transposed, _over_n = ("X",), ("X",), True
+
+    def _batcher(self) -> Batcher:
+        batcher = self.__dict__.get("_batch_data")
+        if batcher is None or not batcher.holds(self):
+            scale = 1.0 / self.n if self._over_n else 1.0
+            batcher = self._batch_data = Batcher(self, self._stacked, self._transposed, scale)
+        return batcher

@@ -20,7 +20,7 @@ from scipy import special
 from .. import _validate as V
 from ..timing.general import check_subset_sizes
 from .allocation import split_rows
-from .batch import Batcher, batches
+from .batch import BatchedPartials
 from .data import Dataset
 from .names import PROBLEM_NAMES
 
@@ -121,7 +121,7 @@ class Problem(abc.ABC):
         return self.subset_gradients(theta).sum(axis=0)
 
 
-class DataProblem(Problem):
+class DataProblem(BatchedPartials, Problem):
     """Shared machinery of the shipped problems: a :class:`Dataset` in N subsets, a bias column,
     flattened parameters, and a step size from the curvature of the data."""
 
@@ -163,37 +163,6 @@ class DataProblem(Problem):
         view.parts = None  # row indices of the whole data set are not shipped
         view.__dict__.pop("_batch_data", None)
         return view
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_batch_data", None)  # rebuilt where needed: a shipped view carries its data once
-        return state
-
-    # ---- a block's partials of many subsets at once (a runtime worker's per-block work) ------------
-    def partials_given(self, states, theta, subsets, coords):
-        """``Problem.partials_given`` as one batched product over the subsets (``_batch``, module
-        :mod:`.batch`) when they all have the same rows; else (unequal subsets, or a subclass with its
-        own ``partial_given`` or ``partial``) one call per subset."""
-        batcher = self._batcher() if batches(type(self)) else None
-        idx = None if batcher is None else batcher.index(subsets)
-        if idx is None:
-            return super().partials_given(states, theta, subsets, coords)
-        c0, c1 = int(coords[0]), int(coords[-1]) + 1  # a block is a contiguous range
-        lo, hi = c0 // self.outputs, (c1 - 1) // self.outputs + 1
-        full = self._batch(batcher, states, theta, idx, lo, hi)  # (subsets, hi - lo, outputs)
-        return full.reshape(len(subsets), -1)[:, c0 - lo * self.outputs : c1 - lo * self.outputs]
-
-    #: (batcher, states, θ, positions, lo, hi) -> ∂f_k on the rows lo..hi-1 of Θ, one per subset
-    _batch = None
-    #: the per-subset arrays ``_batch`` reads (``Batcher``), those transposed, and whether divided by n
-    _stacked, _transposed, _over_n = ("X",), ("X",), True
-
-    def _batcher(self) -> Batcher:
-        batcher = self.__dict__.get("_batch_data")
-        if batcher is None or not batcher.holds(self):
-            scale = 1.0 / self.n if self._over_n else 1.0
-            batcher = self._batch_data = Batcher(self, self._stacked, self._transposed, scale)
-        return batcher
 
     @property
     def step_size(self) -> float:

@@ -16,11 +16,13 @@ and the order-statistic moments the closed-form designs need.
 """
 
 from .base import IIDLaw, StragglerModel
+from .bimodal import Bimodal
 from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
 from .fixed_cost import FixedCost
-from .named import FAMILIES, REGISTRY, Bimodal, Exponential, LogNormal, Pareto, ShiftedExponential, Weibull
+from .named import Exponential, LogNormal, Pareto, ShiftedExponential, Weibull
 from .parse import as_law, fit, parse_model
+from .registry import FAMILIES, REGISTRY
 from .shipped import shipped_names, shipped_path, shipped_trace
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 Each law class carries its text ``name``; its parameter names are its dataclass fields, in order
 (:meth:`_ScipyLaw.params`), so the text form, ``repr`` and the parser all read one source.
-:data:`REGISTRY` maps names to classes; :data:`FAMILIES` is the part of it that can be fitted.
+The registry of names (:data:`bcgc.stragglers.registry.REGISTRY`) and the two-speed law
+(:mod:`.bimodal`) stand beside them.
 """
 
 from __future__ import annotations
@@ -259,97 +260,3 @@ class LogNormal(_ScipyLaw):
     def fit(cls, data) -> "LogNormal":
         s, _, scale = stats.lognorm.fit(_fit_data(data), floc=0)
         return cls(mu=float(np.log(scale)), sigma=float(s))
-
-
-@dataclass(frozen=True, repr=False)
-class Bimodal(_ScipyLaw):
-    """With probability ``prob`` a worker is slowed by ``factor`` ≥ 1: G(t) = (1-p)F(t) + pF(t/κ).
-
-    F is a shifted exponential (``shift``, ``rate``); the Python API accepts any i.i.d. ``base``.
-    Quantiles are found by bisection inside [F⁻¹(u), κF⁻¹(u)], which always brackets G⁻¹(u).
-    """
-
-    shift: float = 1.0
-    rate: float = 1.0
-    factor: float = 5.0
-    prob: float = 0.1
-    base: IIDLaw | None = None
-    name = "bimodal"
-
-    def __post_init__(self):
-        if self.base is None:
-            object.__setattr__(self, "base", ShiftedExponential(self.shift, self.rate))
-        factor = V.positive("factor", self.factor)
-        if factor < 1:
-            raise V.InputError(f"factor must be a number >= 1 (a slow-down), got {self.factor!r}")
-        bounded("factor", factor, 1, TIME_MAX)
-        object.__setattr__(self, "factor", factor)
-        object.__setattr__(self, "prob", V.probability("prob", self.prob))
-        object.__setattr__(self, "exact", bool(self.base.exact))
-
-    def cdf(self, t):
-        t = np.asarray(t, dtype=float)
-        return (1 - self.prob) * self.base.cdf(t) + self.prob * self.base.cdf(t / self.factor)
-
-    def sf(self, t):
-        t = np.asarray(t, dtype=float)
-        return (1 - self.prob) * self.base.sf(t) + self.prob * self.base.sf(t / self.factor)
-
-    def pdf(self, t):
-        t = np.asarray(t, dtype=float)
-        return (1 - self.prob) * self.base.pdf(t) + self.prob * self.base.pdf(t / self.factor) / self.factor
-
-    def ppf(self, q):
-        q = np.asarray(q, dtype=float)
-        return self._invert(self.cdf, q, self.base.ppf(q), self.factor * self.base.ppf(q), rising=True)
-
-    def isf(self, q):
-        q = np.asarray(q, dtype=float)
-        return self._invert(self.sf, q, self.base.isf(q), self.factor * self.base.isf(q), rising=False)
-
-    @staticmethod
-    def _invert(fun, target, lo, hi, rising):
-        lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
-        finite = np.isfinite(hi) & np.isfinite(lo)
-        for _ in range(200):  # bisection to machine precision in the bracket
-            mid = 0.5 * (lo + hi)
-            below = fun(mid) < target if rising else fun(mid) > target
-            lo = np.where(finite & below, mid, lo)
-            hi = np.where(finite & ~below, mid, hi)
-            if np.all(~finite | (hi - lo <= 4e-16 * np.abs(hi))):
-                break
-        return np.where(finite, 0.5 * (lo + hi), hi)
-
-    def mean(self) -> float:
-        return float((1 - self.prob + self.prob * self.factor) * self.base.mean())
-
-    @property
-    def lower(self) -> float:
-        return self.base.lower
-
-    @property
-    def tail_index(self) -> float:
-        return self.base.tail_index
-
-    @property
-    def kinks(self) -> tuple:
-        return tuple(self.base.kinks) + tuple(self.factor * k for k in self.base.kinks)
-
-    def _sample(self, rng, iterations, workers):
-        t = self.base._sample(rng, iterations, workers)
-        slow = rng.random((iterations, workers)) < self.prob
-        return np.where(slow, t * self.factor, t)
-
-    @property
-    def spec(self) -> str:
-        if isinstance(self.base, ShiftedExponential) and type(self.base) is ShiftedExponential:
-            return super().spec
-        return f"bimodal(base={self.base.spec},factor={self.factor:g},prob={self.prob:g})"
-
-
-#: text name -> law class, in the order the help text lists them.
-REGISTRY: dict[str, type[_ScipyLaw]] = {
-    cls.name: cls for cls in (ShiftedExponential, Exponential, Pareto, Weibull, LogNormal, Bimodal)
-}
-#: the laws :func:`fit` can fit: those whose class defines ``fit`` (maximum likelihood).
-FAMILIES: dict[str, type[_ScipyLaw]] = {name: cls for name, cls in REGISTRY.items() if hasattr(cls, "fit")}

@@ -9,7 +9,7 @@ from .base import IIDLaw, StragglerModel
 from .composite import FullStragglers, Heterogeneous
 from .empirical import Empirical, Trace, read_trace
 from .fixed_cost import FixedCost
-from .named import FAMILIES, REGISTRY
+from .registry import FAMILIES, REGISTRY
 from .shipped import shipped_names, shipped_path
 
 #: Most workers a heterogeneous law may describe: far above any cluster, far below a memory error.
