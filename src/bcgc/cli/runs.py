@@ -61,16 +61,10 @@ def run_train(a):
     if a.baselines:
         raise UsageError("--baselines applies to --backend torch-ddp only")
     problem, data, optimizer = problem_of(a, features=a.features or 64)
-    if a.ingress is not None:
-        raise UsageError(
-            "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
-        )
+    _refuse_ingress(a)
     schemes = _all_schemes(a) if a.scheme == "all" else a.scheme
     designs = document_designs(a, problem, schemes)  # first: the document's links set --bandwidth
-    if a.ingress is not None:
-        raise UsageError(
-            "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
-        )
+    _refuse_ingress(a)
     checkpoint = checkpoints(a, schemes)
     with (
         LazyFile(a.log) as log,
@@ -139,6 +133,14 @@ def run_train(a):
             },
         )
     return report_runs.render_train(results, title, natural=a.mode == "natural")
+
+
+def _refuse_ingress(a) -> None:
+    """Before and after a --design document sets the links: the runtime emulates each worker's link only."""
+    if a.ingress is not None:
+        raise UsageError(
+            "--ingress is not emulated by the runtime (each worker's link is): use it with compare, design or evaluate"
+        )
 
 
 def _all_schemes(a) -> tuple:
