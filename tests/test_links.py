@@ -203,8 +203,9 @@ def test_a_wide_ingress_changes_nothing_and_a_narrow_one_serialises():
 
 
 def test_compare_and_design_with_a_shared_ingress():
-    rows = {r.name: r for r in compare(SE, 4, 40, samples=1000, seed=1, bandwidth=100.0, ingress=50.0)}
-    free = {r.name: r for r in compare(SE, 4, 40, samples=1000, seed=1, bandwidth=100.0)}
+    given = dict(samples=1000, seed=1, bandwidth=100.0, bcgc_blocks=[10, 30, 0, 0])  # the design is tested below
+    rows = {r.name: r for r in compare(SE, 4, 40, ingress=50.0, **given)}
+    free = {r.name: r for r in compare(SE, 4, 40, **given)}
     assert rows["uncoded"].evaluation.method == "monte-carlo"  # no closed form with a shared link
     assert rows["uncoded"].expected_runtime > free["uncoded"].expected_runtime
     assert rows["oracle"].expected_runtime >= 40 / 50.0
@@ -221,9 +222,10 @@ def test_a_fast_link_changes_nothing_under_a_fixed_cost_law():
     from bcgc.stragglers import parse_model
 
     law = parse_model("affine:a=1;b=exponential:rate=1")
-    free = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000)}
-    fast = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000, bandwidth=1e12)}
-    for name in ("oracle", "uncoded", "gc_best"):
+    blocks = [40, 60] + [0] * 6  # a given design: both paths time the same one
+    free = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000, bcgc_blocks=blocks)}
+    fast = {r.name: r.expected_runtime for r in compare(law, 8, 100, samples=5000, bcgc_blocks=blocks, bandwidth=1e12)}
+    for name in ("oracle", "uncoded", "gc_best", "bcgc"):
         assert fast[name] == pytest.approx(free[name], rel=1e-9), name
 
 
