@@ -17,9 +17,10 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 # CUDA build of several GB); TORCH= (empty) skips it, and the torch tests then skip with their reason
 TORCH ?= torch==2.13.0
 
-# one pip call (one resolve, one editable build) for everything the tests need: the core's too
+# one pip call (one resolve, one editable build) for everything the tests need, the core's too;
+# --no-compile: Ray alone is ~7 s of CPU to byte-compile, and a test run imports a small part of it
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[runtime,test]' $(TORCH)
+	$(BIN)/python -m pip install -q --no-compile -e '.[runtime,test]' $(TORCH)
 	touch $@ $(VENV)/.core
 
 # Fashion-MNIST for the PyTorch examples and benchmarks: Debian's package, where apt works (else the
