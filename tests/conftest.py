@@ -80,3 +80,24 @@ def reproduced(tmp_path_factory, tiny_reproduce):
 
     margins = reproduce(out, tiny_reproduce, seed=0, progress=progress)
     return SimpleNamespace(cfg=tiny_reproduce, parent=parent, path=out, margins=margins, steps=steps, old=dict(OLD_RUN))
+
+
+#: the files that take longest, started first: with two xdist processes taking whole files, a long
+#: file started last would leave one process idle while the other finishes it (longest first keeps
+#: the two busy to the end; measured with --durations)
+LONGEST_FIRST = (
+    "test_cluster.py",
+    "test_engines.py",
+    "test_reproduce.py",
+    "test_torch_ddp.py",
+    "test_torch_runtime.py",
+    "test_runtime_training.py",
+    "test_links.py",
+    "test_design.py",
+    "test_simulate.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
