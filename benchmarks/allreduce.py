@@ -96,9 +96,10 @@ def run_group(n, costs, tmp, iterations, unit, only=None):
 
 
 def paired_worker(rank, world, port, steps, unit, out):
-    """No stragglers, paired: each step runs the coded all-reduce (level 0), plain DDP and torch's DDP
-    one after the other on the same ranks (each its own copy of the CNN), so the ratios of one step
-    see the same load; with ``unit`` > 0 every rank is emulated at T = 1 (equal ranks)."""
+    """No stragglers, paired: each step runs the coded all-reduce (level 0 by its fast path and by the
+    store protocol; level 1, the protocol at a coded design, with real compute only), plain DDP and
+    torch's DDP one after the other on the same ranks (each its own copy of the CNN), so the ratios of
+    one step see the same load; with ``unit`` > 0 every rank is emulated at T = 1 (equal ranks)."""
     import datetime
     import json
 
@@ -111,11 +112,19 @@ def paired_worker(rank, world, port, steps, unit, out):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=120))
-    made = [problem_from_factory(FACTORY, world, seed=0, batch_size=BATCH) for _ in range(3)]
-    coded = CodedDataParallel(made[0], single_level_blocks(world, made[0].L, 0))
-    wrappers = {"coded (level 0)": coded, "ddp": PlainDataParallel(made[1])}
+    made = [problem_from_factory(FACTORY, world, seed=0, batch_size=BATCH) for _ in range(5)]
+    level0 = single_level_blocks(world, made[0].L, 0)
+    wrappers = {
+        "coded (level 0, fast path)": CodedDataParallel(made[0], level0),
+        "coded (level 0, store protocol)": CodedDataParallel(made[1], level0, fast_path=False),
+    }
+    if unit == 0:  # level 1 computes 2 subsets per rank: emulated at T = 1 it is 2x by design
+        wrappers["coded (level 1, store protocol)"] = CodedDataParallel(
+            made[2], single_level_blocks(world, made[2].L, 1)
+        )
+    wrappers["ddp"] = PlainDataParallel(made[3])
     if unit == 0:
-        wrappers["torch-ddp"] = TorchDDP(made[2])
+        wrappers["torch-ddp"] = TorchDDP(made[4])
     parts = None if unit == 0 else (np.zeros(world), np.ones(world))
     times = {k: [] for k in wrappers}
     for t in range(steps):
@@ -138,6 +147,36 @@ def paired(n, steps, unit, tmp) -> dict:
     out = tmp / f"paired{n}-{unit}.json"
     torch.multiprocessing.spawn(paired_worker, args=(n, port, steps, unit, str(out)), nprocs=n, join=True)
     return {k: np.array(v[2:]) for k, v in __import__("json").loads(out.read_text()).items()}
+
+
+def paired_rerun(a) -> None:
+    """``--paired``: the paired no-straggler rows alone, appended to --out with the command, the load
+    average and the CPU time of every rank."""
+    lines = [
+        "",
+        f"## Rerun of the paired no-straggler rows: `python benchmarks/allreduce.py {' '.join(sys.argv[1:])}`",
+        "",
+    ]
+    pairs, notes = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in a.workers:
+            for unit, label in ((0.0, "real compute only"), (a.unit, "equal emulated ranks (T = 1)")):
+                before, load0, t0 = (
+                    resource.getrusage(resource.RUSAGE_CHILDREN),
+                    os.getloadavg()[0],
+                    time.perf_counter(),
+                )
+                pairs[(n, label)] = paired(n, a.iterations, unit, Path(tmp))
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                notes.append(
+                    f"- N = {n}, {label}: {a.iterations} paired steps, {time.perf_counter() - t0:.0f} s wall, {cpu:.0f} s "
+                    f"CPU (user+sys, all ranks); load average {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+                )
+    lines += [*paired_table(pairs), "", *notes]
+    with open(a.out, "a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def paired_table(results) -> list:
@@ -192,10 +231,13 @@ def main(argv=None):
     ap.add_argument("--out", default=str(HERE / "allreduce_results.md"))
     ap.add_argument("--cases", help="run only the straggler cases whose label contains this text, no paired rows")
     ap.add_argument("--append", action="store_true", help="append the table to --out (a rerun of some cases)")
+    ap.add_argument("--paired", action="store_true", help="only the paired no-straggler rows, appended to --out")
     a = ap.parse_args(argv)
     if a.quick:
         a.iterations, a.workers = 5, [4]
     torch.set_num_threads(1)
+    if a.paired:
+        return paired_rerun(a)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         problem = problem_from_factory(FACTORY, 8, seed=0, batch_size=BATCH)

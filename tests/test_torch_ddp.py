@@ -81,3 +81,28 @@ def test_bad_input_is_one_line_and_exit_2(capsys):
     argv = ["train", "--backend", "torch-ddp", "--torch", FACTORY, "--workers", "2", "--scheme", "ucmmc"]
     assert main([*argv, "--model", "pareto:scale=1,shape=2"]) == 2
     assert "bcgc, gc, uncoded" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def level0(tmp_path_factory):
+    """The live ranks' reports of one group of 3 gloo processes on a level-0 design (ddp_factory.level0_worker)."""
+    out = tmp_path_factory.mktemp("level0")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torch.multiprocessing.spawn(ddp_factory.level0_worker, args=(WORLD, port, str(out)), nprocs=WORLD, join=True)
+    return [json.loads((out / f"level0-rank{r}.json").read_text()) for r in range(WORLD - 1)]
+
+
+def test_level0_fast_path_gives_the_gradient_of_plain_ddp_and_of_the_protocol(level0):
+    for r in level0:
+        assert all(r["fast"]) and not any(r["protocol"])  # the fast path ran, and the protocol beside it
+        assert max(r["errors"]) <= 1e-5, r["errors"]  # both against Σ_k ∇f_k (plain DDP), float32
+        assert max(r["torch"]) <= 1e-5, r["torch"]
+
+
+@pytest.mark.parametrize("case", ["hang", "kill"])
+def test_level0_fast_path_names_a_hung_or_killed_rank(level0, case):
+    for r in level0:
+        assert r[case] is not None and "RankTimeout" in r[case] and f"rank(s) [{WORLD - 1}]" in r[case], r
+        assert r[case + "_seconds"] < 8  # stop_timeout 2 s + window 2.5 s: an error, not a silent hang
