@@ -59,6 +59,11 @@ _INSTANCES = itertools.count()
 _KEEP = 3
 
 
+def _reason(exc: Exception) -> str:
+    """A collective's error in a few words (gloo's first line, less its source path)."""
+    return str(exc).splitlines()[0].split("] ", 1)[-1][:100]
+
+
 class StepStore:
     """The store side of one rank for a design whose non-empty blocks are ``levels``: closing,
     stopping, who finished what, and the error naming a missing rank."""
@@ -81,7 +86,7 @@ class StepStore:
         same on every rank), so a step number used twice is safe."""
         self.advance(t)
         self.closed = threading.Event()
-        self.positions = np.zeros(self.blocks, dtype=np.int64)
+        self.positions, self.closer = np.zeros(self.blocks, dtype=np.int64), 0.0
         if self._watcher is None:  # one thread for every step: no thread started per step
             self._jobs, self.gatherer = queue.SimpleQueue(), self.store.clone()
             self.gatherer.set_timeout(_delta(self.stop_timeout))  # its multi_get waits for every check-in
@@ -140,7 +145,8 @@ class StepStore:
         pos = self.positions[i] = int(self._op(self.store.add, self._key(f"b{self.levels[i]}"), 1))
         # the last block to complete closes the step (one block: no need to count them)
         if pos == needed and (self.blocks == 1 or int(self._op(self.store.add, self._key("done"), 1)) == self.blocks):
-            self._op(self.store.set, self._key("closed"), repr(time.perf_counter()))
+            self.closer = time.perf_counter()
+            self._op(self.store.set, self._key("closed"), repr(self.closer))
             self.closed.set()
         return pos
 

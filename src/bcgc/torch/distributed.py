@@ -39,7 +39,16 @@ from ..problems.models import set_iteration
 from ..runtime.engine import block_partials
 from ..schemes.blocks import BlockScheme
 from ..schemes.plan import Plan
-from .collective import RankTimeout, StepStore, _delta, all_reduce_buckets, check_identical, flat_grads, write_grads
+from .collective import (
+    RankTimeout,
+    StepStore,
+    _delta,
+    _reason,
+    all_reduce_buckets,
+    check_identical,
+    flat_grads,
+    write_grads,
+)
 from .problem import TorchProblem
 
 __all__ = ["CodedDataParallel", "DataParallelBase", "default_store"]
@@ -141,20 +150,17 @@ class CodedDataParallel(DataParallelBase):
         super().__init__(problem, scheme.subsets_of(rank).tolist(), group, bucket_mb, reduce_dtype)
         self.scheme, self.plan, self.own = scheme, Plan(scheme, order=work_order), [self.rank]
         self.levels = [int(s) for s in scheme.levels]
-        self.steps = StepStore(
-            default_store(group) if store is None else store,
-            self.rank,
-            self.world,
-            self.levels,
+        close_timeout, stop_timeout = (
             V.positive("close_timeout", close_timeout),
             V.positive("stop_timeout", stop_timeout),
         )
-        self.fast_group = None
-        if fast_path and self.levels == [0] and dist.get_backend(group) == "gloo":
-            # a group of its own: its timeout (stop_timeout) bounds the wait for a dead or hung rank
+        store = default_store(group) if store is None else store
+        self.steps = StepStore(store, self.rank, self.world, self.levels, close_timeout, stop_timeout)
+        self.fast = fast_path and self.levels == [0] and dist.get_backend(group) == "gloo"
+        if self.fast:  # a gloo group of its own, whose timeout (stop_timeout) bounds the wait for a dead or hung rank
             ranks = dist.get_process_group_ranks(group if group is not None else dist.group.WORLD)
-            self.fast_group = dist.new_group(
-                ranks, timeout=_delta(self.steps.stop_timeout), backend="gloo", use_local_synchronization=True
+            self.control = dist.new_group(
+                ranks, timeout=_delta(stop_timeout), backend="gloo", use_local_synchronization=True
             )
 
     def predicted(self, parts) -> float:
@@ -166,7 +172,7 @@ class CodedDataParallel(DataParallelBase):
         """Step t: compute, close, stop, gather, decode, all-reduce; the gradient lands in ``.grad``.
         ``parts``: (a, b), each (N,), the emulated fixed cost and rate per rank (unit of T), None: no
         injected delay; ``unit``: seconds per unit. Returns the step's record (responders, times)."""
-        if self.fast_group is not None:
+        if self.fast:
             return self._backward_level0(t, parts, unit)
         start = time.perf_counter()
         self.steps.begin(t)
@@ -223,11 +229,10 @@ class CodedDataParallel(DataParallelBase):
         everyone = {0: np.arange(self.world)}
         flat = self._contribution(everyone, {0: message})
         try:
-            all_reduce_buckets(flat, self.bucket, self.fast_group)
+            all_reduce_buckets(flat, self.bucket, self.control)
         except RuntimeError as exc:  # gloo's timeout, or a peer's closed connection: who is missing?
             # a live rank errs at most stop_timeout after it entered: wait that long for its check-in
-            reason = str(exc).splitlines()[0].split("] ", 1)[-1][:100]  # gloo's message, less its source path
-            what = f"the all-reduce did not complete ({reason})"
+            what = f"the all-reduce did not complete ({_reason(exc)})"
             self.steps.missing(what, self.steps.stop_timeout, self.steps.stop_timeout + self.steps.grace)
         write_grads(self.params, self.offsets, flat)
         end = time.perf_counter()
