@@ -3,11 +3,15 @@ helpers its data-parallel wrappers share (docs/torch.md, "Coded all-reduce").
 
 Step t of N ranks, keys under the step's round (``Store.add`` is atomic on every store torch has):
 
-* ``b{s}`` — block s's finish counter: a rank that has finished its coded block s adds 1 and gets its
-  position p; the ranks with p ≤ N − s are block s's responders, in the order of p (the master's
-  "first N − s arrivals", ``BlockScheme.first_responders``, without a master);
-* ``done`` — the rank whose p is exactly N − s completes block s and adds 1 here (only with more than
-  one block); the one that makes it the number of non-empty blocks closes the step: ``closed`` = its
+* ``c{g}`` — the finish counters of the design's non-empty blocks, packed: block i has a field of
+  w = N.bit_length() bits in one 64-bit counter (62 // w blocks per counter; one counter unless the
+  design has very many non-empty blocks). A rank that has finished its coded block s adds 1 to its
+  field and gets its position p (1 = first); the ranks with p ≤ N − s are block s's responders, in
+  the order of p (the master's "first N − s arrivals", ``BlockScheme.first_responders``, without a
+  master). The value returned is every block's count at once: with one counter each rank learns at
+  its own finish whether the step is closed (every non-empty block has N − s finishers);
+* ``done`` — with several counters, the rank that completes a counter's blocks adds 1 here, and the
+  one that makes it the number of counters closes the step. The closing rank sets ``closed`` = its
   clock (``time.perf_counter``, system-wide on one machine, so a rank's stop latency is its stop time
   minus that value);
 * ``s{n}`` — rank n's check-in: it stops at its next block boundary (or wakes from its emulated delay:
@@ -20,8 +24,10 @@ Step t of N ranks, keys under the step's round (``Store.add`` is atomic on every
   on every live rank with :class:`RankTimeout`, naming the ranks that did not check in.
 
 Per rank and step: one ``add`` per finished block (+ ``done`` and ``closed`` by the closing ranks),
-one ``set`` and one ``multi_get``; the watcher's wait and the deletion of old rounds run in its own
-thread, off the step's path.
+one ``set`` and one ``multi_get``. The watching thread (one per rank for all steps; it also deletes
+old rounds) blocks on ``closed`` only where a rank's own adds cannot tell it of the closure in time:
+in an emulated delay, with several counters, or when the first block is not level 0 (the step can
+then close before this rank's first finish).
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ def _delta(seconds: float) -> datetime.timedelta:
 #: protocol instance alike on every rank and two wrappers on one store never share a key
 _INSTANCES = itertools.count()
 
+#: bits of a finish counter the fields may use (``Store.add`` adds to a signed 64-bit integer)
+_BITS = 62
+
 #: rounds kept before a round's keys are deleted: a rank in round r has seen every rank check in to
 #: round r − 1, so nobody reads round r − 2 any more; one round more for a lagging watcher thread
 _KEEP = 3
@@ -73,6 +82,12 @@ class StepStore:
         self.levels = [int(s) for s in levels]
         self.instance = next(_INSTANCES)
         self.close_timeout, self.stop_timeout, self.grace = close_timeout, stop_timeout, grace
+        self.width = int(world).bit_length()  # a field counts up to N finishers
+        self.per_key = max(1, _BITS // self.width)
+        self.counters = -(-len(self.levels) // self.per_key)
+        # the closure is known from this rank's own adds with one counter and level 0 first (every rank
+        # must finish block 0 before the step can close); else the watcher waits on ``closed`` all along
+        self.eager = self.counters > 1 or self.levels[0] > 0
         self.closed = threading.Event()
         self.t, self.round = -1, -1
         self._jobs, self._watcher = None, None
@@ -86,13 +101,22 @@ class StepStore:
         same on every rank), so a step number used twice is safe."""
         self.advance(t)
         self.closed = threading.Event()
-        self.positions, self.closer = np.zeros(self.blocks, dtype=np.int64), 0.0
+        self.positions, self.watching = np.zeros(self.blocks, dtype=np.int64), False
         if self._watcher is None:  # one thread for every step: no thread started per step
             self._jobs, self.gatherer = queue.SimpleQueue(), self.store.clone()
             self.gatherer.set_timeout(_delta(self.stop_timeout))  # its multi_get waits for every check-in
             self._watcher = threading.Thread(target=self._watch, args=(self.store.clone(),), daemon=True)
             self._watcher.start()
-        self._jobs.put((self.round, self.closed))
+        if self.eager:
+            self.watch()
+        elif self.round % _KEEP == 0:
+            self._jobs.put((self.round, None))  # no wait: old rounds deleted all the same
+
+    def watch(self) -> None:
+        """Have the watcher wake this round's sleeps at the closure (once per round)."""
+        if not self.watching:
+            self.watching = True
+            self._jobs.put((self.round, self.closed))
 
     def advance(self, t: int) -> None:
         """Count step t's round (every rank alike) without touching the store: the level-0 path."""
@@ -111,6 +135,8 @@ class StepStore:
             for old in range(forgotten + 1, r - _KEEP + 1):
                 self._forget(client, old)
             forgotten = max(forgotten, r - _KEEP)
+            if event is None:
+                continue
             try:
                 client.wait([self._key("closed", r)], _delta(self.close_timeout + self.stop_timeout))
                 event.set()
@@ -121,7 +147,7 @@ class StepStore:
         """Round r's keys: each rank deletes its check-in, rank 0 the shared ones."""
         names = [f"s{self.rank}"]
         if self.rank == 0:
-            names += [*(f"b{s}" for s in self.levels), "done", "closed"]
+            names += [*(f"c{g}" for g in range(self.counters)), "done", "closed"]
         for name in names:
             try:
                 client.delete_key(self._key(name, r))
@@ -139,21 +165,37 @@ class StepStore:
                 f"(the process hosting it, rank 0 or torchrun's agent, has gone?): {exc}"
             ) from None
 
-    def finish(self, i: int, needed: int) -> int:
-        """Record this rank's block ``levels[i]`` as finished; its position (1 = first). Closes the
-        step when this finish completes the last block."""
-        pos = self.positions[i] = int(self._op(self.store.add, self._key(f"b{self.levels[i]}"), 1))
-        # the last block to complete closes the step (one block: no need to count them)
-        if pos == needed and (self.blocks == 1 or int(self._op(self.store.add, self._key("done"), 1)) == self.blocks):
-            self.closer = time.perf_counter()
-            self._op(self.store.set, self._key("closed"), repr(self.closer))
-            self.closed.set()
+    def finish(self, i: int) -> int:
+        """Record this rank's block ``levels[i]`` as finished; its position (1 = first). Learns of
+        the closure (one counter) and closes the step when this finish completes the last block."""
+        g, f = divmod(i, self.per_key)
+        step = 1 << (self.width * f)
+        value = int(self._op(self.store.add, self._key(f"c{g}"), step))
+        pos = self.positions[i] = (value >> (self.width * f)) & ((1 << self.width) - 1)
+        if self._complete(g, value):
+            if self.counters == 1:
+                self.closed.set()  # every block has its finishers: stop at the next boundary
+            # the add that completes the last counter closes the step (one counter: no need to count)
+            if not self._complete(g, value - step) and (
+                self.counters == 1 or int(self._op(self.store.add, self._key("done"), 1)) == self.counters
+            ):
+                self._op(self.store.set, self._key("closed"), repr(time.perf_counter()))
+                self.closed.set()
         return pos
+
+    def _complete(self, g: int, value: int) -> bool:
+        """Every block of counter g has N − s finishers in ``value``."""
+        mask = (1 << self.width) - 1
+        levels = self.levels[g * self.per_key : (g + 1) * self.per_key]
+        return all((value >> (self.width * f)) & mask >= self.world - s for f, s in enumerate(levels))
 
     def sleep_until(self, due: float) -> bool:
         """Sleep until ``due`` (perf_counter) unless the step closes first; True when due."""
         left = due - time.perf_counter()
-        return left <= 0 or not self.closed.wait(left)
+        if left <= 0:
+            return True
+        self.watch()
+        return not self.closed.wait(left)
 
     def stop(self, finished: bool = False) -> None:
         """Wait for the closure (if not yet: on the store itself, one wake-up fewer than through the

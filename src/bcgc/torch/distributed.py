@@ -162,6 +162,8 @@ class CodedDataParallel(DataParallelBase):
             self.control = dist.new_group(
                 ranks, timeout=_delta(stop_timeout), backend="gloo", use_local_synchronization=True
             )
+            # level 0 spans every coordinate and its responders are every rank: a_0 is fixed (the core decoder)
+            self.a0 = complex(scheme.code(0).decoding_vector(np.arange(self.world))[self.rank])
 
     def predicted(self, parts) -> float:
         """τ of the draw (a, b) in the unit of T (``Plan.runtime``: the timeline model, bcgc.timing)."""
@@ -191,7 +193,7 @@ class CodedDataParallel(DataParallelBase):
             if due is not None and not self._wait(due[i]):
                 break
             messages[level] = vec
-            pos[i] = self.steps.finish(i, self.world - level)
+            pos[i] = self.steps.finish(i)
         self.steps.stop(finished=len(messages) == len(self.levels))
         stopped = time.perf_counter()
         responders = self.steps.responders()
@@ -226,8 +228,8 @@ class CodedDataParallel(DataParallelBase):
                 )
             time.sleep(max(0.0, due - time.perf_counter()))  # nothing closes early: every rank must finish
         stopped = time.perf_counter()
-        everyone = {0: np.arange(self.world)}
-        flat = self._contribution(everyone, {0: message})
+        values = message if self.a0 == 1 else np.real(self.a0 * message)  # c_n = a_0[n] · m_{n,0}
+        flat = torch.as_tensor(values, dtype=self.dtype, device=self.device)
         try:
             all_reduce_buckets(flat, self.bucket, self.control)
         except RuntimeError as exc:  # gloo's timeout, or a peer's closed connection: who is missing?
@@ -241,13 +243,14 @@ class CodedDataParallel(DataParallelBase):
             "seconds": end - start,
             "stop_latency": 0.0,  # no closure: every rank's one block is its stop
             "reduce_seconds": end - stopped,  # the all-reduce, waiting for the last rank included
-            "responders": {0: everyone[0].tolist()},
+            "responders": {0: list(range(self.world))},
             "blocks_done": 1,
             "fast_path": True,
         }
 
     def _wait(self, due: float) -> bool:
         if not np.isfinite(due):  # a full straggler never finishes: wait for the others to close
+            self.steps.watch()
             self.steps.closed.wait(self.steps.close_timeout)
             return False
         return self.steps.sleep_until(due)
