@@ -282,9 +282,11 @@ def write(a, doc, groups, pairs):
         "",
         "## No stragglers: the protocol's cost against plain DDP (paired steps)",
         "",
-        "Each step runs the three one after the other on the same ranks (a barrier before each), so a step's "
-        "ratio sees one load; the coded all-reduce runs the level-0 design (what BCGC's design is with no "
-        "stragglers).",
+        "Each step runs the wrappers one after the other on the same ranks (a barrier before each, their order "
+        "rotated from step to step), so a step's ratio sees one load. The coded all-reduce runs the level-0 "
+        "design (what BCGC's design is with no stragglers) by its fast path (no closure protocol) and by the "
+        "store protocol, and, with real compute only, the level-1 design by the protocol (its ranks compute "
+        "2 subsets each): the protocol's cost at a coded design.",
         "",
         *paired_table(pairs),
         "",
