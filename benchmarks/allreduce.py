@@ -96,9 +96,10 @@ def run_group(n, costs, tmp, iterations, unit, only=None):
 
 
 def paired_worker(rank, world, port, steps, unit, out):
-    """No stragglers, paired: each step runs the coded all-reduce (level 0), plain DDP and torch's DDP
-    one after the other on the same ranks (each its own copy of the CNN), so the ratios of one step
-    see the same load; with ``unit`` > 0 every rank is emulated at T = 1 (equal ranks)."""
+    """No stragglers, paired: each step runs the coded all-reduce (level 0 by its fast path and by the
+    store protocol; level 1, the protocol at a coded design, with real compute only), plain DDP and
+    torch's DDP one after the other on the same ranks (each its own copy of the CNN), so the ratios of
+    one step see the same load; with ``unit`` > 0 every rank is emulated at T = 1 (equal ranks)."""
     import datetime
     import json
 
@@ -111,21 +112,34 @@ def paired_worker(rank, world, port, steps, unit, out):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=120))
-    made = [problem_from_factory(FACTORY, world, seed=0, batch_size=BATCH) for _ in range(3)]
-    coded = CodedDataParallel(made[0], single_level_blocks(world, made[0].L, 0))
-    wrappers = {"coded (level 0)": coded, "ddp": PlainDataParallel(made[1])}
+    made = [problem_from_factory(FACTORY, world, seed=0, batch_size=BATCH) for _ in range(5)]
+    level0 = single_level_blocks(world, made[0].L, 0)
+    wrappers = {
+        "coded (level 0, fast path)": CodedDataParallel(made[0], level0),
+        "coded (level 0, store protocol)": CodedDataParallel(made[1], level0, fast_path=False),
+    }
+    if unit == 0:  # level 1 computes 2 subsets per rank: emulated at T = 1 it is 2x by design
+        wrappers["coded (level 1, store protocol)"] = CodedDataParallel(
+            made[2], single_level_blocks(world, made[2].L, 1)
+        )
+    wrappers["ddp"] = PlainDataParallel(made[3])
     if unit == 0:
-        wrappers["torch-ddp"] = TorchDDP(made[2])
+        wrappers["torch-ddp"] = TorchDDP(made[4])
     parts = None if unit == 0 else (np.zeros(world), np.ones(world))
-    times = {k: [] for k in wrappers}
+    times, cpu = {k: [] for k in wrappers}, {k: [] for k in wrappers}
+    names = list(wrappers)
     for t in range(steps):
-        for name, w in wrappers.items():
+        for name in names[t % len(names) :] + names[: t % len(names)]:  # rotated: no wrapper always first
             dist.barrier()
-            t0 = time.perf_counter()
-            w.backward(t, parts, unit)
+            c0, t0 = time.process_time(), time.perf_counter()
+            wrappers[name].backward(t, parts, unit)
             times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)  # this process's CPU, its threads included
+    every = [None] * world
+    dist.all_gather_object(every, cpu)
     if rank == 0:
-        Path(out).write_text(json.dumps(times))
+        total = {k: np.sum([e[k] for e in every], axis=0).tolist() for k in cpu}
+        Path(out).write_text(json.dumps({"times": times, "cpu": total}))
     dist.destroy_process_group()
 
 
@@ -137,18 +151,53 @@ def paired(n, steps, unit, tmp) -> dict:
         port = s.getsockname()[1]
     out = tmp / f"paired{n}-{unit}.json"
     torch.multiprocessing.spawn(paired_worker, args=(n, port, steps, unit, str(out)), nprocs=n, join=True)
-    return {k: np.array(v[2:]) for k, v in __import__("json").loads(out.read_text()).items()}
+    doc = __import__("json").loads(out.read_text())
+    return {k: (np.array(v[2:]), np.array(doc["cpu"][k][2:])) for k, v in doc["times"].items()}
+
+
+def paired_rerun(a) -> None:
+    """``--paired``: the paired no-straggler rows alone, appended to --out with the command, the load
+    average and the CPU time of every rank."""
+    lines = [
+        "",
+        f"## Rerun of the paired no-straggler rows: `python benchmarks/allreduce.py {' '.join(sys.argv[1:])}`",
+        "",
+    ]
+    pairs, notes = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in a.workers:
+            for unit, label in ((0.0, "real compute only"), (a.unit, "equal emulated ranks (T = 1)")):
+                before, load0, t0 = (
+                    resource.getrusage(resource.RUSAGE_CHILDREN),
+                    os.getloadavg()[0],
+                    time.perf_counter(),
+                )
+                pairs[(n, label)] = paired(n, a.iterations, unit, Path(tmp))
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                notes.append(
+                    f"- N = {n}, {label}: {a.iterations} paired steps, {time.perf_counter() - t0:.0f} s wall, {cpu:.0f} s "
+                    f"CPU (user+sys, all ranks); load average {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+                )
+    lines += [*paired_table(pairs), "", *notes]
+    with open(a.out, "a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def paired_table(results) -> list:
     out = [
-        "| N | no stragglers | scheme | median ms/step | mean ms/step | median of per-step ratio to plain DDP |",
-        "|---|---|---|---|---|---|",
+        "| N | no stragglers | scheme | median ms/step | mean ms/step | median of per-step ratio to plain DDP | "
+        "median CPU ms/step (all ranks) | its ratio to plain DDP |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for (n, label), times in results.items():
-        for name, v in times.items():
-            ratio = np.median(v / times["ddp"])
-            out.append(f"| {n} | {label} | {name} | {np.median(v) * 1e3:.1f} | {v.mean() * 1e3:.1f} | {ratio:.3f} |")
+    for (n, label), rows in results.items():
+        ddp, ddp_cpu = rows["ddp"]
+        for name, (v, c) in rows.items():
+            out.append(
+                f"| {n} | {label} | {name} | {np.median(v) * 1e3:.1f} | {v.mean() * 1e3:.1f} | "
+                f"{np.median(v / ddp):.3f} | {np.median(c) * 1e3:.1f} | {np.median(c / ddp_cpu):.3f} |"
+            )
     return out
 
 
@@ -192,10 +241,13 @@ def main(argv=None):
     ap.add_argument("--out", default=str(HERE / "allreduce_results.md"))
     ap.add_argument("--cases", help="run only the straggler cases whose label contains this text, no paired rows")
     ap.add_argument("--append", action="store_true", help="append the table to --out (a rerun of some cases)")
+    ap.add_argument("--paired", action="store_true", help="only the paired no-straggler rows, appended to --out")
     a = ap.parse_args(argv)
     if a.quick:
         a.iterations, a.workers = 5, [4]
     torch.set_num_threads(1)
+    if a.paired:
+        return paired_rerun(a)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         problem = problem_from_factory(FACTORY, 8, seed=0, batch_size=BATCH)
@@ -230,9 +282,11 @@ def write(a, doc, groups, pairs):
         "",
         "## No stragglers: the protocol's cost against plain DDP (paired steps)",
         "",
-        "Each step runs the three one after the other on the same ranks (a barrier before each), so a step's "
-        "ratio sees one load; the coded all-reduce runs the level-0 design (what BCGC's design is with no "
-        "stragglers).",
+        "Each step runs the wrappers one after the other on the same ranks (a barrier before each, their order "
+        "rotated from step to step), so a step's ratio sees one load. The coded all-reduce runs the level-0 "
+        "design (what BCGC's design is with no stragglers) by its fast path (no closure protocol) and by the "
+        "store protocol, and, with real compute only, the level-1 design by the protocol (its ranks compute "
+        "2 subsets each): the protocol's cost at a coded design.",
         "",
         *paired_table(pairs),
         "",

@@ -116,3 +116,57 @@ def coded_worker(rank, world, port, outdir):
     if rank == 0:
         time.sleep(3)  # rank 0 hosts the store: the other live ranks are still naming the hung one
     os._exit(0)  # the group is broken by the hung rank: leave without its collective teardown
+
+
+def level0_worker(rank, world, port, outdir):
+    """The level-0 design's fast path (no closure protocol): its gradient against plain DDP's, torch
+    DDP's and the store protocol's on the same design; identical parameters after SGD steps; then a
+    hung rank (world-1 sleeps past the all-reduce's timeout) and a killed one (it exits) are named."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    from bcgc.torch.distributed import CodedDataParallel
+
+    dist = _group(rank, world, port)
+    problem = _problem(world)
+    blocks = np.zeros(world, dtype=int)
+    blocks[0] = problem.L
+    fast = CodedDataParallel(problem, blocks, stop_timeout=2)
+    protocol = CodedDataParallel(problem, blocks, stop_timeout=2, fast_path=False)
+    reference = DistributedDataParallel(copy.deepcopy(problem.module))
+    out = {"fast": [], "errors": [], "torch": [], "protocol": []}
+    for t, parts in enumerate([None, (np.zeros(world), np.ones(world)), (np.zeros(world), 1.0 + np.arange(world))]):
+        out["fast"].append(bool(fast.backward(t, parts, unit=0.01).get("fast_path")))
+        g = fast.gradient()
+        exact, _ = fast.exact(t)
+        ref = _torch_ddp_gradient(problem, reference, t, rank)
+        out["protocol"].append(bool(protocol.backward(t, parts, unit=0.01).get("fast_path")))
+        h = protocol.gradient()
+        out["errors"].append(float(torch.linalg.norm(g - exact) / torch.linalg.norm(exact)))
+        out["torch"].append(float(torch.linalg.norm(g - ref) / torch.linalg.norm(ref)))
+        out["errors"].append(float(torch.linalg.norm(h - exact) / torch.linalg.norm(exact)))
+    opt = torch.optim.SGD(problem.module.parameters(), lr=0.1, momentum=0.9)
+    for t in range(20):
+        fast.backward(t)
+        opt.step()
+    fast.check(19)  # raises when the ranks' parameters differ
+    for case, wrapper in (("hang", fast), ("kill", CodedDataParallel(problem, blocks, stop_timeout=2))):
+        wrapper.steps.grace = 0.5  # the window for the live ranks' check-in: stop_timeout + grace
+        if rank == world - 1:
+            time.sleep(0.5 if case == "kill" else 4)  # hung past the all-reduce's timeout (2 s)
+            if case == "kill":
+                os._exit(0)  # dead: its connections close
+        else:
+            t0 = time.perf_counter()
+            try:
+                wrapper.backward(100)
+                out[case] = None
+            except Exception as exc:
+                out[case] = f"{type(exc).__name__}: {exc}"
+                out[case + "_seconds"] = time.perf_counter() - t0
+        if case == "hang":
+            dist.barrier()  # the default group is whole: only the wrapper's own group failed
+    with open(os.path.join(outdir, f"level0-rank{rank}.json"), "w") as fh:
+        json.dump(out, fh)
+    if rank == 0:
+        time.sleep(1)  # rank 0 hosts the store: the other live rank may still be naming the dead one
+    os._exit(0)

@@ -81,3 +81,67 @@ def test_bad_input_is_one_line_and_exit_2(capsys):
     argv = ["train", "--backend", "torch-ddp", "--torch", FACTORY, "--workers", "2", "--scheme", "ucmmc"]
     assert main([*argv, "--model", "pareto:scale=1,shape=2"]) == 2
     assert "bcgc, gc, uncoded" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def level0(tmp_path_factory):
+    """The live ranks' reports of one group of 3 gloo processes on a level-0 design (ddp_factory.level0_worker)."""
+    out = tmp_path_factory.mktemp("level0")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torch.multiprocessing.spawn(ddp_factory.level0_worker, args=(WORLD, port, str(out)), nprocs=WORLD, join=True)
+    return [json.loads((out / f"level0-rank{r}.json").read_text()) for r in range(WORLD - 1)]
+
+
+def test_level0_fast_path_gives_the_gradient_of_plain_ddp_and_of_the_protocol(level0):
+    for r in level0:
+        assert all(r["fast"]) and not any(r["protocol"])  # the fast path ran, and the protocol beside it
+        assert max(r["errors"]) <= 1e-5, r["errors"]  # both against Σ_k ∇f_k (plain DDP), float32
+        assert max(r["torch"]) <= 1e-5, r["torch"]
+
+
+@pytest.mark.parametrize("case", ["hang", "kill"])
+def test_level0_fast_path_names_a_hung_or_killed_rank(level0, case):
+    for r in level0:
+        assert r[case] is not None and "RankTimeout" in r[case] and f"rank(s) [{WORLD - 1}]" in r[case], r
+        assert r[case + "_seconds"] < 8  # stop_timeout 2 s + window 2.5 s: an error, not a silent hang
+
+
+@pytest.mark.parametrize("per_key", [None, 1])
+def test_step_store_positions_closure_and_responders_with_one_or_several_counters(per_key):
+    """Three ranks' StepStores on one in-process TCPStore (threads, no process group): the finishes
+    of a design of levels 0, 1, 2 in a fixed order give the same positions, closure and responders
+    whether the blocks share one packed counter or have one each (the ``done`` count)."""
+    import datetime
+    import threading
+
+    from bcgc.torch.collective import StepStore
+
+    store = torch.distributed.TCPStore("127.0.0.1", 0, 1, True, timeout=datetime.timedelta(seconds=10))
+    steps = [StepStore(store, r, 3, [0, 1, 2], close_timeout=5, stop_timeout=5) for r in range(3)]
+    for st in steps:
+        st.instance = -1  # one protocol instance, as on 3 processes
+        if per_key is not None:
+            st.per_key, st.counters, st.eager = per_key, 3, True
+        st.begin(0)
+    # finishes in this order: (rank, block index); block 2 (level 2) needs 1 finisher, block 1 two
+    order = [(2, 0), (1, 0), (0, 0), (1, 1), (2, 1), (1, 2)]
+    seen = [steps[r].finish(i) for r, i in order]
+    assert seen == [1, 2, 3, 1, 2, 1]
+    assert steps[1].closed.is_set()  # rank 1 closed it
+    if per_key is None:  # one counter, level 0 first: no watcher; rank 0 learns at its stop (or next add)
+        assert not steps[0].closed.wait(0.05)
+    else:  # several counters: the watcher tells rank 0
+        assert steps[0].closed.wait(5)
+    out = [None] * 3
+
+    def stop(r):
+        steps[r].stop(finished=r == 1)
+        out[r] = steps[r].responders()
+
+    threads = [threading.Thread(target=stop, args=(r,)) for r in range(3)]
+    [t.start() for t in threads]
+    [t.join(10) for t in threads]
+    for F in out:
+        assert {s: v.tolist() for s, v in F.items()} == {0: [2, 1, 0], 1: [1, 2], 2: [1]}

@@ -18,6 +18,12 @@ Straggling is emulated as the threads engine does (``bcgc.runtime.engine``): wit
 unit of T, rank n's block s is done at (a_n + b_n · W_n(s)) · unit after the step starts
 (``Plan.ready``; the real computation happens inside that time), and a rank asleep in its delay wakes
 as soon as the step closes.
+
+A design of level 0 alone (no redundancy: what BCGC's design is with no stragglers) has nothing to
+decode and every rank must finish, so on gloo it skips the closure protocol (``fast_path``): one
+all-reduce on a gloo group whose timeout is ``stop_timeout``, and on its error the store names the
+ranks that did not reach it. It is a fast path, not the protocol's cost at a coded design (s > 0):
+benchmarks/allreduce_results.md reports both.
 """
 
 from __future__ import annotations
@@ -33,7 +39,16 @@ from ..problems.models import set_iteration
 from ..runtime.engine import block_partials
 from ..schemes.blocks import BlockScheme
 from ..schemes.plan import Plan
-from .collective import StepStore, all_reduce_buckets, check_identical, flat_grads, write_grads
+from .collective import (
+    RankTimeout,
+    StepStore,
+    _delta,
+    _reason,
+    all_reduce_buckets,
+    check_identical,
+    flat_grads,
+    write_grads,
+)
 from .problem import TorchProblem
 
 __all__ = ["CodedDataParallel", "DataParallelBase", "default_store"]
@@ -106,7 +121,8 @@ class CodedDataParallel(DataParallelBase):
     wants the backprop order, docs/model.md); ``store``: where finishes are counted (default: the
     group's); ``close_timeout``/``stop_timeout``: seconds before a step that does not close, or a rank
     that does not stop, ends the step with :class:`~bcgc.torch.collective.RankTimeout` naming it;
-    ``bucket_mb``: the all-reduce's bucket; ``reduce_dtype``: its type (default: the module's)."""
+    ``bucket_mb``: the all-reduce's bucket; ``reduce_dtype``: its type (default: the module's);
+    ``fast_path``: a level-0 design on gloo all-reduces at once, without the closure protocol (above)."""
 
     def __init__(
         self,
@@ -122,6 +138,7 @@ class CodedDataParallel(DataParallelBase):
         stop_timeout: float = 30.0,
         bucket_mb: float = 25.0,
         reduce_dtype=None,
+        fast_path: bool = True,
     ):
         world = dist.get_world_size(group) if dist.is_initialized() else None
         if world is not None and getattr(problem, "workers", world) != world:
@@ -133,13 +150,20 @@ class CodedDataParallel(DataParallelBase):
         super().__init__(problem, scheme.subsets_of(rank).tolist(), group, bucket_mb, reduce_dtype)
         self.scheme, self.plan, self.own = scheme, Plan(scheme, order=work_order), [self.rank]
         self.levels = [int(s) for s in scheme.levels]
-        self.steps = StepStore(
-            default_store(group) if store is None else store,
-            self.rank,
-            self.world,
+        close_timeout, stop_timeout = (
             V.positive("close_timeout", close_timeout),
             V.positive("stop_timeout", stop_timeout),
         )
+        store = default_store(group) if store is None else store
+        self.steps = StepStore(store, self.rank, self.world, self.levels, close_timeout, stop_timeout)
+        self.fast = fast_path and self.levels == [0] and dist.get_backend(group) == "gloo"
+        if self.fast:  # a gloo group of its own, whose timeout (stop_timeout) bounds the wait for a dead or hung rank
+            ranks = dist.get_process_group_ranks(group if group is not None else dist.group.WORLD)
+            self.control = dist.new_group(
+                ranks, timeout=_delta(stop_timeout), backend="gloo", use_local_synchronization=True
+            )
+            # level 0 spans every coordinate and its responders are every rank: a_0 is fixed (the core decoder)
+            self.a0 = complex(scheme.code(0).decoding_vector(np.arange(self.world))[self.rank])
 
     def predicted(self, parts) -> float:
         """τ of the draw (a, b) in the unit of T (``Plan.runtime``: the timeline model, bcgc.timing)."""
@@ -150,8 +174,10 @@ class CodedDataParallel(DataParallelBase):
         """Step t: compute, close, stop, gather, decode, all-reduce; the gradient lands in ``.grad``.
         ``parts``: (a, b), each (N,), the emulated fixed cost and rate per rank (unit of T), None: no
         injected delay; ``unit``: seconds per unit. Returns the step's record (responders, times)."""
+        if self.fast:
+            return self._backward_level0(t, parts, unit)
         start = time.perf_counter()
-        self.steps.begin(t, len(self.levels))
+        self.steps.begin(t)
         theta = self.theta(t)
         partial = block_partials(self.view, theta, self.plan)
         due = (
@@ -167,10 +193,10 @@ class CodedDataParallel(DataParallelBase):
             if due is not None and not self._wait(due[i]):
                 break
             messages[level] = vec
-            pos[i] = self.steps.finish(level, self.world - level)
+            pos[i] = self.steps.finish(i)
         self.steps.stop(finished=len(messages) == len(self.levels))
         stopped = time.perf_counter()
-        responders = self.steps.responders(self.levels)
+        responders = self.steps.responders()
         flat = self._contribution(responders, messages)
         all_reduce_buckets(flat, self.bucket, self.group)
         write_grads(self.params, self.offsets, flat)
@@ -187,8 +213,44 @@ class CodedDataParallel(DataParallelBase):
             "blocks_done": int(np.count_nonzero(pos)),
         }
 
+    def _backward_level0(self, t: int, parts, unit: float) -> dict:
+        """The level-0 design's step (``fast_path``): compute, the emulated wait, one all-reduce."""
+        start = time.perf_counter()
+        self.steps.advance(t)  # rounds stay aligned on every rank: the failure keys are per round
+        theta = self.theta(t)
+        message = self.plan.message(self.rank, 0, block_partials(self.view, theta, self.plan))
+        if parts is not None:
+            due = start + unit * self.plan.ready(self.rank, parts[0][self.rank], parts[1][self.rank])[0]
+            if not np.isfinite(due):  # a full straggler, which level 0 does not tolerate: it never arrives
+                time.sleep(2 * self.steps.stop_timeout + self.steps.grace)
+                raise RankTimeout(
+                    f"rank {self.rank}: a full straggler in step {t}, which a level-0 design does not tolerate"
+                )
+            time.sleep(max(0.0, due - time.perf_counter()))  # nothing closes early: every rank must finish
+        stopped = time.perf_counter()
+        values = message if self.a0 == 1 else np.real(self.a0 * message)  # c_n = a_0[n] · m_{n,0}
+        flat = torch.as_tensor(values, dtype=self.dtype, device=self.device)
+        try:
+            all_reduce_buckets(flat, self.bucket, self.control)
+        except RuntimeError as exc:  # gloo's timeout, or a peer's closed connection: who is missing?
+            # a live rank errs at most stop_timeout after it entered: wait that long for its check-in
+            what = f"the all-reduce did not complete ({_reason(exc)})"
+            self.steps.missing(what, self.steps.stop_timeout, self.steps.stop_timeout + self.steps.grace)
+        write_grads(self.params, self.offsets, flat)
+        end = time.perf_counter()
+        return {
+            "iteration": int(t),
+            "seconds": end - start,
+            "stop_latency": 0.0,  # no closure: every rank's one block is its stop
+            "reduce_seconds": end - stopped,  # the all-reduce, waiting for the last rank included
+            "responders": {0: list(range(self.world))},
+            "blocks_done": 1,
+            "fast_path": True,
+        }
+
     def _wait(self, due: float) -> bool:
         if not np.isfinite(due):  # a full straggler never finishes: wait for the others to close
+            self.steps.watch()
             self.steps.closed.wait(self.steps.close_timeout)
             return False
         return self.steps.sleep_until(due)
