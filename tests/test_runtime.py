@@ -242,6 +242,8 @@ def test_train_cli_json_contract(capsys, mode, schemes, names):
             mode,
             "--backend",
             "threads",
+            "--samples",
+            "200",  # the designs' draws (default 1000): the JSON contract is tested, not the designs
             "--json",
             *schemes,
         ]

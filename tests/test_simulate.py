@@ -152,6 +152,8 @@ def test_simulate_cli_json(capsys):
             "600",
             "--iterations",
             "5",
+            "--samples",
+            "200",  # the designs' draws (default 1000): the JSON contract is tested, not the designs
             "--json",
         ]
     )

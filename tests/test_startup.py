@@ -33,27 +33,57 @@ def test_importing_the_command_line_imports_no_heavy_module():
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(
-    "args, code",
-    [
-        (["--version"], 0),
-        (["--help"], 0),
-        (["design", "--help"], 0),
-        (["evaluate", "--help"], 0),
-        (["compare", "--help"], 0),
-        (["recommend", "--help"], 0),
-        (["fit", "--help"], 0),
-        (["simulate", "--help"], 0),
-        (["train", "--help"], 0),
-        (["reproduce", "--help"], 0),
-        (["profile", "--help"], 0),
-        (["train", "-N", "-3"], 2),
-        (["design", "-N", "-3"], 2),
-        (["nosuchcommand"], 2),
-    ],
-)
-def test_help_version_and_refusals_import_no_heavy_module(args, code):
-    seen, stdout = _imports(args)
+REFUSED_OR_HELP = [
+    (["--version"], 0),
+    (["--help"], 0),
+    (["design", "--help"], 0),
+    (["evaluate", "--help"], 0),
+    (["compare", "--help"], 0),
+    (["recommend", "--help"], 0),
+    (["fit", "--help"], 0),
+    (["simulate", "--help"], 0),
+    (["train", "--help"], 0),
+    (["reproduce", "--help"], 0),
+    (["profile", "--help"], 0),
+    (["train", "-N", "-3"], 2),
+    (["design", "-N", "-3"], 2),
+    (["nosuchcommand"], 2),
+]
+
+#: every case in turn in ONE fresh interpreter (a process each cost ~0.4 s of CPU, 14 times): the
+#: heavy modules are read after each call from the whole sys.modules, so a case that imports one
+#: fails, and so does every later case (a module once imported stays)
+SEQUENCE = """
+import contextlib, io, json, sys
+from bcgc.cli import main
+out = sys.stdout
+for args in json.loads(sys.argv[1]):
+    code, buffer = None, io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+            code = main(args)
+    except SystemExit as exc:  # --help and --version end in argparse's exit
+        code = exc.code
+    seen = {"code": code, "heavy": [m for m in %r if m in sys.modules]}
+    print(json.dumps({"seen": seen, "stdout": buffer.getvalue()}), file=out)
+"""
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    cases = json.dumps([args for args, _ in REFUSED_OR_HELP])
+    out = subprocess.run(
+        [sys.executable, "-c", SEQUENCE % (HEAVY,), cases], capture_output=True, text=True, timeout=60, check=True
+    )
+    results = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(results) == len(REFUSED_OR_HELP), out.stderr
+    return results
+
+
+@pytest.mark.parametrize("case", range(len(REFUSED_OR_HELP)), ids=[" ".join(a) for a, _ in REFUSED_OR_HELP])
+def test_help_version_and_refusals_import_no_heavy_module(sequence, case):
+    args, code = REFUSED_OR_HELP[case]
+    seen, stdout = sequence[case]["seen"], sequence[case]["stdout"]
     assert seen == {"code": code, "heavy": []}
     if args == ["--help"]:  # every command is listed with its line, though none was imported
         assert all(name in stdout for name in ("design", "simulate", "train", "reproduce", "fit", "profile"))
