@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bcgc.codes import make_code
+from bcgc.codes import layout, make_code, probe_sets, worst_condition
 
 
 @st.composite
@@ -111,3 +111,36 @@ def test_a_workers_own_encoding_equals_the_batched_one(n, s):
     G = np.random.default_rng(n + s).normal(size=(n, 9))
     for w in range(n):
         assert np.allclose(code.encode_support(w, G[code.support(w)]), code.messages([w], G)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "n, s, kind",
+    [
+        (72, 0, "auto"),
+        (72, 5, "auto"),
+        (72, 7, "auto"),
+        (70, 3, "cyclic"),
+        (66, 10, "gaussian"),
+        (72, 71, "auto"),
+        (12, 3, "fractional"),
+    ],
+)
+def test_layout_is_the_built_codes_kind_and_supports(n, s, kind):
+    """What a large design document writes without building the code (codes.layout) is what make_code builds."""
+    got = layout(n, s, kind)
+    code = make_code(n, s, kind)
+    assert got is not None and got[0] == code.kind
+    assert all(np.array_equal(got[1][w], code.support(w)) for w in range(n))
+
+
+def test_layout_leaves_measured_choices_to_the_construction():
+    """At N ≤ 64 auto weighs the MDS code against Gaussian draws: only building tells the kind."""
+    assert layout(20, 5) is None and layout(100, 7, "mds") is None
+
+
+def test_worst_condition_batched_equals_one_svd_per_set():
+    """The stacked SVD (sets of several sizes) gives the loop's maximum, to the last bit."""
+    B = make_code(20, 6, "gaussian").B
+    sets = probe_sets(20, 6) + [np.arange(15), np.arange(1, 20)]
+    loop = max(float(sv[0] / sv[-1]) for sv in (np.linalg.svd(B[F], compute_uv=False)[:14] for F in sets))
+    assert worst_condition(B, 6, sets) == loop

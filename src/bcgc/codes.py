@@ -35,7 +35,7 @@ import numpy as np
 from . import _validate as V
 from . import streams
 
-__all__ = ["GradientCode", "make_code", "KINDS", "probe_sets", "worst_condition"]
+__all__ = ["GradientCode", "make_code", "layout", "KINDS", "probe_sets", "worst_condition"]
 
 KINDS = ("auto", "cyclic", "fractional", "gaussian", "mds")
 
@@ -159,6 +159,13 @@ def make_code(workers: int, level: int, kind: str = "auto", seed: int = 0) -> Gr
 
 @lru_cache(maxsize=1024)
 def _make_code(workers: int, level: int, kind: str, seed: int) -> GradientCode:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: see worst_condition
+        return _construct(workers, level, kind, seed)
+
+
+def _construct(workers: int, level: int, kind: str, seed: int) -> GradientCode:
     if level == 0:
         return GradientCode(workers, 0, "identity", np.eye(workers))
     if level == workers - 1:
@@ -186,6 +193,28 @@ def _make_code(workers: int, level: int, kind: str, seed: int) -> GradientCode:
     return GradientCode(workers, level, kind, B)
 
 
+def layout(workers: int, level: int, kind: str = "auto") -> tuple[str, list[np.ndarray]] | None:
+    """The kind that ``make_code(N, s, kind)`` builds and each worker's support (the subsets it
+    holds), without building the code, where both follow from the construction alone: levels 0
+    and N - 1, fractional codes (groups), and Gaussian ones (cyclic windows {n, .., n+s}; every
+    window entry is a solved coefficient, non-zero with probability 1), which ``auto``/``cyclic``
+    build above MDS_MAX_WORKERS. None where the kind is chosen by measuring (N ≤ 64) or is MDS.
+    A design document at large N needs only this (``bcgc.report.scheme_json``): measuring a
+    Gaussian code's draws costs about a thousand SVDs of N × N at N = 256."""
+    n = V.integer("workers", workers, minimum=1)
+    s = V.integer("level", level, minimum=0, maximum=n - 1)
+    kind = V.Options(*KINDS).check("kind", kind)
+    if s == 0:
+        return "identity", [np.array([w]) for w in range(n)]
+    if s == n - 1:
+        return "replication", [np.arange(n) for _ in range(n)]
+    if kind in ("auto", "fractional") and n % (s + 1) == 0:
+        return "fractional", [(w // (s + 1)) * (s + 1) + np.arange(s + 1) for w in range(n)]
+    if kind == "gaussian" or (kind in ("auto", "cyclic") and n > MDS_MAX_WORKERS):
+        return "gaussian", [np.sort(win) for win in _windows(n, s)]
+    return None
+
+
 def probe_sets(n: int, s: int, seed: int = 0, randoms: int = 20) -> list[np.ndarray]:
     """Responder sets used to measure a code: every burst of s consecutive stragglers, plus
     ``randoms`` seeded random sets of size N - s."""
@@ -195,11 +224,25 @@ def probe_sets(n: int, s: int, seed: int = 0, randoms: int = 20) -> list[np.ndar
 
 
 def worst_condition(B: np.ndarray, s: int, sets) -> float:
-    """max over the sets F of cond(B_F) (its N - s non-zero singular values; inf if singular)."""
+    """max over the sets F of cond(B_F) (its N - s non-zero singular values; inf if singular).
+
+    The sets of one size are stacked into one batched SVD (the same LAPACK call per matrix, so the
+    same numbers as one call each), by chunks of about 2^22 entries; BLAS runs on one thread:
+    these matrices are small, and OpenBLAS's threads spent 40x the CPU time on a busy 2-core machine
+    (benchmarks/scale_results.md)."""
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn; cheap, used here only
+
+    sets = [np.asarray(F) for F in sets]
     worst = 0.0
-    for F in sets:
-        sv = np.linalg.svd(B[F], compute_uv=False)[: B.shape[0] - s]
-        worst = max(worst, float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for size in sorted({F.size for F in sets}):
+            group = [F for F in sets if F.size == size]
+            step = max(1, 2**22 // max(1, size * B.shape[1]))
+            for i in range(0, len(group), step):
+                sv = np.linalg.svd(B[np.stack(group[i : i + step])], compute_uv=False)[:, : B.shape[0] - s]
+                with np.errstate(divide="ignore"):
+                    cond = np.where(sv[:, -1] > 0, sv[:, 0] / sv[:, -1], np.inf)
+                worst = max(worst, float(cond.max()))
     return worst
 
 

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from . import codes
+
 __all__ = ["json_number", "as_json", "design_json", "scheme_json", "render_design", "evaluation_json"]
 __all__ += ["render_evaluation", "compare_json", "render_compare"]
 
@@ -104,17 +106,25 @@ def scheme_json(scheme) -> dict:
     N - s messages F as Σ_{n∈F} a_n m_n with aᵀ B_s[F] = 1ᵀ (any solution; bcgc.codes uses least
     squares, or one responder per group for fractional codes)."""
     n = scheme.workers
-    levels = {}
-    for s, code in scheme.codes.items():
-        entry = {"range": [scheme.slices[s].start, scheme.slices[s].stop], "kind": code.kind, "needed": code.needed}
-        if n <= CODES_IN_JSON_MAX_WORKERS:
-            B = np.asarray(code.B)
-            entry["B"] = (
-                B.real.tolist() if not np.iscomplexobj(B) else {"real": B.real.tolist(), "imag": B.imag.tolist()}
-            )
+    levels, supports = {}, []
+    for s in scheme.codes:
+        entry = {"range": [scheme.slices[s].start, scheme.slices[s].stop], "needed": n - s}
+        # above the matrices' limit only the kind and supports are written: from the construction
+        # where they follow from it (bcgc.codes.layout), without building the code
+        known = codes.layout(n, s, scheme.kind) if n > CODES_IN_JSON_MAX_WORKERS else None
+        if known is None:
+            code = scheme.codes[s]
+            known = code.kind, [code.support(w) for w in range(n)]
+            if n <= CODES_IN_JSON_MAX_WORKERS:
+                B = np.asarray(code.B)
+                entry["B"] = (
+                    B.real.tolist() if not np.iscomplexobj(B) else {"real": B.real.tolist(), "imag": B.imag.tolist()}
+                )
+        entry = {"range": entry["range"], "kind": known[0], **{k: v for k, v in entry.items() if k != "range"}}
         levels[str(s)] = entry
+        supports.append(known[1])
     doc = {
-        "placement": [scheme.subsets_of(w).tolist() for w in range(n)],
+        "placement": [np.unique(np.concatenate([sup[w] for sup in supports])).tolist() for w in range(n)],
         "levels": levels,
         "decoding": "block s: a with a^T B_s[F] = 1^T over the first N - s responders F; gradient = a^T messages",
     }

@@ -11,6 +11,7 @@ The distributed runtime and the virtual-time simulator both use this one object.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 
 import numpy as np
@@ -34,6 +35,26 @@ def partial_rows(partial, subsets, coords) -> np.ndarray:
     return np.stack([partial(int(k), coords) for k in subsets])
 
 
+class _Codes(Mapping):
+    """level → ``make_code(N, level, kind, seed)`` over the non-empty levels, each built on first
+    access (``make_code`` caches it)."""
+
+    def __init__(self, workers, levels, kind, seed):
+        self._args, self._levels = (workers, kind, seed), levels
+
+    def __getitem__(self, level):
+        if level not in self._levels:
+            raise KeyError(level)
+        workers, kind, seed = self._args
+        return make_code(workers, int(level), kind, seed)
+
+    def __iter__(self):
+        return iter(self._levels)
+
+    def __len__(self):
+        return len(self._levels)
+
+
 class BlockScheme:
     """A BCGC scheme for block sizes x (N entries summing to L) and a code kind per level."""
 
@@ -55,7 +76,9 @@ class BlockScheme:
         self.levels = np.flatnonzero(self.blocks)
         self.slices = block_of_coordinates(self.blocks)
         self.loads = normalized_load(self.blocks)  # c_s = y_s / L
-        self.codes: dict[int, GradientCode] = {int(s): make_code(workers, int(s), kind, seed) for s in self.levels}
+        self.kind, self.seed = kind, seed
+        #: the code of each non-empty level, built when first used (a large N costs seconds per level)
+        self.codes: Mapping[int, GradientCode] = _Codes(workers, [int(s) for s in self.levels], kind, seed)
         self._coord_ranges: dict[int, np.ndarray] = {}
 
     @cached_property
