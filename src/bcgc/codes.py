@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import _validate as V
 from . import streams
@@ -159,8 +160,6 @@ def make_code(workers: int, level: int, kind: str = "auto", seed: int = 0) -> Gr
 
 @lru_cache(maxsize=1024)
 def _make_code(workers: int, level: int, kind: str, seed: int) -> GradientCode:
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1, user_api="blas"):  # small matrices: see worst_condition
         return _construct(workers, level, kind, seed)
 
@@ -230,8 +229,6 @@ def worst_condition(B: np.ndarray, s: int, sets) -> float:
     same numbers as one call each), by chunks of about 2^22 entries; BLAS runs on one thread:
     these matrices are small, and OpenBLAS's threads spent 40x the CPU time on a busy 2-core machine
     (benchmarks/scale_results.md)."""
-    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn; cheap, used here only
-
     sets = [np.asarray(F) for F in sets]
     worst = 0.0
     with threadpool_limits(limits=1, user_api="blas"):
