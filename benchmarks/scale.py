@@ -1,6 +1,7 @@
 """How the commands' work grows with the number of workers N (issue 20). One command:
 
     python benchmarks/scale.py [BUDGET_SECONDS] [N ...]     # default 60 s, N = 8 32 64 256 1024
+    python benchmarks/scale.py --only compare 60 8 32       # only the tasks whose name starts so
 
 For each N: the CPU seconds (``time.process_time``: the wall time an idle machine would show for this
 single process; the machine these were measured on is shared) and the wall seconds of
@@ -80,12 +81,17 @@ def growth(cells: dict) -> str:
 
 
 def main(argv) -> int:
+    only = ""
+    if argv[:1] == ["--only"]:
+        only, argv = argv[1], argv[2:]
     budget = float(argv[0]) if argv else 60.0
     sizes = tuple(int(v) for v in argv[1:]) or SIZES
-    names = list(tasks(sizes[0]))
+    names = [name for name in tasks(sizes[0]) if name.startswith(only)]
     results = {name: {} for name in names}
     for n in sizes:
         for name, fn in tasks(n).items():
+            if name not in names:
+                continue
             cells = results[name]
             done = [(m, c) for m, (c, _) in cells.items() if c is not None]
             if done:

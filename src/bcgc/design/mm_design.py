@@ -29,7 +29,7 @@ from ..analysis import Evaluation, summarize
 from ..schemes.bcgc_mm import mm_samples
 from ..schemes.ucmmc import ucmmc_r_candidates
 from ..stragglers import as_law
-from ..timing import ucmmc_runtimes
+from ..timing import descending, ucmmc_runtimes
 from ..timing.links import Links, links
 from ..timing.mm import MMBlock, MMDesign, from_bcgc, ucmmc
 from .core import design
@@ -133,7 +133,13 @@ def _integer(design: MMDesign, coords: int) -> MMDesign:
     return MMDesign(design.workers, tuple(out))
 
 
-def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
+def _sorted(a, b, net):
+    """b sorted descending per draw where the free-links timing uses it (a = 0), computed once for
+    every evaluation of the search (``bcgc.timing.mm.free_runtime_samples``); else None."""
+    return descending(b) if net.free and not np.any(a) else None
+
+
+def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks, desc=None):
     """The named points of the space the search may start from: BCGC, UC-MMC's best r, layered's best r."""
     if bcgc_blocks is None:
         bcgc_blocks = design(
@@ -142,7 +148,7 @@ def _starts(model, workers, coords, net, a, b, seed, bcgc_blocks):
     rs = ucmmc_r_candidates(workers, net)
     uc_r = int(rs[int(np.argmin(ucmmc_runtimes(a, b, rs, coords, net).mean(axis=0)))])
     layered = {
-        r: mm_samples(MMDesign(workers, (MMBlock(float(coords), r, "layered"),)), a, b, net).mean()
+        r: mm_samples(MMDesign(workers, (MMBlock(float(coords), r, "layered"),)), a, b, net, sorted_rate=desc).mean()
         for r in sorted({t for t, _ in _types(workers)})
         if r > 1
     }
@@ -188,14 +194,15 @@ def design_mm(
         else V.integer("eval_samples", eval_samples, minimum=10)
     )
     a, b = model.sample_parts(samples, workers, streams.rng(seed, streams.DESIGN_SAMPLES))
-    starts, uc_r = _starts(model, workers, coords, net, a, b, seed, bcgc_blocks)
-    first = {k: float(mm_samples(d, a, b, net).mean()) for k, d in starts.items()}
+    desc, cache = _sorted(a, b, net), {}  # both for these draws only
+    starts, uc_r = _starts(model, workers, coords, net, a, b, seed, bcgc_blocks, desc)
+    first = {k: float(mm_samples(d, a, b, net, sorted_rate=desc, cache=cache).mean()) for k, d in starts.items()}
     start = min(first, key=first.get)
     state = [(blk.redundancy, blk.mode, blk.coords / coords) for blk in starts[start].blocks]
     extra = [(blk.redundancy, blk.mode) for d in starts.values() for blk in d.blocks]
 
     def score(st):
-        return float(mm_samples(_build(workers, st, coords), a, b, net).mean())
+        return float(mm_samples(_build(workers, st, coords), a, b, net, sorted_rate=desc, cache=cache).mean())
 
     state, _, evals, moves = _search(state, score, _types(workers, extra), max_evals, max(1.0 / coords, 1e-3))
     cands = dict(starts, searched=_integer(_build(workers, state, coords), coords))
@@ -215,10 +222,12 @@ def design_mm(
 def _finish(model, workers, net, cands, seed, samples, eval_samples, start, diag):
     """Pick on the candidates stream, report on the evaluation stream (with BCGC and UC-MMC beside)."""
     a, b = model.sample_parts(max(samples, 5_000), workers, streams.rng(seed, streams.CANDIDATES))
-    picks = {k: float(mm_samples(d, a, b, net).mean()) for k, d in cands.items()}
+    desc = _sorted(a, b, net)
+    picks = {k: float(mm_samples(d, a, b, net, sorted_rate=desc).mean()) for k, d in cands.items()}
     chosen = min(picks, key=picks.get)
     a, b = model.sample_parts(eval_samples, workers, streams.rng(seed, streams.EVALUATION))
-    tau = mm_samples(cands[chosen], a, b, net)
-    ref = {k: summarize(mm_samples(cands[k], a, b, net)).expected_runtime for k in ("bcgc", "ucmmc")}
+    desc = _sorted(a, b, net)
+    tau = mm_samples(cands[chosen], a, b, net, sorted_rate=desc)
+    ref = {k: summarize(mm_samples(cands[k], a, b, net, sorted_rate=desc)).expected_runtime for k in ("bcgc", "ucmmc")}
     diag.update(candidate_means=picks)
     return MMDesignResult(cands[chosen], summarize(tau), net, start, chosen, ref, diag)

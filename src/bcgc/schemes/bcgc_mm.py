@@ -15,8 +15,12 @@ from .base import Scheme
 __all__ = ["BCGCMM", "mm_samples"]
 
 
-def mm_samples(design, a, b, net, chunk_values: float = 4e6) -> np.ndarray:
-    """τ of ``design`` on draws (a, b), in chunks of draws so that the (K, N, M) arrays stay small."""
+def mm_samples(design, a, b, net, chunk_values: float = 4e6, sorted_rate=None, cache=None) -> np.ndarray:
+    """τ of ``design`` on draws (a, b), in chunks of draws so that the (K, N, M) arrays of links stay
+    small (free links build none); ``sorted_rate``: b sorted descending, if at hand, and ``cache``: a
+    dict kept for these draws (free links: ``bcgc.timing.mm.free_runtime_samples``)."""
+    if net.free:
+        return runtime_samples(design, a, b, net, sorted_rate, cache)
     per = max(1, int(chunk_values // (a.shape[1] * max(1, design.messages_per_worker))))
     return np.concatenate(
         [runtime_samples(design, a[i : i + per], b[i : i + per], net) for i in range(0, a.shape[0], per)]
@@ -31,7 +35,10 @@ class BCGCMM(Scheme):
         return ctx.chosen["bcgc_mm"]
 
     def runtime(self, params, ctx):
-        return mm_samples(params["mm_design"], ctx.fixed, ctx.rate, ctx.net)
+        free = ctx.mode == "free"  # a = 0: the sorted draws serve the coded and layered blocks
+        return mm_samples(
+            params["mm_design"], ctx.fixed, ctx.rate, ctx.net, sorted_rate=ctx.sorted_rate if free else None
+        )
 
     def upload(self, params, coords):
         return int(round(params["mm_design"].upload_per_worker))

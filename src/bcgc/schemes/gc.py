@@ -68,6 +68,8 @@ class ClassicGC(Scheme):
         return self.runtimes(ctx, [params["level"]])[:, 0]
 
     def runtimes(self, ctx, values):
+        if ctx.mode == "free":
+            return OrderStatMax.stacked_samples([classic_gc(s) for s in values], ctx.sorted_rate)
         if ctx.net.free:
             return np.stack([ctx.of_formula(classic_gc(s)) for s in values], axis=1)
         every = one_message_levels(ctx.fixed, ctx.rate, ctx.coords, ctx.net, lambda s: s + 1.0)

@@ -60,6 +60,15 @@ class TandonPartial(Scheme):
         x = tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])
         return runtime(x, ctx.rate, ctx.fixed, None, ctx.net, order=ctx.order)
 
+    def runtimes(self, ctx, values):
+        """Free links, no fixed cost, the paper's order: every level's formula at once
+        (``OrderStatMax.stacked_samples``: the numbers of :meth:`runtime`)."""
+        if ctx.mode == "free":
+            formulas = [self.formula(self.params(ctx, v), ctx) for v in values]
+            if all(f is not None for f in formulas):
+                return OrderStatMax.stacked_samples(formulas, ctx.sorted_rate)
+        return super().runtimes(ctx, values)
+
     def tolerance(self, params, ctx):
         x = tandon_blocks(ctx.workers, ctx.coords, params["level"], params["alpha"])
         return int(np.flatnonzero(x > 0)[0])

@@ -30,6 +30,8 @@ import numpy as np
 from .. import _validate as V
 from .general import order_decode, ready_at
 from .links import FREE, Links, arrivals
+from .orderstat import descending
+from .ucmmc import CHUNK_VALUES, holder_minima
 
 __all__ = ["MODES", "MMBlock", "MMDesign", "from_bcgc", "ucmmc", "decode_times", "runtime_samples"]
 
@@ -161,7 +163,70 @@ def message_arrivals(design: MMDesign, fixed, rate, net: Links = FREE) -> np.nda
     return arrivals(ready_at(fixed, rate, work), size, net)
 
 
-def runtime_samples(design: MMDesign, fixed, rate, net: Links = FREE) -> np.ndarray:
+def runtime_samples(design: MMDesign, fixed, rate, net: Links = FREE, sorted_rate=None, cache=None) -> np.ndarray:
     """τ = max_b D_b per realisation, shape (K,). ``fixed``, ``rate``: (K, N) (a = 0, b = T without
-    a fixed cost)."""
+    a fixed cost). Free links take :func:`free_runtime_samples` (the same numbers, no (K, N, M) array);
+    ``sorted_rate``: b sorted descending per draw, if at hand (used there when a = 0); ``cache``: see
+    there."""
+    if net.free:
+        return free_runtime_samples(design, fixed, rate, sorted_rate, cache)
     return decode_times(design, message_arrivals(design, fixed, rate, net)).max(axis=1)
+
+
+def free_runtime_samples(design: MMDesign, fixed, rate, sorted_rate=None, cache: dict | None = None) -> np.ndarray:
+    """τ under free links, block by block (A = R = a + b·W): with a = 0 a coded block is decoded at
+    W · T_(N−r+1) and a layered one at min_j W_j · T_(N−j) (b·W keeps the workers' order, so its k-th
+    smallest is W times b's: the same floats as sorting b·W); a multi block is
+    ``bcgc.timing.ucmmc.holder_minima`` on row chunks that stay in the cache. With a fixed cost the
+    order statistics are taken of a + b·W (``np.partition``). ``cache``: a dict the caller keeps for
+    these draws only; a multi block's D, keyed by its r and works W, is kept there (a design search
+    re-times the same block at the same place many times)."""
+    rate = np.atleast_2d(np.asarray(rate, dtype=float))
+    K, N = rate.shape
+    a = None if fixed is None or not np.any(fixed) else np.atleast_2d(np.asarray(fixed, dtype=float))
+    work, _, block, position = design.layout()
+    kinds = {blk.mode for blk in design.blocks}
+    if a is None and kinds != {"multi"}:
+        rate_desc = descending(rate) if sorted_rate is None else sorted_rate
+    out = np.full(K, -np.inf)
+    for i, blk in enumerate(design.blocks):
+        cols = np.flatnonzero(block == i)
+        W, j = work[cols], position[cols]
+        if blk.mode == "multi":
+            d = _multi(rate, a, W, cache)
+        elif a is None:
+            d = (rate_desc[:, j] * W).min(axis=1)  # coded: the one position j = r − 1
+        else:
+            d = np.min([np.partition(a + rate * w, N - 1 - m, axis=1)[:, N - 1 - m] for w, m in zip(W, j)], axis=0)
+        np.maximum(out, d, out=out)
+    return out
+
+
+#: multi-block times a search's cache holds (oldest dropped first): K floats each
+CACHE_BLOCKS = 256
+
+
+def _multi(rate, a, W, cache=None):
+    """D of a multi block whose position j is ready at a + b·W_j: max_k min_j over the holders."""
+    key = W.tobytes()
+    if cache is not None and key in cache:
+        return cache[key]
+    out = _multi_times(rate, a, W)
+    if cache is not None:
+        if len(cache) >= CACHE_BLOCKS:
+            cache.pop(next(iter(cache)))
+        out.setflags(write=False)
+        cache[key] = out
+    return out
+
+
+def _multi_times(rate, a, W):
+    K, N = rate.shape
+    step = max(1, CHUNK_VALUES // N)
+    out = np.empty(K)
+    for i in range(0, K, step):
+        b = rate[i : i + step]
+        f = None if a is None else a[i : i + step]
+        at = (lambda j, b=b: b * W[j]) if f is None else (lambda j, b=b, f=f: f + b * W[j])
+        out[i : i + step] = holder_minima(at, b.shape[0], N, [W.size])[:, 0]
+    return out
