@@ -20,14 +20,20 @@ FACTORY = str(ddp_factory.__file__) + ":mlp"
 WORLD = 3
 
 
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
-    """Each rank's report of one group of 3 gloo processes (ddp_factory.coded_worker)."""
-    out = tmp_path_factory.mktemp("ddp")
+def _spawn(tmp_path_factory, name: str, worker):
+    """Run ``worker`` on a group of WORLD gloo processes; the folder their reports are written to."""
+    out = tmp_path_factory.mktemp(name)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    torch.multiprocessing.spawn(ddp_factory.coded_worker, args=(WORLD, port, str(out)), nprocs=WORLD, join=True)
+    torch.multiprocessing.spawn(worker, args=(WORLD, port, str(out)), nprocs=WORLD, join=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    """Each rank's report of one group of 3 gloo processes (ddp_factory.coded_worker)."""
+    out = _spawn(tmp_path_factory, "ddp", ddp_factory.coded_worker)
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(WORLD)]
 
 
@@ -86,11 +92,7 @@ def test_bad_input_is_one_line_and_exit_2(capsys):
 @pytest.fixture(scope="module")
 def level0(tmp_path_factory):
     """The live ranks' reports of one group of 3 gloo processes on a level-0 design (ddp_factory.level0_worker)."""
-    out = tmp_path_factory.mktemp("level0")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    torch.multiprocessing.spawn(ddp_factory.level0_worker, args=(WORLD, port, str(out)), nprocs=WORLD, join=True)
+    out = _spawn(tmp_path_factory, "level0", ddp_factory.level0_worker)
     return [json.loads((out / f"level0-rank{r}.json").read_text()) for r in range(WORLD - 1)]
 
 
