@@ -119,6 +119,20 @@ def _paper_point(n, coords, shift, rate, cfg, seed):
     return rows
 
 
+def _paper_points(cfg, seed):
+    """:func:`_paper_point` at (N, L, rate), each computed once: the three sweeps cross at the base point
+    (N = base_n, L = base_l, rate = rate), which every one of them would otherwise redo with the same seed."""
+    done = {}
+
+    def point(n, coords, rate):
+        key = (int(n), int(coords), float(rate))
+        if key not in done:
+            done[key] = _paper_point(n, coords, cfg.shift, rate, cfg, seed)
+        return done[key]
+
+    return point
+
+
 def _sweep(name, xs, point, xlabel, out, cfg, seed, logx=False, progress=None):
     rows = []
     for x in xs:
@@ -236,11 +250,12 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     """Every experiment, written into ``out``; ``index.md`` last."""
     t0 = time.perf_counter()
     n0, l0 = cfg.base_n, cfg.base_l
+    point = _paper_points(cfg, seed)
     sweeps = {
         "e_vs_n": _sweep(
             "e_vs_n",
             cfg.n_values,
-            lambda n: _paper_point(n, l0, cfg.shift, cfg.rate, cfg, seed),
+            lambda n: point(n, l0, cfg.rate),
             "workers N",
             out,
             cfg,
@@ -250,7 +265,7 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
         "e_vs_rate": _sweep(
             "e_vs_rate",
             cfg.rates,
-            lambda r: _paper_point(n0, l0, cfg.shift, r, cfg, seed),
+            lambda r: point(n0, l0, r),
             "rate of the exponential part (per unit of work)",
             out,
             cfg,
@@ -261,7 +276,7 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
         "e_vs_l": _sweep(
             "e_vs_l",
             cfg.l_values,
-            lambda L: _paper_point(n0, L, cfg.shift, cfg.rate, cfg, seed),
+            lambda L: point(n0, L, cfg.rate),
             "coordinates L",
             out,
             cfg,
