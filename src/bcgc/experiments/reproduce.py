@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,56 +27,14 @@ from ..stragglers import ShiftedExponential, shipped_names
 from ..timing import ucmmc_runtimes
 from ..timing.orderstat import descending
 from . import beyond as beyond_figures
-from .frontier import BANDWIDTH_FACTORS, find_traces, frontier, index_lines
+from .frontier import find_traces, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging, write_csv
+from .settings import FULL, QUICK, Config, reductions
 from .traces_page import HEADER as TRACES_HEADER
 from .traces_page import index_traces, real_traces, traces_figure
 
 __all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law", "step_count"]
-
-
-@dataclass(frozen=True)
-class Config:
-    """How much work each figure does. ``QUICK`` keeps every point of the paper's sweeps."""
-
-    samples: int = 20_000  # Monte Carlo draws for the peers that need them
-    design_samples: int = 1_000  # draws for the sample-average LP
-    n_values: tuple = (10, 20, 30, 40, 50)
-    rates: tuple = (10**-3.4, 10**-3.2, 10**-3.0, 10**-2.8, 10**-2.6)
-    l_values: tuple = (10_000, 20_000, 30_000, 40_000, 50_000)
-    base_n: int = 20
-    base_l: int = 20_000
-    shift: float = 50.0
-    rate: float = 1e-3
-    prob_levels: tuple = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
-    prob_n_values: tuple = (10, 20, 30, 40, 50)
-    polish: int = 1  # A6 starts refined per deadline
-    beyond_n: int = 20
-    cost_n_values: tuple = (10, 20, 50, 100)
-    subgradient_iterations: int = 3000
-    frontier_n: int = 20  # workers of the named-law panel of the frontier
-    frontier_coords: int = 1000
-    frontier_factors: tuple = BANDWIDTH_FACTORS  # B / L per unit of T, from inf down to 1/10
-    trace_panels: bool = True  # frontier panels on the Lambda and PAI traces, where found
-    frontier_trace_workers: int | None = 64  # first workers of each trace panel (None: all 256 of Lambda)
-    frontier_samples: int | None = 5_000  # common draws per frontier point (None: ``samples``)
-    trace_names: tuple | None = None  # shipped traces of the real-traces page (None: every one)
-    trace_samples: int = 2_000  # draws of a trace's training rows to tune the peers
-    trace_design_samples: int = 200  # draws of the training rows for BCGC's sample-average design
-
-
-QUICK = Config()
-FULL = Config(
-    samples=200_000,
-    design_samples=4_000,
-    polish=4,
-    cost_n_values=(10, 20, 50, 100, 200),
-    trace_samples=20_000,
-    trace_design_samples=1_000,
-    frontier_trace_workers=None,
-    frontier_samples=None,
-)
 
 
 def paper_law(shift: float, rate: float, coords: int) -> ShiftedExponential:
@@ -253,14 +210,7 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     point = _paper_points(cfg, seed)
     sweeps = {
         "e_vs_n": _sweep(
-            "e_vs_n",
-            cfg.n_values,
-            lambda n: point(n, l0, cfg.rate),
-            "workers N",
-            out,
-            cfg,
-            seed,
-            progress=progress,
+            "e_vs_n", cfg.n_values, lambda n: point(n, l0, cfg.rate), "workers N", out, cfg, seed, progress=progress
         ),
         "e_vs_rate": _sweep(
             "e_vs_rate",
@@ -274,14 +224,7 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
             progress=progress,
         ),
         "e_vs_l": _sweep(
-            "e_vs_l",
-            cfg.l_values,
-            lambda L: point(n0, L, cfg.rate),
-            "coordinates L",
-            out,
-            cfg,
-            seed,
-            progress=progress,
+            "e_vs_l", cfg.l_values, lambda L: point(n0, L, cfg.rate), "coordinates L", out, cfg, seed, progress=progress
         ),
     }
     law = paper_law(cfg.shift, cfg.rate, l0)
@@ -338,6 +281,7 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
         margins,
         time.perf_counter() - t0,
         extra=index_traces(trace_rows, cfg.trace_samples, cfg.trace_design_samples),
+        reduced=reductions(cfg),
     )
     with (out / "index.md").open("a") as fh:  # the frontier's section (experiments/frontier.py)
         fh.write("\n".join(index_lines(frontier_margins, notes)) + "\n")
