@@ -134,4 +134,4 @@ def test_quick_keeps_every_point_of_the_paper_sweeps_and_says_what_it_reduces():
     assert reductions(FULL) == []
     said = " ".join(reductions(QUICK))
     assert "the cost figure's N 10, 20, 50 (full: 10, 20, 50, 100, 200)" in said
-    assert "workers of each frontier trace panel 32 (full: all)" in said
+    assert "workers of each frontier trace panel 64 (full: all)" in said
