@@ -115,3 +115,23 @@ def test_step_count_is_the_number_of_progress_calls(reproduced):
     from bcgc.experiments.reproduce import step_count
 
     assert step_count(reproduced.cfg) == len(reproduced.steps)
+
+
+def test_the_index_lists_every_setting_that_differs_from_the_full_run(reproduced):
+    from bcgc.experiments.settings import reductions
+
+    index = (reproduced.path / "index.md").read_text()
+    listed = reductions(reproduced.cfg)
+    assert listed and all(r in index for r in listed)
+    assert "the frontier's B / L inf, 1, 0.1 (full: inf, 100, 30, 10, 3, 1, 0.3, 0.1)" in listed
+
+
+def test_quick_keeps_every_point_of_the_paper_sweeps_and_says_what_it_reduces():
+    from bcgc.experiments.settings import FULL, QUICK, reductions
+
+    for name in ("n_values", "rates", "l_values", "base_n", "base_l", "prob_levels", "prob_n_values", "beyond_n"):
+        assert getattr(QUICK, name) == getattr(FULL, name), name
+    assert reductions(FULL) == []
+    said = " ".join(reductions(QUICK))
+    assert "the cost figure's N 10, 20, 50 (full: 10, 20, 50, 100, 200)" in said
+    assert "workers of each frontier trace panel 64 (full: all)" in said

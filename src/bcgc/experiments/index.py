@@ -56,8 +56,10 @@ def write_index(
     margins,
     seconds,
     extra=(),
+    reduced=(),
 ):
-    """index.md: every figure with a reading computed from its numbers (written last)."""
+    """index.md: every figure with a reading computed from its numbers (written last); ``reduced``: the
+    settings that differ from the full run, in words (``bcgc.experiments.settings.reductions``)."""
     cfg = _Settings(samples, base_n, base_l, shift, rate, prob_levels)
     lines = [
         "# bcgc reproduce",
@@ -67,6 +69,11 @@ def write_index(
         "read from the CSV next to its figure.",
         "",
     ]
+    if reduced:
+        lines += [
+            "Settings that differ from the full run (`bcgc reproduce` without `--quick`): " + "; ".join(reduced) + ".",
+            "",
+        ]
     lines += _index_sweeps(cfg, sweeps, margins) + _index_probability(cfg, prob_t) + _index_beyond(beyond)
     lines += _index_designs(designs) + _index_cost(cost) + list(extra)
     (out / "index.md").write_text("\n".join(lines) + "\n")

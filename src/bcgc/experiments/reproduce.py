@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,56 +27,14 @@ from ..stragglers import ShiftedExponential, shipped_names
 from ..timing import ucmmc_runtimes
 from ..timing.orderstat import descending
 from . import beyond as beyond_figures
-from .frontier import BANDWIDTH_FACTORS, find_traces, frontier, index_lines
+from .frontier import find_traces, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging, write_csv
+from .settings import FULL, QUICK, Config, reductions
 from .traces_page import HEADER as TRACES_HEADER
 from .traces_page import index_traces, real_traces, traces_figure
 
 __all__ = ["Config", "QUICK", "FULL", "OUTPUT_FILES", "reproduce", "paper_law", "step_count"]
-
-
-@dataclass(frozen=True)
-class Config:
-    """How much work each figure does. ``QUICK`` keeps every point of the paper's sweeps."""
-
-    samples: int = 20_000  # Monte Carlo draws for the peers that need them
-    design_samples: int = 1_000  # draws for the sample-average LP
-    n_values: tuple = (10, 20, 30, 40, 50)
-    rates: tuple = (10**-3.4, 10**-3.2, 10**-3.0, 10**-2.8, 10**-2.6)
-    l_values: tuple = (10_000, 20_000, 30_000, 40_000, 50_000)
-    base_n: int = 20
-    base_l: int = 20_000
-    shift: float = 50.0
-    rate: float = 1e-3
-    prob_levels: tuple = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
-    prob_n_values: tuple = (10, 20, 30, 40, 50)
-    polish: int = 1  # A6 starts refined per deadline
-    beyond_n: int = 20
-    cost_n_values: tuple = (10, 20, 50, 100)
-    subgradient_iterations: int = 3000
-    frontier_n: int = 20  # workers of the named-law panel of the frontier
-    frontier_coords: int = 1000
-    frontier_factors: tuple = BANDWIDTH_FACTORS  # B / L per unit of T, from inf down to 1/10
-    trace_panels: bool = True  # frontier panels on the Lambda and PAI traces, where found
-    frontier_trace_workers: int | None = 64  # first workers of each trace panel (None: all 256 of Lambda)
-    frontier_samples: int | None = 5_000  # common draws per frontier point (None: ``samples``)
-    trace_names: tuple | None = None  # shipped traces of the real-traces page (None: every one)
-    trace_samples: int = 2_000  # draws of a trace's training rows to tune the peers
-    trace_design_samples: int = 200  # draws of the training rows for BCGC's sample-average design
-
-
-QUICK = Config()
-FULL = Config(
-    samples=200_000,
-    design_samples=4_000,
-    polish=4,
-    cost_n_values=(10, 20, 50, 100, 200),
-    trace_samples=20_000,
-    trace_design_samples=1_000,
-    frontier_trace_workers=None,
-    frontier_samples=None,
-)
 
 
 def paper_law(shift: float, rate: float, coords: int) -> ShiftedExponential:
@@ -117,6 +74,20 @@ def _paper_point(n, coords, shift, rate, cfg, seed):
                 0 if p.upload_per_worker is None else p.upload_per_worker,
             )
     return rows
+
+
+def _paper_points(cfg, seed):
+    """:func:`_paper_point` at (N, L, rate), each computed once: the three sweeps cross at the base point
+    (N = base_n, L = base_l, rate = rate), which every one of them would otherwise redo with the same seed."""
+    done = {}
+
+    def point(n, coords, rate):
+        key = (int(n), int(coords), float(rate))
+        if key not in done:
+            done[key] = _paper_point(n, coords, cfg.shift, rate, cfg, seed)
+        return done[key]
+
+    return point
 
 
 def _sweep(name, xs, point, xlabel, out, cfg, seed, logx=False, progress=None):
@@ -183,7 +154,7 @@ def _cost(out, cfg, seed, progress=None):
     law = ShiftedExponential(0.05, 1.0)  # the paper's shift·rate = 50·1e-3; ratios are scale-free
     rows = []
     for n in cfg.cost_n_values:
-        vals = {}
+        vals, exact = {}, {}  # exact E[τ] per relaxed design: optimal's is one of its candidates' (the same z)
         t_med = _deadlines(law, n, 10**6, cfg, seed, (0.5,))[0]  # A6 maximises P(τ ≤ median of A4's τ)
         for m in COST_METHODS:
             opts = {"iterations": cfg.subgradient_iterations} if m == "subgradient" else None
@@ -193,7 +164,10 @@ def _cost(out, cfg, seed, progress=None):
                 else {"options": opts}
             )
             r = design(law, n, 10**6, method=m, seed=seed, samples=cfg.design_samples, eval_samples=1000, **kw)
-            vals[m] = (r.solve_seconds, evaluate(law, n, r.relaxed, method="exact").expected_runtime)
+            key = r.relaxed.tobytes()
+            if key not in exact:
+                exact[key] = evaluate(law, n, r.relaxed, method="exact").expected_runtime
+            vals[m] = (r.solve_seconds, exact[key])
         best = min(v[1] for v in vals.values())
         for m, (sec, e) in vals.items():
             rows.append((n, m, sec, e, e / best))
@@ -236,21 +210,15 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
     """Every experiment, written into ``out``; ``index.md`` last."""
     t0 = time.perf_counter()
     n0, l0 = cfg.base_n, cfg.base_l
+    point = _paper_points(cfg, seed)
     sweeps = {
         "e_vs_n": _sweep(
-            "e_vs_n",
-            cfg.n_values,
-            lambda n: _paper_point(n, l0, cfg.shift, cfg.rate, cfg, seed),
-            "workers N",
-            out,
-            cfg,
-            seed,
-            progress=progress,
+            "e_vs_n", cfg.n_values, lambda n: point(n, l0, cfg.rate), "workers N", out, cfg, seed, progress=progress
         ),
         "e_vs_rate": _sweep(
             "e_vs_rate",
             cfg.rates,
-            lambda r: _paper_point(n0, l0, cfg.shift, r, cfg, seed),
+            lambda r: point(n0, l0, r),
             "rate of the exponential part (per unit of work)",
             out,
             cfg,
@@ -259,14 +227,7 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
             progress=progress,
         ),
         "e_vs_l": _sweep(
-            "e_vs_l",
-            cfg.l_values,
-            lambda L: _paper_point(n0, L, cfg.shift, cfg.rate, cfg, seed),
-            "coordinates L",
-            out,
-            cfg,
-            seed,
-            progress=progress,
+            "e_vs_l", cfg.l_values, lambda L: point(n0, L, cfg.rate), "coordinates L", out, cfg, seed, progress=progress
         ),
     }
     law = paper_law(cfg.shift, cfg.rate, l0)
@@ -323,6 +284,7 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None) -> dict:
         margins,
         time.perf_counter() - t0,
         extra=index_traces(trace_rows, cfg.trace_samples, cfg.trace_design_samples),
+        reduced=reductions(cfg),
     )
     with (out / "index.md").open("a") as fh:  # the frontier's section (experiments/frontier.py)
         fh.write("\n".join(index_lines(frontier_margins, notes)) + "\n")
