@@ -82,18 +82,28 @@ def reproduced(tmp_path_factory, tiny_reproduce):
     return SimpleNamespace(cfg=tiny_reproduce, parent=parent, path=out, margins=margins, steps=steps, old=dict(OLD_RUN))
 
 
-#: the files that take longest, started first: with two xdist processes taking whole files, a long
-#: file started last would leave one process idle while the other finishes it (longest first keeps
-#: the two busy to the end; measured with --durations)
+#: the files that take longest (measured per file, idle, 2 xdist processes), started first: with two
+#: processes taking whole files, a long file started last leaves one process idle while the other
+#: finishes it. xdist would order files by their number of tests (test_cluster, 3 tests and ~45 s,
+#: last): pyproject's addopts turn that off (--no-loadscope-reorder) so that this order is kept.
 LONGEST_FIRST = (
-    "test_cluster.py",
     "test_engines.py",
-    "test_reproduce.py",
+    "test_cluster.py",
     "test_torch_ddp.py",
     "test_torch_runtime.py",
-    "test_runtime_training.py",
-    "test_links.py",
     "test_design.py",
+    "test_torch.py",
+    "test_reproduce.py",
+    "test_problems.py",
+    "test_runtime_allocation.py",
+    "test_datasets.py",
+    "test_runtime.py",
+    "test_design_procedure.py",
+    "test_runtime_training.py",
+    "test_runtime_rounds.py",
+    "test_allocation.py",
+    "test_reliability.py",
+    "test_input_laws.py",
     "test_simulate.py",
 )
 
