@@ -17,10 +17,9 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 # CUDA build of several GB); TORCH= (empty) skips it, and the torch tests then skip with their reason
 TORCH ?= torch==2.13.0
 
-# one pip call (one resolve, one editable build) for everything the tests need, the core's too;
-# --no-compile: Ray alone is ~7 s of CPU to byte-compile, and a test run imports a small part of it
+# one pip call (one resolve, one editable build) for everything the tests need, the core's too
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --no-compile -e '.[runtime,test]' $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[runtime,test]' $(TORCH)
 	touch $@ $(VENV)/.core
 
 # Fashion-MNIST for the PyTorch examples and benchmarks: Debian's package, where apt works (else the
@@ -33,7 +32,10 @@ data:
 demo: $(VENV)/.core data
 	$(BIN)/python -m bcgc.demo --out out
 
+# bcgc byte-compiled first: where PYTHONDONTWRITEBYTECODE is set (as on this kind of machine), every
+# process (each Ray worker, each command run as a subprocess) would otherwise compile what it imports
 test: $(VENV)/.test
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test
