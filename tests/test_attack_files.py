@@ -150,46 +150,9 @@ def test_train_and_simulate_take_a_documents_links(doc, capsys):
         capsys,
         "simulate does not model uploads",
     )
-    refused(
-        [
-            "train",
-            "-N",
-            "4",
-            "-m",
-            SE,
-            "--design",
-            str(doc),
-            "-k",
-            "2",
-            "--scheme",
-            "bcgc",
-            "--backend",
-            "threads",
-            "--bandwidth",
-            "50",
-        ],
-        capsys,
-        "drop them to use the document's",
-    )
-    code, out, _ = run(
-        [
-            "train",
-            "-N",
-            "4",
-            "-m",
-            SE,
-            "--design",
-            str(doc),
-            "-k",
-            "2",
-            "--scheme",
-            "bcgc",
-            "--backend",
-            "threads",
-            "--json",
-        ],
-        capsys,
-    )
+    train = ["train", "-N", "4", "-m", SE, "--design", str(doc), "-k", "2", "--scheme", "bcgc", "--backend", "threads"]
+    refused([*train, "--bandwidth", "50"], capsys, "drop them to use the document's")
+    code, out, _ = run([*train, "--json"], capsys)
     assert code == 0 and json.loads(out)["bandwidth"] == 100 and json.loads(out)["latency"] == 0.01
 
 

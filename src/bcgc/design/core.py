@@ -21,7 +21,7 @@ from .deadline import _m_stationary
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
 from .links_design import communication_aware
 from .names import METHOD_NAMES, OBJECTIVES
-from .result import DesignInputs, DesignResult
+from .result import DesignInputs, DesignResult, outcome
 from .sample_based import _best_of, _m_saa_lp, _m_subgradient
 
 __all__ = [
@@ -302,7 +302,7 @@ def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_
             inputs.eval_samples,
             streams.rng(p.seed, streams.EVALUATION),
         )
-    success, message = _outcome(chosen, diagnostics)
+    success, message = outcome(chosen, diagnostics)
     return DesignResult(
         blocks=x,
         relaxed=z * inputs.coords,
@@ -315,34 +315,6 @@ def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_
         diagnostics=diagnostics,
         subset_sizes=d,
     )
-
-
-def _outcome(chosen: str, diagnostics: dict) -> tuple[bool, str]:
-    """``success`` and ``message`` from the same facts: the solver's convergence and, for
-    ``optimal``, which candidate design was kept."""
-    converged = bool(diagnostics.get("converged", True))
-    if "general_model" in diagnostics:
-        kept = diagnostics.get("allocation", {})
-        what = "blocks and subset sizes" if isinstance(kept, dict) and kept.get("kept") else "blocks"
-        return True, (
-            f"{what} by local search on the exact sample objective of the general model "
-            f"({diagnostics['general_model']}; best start {diagnostics.get('start')}): a local optimum"
-        )
-    if chosen == "brute-force":
-        return True, "enumerated all integer designs"
-    solved = (
-        f"{chosen} solved the relaxed problem"
-        if converged
-        else f"{chosen} stopped before convergence after {diagnostics.get('rounds')} rounds"
-    )
-    if "exact_on_rows" in diagnostics:
-        solved += f" on the trace's {diagnostics['exact_on_rows']} rows, each once (its exact sample objective)"
-    pick = diagnostics.get("candidates")
-    if pick is None:
-        return converged, solved + ("" if converged else ": the design is the best found, not a proven optimum")
-    kept = pick["chosen"]
-    others = ", ".join(sorted(pick["crn_means"]))
-    return converged or kept != chosen, (f"{solved}; kept {kept}, the lowest E[τ] on common draws among {others}")
 
 
 def _safe(fn, p):

@@ -99,3 +99,31 @@ class DesignResult:
             f"  evaluation={self.evaluation.method!r}, nit={self.nit}, solve_seconds={self.solve_seconds:.3g}, "
             f"message={self.message!r})"
         )
+
+
+def outcome(chosen: str, diagnostics: dict) -> tuple[bool, str]:
+    """``success`` and ``message`` from the same facts: the solver's convergence and, for
+    ``optimal``, which candidate design was kept."""
+    converged = bool(diagnostics.get("converged", True))
+    if "general_model" in diagnostics:
+        kept = diagnostics.get("allocation", {})
+        what = "blocks and subset sizes" if isinstance(kept, dict) and kept.get("kept") else "blocks"
+        return True, (
+            f"{what} by local search on the exact sample objective of the general model "
+            f"({diagnostics['general_model']}; best start {diagnostics.get('start')}): a local optimum"
+        )
+    if chosen == "brute-force":
+        return True, "enumerated all integer designs"
+    solved = (
+        f"{chosen} solved the relaxed problem"
+        if converged
+        else f"{chosen} stopped before convergence after {diagnostics.get('rounds')} rounds"
+    )
+    if "exact_on_rows" in diagnostics:
+        solved += f" on the trace's {diagnostics['exact_on_rows']} rows, each once (its exact sample objective)"
+    pick = diagnostics.get("candidates")
+    if pick is None:
+        return converged, solved + ("" if converged else ": the design is the best found, not a proven optimum")
+    kept = pick["chosen"]
+    others = ", ".join(sorted(pick["crn_means"]))
+    return converged or kept != chosen, (f"{solved}; kept {kept}, the lowest E[τ] on common draws among {others}")

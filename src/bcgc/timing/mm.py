@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate as V
+from ._cache import frozen_cached
 from .general import order_decode, ready_at
 from .links import FREE, Links, arrivals
 from .orderstat import descending
@@ -92,13 +93,7 @@ class MMDesign:
     def layout(self):
         """Every worker's messages in the order sent: (work W, size, block index, position j), each (M,).
         Computed once per design (the runtime's decoder asks on every arrival); read-only arrays."""
-        cached = self.__dict__.get("_layout")
-        if cached is None:
-            cached = self._build_layout()
-            for arr in cached:
-                arr.setflags(write=False)
-            object.__setattr__(self, "_layout", cached)  # frozen: not a field, not compared
-        return cached
+        return frozen_cached(self, "_layout", self._build_layout)
 
     def _build_layout(self):
         L = self.coords

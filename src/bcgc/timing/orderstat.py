@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._cache import frozen_cached
+
 __all__ = [
     "OrderStatMax",
     "single_level_blocks",
@@ -110,13 +112,7 @@ class OrderStatMax:
         """Terms sorted by threshold (coef descending), implied ones dropped (docs/algorithms.md,
         exact P(τ ≤ t)): T_(N-m) ≤ t/a is implied by a tighter term with a lower threshold.
         Computed once per runtime (an exact E[τ] asks for it at every point of its quadrature)."""
-        cached = self.__dict__.get("_chain")
-        if cached is None:
-            cached = self._chain_of()
-            for arr in cached:
-                arr.setflags(write=False)
-            object.__setattr__(self, "_chain", cached)  # frozen: not a field, not compared
-        return cached
+        return frozen_cached(self, "_chain", self._chain_of)
 
     def _chain_of(self):
         order = np.argsort(-self.coefs, kind="stable")
