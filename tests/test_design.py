@@ -238,7 +238,7 @@ def test_designs_do_not_depend_on_the_unit_of_time():
     "method, options, fragment",
     [
         ("jensen", {"iterations": 10}, "allowed: none"),
-        ("optimal", {"polish": 2}, "allowed: max_rounds, tol, band"),  # runtime: options of saa-lp
+        ("optimal", {"polish": 2}, "allowed: max_rounds, tol, start_rows, band"),  # runtime: options of saa-lp
         ("subgradient", {"batchsize": 8}, "allowed: iterations, batch"),
     ],
 )

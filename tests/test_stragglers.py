@@ -183,3 +183,24 @@ def test_own_cdfs_are_scipys_to_the_last_bit(family, p1, p2, ts):
         for v in t[:3]:
             mine, theirs = law.cdf(float(v)), law._dist.cdf(float(v))
             assert type(mine) is type(theirs) and (mine == theirs or (np.isnan(mine) and np.isnan(theirs)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.floats(0.0, 5.0),
+    st.floats(0.01, 100.0),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=30),
+)
+def test_shifted_exponential_own_methods_are_scipys_to_the_last_bit(shift, rate, qs):
+    """ShiftedExponential's ppf, isf, mean and lower do not load scipy.stats (a design never needs
+    it, and it takes 0.5 s to import): the same numbers as scipy's expon, bounds and bad q included."""
+    law = ShiftedExponential(shift=shift, rate=rate)
+    q = np.array(qs + [0.0, 1.0, 0.5, 1e-300, 1 - 1e-16, -0.1, 1.1, np.nan])
+    q = np.concatenate([q, np.random.default_rng(0).random(200) ** 30])
+    with np.errstate(all="ignore"):
+        for name in ("ppf", "isf"):
+            assert np.array_equal(getattr(law, name)(q), getattr(law._dist, name)(q), equal_nan=True)
+            for v in q[-205:-200]:
+                mine, theirs = getattr(law, name)(float(v)), getattr(law._dist, name)(float(v))
+                assert type(mine) is type(theirs) and (mine == theirs or (np.isnan(mine) and np.isnan(theirs)))
+    assert law.mean() == float(law._dist.mean()) and law.lower == float(law._dist.support()[0])

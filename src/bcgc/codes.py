@@ -192,9 +192,10 @@ def _construct(workers: int, level: int, kind: str, seed: int) -> GradientCode:
     return GradientCode(workers, level, kind, B)
 
 
-def layout(workers: int, level: int, kind: str = "auto") -> tuple[str, list[np.ndarray]] | None:
+def layout(workers: int, level: int, kind: str = "auto") -> tuple[str, np.ndarray] | None:
     """The kind that ``make_code(N, s, kind)`` builds and each worker's support (the subsets it
-    holds), without building the code, where both follow from the construction alone: levels 0
+    holds; row w of an N × (s+1) array, sorted), without building the code, where both follow from
+    the construction alone: levels 0
     and N - 1, fractional codes (groups), and Gaussian ones (cyclic windows {n, .., n+s}; every
     window entry is a solved coefficient, non-zero with probability 1), which ``auto``/``cyclic``
     build above MDS_MAX_WORKERS. None where the kind is chosen by measuring (N ≤ 64) or is MDS.
@@ -203,14 +204,15 @@ def layout(workers: int, level: int, kind: str = "auto") -> tuple[str, list[np.n
     n = V.integer("workers", workers, minimum=1)
     s = V.integer("level", level, minimum=0, maximum=n - 1)
     kind = V.Options(*KINDS).check("kind", kind)
+    workers_col = np.arange(n)[:, None]
     if s == 0:
-        return "identity", [np.array([w]) for w in range(n)]
+        return "identity", workers_col
     if s == n - 1:
-        return "replication", [np.arange(n) for _ in range(n)]
+        return "replication", np.broadcast_to(np.arange(n), (n, n))
     if kind in ("auto", "fractional") and n % (s + 1) == 0:
-        return "fractional", [(w // (s + 1)) * (s + 1) + np.arange(s + 1) for w in range(n)]
+        return "fractional", (workers_col // (s + 1)) * (s + 1) + np.arange(s + 1)
     if kind == "gaussian" or (kind in ("auto", "cyclic") and n > MDS_MAX_WORKERS):
-        return "gaussian", [np.sort(win) for win in _windows(n, s)]
+        return "gaussian", np.sort(_windows(n, s), axis=1)
     return None
 
 

@@ -30,7 +30,8 @@ def as_json(obj):
     if isinstance(obj, (list, tuple)):
         return [as_json(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return as_json(obj.tolist())
+        # integers and booleans need no conversion: a placement at N = 1000 has 10⁶ of them
+        return obj.tolist() if obj.dtype.kind in "biu" else as_json(obj.tolist())
     if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
     if isinstance(obj, np.integer):
@@ -106,7 +107,8 @@ def scheme_json(scheme) -> dict:
     N - s messages F as Σ_{n∈F} a_n m_n with aᵀ B_s[F] = 1ᵀ (any solution; bcgc.codes uses least
     squares, or one responder per group for fractional codes)."""
     n = scheme.workers
-    levels, supports = {}, []
+    levels = {}
+    held = np.zeros((n, n), dtype=bool)  # held[w, k]: worker w stores subset k
     for s in scheme.codes:
         entry = {"range": [scheme.slices[s].start, scheme.slices[s].stop], "needed": n - s}
         # above the matrices' limit only the kind and supports are written: from the construction
@@ -122,9 +124,9 @@ def scheme_json(scheme) -> dict:
                 )
         entry = {"range": entry["range"], "kind": known[0], **{k: v for k, v in entry.items() if k != "range"}}
         levels[str(s)] = entry
-        supports.append(known[1])
+        _mark(held, known[1])
     doc = {
-        "placement": [np.unique(np.concatenate([sup[w] for sup in supports])).tolist() for w in range(n)],
+        "placement": [np.flatnonzero(row) for row in held],
         "levels": levels,
         "decoding": "block s: a with a^T B_s[F] = 1^T over the first N - s responders F; gradient = a^T messages",
     }
@@ -134,6 +136,15 @@ def scheme_json(scheme) -> dict:
             "bcgc.codes.make_code(N, s, kind, seed)"
         )
     return doc
+
+
+def _mark(held: np.ndarray, supports) -> None:
+    """held[w, supports[w]] = True for every worker w: in one step for an array (codes.layout)."""
+    if isinstance(supports, np.ndarray):
+        held[np.arange(len(supports))[:, None], supports] = True
+        return
+    for w, sup in enumerate(supports):
+        held[w, sup] = True
 
 
 def _bar_chart(blocks: np.ndarray, width: int = 40, max_rows: int = 24) -> str:

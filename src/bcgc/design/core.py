@@ -16,13 +16,14 @@ from ..timing.links import links
 from ..timing.work import as_order
 from . import allocation
 from .closed_forms import _m_inverse, _m_jensen, _m_large_deadline
-from .common import _Problem, allowed_level_set, trace_rows
+from .common import _Problem, allowed_level_set
 from .deadline import _m_stationary
 from .integer import _brute_force_design, _integer_score, _local_moves, brute_force_blocks, round_blocks
 from .links_design import communication_aware
 from .names import METHOD_NAMES, OBJECTIVES
+from .optimal import optimal_runtime
 from .result import DesignInputs, DesignResult, outcome
-from .sample_based import _best_of, _m_saa_lp, _m_subgradient
+from .sample_based import _m_saa_lp, _m_subgradient
 
 __all__ = [
     "design",
@@ -259,22 +260,12 @@ def _solve(p: _Problem, coords: int, objective: str, method: str, chosen: str, o
     else:
         optimal = method == "optimal" and objective == "runtime"
         with progress.task("design", 4 if optimal else 1) as step:
-            step(chosen)
-            z, diag = METHODS[chosen](p, **opts)
+            if optimal:
+                z, diag = optimal_runtime(p, opts, step)
+            else:
+                step(chosen)
+                z, diag = METHODS[chosen](p, **opts)
             diagnostics.update(diag)
-            # on a short trace the LP is solved on the rows themselves, each once: the exact sample
-            # objective of the law, which the other candidates only approximate (common.trace_rows)
-            exact = trace_rows(p.model, p.n_samples) is not None and diag.get("converged", False)
-            if optimal and exact:
-                diagnostics["exact_on_rows"] = int(p.td.shape[0])
-            elif optimal:
-                step("subgradient")
-                candidates = {"saa-lp": z, "subgradient": _m_subgradient(p)[0]}
-                step("closed forms")
-                candidates.update(jensen=_m_jensen(p)[0], inverse=_safe(_m_inverse, p))
-                step("the best on common draws")
-                z, pick = _best_of(p, candidates)
-                diagnostics["candidates"] = pick
         x = round_blocks(z, coords, p.levels)
         score = _integer_score(p, objective, exact_if_possible=False)
         # above EXACT_MAX_WORKERS one coordinate changes nothing measurable
@@ -315,11 +306,3 @@ def _result(p: _Problem, x, z, inputs: DesignInputs, chosen, diagnostics, solve_
         diagnostics=diagnostics,
         subset_sizes=d,
     )
-
-
-def _safe(fn, p):
-    """The design of ``fn`` or None where its closed form does not exist."""
-    try:
-        return fn(p)[0]
-    except ValueError:
-        return None

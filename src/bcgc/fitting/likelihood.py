@@ -16,7 +16,8 @@ import math
 import warnings
 
 import numpy as np
-from scipy import optimize, special, stats
+import scipy  # scipy.stats loads on first use (0.5 s): the design path never needs it
+from scipy import optimize, special
 
 from .._validate import InputError, Options
 from ..stragglers import FAMILIES, REGISTRY, Bimodal
@@ -231,7 +232,7 @@ def ks_distance(cdf, t) -> float:
     """Kolmogorov–Smirnov distance sup_t |F_n(t) − F(t)| between the data and a CDF."""
     t = np.sort(np.asarray(t, dtype=float).ravel())
     t = t[np.isfinite(t)]
-    return float(stats.kstest(t, cdf).statistic)
+    return float(scipy.stats.kstest(t, cdf).statistic)
 
 
 def kaplan_meier(t, censored) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+import scipy  # scipy.stats loads on first use (0.5 s): the design path never needs it
 
 from .. import progress
 from .._validate import InputError
@@ -48,7 +48,7 @@ def persistence_test(samples: np.ndarray, alpha: float = 0.01) -> dict:
             "why": "needs at least 2 workers and 2 rows",
         }
     # a full straggler (inf) ranks above every time: it is the slowest, as it should be
-    h, p = stats.kruskal(*[samples[:, j] for j in range(samples.shape[1])])
+    h, p = scipy.stats.kruskal(*[samples[:, j] for j in range(samples.shape[1])])
     return {
         "test": "kruskal-wallis",
         "statistic": float(h),

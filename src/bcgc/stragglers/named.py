@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy import special, stats
+import scipy  # scipy.stats (0.5 s to import) loads on first use: `bcgc design` may never need it
+from scipy import special
 
 from .. import _validate as V
 from ._bound import Bound as _Bound
@@ -129,7 +130,7 @@ class ShiftedExponential(_ScipyLaw):
 
     @cached_property
     def _dist(self):
-        return _Bound(stats.expon, loc=self.shift, scale=1.0 / self.rate)
+        return _Bound(scipy.stats.expon, loc=self.shift, scale=1.0 / self.rate)
 
     # scipy's expon methods without their per-call argument handling (an exact E[τ] asks for S
     # hundreds of times, a fit for F and f thousands): the same operations on x = (t − loc)/scale
@@ -152,6 +153,29 @@ class ShiftedExponential(_ScipyLaw):
             x = self._x(t)
             return _scalar(np.where(x < 0, 0.0, np.exp(-x) / (1.0 / self.rate)))
 
+    def ppf(self, q):
+        # expon's _ppf, −log1p(−q), times scale plus loc; q = 0 is the support's start, 1 is inf
+        with np.errstate(**_QUIET):
+            q = np.asarray(q, dtype=float)
+            inner = np.where((q > 0) & (q < 1), q, 0.5)
+            x = np.where(q == 0, 0.0, np.where(q == 1, np.inf, -special.log1p(-inner)))
+            return _scalar(np.where((q >= 0) & (q <= 1), x * (1.0 / self.rate) + self.shift, np.nan))
+
+    def isf(self, q):
+        # expon's _isf, −log(q), times scale plus loc; q = 1 is the support's start, 0 is inf
+        with np.errstate(**_QUIET):
+            q = np.asarray(q, dtype=float)
+            inner = np.where((q > 0) & (q < 1), q, 0.5)
+            x = np.where(q == 1, 0.0, np.where(q == 0, np.inf, -np.log(inner)))
+            return _scalar(np.where((q >= 0) & (q <= 1), x * (1.0 / self.rate) + self.shift, np.nan))
+
+    def mean(self) -> float:
+        return float(1.0 * (1.0 / self.rate) + self.shift)
+
+    @property
+    def lower(self) -> float:
+        return float(self.shift)
+
     def _sample(self, rng, iterations, workers):
         # scipy's expon.rvs without its per-call argument handling (a design draws thousands of
         # small batches): the same standard exponentials, times the same scale, plus the same loc
@@ -165,7 +189,7 @@ class ShiftedExponential(_ScipyLaw):
 
     @classmethod
     def fit(cls, data) -> "ShiftedExponential":
-        loc, scale = stats.expon.fit(_fit_data(data))
+        loc, scale = scipy.stats.expon.fit(_fit_data(data))
         return cls(shift=float(loc), rate=float(1.0 / scale))
 
 
@@ -179,7 +203,7 @@ class Exponential(ShiftedExponential):
 
     @classmethod
     def fit(cls, data) -> "Exponential":
-        _, scale = stats.expon.fit(_fit_data(data), floc=0)
+        _, scale = scipy.stats.expon.fit(_fit_data(data), floc=0)
         return cls(rate=float(1.0 / scale))
 
 
@@ -189,7 +213,7 @@ class _ScaleShape(_ScipyLaw):
 
     scale: float = 1.0
     shape: float = 2.5
-    _family = None
+    _family = ""  # the name of the scipy.stats family
 
     def __post_init__(self):
         object.__setattr__(self, "scale", _time("scale", self.scale))
@@ -198,11 +222,11 @@ class _ScaleShape(_ScipyLaw):
 
     @cached_property
     def _dist(self):
-        return _Bound(self._family, self.shape, scale=self.scale)
+        return _Bound(getattr(scipy.stats, self._family), self.shape, scale=self.scale)
 
     @classmethod
     def fit(cls, data):
-        shape, _, scale = cls._family.fit(_fit_data(data), floc=0)
+        shape, _, scale = getattr(scipy.stats, cls._family).fit(_fit_data(data), floc=0)
         return cls(scale=float(scale), shape=float(shape))
 
 
@@ -211,7 +235,7 @@ class Pareto(_ScaleShape):
     """F(t) = 1 - (scale/t)^shape for t ≥ scale: heavy (polynomial) tails."""
 
     name = "pareto"
-    _family = stats.pareto
+    _family = "pareto"
 
     def cdf(self, t):  # pareto's _cdf: 1 − x^(−α) on x = t/scale > 1 (_support_cdf)
         return _support_cdf(t, self.scale, 1.0, lambda x: 1 - x ** (-self.shape))
@@ -239,7 +263,7 @@ class Weibull(_ScaleShape):
 
     shape: float = 1.5
     name = "weibull"
-    _family = stats.weibull_min
+    _family = "weibull_min"
 
     def cdf(self, t):  # weibull_min's _cdf: −expm1(−x^c) on x = t/scale > 0 (_support_cdf)
         return _support_cdf(t, self.scale, 0.0, lambda x: -special.expm1(-pow(x, self.shape)))
@@ -273,12 +297,12 @@ class LogNormal(_ScipyLaw):
 
     @cached_property
     def _dist(self):
-        return _Bound(stats.lognorm, self.sigma, scale=math.exp(self.mu))
+        return _Bound(scipy.stats.lognorm, self.sigma, scale=math.exp(self.mu))
 
     def cdf(self, t):  # lognorm's _cdf: Φ(log(x)/σ) on x = t/e^μ (_support_cdf)
         return _support_cdf(t, math.exp(self.mu), 0.0, lambda x: special.ndtr(np.log(x) / self.sigma))
 
     @classmethod
     def fit(cls, data) -> "LogNormal":
-        s, _, scale = stats.lognorm.fit(_fit_data(data), floc=0)
+        s, _, scale = scipy.stats.lognorm.fit(_fit_data(data), floc=0)
         return cls(mu=float(np.log(scale)), sigma=float(s))
