@@ -78,7 +78,7 @@ def reproduced(tmp_path_factory, tiny_reproduce):
     def progress(msg):  # at every step: is the previous run untouched, and what lies beside it?
         steps.append((msg, _snapshot(out) == before, sorted(p.name for p in parent.iterdir())))
 
-    margins = reproduce(out, tiny_reproduce, seed=0, progress=progress)
+    margins = reproduce(out, tiny_reproduce, seed=0, progress=progress, jobs=2)  # pages in two processes
     return SimpleNamespace(cfg=tiny_reproduce, parent=parent, path=out, margins=margins, steps=steps, old=dict(OLD_RUN))
 
 

@@ -90,9 +90,12 @@ def test_help_version_and_refusals_import_no_heavy_module(sequence, case):
 
 
 def test_a_command_that_runs_imports_what_it_needs():
-    """The probe can fail: a design that runs does import its solvers and laws."""
+    """The probe can fail: a design that runs does import its solver (scipy.optimize's HiGHS), but not
+    scipy.stats (0.5 s): the shifted exponential computes what a design asks of it without it."""
     seen, _ = _imports(["design", "-N", "3", "-L", "6", "-m", "shifted-exponential:shift=1,rate=1", "--json"])
-    assert seen["code"] == 0 and "scipy.stats" in seen["heavy"]
+    assert seen["code"] == 0 and "scipy.optimize" in seen["heavy"] and "scipy.stats" not in seen["heavy"]
+    seen, _ = _imports(["design", "-N", "3", "-L", "6", "-m", "lognormal:mu=0,sigma=1", "--json"])
+    assert seen["code"] == 0 and "scipy.stats" in seen["heavy"]  # a scipy-backed law loads it on first use
 
 
 def test_no_submodule_shadows_a_name_its_package_exports():

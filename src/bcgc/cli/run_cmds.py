@@ -23,6 +23,12 @@ def register(sub) -> dict:
     r.add_argument("--out", default="reproduce", help="output folder")
     r.add_argument("--seed", type=number("--seed", V.SEED), default=0, help="seed of every random draw")
     r.add_argument(
+        "--jobs",
+        "-j",
+        type=whole("--jobs", 1, 1024),
+        help="processes computing the pages (default: one per available core); the numbers do not depend on it",
+    )
+    r.add_argument(
         "--traces",
         metavar="DIR",
         help="folder holding the frontier's trace files "

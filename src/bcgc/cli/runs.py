@@ -156,5 +156,5 @@ def run_reproduce(a):
         raise UsageError(f"--traces must name a folder, got {a.traces!r}")
     cfg = QUICK if a.quick else FULL
     with progress.task("reproduce", step_count(cfg, a.traces)) as step:  # "step k of n", on a terminal
-        margins = reproduce(a.out, cfg, seed=a.seed, progress=step, traces=a.traces)
+        margins = reproduce(a.out, cfg, seed=a.seed, progress=step, traces=a.traces, jobs=a.jobs)
     return report_runs.render_reproduce(a.out, margins, time.perf_counter() - t0)
