@@ -277,3 +277,18 @@ def test_the_deadline_design_is_never_worse_than_its_best_start(law):
     r = design(law, n, 12, objective="deadline", deadline=3)
     best = design(law, n, 12, objective="deadline", deadline=3, method="brute-force")
     assert r.value >= best.value - 0.02
+
+
+@pytest.mark.parametrize(
+    "options, fragment",
+    [
+        ({"start_rows": 0}, "start_rows"),
+        ({"start_rows": 2.5}, "start_rows"),
+        ({"band": 1.0}, "band"),
+        ({"band": -0.1}, "band"),
+    ],
+)
+def test_the_lps_row_generation_options_are_checked(options, fragment):
+    """A start of no rows, or a band that drops each sample's worst row, is refused, not run."""
+    with pytest.raises(ValueError, match=fragment):
+        design(ShiftedExponential(1, 1), 4, 100, method="saa-lp", samples=50, options=options)

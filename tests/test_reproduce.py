@@ -140,7 +140,7 @@ def test_quick_keeps_every_point_of_the_paper_sweeps_and_says_what_it_reduces():
 
 def test_the_pages_computed_in_one_process_write_the_same_files(reproduced, tmp_path):
     """The suite's run computes its pages in two processes; in one, every CSV is the same to the
-    last byte (cost.csv but its solve times, which are measured) and the index the same but its times."""
+    last byte (cost.csv but its solve times, which are measured)."""
     from bcgc.experiments.reproduce import reproduce
 
     reproduce(tmp_path / "serial", reproduced.cfg, seed=0, jobs=1)

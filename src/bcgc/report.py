@@ -126,7 +126,7 @@ def scheme_json(scheme) -> dict:
         levels[str(s)] = entry
         _mark(held, known[1])
     doc = {
-        "placement": [np.flatnonzero(row) for row in held],
+        "placement": [np.flatnonzero(row).tolist() for row in held],
         "levels": levels,
         "decoding": "block s: a with a^T B_s[F] = 1^T over the first N - s responders F; gradient = a^T messages",
     }

@@ -149,6 +149,7 @@ def _all_schemes(a) -> tuple:
 
 
 def run_reproduce(a):
+    from ..experiments.parallel import available_cores
     from ..experiments.reproduce import FULL, QUICK, reproduce, step_count
 
     t0 = time.perf_counter()
@@ -156,5 +157,5 @@ def run_reproduce(a):
         raise UsageError(f"--traces must name a folder, got {a.traces!r}")
     cfg = QUICK if a.quick else FULL
     with progress.task("reproduce", step_count(cfg, a.traces)) as step:  # "step k of n", on a terminal
-        margins = reproduce(a.out, cfg, seed=a.seed, progress=step, traces=a.traces, jobs=a.jobs)
+        margins = reproduce(a.out, cfg, seed=a.seed, progress=step, traces=a.traces, jobs=a.jobs or available_cores())
     return report_runs.render_reproduce(a.out, margins, time.perf_counter() - t0)

@@ -2,9 +2,10 @@
 random numbers with A2 and the closed forms A4, A5, the lowest E[τ] kept (docs/algorithms.md,
 "A2, A6, R").
 
-HiGHS releases the GIL, and numpy's sampling and sorting mostly do, so the LP and A2 run in two more
-threads while this one computes the closed forms and draws the common samples: each candidate is computed exactly as alone (its own seeded
-stream), so the numbers are those of one after the other, in about half the time on two cores.
+HiGHS releases the GIL, and numpy's sampling and sorting mostly do, so the LP and A2 run in two
+more threads while this one computes the closed forms and draws the common samples. Each candidate
+is computed exactly as alone (its own seeded stream), so the numbers are those of one after the
+other, in about half the time on two cores (N = 1000: benchmarks/scale_results.md).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def optimal_runtime(p: _Problem, options: dict, step):
         (z, diag), subgradient = lp.result(), subgradient.result()[0]
     step("the best on common draws")
     candidates = {"saa-lp": z, "subgradient": subgradient, "jensen": jensen, "inverse": inverse}
-    z, pick = _best_of(p, candidates, td)
+    z, pick = _best_of(candidates, td)
     return z, {**diag, "candidates": pick}
 
 

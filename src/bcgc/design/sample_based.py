@@ -58,13 +58,16 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, start_rows: 
     Only a few of the K·N rows are active at the optimum (about K + m), so rows are generated: start
     with each sample's ``start_rows`` worst blocks under A4 (and the last block); after each solve
     add, for every violated sample, its violated blocks within ``band`` of its worst at the new
-    solution; stop when none is violated (then the solution is optimal for the full LP). Adding
-    every violated block converges in fewer rounds but, at large N, with 10⁵ rows whose
-    interior-point solves cost far more (N = 1000, K = 1000: 183 000 rows and 14 s, against
-    about 12 000 rows in 5 rounds and 2 s; benchmarks/scale_results.md).
+    solution (after a third of ``max_rounds``, all of them); stop when none is violated (then the
+    solution is optimal for the full LP). Adding every violated block converges in fewer rounds
+    but, at large N, with 10⁵ rows whose interior-point solves cost far more (N = 1000, K = 1000:
+    183 000 rows and 14 s, against about 16 000 rows in 5 rounds and 2 s; docs/algorithms.md, A3).
     Works for any joint law of T.
     """
     p.check_runtime_finite()
+    start_rows = V.integer("start_rows", start_rows, minimum=1)
+    if not 0.0 <= band < 1.0:
+        raise V.InputError(f"band must be in [0, 1), got {band!r}")
     # K × m, T_(N-s) at the allowed levels. The optimal z does not depend on the unit of T, but HiGHS's
     # tolerances do (times of 1e5-1e6 made it report "infeasible"): solve in units of the mean time.
     scale = float(np.mean(p.td[:, p.levels]))
@@ -116,7 +119,8 @@ def _m_saa_lp(p: _Problem, max_rounds: int = 60, tol: float = 1e-9, start_rows: 
             break
         # for each violated sample, its violated blocks near its worst (the worst itself always)
         add = (full - tau[:, None] > tol * np.maximum(1.0, np.abs(tau))[:, None]) & viol[:, None]
-        add &= full >= (1.0 - band) * full[np.arange(K), worst][:, None]
+        if rounds <= max_rounds // 3:  # then every violated row: a slow case still ends exact
+            add &= full >= (1.0 - band) * full[np.arange(K), worst][:, None]
         add_k, add_i = np.nonzero(add)
         rows_k = np.concatenate([rows_k, add_k])
         rows_i = np.concatenate([rows_i, add_i])
@@ -140,9 +144,8 @@ def _common_draws(p: _Problem) -> np.ndarray:
     return descending(p.model.sample(k, p.workers, rng))
 
 
-def _best_of(p: _Problem, candidates: dict, td=None):
-    """Pick the candidate with the lowest E[τ] on common random numbers (:func:`_common_draws`)."""
-    td = _common_draws(p) if td is None else td
+def _best_of(candidates: dict, td: np.ndarray):
+    """Pick the candidate with the lowest E[τ] on the common draws ``td`` (:func:`_common_draws`)."""
     scores = {}
     for name, z in candidates.items():
         if z is not None:

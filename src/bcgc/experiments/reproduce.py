@@ -31,7 +31,7 @@ from . import beyond as beyond_figures
 from .frontier import find_traces, frontier, index_lines
 from .index import margins_table, write_index
 from .output import check_out, commit, staging, write_csv
-from .parallel import available_cores, run_pages
+from .parallel import run_pages
 from .settings import FULL, QUICK, Config, reductions
 from .traces_page import HEADER as TRACES_HEADER
 from .traces_page import index_traces, real_traces, traces_figure
@@ -194,16 +194,17 @@ def step_count(cfg: Config = QUICK, traces=None) -> int:
     return sweeps + 4 + len(cfg.cost_n_values) + len(names) + panels * len(cfg.frontier_factors)
 
 
-def reproduce(out, cfg: Config = QUICK, seed: int = 0, progress=None, traces=None, jobs=None) -> dict:
+def reproduce(out, cfg: Config = QUICK, seed: int = 0, progress=None, traces=None, jobs: int = 1) -> dict:
     """Run every experiment, write PNG + CSV per figure and ``index.md`` into ``out``; return the margins table.
 
     ``out`` is checked before any work (ValueError for an empty name, a file, an unwritable place). The run
     is written into a staging folder next to ``out`` and moved in only once complete (``index.md`` last), so
     an interrupted run leaves ``out`` as it was. ``traces``: the folder of the frontier's trace panels
     (default: where a release ships them; a panel whose file is missing is skipped with a note). ``jobs``:
-    processes computing the pages (default: one per available core, at most one per page); the numbers
-    do not depend on it."""
-    jobs = available_cores() if jobs is None else V.integer("jobs", jobs, minimum=1)
+    processes computing the pages (at most one per page; ``bcgc reproduce`` uses one per available
+    core): more than 1 spawns processes, so a script calling it needs ``if __name__ == "__main__":``.
+    The numbers do not depend on it."""
+    jobs = V.integer("jobs", jobs, minimum=1)
     out = check_out(out, OUTPUT_FILES)
     with staging(out) as tmp:
         margins = _run_all(tmp, cfg, seed, progress, traces, jobs)
