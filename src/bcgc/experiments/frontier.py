@@ -153,6 +153,16 @@ def frontier(
 ):
     """Every panel, ``frontier.csv``, ``frontier.png``; returns (rows, margins, notes).
     ``trace_workers``: keep only that many first workers (columns) of each trace panel."""
+    panels, notes = frontier_panels(named_workers, traces, trace_panels, trace_workers)
+    rows = []
+    for label, (law, n) in panels.items():
+        rows += frontier_panel(label, law, n, coords, samples, design_samples, seed, factors, progress)
+    return write_frontier(out, rows, notes)
+
+
+def frontier_panels(named_workers: int, traces=None, trace_panels: bool = True, trace_workers: int | None = None):
+    """({label: (law, workers)}, notes): the shifted exponential's panel and each trace panel found
+    (a note for each one not found)."""
     panels = {
         f"shifted exponential (shift=1, rate=1), N={named_workers}": (ShiftedExponential(1.0, 1.0), named_workers)
     }
@@ -167,9 +177,11 @@ def frontier(
         whole = read_trace(path).shape[1]
         shown = f"N={law.workers}" if law.workers == whole else f"its first {law.workers} of {whole} workers"
         panels[f"{label}, {shown}"] = (law, law.workers)
-    rows = []
-    for label, (law, n) in panels.items():
-        rows += frontier_panel(label, law, n, coords, samples, design_samples, seed, factors, progress)
+    return panels, notes
+
+
+def write_frontier(out: Path, rows: list, notes: list):
+    """``frontier.csv`` and ``frontier.png`` from the panels' rows; returns (rows, margins, notes)."""
     with (out / "frontier.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
         # L/B: the time one whole gradient takes to upload (0: free communication, B = ∞)

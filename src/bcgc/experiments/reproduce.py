@@ -28,7 +28,7 @@ from ..stragglers import ShiftedExponential, shipped_names
 from ..timing import ucmmc_runtimes
 from ..timing.orderstat import descending
 from . import beyond as beyond_figures
-from .frontier import find_traces, frontier, index_lines
+from .frontier import find_traces, frontier_panel, frontier_panels, index_lines, write_frontier
 from .index import margins_table, write_index
 from .output import check_out, commit, staging, write_csv
 from .parallel import run_pages
@@ -271,40 +271,44 @@ def _traces_page(out, cfg, seed, progress=None) -> list:
     return rows
 
 
-def _frontier_page(out, cfg, seed, traces, progress=None) -> tuple:
-    _, margins, notes = frontier(
-        out,
-        cfg.frontier_n,
-        cfg.frontier_coords,
-        cfg.frontier_samples or cfg.samples,
-        cfg.design_samples,
-        seed,
-        traces,
-        progress,
-        cfg.frontier_factors,
-        cfg.trace_panels,
-        cfg.frontier_trace_workers,
+def _frontier_panel_page(label, law, workers, cfg, seed, progress=None) -> list:
+    """One panel of the frontier at every bandwidth (its rows; the parent writes the page)."""
+    samples = cfg.frontier_samples or cfg.samples
+    factors = cfg.frontier_factors
+    return frontier_panel(
+        label, law, workers, cfg.frontier_coords, samples, cfg.design_samples, seed, factors, progress
     )
-    return margins, notes
 
 
 def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None, jobs: int = 1) -> dict:
     """Every page, written into ``out`` (in ``jobs`` processes, the longest first); ``index.md`` last."""
     t0 = time.perf_counter()
-    pages = {  # measured with --quick: about 40, 25, 17, 14, 13, 11 and 3 s
-        "frontier": (_frontier_page, (out, cfg, seed, traces)),
+    panels, notes = frontier_panels(cfg.frontier_n, traces, cfg.trace_panels, cfg.frontier_trace_workers)
+    # the frontier's panels are tasks of their own, the one of most workers first (the Lambda trace's
+    # at B = L is the longest task); with --quick the pages took about 28 (that panel), 26, 17, 15,
+    # 14 (the shifted exponential's panel), 13, 11, 8 (Alibaba's panel) and 3 s
+    by_size = sorted(range(len(panels)), key=lambda i: -list(panels.values())[i][1])
+    panel_tasks = {
+        f"frontier {i}": (_frontier_panel_page, (label, law, n, cfg, seed))
+        for i, (label, (law, n)) in enumerate(panels.items())
+    }
+    first, *others = (f"frontier {i}" for i in by_size)
+    pages = {
+        first: panel_tasks[first],
         "sweeps": (_sweeps_page, (out, cfg, seed)),
         "cost": (_cost, (out, cfg, seed)),
-        "prob": (_prob_page, (out, cfg, seed)),
         "beyond": (beyond_figures.beyond, (out, cfg, seed)),
         "traces": (_traces_page, (out, cfg, seed)),
+        "prob": (_prob_page, (out, cfg, seed)),
+        **{name: panel_tasks[name] for name in others},
         "designs": (_designs_page, (out, cfg, seed)),
     }
     got = run_pages(pages, jobs, progress)
     sweeps, prob_t, beyond, designs, cost, trace_rows = (
         got[k] for k in ("sweeps", "prob", "beyond", "designs", "cost", "traces")
     )
-    frontier_margins, notes = got["frontier"]
+    rows = [row for i in range(len(panels)) for row in got[f"frontier {i}"]]
+    _, frontier_margins, notes = write_frontier(out, rows, notes)
     margins = margins_table(sweeps)
     write_index(
         out,
