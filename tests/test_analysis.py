@@ -140,3 +140,24 @@ def test_adjoint_gradient_of_the_tail_matches_finite_differences(law, n, t):
     assert q == pytest.approx(completion_probability_exact(law, n, OrderStatMax.from_blocks(x), t)[1][0], rel=1e-12)
     # at t = 40 the tail is 2e-28 and central differences themselves are only good to ~1e-4
     assert np.max(np.abs(g - fd)) <= (2e-4 if q < 1e-20 else 1e-7) * np.max(np.abs(fd))
+
+
+def test_exact_expectation_is_remembered_per_law_workers_and_formula():
+    """A repeated (law, N, formula) is not integrated again, and no other one takes its value."""
+    from bcgc.analysis import expectation
+
+    formula = OrderStatMax.from_blocks(np.array([5.0, 3.0, 0.0, 2.0]))
+    first = expectation.expected_runtime_exact(ShiftedExponential(1.0, 1.0), 4, formula)
+    key = (ShiftedExponential(1.0, 1.0), 4, formula.levels.tobytes(), formula.coefs.tobytes())
+    assert expectation._DONE[key] == first
+    expectation._DONE[key] = -1.0  # a remembered value is returned as it is
+    assert expectation.expected_runtime_exact(ShiftedExponential(1, 1), 4, formula) == -1.0
+    expectation._DONE[key] = first
+    others = [
+        expectation.expected_runtime_exact(ShiftedExponential(1.0, 2.0), 4, formula),
+        expectation.expected_runtime_exact(ShiftedExponential(1.0, 1.0), 5, formula),
+        expectation.expected_runtime_exact(
+            ShiftedExponential(1.0, 1.0), 4, OrderStatMax.from_blocks(np.array([5.0, 3.0, 2.0, 0.0]))
+        ),
+    ]
+    assert all(v > 0 and v != first for v in others)

@@ -82,7 +82,30 @@ def _break_points(law, workers, coefs, levels):
 
 def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
     """Exact E[τ] for an i.i.d. law: inf where it diverges (see the module doc), else the
-    integral to relative accuracy RTOL, or :class:`InexactQuadrature`."""
+    integral to relative accuracy RTOL, or :class:`InexactQuadrature`.
+
+    Remembered per (law, N, formula) for the last _REMEMBERED ones: a design's evaluation and a
+    comparison's row for the same blocks are one quadrature (a fifth of reproduce's E[τ] sweeps)."""
+    try:
+        key = (law, int(workers), runtime.levels.tobytes(), runtime.coefs.tobytes())
+        hash(key)
+    except TypeError:  # a law holding arrays: not remembered
+        key = None
+    if key is not None and key in _DONE:
+        return _DONE[key]
+    value = _expected_runtime_exact(law, workers, runtime)
+    if key is not None:
+        if len(_DONE) >= _REMEMBERED:
+            _DONE.pop(next(iter(_DONE)))
+        _DONE[key] = value
+    return value
+
+
+_REMEMBERED = 512
+_DONE: dict = {}
+
+
+def _expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
     coefs, levels = runtime.chain()
     finite, _ = mean_is_finite(law, levels, workers)
     if not finite:
