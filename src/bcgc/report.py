@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 
-from . import codes
-
 __all__ = ["json_number", "as_json", "design_json", "scheme_json", "render_design", "evaluation_json"]
 __all__ += ["render_evaluation", "compare_json", "render_compare"]
 
@@ -108,25 +106,18 @@ def scheme_json(scheme) -> dict:
     squares, or one responder per group for fractional codes)."""
     n = scheme.workers
     levels = {}
-    held = np.zeros((n, n), dtype=bool)  # held[w, k]: worker w stores subset k
     for s in scheme.codes:
-        entry = {"range": [scheme.slices[s].start, scheme.slices[s].stop], "needed": n - s}
-        # above the matrices' limit only the kind and supports are written: from the construction
-        # where they follow from it (bcgc.codes.layout), without building the code
-        known = codes.layout(n, s, scheme.kind) if n > CODES_IN_JSON_MAX_WORKERS else None
-        if known is None:
-            code = scheme.codes[s]
-            known = code.kind, [code.support(w) for w in range(n)]
-            if n <= CODES_IN_JSON_MAX_WORKERS:
-                B = np.asarray(code.B)
-                entry["B"] = (
-                    B.real.tolist() if not np.iscomplexobj(B) else {"real": B.real.tolist(), "imag": B.imag.tolist()}
-                )
-        entry = {"range": entry["range"], "kind": known[0], **{k: v for k, v in entry.items() if k != "range"}}
+        # above the matrices' limit only the kind is written, and the placement: both without
+        # building the codes where the construction fixes them (BlockScheme.layout)
+        entry = {"range": [scheme.slices[s].start, scheme.slices[s].stop], "kind": scheme.layout(s)[0], "needed": n - s}
+        if n <= CODES_IN_JSON_MAX_WORKERS:
+            B = np.asarray(scheme.codes[s].B)
+            entry["B"] = (
+                B.real.tolist() if not np.iscomplexobj(B) else {"real": B.real.tolist(), "imag": B.imag.tolist()}
+            )
         levels[str(s)] = entry
-        _mark(held, known[1])
     doc = {
-        "placement": [np.flatnonzero(row).tolist() for row in held],
+        "placement": [scheme.subsets_of(w).tolist() for w in range(n)],
         "levels": levels,
         "decoding": "block s: a with a^T B_s[F] = 1^T over the first N - s responders F; gradient = a^T messages",
     }
@@ -136,15 +127,6 @@ def scheme_json(scheme) -> dict:
             "bcgc.codes.make_code(N, s, kind, seed)"
         )
     return doc
-
-
-def _mark(held: np.ndarray, supports) -> None:
-    """held[w, supports[w]] = True for every worker w: in one step for an array (codes.layout)."""
-    if isinstance(supports, np.ndarray):
-        held[np.arange(len(supports))[:, None], supports] = True
-        return
-    for w, sup in enumerate(supports):
-        held[w, sup] = True
 
 
 def _bar_chart(blocks: np.ndarray, width: int = 40, max_rows: int = 24) -> str:

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 from scipy import integrate, special
 
+from ..timing._cache import remembered
 from ..timing.orderstat import OrderStatMax
 from .exact import completion_probability_exact
 
@@ -91,14 +92,7 @@ def expected_runtime_exact(law, workers: int, runtime: OrderStatMax) -> float:
         hash(key)
     except TypeError:  # a law holding arrays: not remembered
         key = None
-    if key is not None and key in _DONE:
-        return _DONE[key]
-    value = _expected_runtime_exact(law, workers, runtime)
-    if key is not None:
-        if len(_DONE) >= _REMEMBERED:
-            _DONE.pop(next(iter(_DONE)))
-        _DONE[key] = value
-    return value
+    return remembered(_DONE, key, _REMEMBERED, lambda: _expected_runtime_exact(law, workers, runtime))
 
 
 _REMEMBERED = 512

@@ -287,12 +287,11 @@ def _run_all(out: Path, cfg: Config, seed: int, progress, traces=None, jobs: int
     # the frontier's panels are tasks of their own, the one of most workers first (the Lambda trace's
     # at B = L is the longest task); with --quick the pages took about 28 (that panel), 26, 17, 15,
     # 14 (the shifted exponential's panel), 13, 11, 8 (Alibaba's panel) and 3 s
-    by_size = sorted(range(len(panels)), key=lambda i: -list(panels.values())[i][1])
     panel_tasks = {
         f"frontier {i}": (_frontier_panel_page, (label, law, n, cfg, seed))
         for i, (label, (law, n)) in enumerate(panels.items())
     }
-    first, *others = (f"frontier {i}" for i in by_size)
+    first, *others = sorted(panel_tasks, key=lambda name: -panel_tasks[name][1][2])  # by workers
     pages = {
         first: panel_tasks[first],
         "sweeps": (_sweeps_page, (out, cfg, seed)),

@@ -17,7 +17,8 @@ from functools import cached_property
 import numpy as np
 
 from .. import _validate as V
-from ..codes import GradientCode, make_code
+from ..codes import MDS_MAX_WORKERS, GradientCode, make_code
+from ..codes import layout as codes_layout
 from ..timing import general as timeline
 from ..timing.general import cyclic_shares, unequal_sizes
 from ..timing.orderstat import block_of_coordinates, normalized_load
@@ -80,6 +81,7 @@ class BlockScheme:
         #: the code of each non-empty level, built when first used (a large N costs seconds per level)
         self.codes: Mapping[int, GradientCode] = _Codes(workers, [int(s) for s in self.levels], kind, seed)
         self._coord_ranges: dict[int, np.ndarray] = {}
+        self._layouts: dict[int, tuple] = {}
 
     @cached_property
     def shares(self) -> np.ndarray:
@@ -117,7 +119,33 @@ class BlockScheme:
     def subsets_of(self, worker: int) -> np.ndarray:
         """Data subsets worker n must store: the union of its supports over the non-empty levels."""
         worker = V.integer("worker", worker, minimum=0, maximum=self.workers - 1)
-        return np.unique(np.concatenate([c.support(worker) for c in self.codes.values()]))
+        return np.flatnonzero(self._held[worker])
+
+    def layout(self, level: int) -> tuple:
+        """(kind, supports) of a non-empty level, row w of ``supports`` worker w's subsets. Above
+        MDS_MAX_WORKERS taken from the construction where it fixes them (``bcgc.codes.layout``),
+        without building the code (seconds per level at N = 256); else from the built code."""
+        s = int(level)
+        if s not in self._layouts:
+            known = codes_layout(self.workers, s, self.kind) if self.workers > MDS_MAX_WORKERS else None
+            if known is None:
+                code = self.code(s)
+                known = code.kind, [code.support(w) for w in range(self.workers)]
+            self._layouts[s] = known
+        return self._layouts[s]
+
+    @cached_property
+    def _held(self) -> np.ndarray:
+        """held[w, k]: worker w stores subset k (the union of its supports, level by level)."""
+        held = np.zeros((self.workers, self.workers), dtype=bool)
+        for s in self.codes:
+            supports = self.layout(s)[1]
+            if isinstance(supports, np.ndarray):  # one step for the construction's array
+                held[np.arange(self.workers)[:, None], supports] = True
+            else:
+                for w, sup in enumerate(supports):
+                    held[w, sup] = True
+        return held
 
     def code(self, level: int) -> GradientCode:
         """The code of a non-empty level (a clear error for any other level)."""

@@ -1,4 +1,4 @@
-"""A computed-once value on a frozen dataclass (a tuple of arrays made read-only)."""
+"""Remembered values: computed once on a frozen dataclass, or kept in a bounded dict."""
 
 from __future__ import annotations
 
@@ -13,3 +13,17 @@ def frozen_cached(obj, name: str, build):
             arr.setflags(write=False)
         object.__setattr__(obj, name, cached)
     return cached
+
+
+def remembered(cache: dict | None, key, limit: int, build):
+    """``cache[key]``, made by ``build()`` when absent and kept, the oldest entry dropped once ``cache``
+    holds ``limit``; ``build()`` alone when ``cache`` or ``key`` is None."""
+    if cache is None or key is None:
+        return build()
+    if key in cache:
+        return cache[key]
+    value = build()
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate as V
-from ._cache import frozen_cached
+from ._cache import frozen_cached, remembered
 from .general import order_decode, ready_at
 from .links import FREE, Links, arrivals
 from .orderstat import descending
-from .ucmmc import CHUNK_VALUES, holder_minima
+from .ucmmc import chunked_minima
 
 __all__ = ["MODES", "MMBlock", "MMDesign", "from_bcgc", "ucmmc", "decode_times", "runtime_samples"]
 
@@ -203,25 +203,18 @@ CACHE_BLOCKS = 256
 
 def _multi(rate, a, W, cache=None):
     """D of a multi block whose position j is ready at a + b·W_j: max_k min_j over the holders."""
-    key = W.tobytes()
-    if cache is not None and key in cache:
-        return cache[key]
-    out = _multi_times(rate, a, W)
-    if cache is not None:
-        if len(cache) >= CACHE_BLOCKS:
-            cache.pop(next(iter(cache)))
-        out.setflags(write=False)
-        cache[key] = out
-    return out
+
+    def build():
+        out = _multi_times(rate, a, W)
+        out.setflags(write=False)  # kept in the cache, shared by every design that has the block
+        return out
+
+    return remembered(cache, W.tobytes(), CACHE_BLOCKS, build)
 
 
 def _multi_times(rate, a, W):
-    K, N = rate.shape
-    step = max(1, CHUNK_VALUES // N)
-    out = np.empty(K)
-    for i in range(0, K, step):
-        b = rate[i : i + step]
-        f = None if a is None else a[i : i + step]
-        at = (lambda j, b=b: b * W[j]) if f is None else (lambda j, b=b, f=f: f + b * W[j])
-        out[i : i + step] = holder_minima(at, b.shape[0], N, [W.size])[:, 0]
-    return out
+    def pass_for(rows):
+        b = rate[rows]
+        return (lambda j: b * W[j]) if a is None else (lambda j, f=a[rows]: f + b * W[j])
+
+    return chunked_minima(pass_for, *rate.shape, [W.size])[:, 0]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .links import FREE, Links, arrivals
 
-__all__ = ["ucmmc_runtimes", "holder_minima", "CHUNK_VALUES"]
+__all__ = ["ucmmc_runtimes", "holder_minima", "chunked_minima", "CHUNK_VALUES"]
 
 #: values per (rows, N) array of a chunked pass: small enough to stay in the processor's cache
 CHUNK_VALUES = 1 << 16
@@ -65,12 +65,19 @@ def ucmmc_runtimes(fixed, rate, rs, coords: float = 1.0, net: Links = FREE) -> n
         a = np.zeros_like(rate) if a is None else a
         return np.stack([_one_r(a, rate, coords, net, int(r)) for r in rs], axis=1)
     order = np.argsort(rs, kind="stable")
-    K, N = rate.shape
-    out = np.empty((K, rs.size))
-    step = max(1, CHUNK_VALUES // N)
-    for i in range(0, K, step):
-        rows = slice(i, min(i + step, K))
-        out[rows][:, order] = holder_minima(_upload_pass(a, rate, rows, coords, net), rows.stop - i, N, rs[order])
+    out = np.empty((rate.shape[0], rs.size))
+    out[:, order] = chunked_minima(lambda rows: _upload_pass(a, rate, rows, coords, net), *rate.shape, rs[order])
+    return out
+
+
+def chunked_minima(pass_for, rows: int, workers: int, rs) -> np.ndarray:
+    """:func:`holder_minima` over chunks of rows small enough for the processor's cache, shape
+    (rows, len(rs)); ``pass_for(chunk)`` gives the chunk's ``arrival_at`` (``chunk``: a slice)."""
+    out = np.empty((rows, len(rs)))
+    step = max(1, CHUNK_VALUES // workers)
+    for i in range(0, rows, step):
+        chunk = slice(i, min(i + step, rows))
+        out[chunk] = holder_minima(pass_for(chunk), chunk.stop - i, workers, rs)
     return out
 
 
